@@ -1,0 +1,593 @@
+import { Subject } from 'rxjs';
+import { createActor, type Actor } from 'xstate';
+import { ProcessorShutdownError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
+import type { ProcessorEvent } from '../events.js';
+import { taskMachine, type TaskContext, type TaskEntered } from '../machines/task.js';
+import type { ResolvedOptions } from '../options.js';
+import { Queue } from '../queue.js';
+import { ResultStore } from '../result-store.js';
+import { deserializeError } from '../serialize-error.js';
+import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, TaskState } from '../task.js';
+import type { NormalizedTask } from '../validate-task.js';
+import { WorkerActor, type WorkerReport } from './worker.js';
+
+type TaskActor = Actor<typeof taskMachine>;
+
+/** One accepted, unfinished task. Owned by the supervisor alone. */
+interface TaskRecord {
+  readonly task: NormalizedTask;
+  readonly actor: TaskActor;
+  state: TaskState;
+  readonly submittedAt: number;
+  startedAt: number | undefined;
+  /** Token of this record's running attempt; 0 when none runs. */
+  token: number;
+  /** Queued, but an earlier attempt of the same id is still stopping. */
+  parked: boolean;
+  waiters: Array<(result: TaskResult) => void> | undefined;
+}
+
+/** An attempt in flight on a worker, possibly orphaned (timed out, cancelled) and still stopping. */
+interface Attempt {
+  readonly token: number;
+  readonly record: TaskRecord;
+  readonly worker: WorkerActor;
+}
+
+/** What the supervisor processes, one at a time, in order. */
+export type SupervisorMessage =
+  | { readonly type: 'task.submit'; readonly task: NormalizedTask }
+  | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
+  | TaskEntered
+  | { readonly type: 'results.clear' }
+  | { readonly type: 'shutdown'; readonly timeout: number }
+  | { readonly type: 'shutdown.deadline' }
+  | { readonly type: 'worker.respawn' }
+  | WorkerReport;
+
+export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
+
+export interface StatusCounts {
+  readonly queued: number;
+  readonly processing: number;
+  readonly retrying: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+export interface ShutdownOutcome {
+  /** Tasks that had not finished at the deadline: cancelled here, and handed back so they can be resubmitted. */
+  readonly unfinished: TaskInput[];
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const RESPAWN_MIN = 100;
+const RESPAWN_MAX = 5_000;
+
+/**
+ * The supervisor actor. It alone owns the registry of unfinished tasks, the
+ * ready queue, the in-flight attempts and the worker table; every change to
+ * them is a message it processes from its mailbox, one at a time, to
+ * completion. Task machines and worker actors talk to it only by messages.
+ *
+ * User code (callbacks, `result()` continuations, event subscribers) never
+ * runs inside a message: it is deferred until the mailbox is empty, so it may
+ * call back into the processor (`submit` from a callback) without seeing or
+ * causing a half-applied change.
+ */
+export class Supervisor {
+  readonly events = new Subject<ProcessorEvent>();
+  readonly ready = deferred<void>();
+  readonly stopped = deferred<ShutdownOutcome>();
+
+  readonly #options: ResolvedOptions;
+  readonly #mailbox = new Queue<SupervisorMessage>();
+  readonly #effects = new Queue<() => void>();
+  #draining = false;
+  #flushing = false;
+
+  readonly #live = new Map<string, TaskRecord>();
+  readonly #ready = new Queue<TaskRecord>();
+  readonly #attempts = new Map<string, Attempt>();
+  readonly #done: ResultStore<TaskResult>;
+  readonly #failed: ResultStore<FailedResult>;
+  readonly #counts = { queued: 0, processing: 0, retrying: 0, done: 0, failed: 0, cancelled: 0 };
+
+  readonly #workers = new Set<WorkerActor>();
+  readonly #idle: WorkerActor[] = [];
+  #workerSeq = 0;
+  #started = 0;
+  #tokenSeq = 0;
+  #respawnFailures = 0;
+  #respawnTimer: unknown;
+
+  #phase: Phase = 'starting';
+  #error: WorkerStartError | undefined;
+  #deadline: unknown;
+  readonly #unfinished: TaskInput[] = [];
+
+  /**
+   * One listener for every task actor: no closure per task. A transition the
+   * machine made on its own (a backoff or a timeout expiring) emits from
+   * inside the actor's own step; handling it there would send events back to
+   * an actor that is still mid-step (they would queue behind it and the
+   * supervisor would read a stale snapshot), so it is handled a microtask later.
+   */
+  readonly #onTaskEntered = (event: TaskEntered): void => {
+    if (this.#draining) this.send(event);
+    else queueMicrotask(() => this.send(event));
+  };
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#done = new ResultStore(options.retention.maxResults);
+    this.#failed = new ResultStore(options.retention.maxFailed);
+    this.ready.promise.catch(() => {});
+    for (let i = 0; i < options.workers; i++) this.#spawnWorker();
+  }
+
+  // ── queries: read-only views of the supervisor's state ────────────────────
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /** Set when the threads could not start; new submits are refused with it. */
+  get error(): WorkerStartError | undefined {
+    return this.#error;
+  }
+
+  counts(): StatusCounts {
+    return { ...this.#counts };
+  }
+
+  isLive(id: string): boolean {
+    return this.#live.has(id);
+  }
+
+  isProcessing(id: string): boolean {
+    return this.#live.get(id)?.state === 'processing';
+  }
+
+  getResult(id: string): TaskResult | undefined {
+    return this.#done.get(id) ?? this.#failed.get(id);
+  }
+
+  getFailedTasks(): Map<string, FailedResult> {
+    return new Map(this.#failed.entries());
+  }
+
+  getTask(id: string): TaskInfo | undefined {
+    const record = this.#live.get(id);
+    if (record) return taskInfo(record.task, record.state, record.actor.getSnapshot().context, record);
+    const result = this.getResult(id);
+    if (!result) return undefined;
+    return {
+      id,
+      state: result.status,
+      handler: '',
+      attempts: result.attempts,
+      maxRetries: 0,
+      timeout: undefined,
+      submittedAt: result.submittedAt,
+      startedAt: result.startedAt,
+      lastError: result.status === 'failed' ? result.error : undefined,
+      retryDelay: undefined,
+    };
+  }
+
+  /** Resolves with the task's final result; `undefined` if the id is unknown. */
+  result(id: string): Promise<TaskResult> | undefined {
+    const record = this.#live.get(id);
+    if (record) return new Promise((resolve) => (record.waiters ??= []).push(resolve));
+    const result = this.getResult(id);
+    return result && Promise.resolve(result);
+  }
+
+  // ── the mailbox ────────────────────────────────────────────────────────────
+
+  send(message: SupervisorMessage): void {
+    this.#mailbox.push(message);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#mailbox.shift(); next !== undefined; next = this.#mailbox.shift()) this.#receive(next);
+    } finally {
+      this.#draining = false;
+    }
+    this.#flush();
+  }
+
+  #effect(effect: () => void): void {
+    this.#effects.push(effect);
+  }
+
+  #emit(event: ProcessorEvent): void {
+    if (this.events.observed) this.#effect(() => this.events.next(event));
+  }
+
+  #flush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (let next = this.#effects.shift(); next !== undefined; next = this.#effects.shift()) next();
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #receive(message: SupervisorMessage): void {
+    switch (message.type) {
+      case 'task.submit':
+        return this.#submit(message.task);
+      case 'task.cancel':
+        return this.#live.get(message.id)?.actor.send({ type: 'task.cancel', reason: message.reason });
+      case 'task.entered':
+        return this.#entered(message.state, message.context);
+      case 'results.clear':
+        this.#done.clear();
+        return this.#failed.clear();
+      case 'attempt.settled':
+        return this.#settled(message.worker, message.token, message.id, message);
+      case 'worker.ready':
+        return this.#workerReady(message.worker, message.handlers);
+      case 'worker.startFailed':
+        return this.#workerStartFailed(message.worker, message.error);
+      case 'worker.exited':
+        return this.#workerExited(message);
+      case 'worker.respawn':
+        this.#respawnTimer = undefined;
+        if (this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
+        return;
+      case 'shutdown':
+        return this.#shutdown(message.timeout);
+      case 'shutdown.deadline':
+        return this.#deadlinePassed();
+    }
+  }
+
+  // ── tasks ──────────────────────────────────────────────────────────────────
+
+  #submit(task: NormalizedTask): void {
+    // A finished id may be reused: its old result is discarded.
+    this.#done.delete(task.id);
+    this.#failed.delete(task.id);
+    const { clock, inspect, backoff } = this.#options;
+    const actor = createActor(taskMachine, {
+      id: `troupe.task.${task.id}`,
+      input: { id: task.id, handler: task.handler, maxRetries: task.maxRetries, timeout: task.timeout, backoff },
+      clock,
+      ...(inspect ? { inspect } : {}),
+    });
+    const record: TaskRecord = {
+      task,
+      actor,
+      state: 'queued',
+      submittedAt: Date.now(),
+      startedAt: undefined,
+      token: 0,
+      parked: false,
+      waiters: undefined,
+    };
+    this.#live.set(task.id, record);
+    this.#counts.queued++;
+    actor.on('task.entered', this.#onTaskEntered);
+    actor.start();
+  }
+
+  #entered(state: TaskState, context: TaskContext): void {
+    const record = this.#live.get(context.id);
+    if (!record) return;
+    if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#finish(record, state, context);
+    const previous = record.state;
+    if (previous !== state) {
+      this.#counts[previous]--;
+      this.#counts[state]++;
+      record.state = state;
+    }
+    switch (state) {
+      case 'queued':
+        this.#ready.push(record);
+        this.#emit({ type: 'task.queued', id: context.id, attempts: context.attempts });
+        return this.#dispatch();
+      case 'retrying':
+        this.#leaveProcessing(record, context.error);
+        this.#emit({
+          type: 'task.retrying',
+          id: context.id,
+          attempt: context.attempts,
+          delay: context.retryDelay ?? 0,
+          error: context.error ?? new Error('unknown failure'),
+        });
+        return;
+      case 'processing':
+        return; // announced by #dispatch, which knows the worker
+    }
+  }
+
+  /**
+   * The machine left `processing`. If the attempt has not settled (it timed
+   * out, or was cancelled) it is orphaned: abort it in the thread. It stays in
+   * #attempts until it stops, so no second attempt of the id can start.
+   */
+  #leaveProcessing(record: TaskRecord, reason: Error | undefined): void {
+    const attempt = this.#attempts.get(record.task.id);
+    if (record.token !== 0 && attempt?.token === record.token) {
+      attempt.worker.abort(attempt.token, reason ?? new Error('The attempt was abandoned'));
+    }
+    record.token = 0;
+  }
+
+  #finish(record: TaskRecord, state: FinalTaskState, context: TaskContext): void {
+    const { id } = record.task;
+    this.#live.delete(id);
+    this.#counts[record.state]--;
+    this.#counts[state]++;
+    if (record.state === 'processing') {
+      this.#leaveProcessing(record, state === 'cancelled' ? new Error(`Cancelled: ${context.reason}`) : undefined);
+    }
+    record.state = state;
+    const base = {
+      id,
+      attempts: context.attempts,
+      submittedAt: record.submittedAt,
+      startedAt: record.startedAt,
+      finishedAt: Date.now(),
+    };
+    let result: TaskResult;
+    if (state === 'failed') {
+      const failed: FailedResult = { ...base, status: 'failed', error: context.error ?? new Error('unknown failure') };
+      this.#failed.set(id, failed);
+      result = failed;
+    } else {
+      result =
+        state === 'done'
+          ? { ...base, status: 'done', value: context.value }
+          : { ...base, status: 'cancelled', reason: context.reason ?? 'cancelled' };
+      this.#done.set(id, result);
+    }
+    const { callback } = record.task;
+    const waiters = record.waiters;
+    if (callback || waiters) {
+      this.#effect(() => {
+        if (callback) {
+          try {
+            callback(result);
+          } catch (error) {
+            this.events.next({ type: 'callback.error', id, error });
+          }
+        }
+        if (waiters) for (const resolve of waiters) resolve(result);
+      });
+    }
+    this.#emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
+    this.#checkDrained();
+  }
+
+  #dispatch(): void {
+    while (this.#idle.length > 0) {
+      const record = this.#ready.shift();
+      if (!record) return;
+      const { id } = record.task;
+      if (record.state !== 'queued' || this.#live.get(id) !== record) continue; // cancelled while waiting
+      if (this.#attempts.has(id)) {
+        // An earlier attempt of this id is still stopping: at most one runs at a time.
+        record.parked = true;
+        continue;
+      }
+      const worker = this.#idle.pop() as WorkerActor;
+      const token = ++this.#tokenSeq;
+      record.token = token;
+      record.startedAt = Date.now();
+      this.#attempts.set(id, { token, record, worker });
+      record.actor.send({ type: 'task.dispatch' });
+      const attempt = record.actor.getSnapshot().context.attempts;
+      worker.run({ token, id, handler: record.task.handler, attempt, payload: record.task.payload });
+      this.#emit({ type: 'task.started', id, attempt, workerId: worker.id });
+    }
+  }
+
+  /** The attempt's slot is free: a parked task of the same id may now run. */
+  #unpark(id: string): void {
+    const record = this.#live.get(id);
+    if (record?.parked) {
+      record.parked = false;
+      this.#ready.push(record);
+    }
+  }
+
+  #settled(worker: WorkerActor, token: number, id: string, { outcome }: Extract<WorkerReport, { type: 'attempt.settled' }>): void {
+    const attempt = this.#attempts.get(id);
+    if (attempt?.token === token) {
+      this.#attempts.delete(id);
+      const { record } = attempt;
+      if (record.token === token && this.#live.get(id) === record) {
+        // The machine is the arbiter: if it already left `processing` it ignores these.
+        record.actor.send(
+          outcome.ok
+            ? { type: 'task.succeed', value: outcome.value }
+            : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
+        );
+      }
+      this.#unpark(id);
+    }
+    if (this.#workers.has(worker)) this.#idle.push(worker);
+    this.#dispatch();
+    this.#checkDrained();
+  }
+
+  // ── workers ────────────────────────────────────────────────────────────────
+
+  #spawnWorker(): void {
+    const { handlers, clock, abortGrace } = this.#options;
+    const worker = new WorkerActor({
+      id: ++this.#workerSeq,
+      handlers,
+      clock,
+      abortGrace,
+      report: (report) => this.send(report),
+    });
+    this.#workers.add(worker);
+    worker.start();
+  }
+
+  #removeWorker(worker: WorkerActor): void {
+    this.#workers.delete(worker);
+    const index = this.#idle.indexOf(worker);
+    if (index !== -1) this.#idle.splice(index, 1);
+  }
+
+  #workerReady(worker: WorkerActor, handlers: readonly string[]): void {
+    if (!this.#workers.has(worker) || this.#phase === 'stopped' || this.#phase === 'error') {
+      void worker.stop();
+      return;
+    }
+    this.#respawnFailures = 0;
+    this.#idle.push(worker);
+    this.#emit({ type: 'worker.started', workerId: worker.id, handlers });
+    if (++this.#started === this.#options.workers) {
+      if (this.#phase === 'starting') this.#phase = 'running';
+      this.ready.resolve();
+      this.#emit({ type: 'processor.ready' });
+    }
+    this.#dispatch();
+  }
+
+  #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {
+    this.#removeWorker(worker);
+    if (this.#phase === 'stopped' || this.#phase === 'error') return;
+    if (this.#started < this.#options.workers) return this.#failStart(error);
+    // A replacement thread failed to start: try again later, backing off, so a
+    // broken environment cannot spin the CPU.
+    this.#respawnLater();
+  }
+
+  #respawnLater(): void {
+    const delay = Math.min(RESPAWN_MAX, RESPAWN_MIN * 2 ** this.#respawnFailures++);
+    this.#respawnTimer = this.#options.clock.setTimeout(() => this.send({ type: 'worker.respawn' }), delay);
+  }
+
+  /**
+   * The pool never came up (the handler module does not load): nothing
+   * accepted can ever run, so every accepted task ends `cancelled` with the
+   * reason, new submits are refused with the error, and `ready` rejects.
+   */
+  #failStart(error: WorkerStartError): void {
+    this.#phase = 'error';
+    this.#error = error;
+    for (const worker of this.#workers) void worker.stop();
+    this.#workers.clear();
+    this.#idle.length = 0;
+    for (const record of this.#live.values()) {
+      record.actor.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
+    }
+    this.ready.reject(error);
+    this.#emit({ type: 'processor.error', error });
+  }
+
+  #workerExited({ worker, exit, lost, expected }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
+    this.#removeWorker(worker);
+    for (const { token, id } of lost) {
+      const attempt = this.#attempts.get(id);
+      if (attempt?.token !== token) continue;
+      this.#attempts.delete(id);
+      const { record } = attempt;
+      if (record.token === token && this.#live.get(id) === record) {
+        record.actor.send({
+          type: 'task.fail',
+          error: new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined),
+          retryable: true,
+        });
+      }
+      this.#unpark(id);
+    }
+    this.#emit({ type: 'worker.exited', workerId: worker.id, exitCode: exit.code, error: exit.error, expected });
+    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
+    this.#dispatch();
+    this.#checkDrained();
+  }
+
+  // ── shutdown ───────────────────────────────────────────────────────────────
+
+  #shutdown(timeout: number): void {
+    if (this.#phase === 'draining' || this.#phase === 'stopped') return;
+    this.#phase = 'draining';
+    this.#deadline = this.#options.clock.setTimeout(() => this.send({ type: 'shutdown.deadline' }), timeout);
+    this.#checkDrained();
+  }
+
+  /** Whatever has not finished by the deadline is cancelled and handed back, never dropped. */
+  #deadlinePassed(): void {
+    this.#deadline = undefined;
+    if (this.#phase !== 'draining') return;
+    for (const record of this.#live.values()) {
+      const { id, payload, handler, maxRetries, timeout, callback } = record.task;
+      this.#unfinished.push({
+        id,
+        payload,
+        handler,
+        maxRetries,
+        ...(timeout !== undefined ? { timeout } : {}),
+        ...(callback ? { callback } : {}),
+      });
+      record.actor.send({ type: 'task.cancel', reason: 'shutdown' });
+    }
+    this.#stop();
+  }
+
+  #checkDrained(): void {
+    if (this.#phase === 'draining' && this.#live.size === 0 && this.#attempts.size === 0) this.#stop();
+  }
+
+  #stop(): void {
+    this.#phase = 'stopped';
+    this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
+    const { clock } = this.#options;
+    if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
+    if (this.#respawnTimer !== undefined) clock.clearTimeout(this.#respawnTimer);
+    const workers = [...this.#workers];
+    this.#idle.length = 0;
+    void Promise.all(workers.map((worker) => worker.stop())).then(() => {
+      const unfinished = this.#unfinished.splice(0);
+      this.stopped.resolve({ unfinished });
+      this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
+      this.events.complete();
+    });
+  }
+}
+
+function taskInfo(
+  task: NormalizedTask,
+  state: TaskState,
+  context: TaskContext,
+  record: Pick<TaskRecord, 'submittedAt' | 'startedAt'>,
+): TaskInfo {
+  return {
+    id: task.id,
+    state,
+    handler: task.handler,
+    attempts: context.attempts,
+    maxRetries: task.maxRetries,
+    timeout: task.timeout,
+    submittedAt: record.submittedAt,
+    startedAt: record.startedAt,
+    lastError: context.error,
+    retryDelay: state === 'retrying' ? context.retryDelay : undefined,
+  };
+}

@@ -1,0 +1,199 @@
+import type { Clock } from '../clock.js';
+import { WorkerStartError } from '../errors.js';
+import { deserializeError, serializeError } from '../serialize-error.js';
+import type { WireAttempt, WireOutcome } from './protocol.js';
+import { ThreadExitedError, ThreadHandle, type ThreadExit } from './thread-handle.js';
+
+/** What a worker actor tells its supervisor. */
+export type WorkerReport =
+  | { readonly type: 'worker.ready'; readonly worker: WorkerActor; readonly handlers: readonly string[] }
+  | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
+  | {
+      readonly type: 'attempt.settled';
+      readonly worker: WorkerActor;
+      readonly token: number;
+      readonly id: string;
+      readonly outcome: WireOutcome;
+    }
+  | {
+      readonly type: 'worker.exited';
+      readonly worker: WorkerActor;
+      readonly exit: ThreadExit;
+      /** Attempts that were running when the thread died: they never settled. */
+      readonly lost: ReadonlyArray<{ readonly token: number; readonly id: string }>;
+      /** True when the supervisor asked for the stop. */
+      readonly expected: boolean;
+    };
+
+export interface WorkerActorOptions {
+  readonly id: number;
+  readonly handlers: URL;
+  readonly clock: Clock;
+  /** How long an aborted attempt may run on before the thread is terminated, in ms. */
+  readonly abortGrace: number;
+  readonly report: (report: WorkerReport) => void;
+}
+
+const UNSERIALIZABLE = 'Unserializable return value';
+
+/**
+ * Drives one worker thread. It owns the thread and the set of attempts running
+ * on it, and talks to the supervisor only through `report`. It never decides a
+ * task's fate: it reports what happened (settled, lost with the thread) and
+ * the supervisor's task machines decide.
+ */
+export class WorkerActor {
+  readonly id: number;
+  readonly #options: WorkerActorOptions;
+  #thread: ThreadHandle | undefined;
+  #phase: 'idle' | 'starting' | 'ready' | 'failed' | 'exited' = 'idle';
+  #stopping = false;
+  readonly #running = new Map<number, string>();
+  readonly #graceTimers = new Map<number, unknown>();
+
+  constructor(options: WorkerActorOptions) {
+    this.id = options.id;
+    this.#options = options;
+  }
+
+  /** Attempts running (including aborted ones that have not stopped yet). */
+  get load(): number {
+    return this.#running.size;
+  }
+
+  start(): void {
+    if (this.#phase !== 'idle') return;
+    this.#phase = 'starting';
+    const { handlers, report } = this.#options;
+    let thread: ThreadHandle;
+    try {
+      thread = new ThreadHandle({ handlers });
+    } catch (cause) {
+      this.#phase = 'failed';
+      queueMicrotask(() => report({ type: 'worker.startFailed', worker: this, error: startError(cause) }));
+      return;
+    }
+    this.#thread = thread;
+    void thread.exited.then((exit) => this.#onExit(exit));
+    thread.call('load', handlers.href).then(
+      (outcome) => {
+        if (this.#phase !== 'starting') return;
+        if (outcome.ok) {
+          this.#phase = 'ready';
+          // An idle pool must not keep the process alive; a running attempt does.
+          if (this.#running.size === 0) thread.unref();
+          report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
+        } else {
+          this.#phase = 'failed';
+          void thread.terminate();
+          report({
+            type: 'worker.startFailed',
+            worker: this,
+            error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${outcome.error.message}`, {
+              cause: deserializeError(outcome.error),
+            }),
+          });
+        }
+      },
+      () => {
+        // The thread exited while loading: #onExit reports it.
+      },
+    );
+  }
+
+  run(attempt: WireAttempt): void {
+    const thread = this.#thread;
+    if (!thread || this.#phase !== 'ready') throw new Error(`troupe: worker ${this.id} is not ready`);
+    const { token } = attempt;
+    this.#running.set(token, attempt.id);
+    if (this.#running.size === 1) thread.ref();
+    thread.call('run', attempt).then(
+      (outcome) => this.#settle(token, outcome),
+      (error: unknown) => {
+        if (error instanceof ThreadExitedError) return; // #onExit reports the lost attempt
+        const unserializable = error instanceof Error && error.message === UNSERIALIZABLE;
+        this.#settle(token, {
+          ok: false,
+          retryable: !unserializable,
+          error: serializeError(
+            unserializable
+              ? new TypeError("The handler's return value cannot be structured-cloned to the main thread")
+              : error,
+          ),
+        });
+      },
+    );
+  }
+
+  /**
+   * Aborts the attempt's signal in the thread. A handler that ignores it gets
+   * `abortGrace` ms; then the whole thread is terminated, which is the only way
+   * to stop synchronous JavaScript.
+   */
+  abort(token: number, reason: Error): void {
+    const thread = this.#thread;
+    if (!thread || !this.#running.has(token) || this.#graceTimers.has(token)) return;
+    thread.call('abort', token, serializeError(reason)).catch(() => {});
+    const { clock, abortGrace } = this.#options;
+    this.#graceTimers.set(
+      token,
+      clock.setTimeout(() => {
+        this.#graceTimers.delete(token);
+        if (this.#running.has(token)) void thread.terminate();
+      }, abortGrace),
+    );
+  }
+
+  /** Terminates the thread; the exit is reported as expected. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#clearTimers();
+    if (this.#thread && this.#phase !== 'exited') await this.#thread.terminate();
+  }
+
+  #settle(token: number, outcome: WireOutcome): void {
+    const id = this.#running.get(token);
+    if (id === undefined) return;
+    this.#running.delete(token);
+    this.#clearTimer(token);
+    if (this.#running.size === 0) this.#thread?.unref();
+    this.#options.report({ type: 'attempt.settled', worker: this, token, id, outcome });
+  }
+
+  #onExit(exit: ThreadExit): void {
+    const phase = this.#phase;
+    this.#phase = 'exited';
+    this.#clearTimers();
+    const lost = [...this.#running].map(([token, id]) => ({ token, id }));
+    this.#running.clear();
+    const { report } = this.#options;
+    if (phase === 'failed') return; // already reported as a failed start
+    if (phase === 'starting' && !this.#stopping) {
+      const detail = exit.error ? `: ${exit.error.message}` : ` with code ${exit.code}`;
+      report({
+        type: 'worker.startFailed',
+        worker: this,
+        error: new WorkerStartError(`Worker ${this.id} exited before it was ready${detail}`, { cause: exit.error }),
+      });
+      return;
+    }
+    report({ type: 'worker.exited', worker: this, exit, lost, expected: this.#stopping });
+  }
+
+  #clearTimer(token: number): void {
+    const timer = this.#graceTimers.get(token);
+    if (timer === undefined) return;
+    this.#options.clock.clearTimeout(timer);
+    this.#graceTimers.delete(token);
+  }
+
+  #clearTimers(): void {
+    for (const token of [...this.#graceTimers.keys()]) this.#clearTimer(token);
+  }
+}
+
+function startError(cause: unknown): WorkerStartError {
+  return cause instanceof WorkerStartError
+    ? cause
+    : new WorkerStartError(`The worker thread could not be created: ${String(cause)}`, { cause });
+}

@@ -1,0 +1,154 @@
+/**
+ * Every error Troupe raises carries a `code` from this union, so callers can
+ * branch on `error.code` even after the error has crossed a thread boundary.
+ */
+export type TroupeErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_TASK'
+  | 'ERR_DUPLICATE_TASK'
+  | 'ERR_UNKNOWN_TASK'
+  | 'ERR_PROCESSOR_SHUTDOWN'
+  | 'ERR_WORKER_START'
+  | 'ERR_WORKER_CRASHED'
+  | 'ERR_TASK_TIMEOUT'
+  | 'ERR_UNKNOWN_HANDLER';
+
+/**
+ * Base class of every error Troupe raises.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   processor.submit({ id: 'a', payload: 1 });
+ * } catch (error) {
+ *   if (error instanceof TroupeError && error.code === 'ERR_DUPLICATE_TASK') retryLater();
+ * }
+ * ```
+ */
+export class TroupeError extends Error {
+  override name = 'TroupeError';
+  readonly code: TroupeErrorCode;
+  constructor(code: TroupeErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** `createProcessor` was given an option it cannot use. */
+export class InvalidOptionError extends TroupeError {
+  override name = 'InvalidOptionError';
+  /** Dotted path of the offending option, e.g. `backoff.factor`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('ERR_INVALID_OPTION', message);
+    this.option = option;
+  }
+}
+
+/** `submit` was given a task it cannot accept; nothing was queued. */
+export class InvalidTaskError extends TroupeError {
+  override name = 'InvalidTaskError';
+  /** The field of the task that was wrong, e.g. `id` or `payload`. */
+  readonly field: string;
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super('ERR_INVALID_TASK', message, options);
+    this.field = field;
+  }
+}
+
+/** A task with this id is already queued, processing or retrying. */
+export class DuplicateTaskError extends TroupeError {
+  override name = 'DuplicateTaskError';
+  readonly taskId: string;
+  constructor(taskId: string) {
+    super('ERR_DUPLICATE_TASK', `Task \`${taskId}\` is already queued, processing or retrying`);
+    this.taskId = taskId;
+  }
+}
+
+/** `result(id)` was asked for an id the processor has never accepted (or has forgotten). */
+export class UnknownTaskError extends TroupeError {
+  override name = 'UnknownTaskError';
+  readonly taskId: string;
+  constructor(taskId: string) {
+    super('ERR_UNKNOWN_TASK', `No task \`${taskId}\` is known to this processor`);
+    this.taskId = taskId;
+  }
+}
+
+/** The processor is shutting down or shut down and accepts no new work. */
+export class ProcessorShutdownError extends TroupeError {
+  override name = 'ProcessorShutdownError';
+  constructor(message = 'The processor is shut down and accepts no new tasks') {
+    super('ERR_PROCESSOR_SHUTDOWN', message);
+  }
+}
+
+/** A worker thread could not start, usually because the handler module failed to load. */
+export class WorkerStartError extends TroupeError {
+  override name = 'WorkerStartError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_WORKER_START', message, options);
+  }
+}
+
+/** The thread running an attempt exited or crashed before the attempt settled. */
+export class WorkerCrashedError extends TroupeError {
+  override name = 'WorkerCrashedError';
+  /** The thread's exit code; `null` when it is not known. */
+  readonly exitCode: number | null;
+  readonly workerId: number;
+  constructor(workerId: number, exitCode: number | null, options?: ErrorOptions) {
+    super(
+      'ERR_WORKER_CRASHED',
+      `Worker ${workerId} exited${exitCode === null ? '' : ` with code ${exitCode}`} while running the task`,
+      options,
+    );
+    this.exitCode = exitCode;
+    this.workerId = workerId;
+  }
+}
+
+/** An attempt ran longer than its `timeout`. */
+export class TaskTimeoutError extends TroupeError {
+  override name = 'TaskTimeoutError';
+  /** The timeout that expired, in ms. */
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super('ERR_TASK_TIMEOUT', `The attempt did not settle within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+/** The task named a handler that the handler module does not export. Never retried. */
+export class UnknownHandlerError extends TroupeError {
+  override name = 'UnknownHandlerError';
+  readonly handler: string;
+  constructor(handler: string, available: readonly string[]) {
+    super(
+      'ERR_UNKNOWN_HANDLER',
+      `The handler module exports no function \`${handler}\`${
+        available.length ? ` (it exports ${available.map((name) => `\`${name}\``).join(', ')})` : ''
+      }`,
+    );
+    this.handler = handler;
+  }
+}
+
+type TroupeErrorClass = new (...args: never[]) => TroupeError;
+
+/**
+ * Classes by code, so that an error serialised in a thread comes back as the
+ * same class on the main thread.
+ */
+export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> = {
+  ERR_INVALID_OPTION: InvalidOptionError,
+  ERR_INVALID_TASK: InvalidTaskError,
+  ERR_DUPLICATE_TASK: DuplicateTaskError,
+  ERR_UNKNOWN_TASK: UnknownTaskError,
+  ERR_PROCESSOR_SHUTDOWN: ProcessorShutdownError,
+  ERR_WORKER_START: WorkerStartError,
+  ERR_WORKER_CRASHED: WorkerCrashedError,
+  ERR_TASK_TIMEOUT: TaskTimeoutError,
+  ERR_UNKNOWN_HANDLER: UnknownHandlerError,
+};

@@ -1,0 +1,35 @@
+import type { CancelledResult, DoneResult, FailedResult, TaskError } from './task.js';
+
+/**
+ * Everything a processor reports on `processor.events`, a union keyed on
+ * dot-separated `type`s so that prefixes (`task.`, `worker.`) group them.
+ */
+export type ProcessorEvent =
+  | { readonly type: 'task.queued'; readonly id: string; readonly attempts: number }
+  | { readonly type: 'task.started'; readonly id: string; readonly attempt: number; readonly workerId: number }
+  | {
+      readonly type: 'task.retrying';
+      readonly id: string;
+      readonly attempt: number;
+      /** Backoff before the next attempt, ms. */
+      readonly delay: number;
+      readonly error: TaskError;
+    }
+  | { readonly type: 'task.done'; readonly id: string; readonly result: DoneResult }
+  | { readonly type: 'task.failed'; readonly id: string; readonly result: FailedResult }
+  | { readonly type: 'task.cancelled'; readonly id: string; readonly result: CancelledResult }
+  | { readonly type: 'worker.started'; readonly workerId: number; readonly handlers: readonly string[] }
+  | {
+      readonly type: 'worker.exited';
+      readonly workerId: number;
+      readonly exitCode: number | null;
+      readonly error: Error | undefined;
+      /** True when the processor stopped the thread (shutdown); false for a crash. */
+      readonly expected: boolean;
+    }
+  | { readonly type: 'callback.error'; readonly id: string; readonly error: unknown }
+  | { readonly type: 'processor.ready' }
+  | { readonly type: 'processor.error'; readonly error: Error }
+  | { readonly type: 'processor.shutdown'; readonly unfinished: number };
+
+export type ProcessorEventType = ProcessorEvent['type'];

@@ -1,0 +1,36 @@
+export { createProcessor, Processor } from './processor.js';
+export type { ProcessorStatus, ShutdownOptions, ShutdownOutcome } from './processor.js';
+export type { ProcessorOptions, BackoffOptions, RetentionOptions } from './options.js';
+export type { Clock } from './clock.js';
+export type {
+  TaskInput,
+  TaskResult,
+  DoneResult,
+  FailedResult,
+  CancelledResult,
+  TaskInfo,
+  TaskState,
+  FinalTaskState,
+  TaskError,
+  TaskHandler,
+  HandlerContext,
+} from './task.js';
+export type { ProcessorEvent, ProcessorEventType } from './events.js';
+export {
+  TroupeError,
+  InvalidOptionError,
+  InvalidTaskError,
+  DuplicateTaskError,
+  UnknownTaskError,
+  ProcessorShutdownError,
+  WorkerStartError,
+  WorkerCrashedError,
+  TaskTimeoutError,
+  UnknownHandlerError,
+} from './errors.js';
+export type { TroupeErrorCode } from './errors.js';
+export { taskMachine } from './machines/task.js';
+export type { TaskMachine, TaskContext, TaskEvent, TaskEntered, TaskMachineInput } from './machines/task.js';
+export { backoffDelay } from './machines/backoff.js';
+export { serializeError, deserializeError } from './serialize-error.js';
+export type { SerializedError } from './serialize-error.js';

@@ -1,0 +1,145 @@
+import { assign, emit, raise, setup } from 'xstate';
+import { TaskTimeoutError } from '../errors.js';
+import type { ResolvedBackoff } from '../options.js';
+import type { TaskError, TaskState } from '../task.js';
+import { backoffDelay } from './backoff.js';
+
+/** What a task machine is created with. */
+export interface TaskMachineInput {
+  readonly id: string;
+  readonly handler: string;
+  readonly maxRetries: number;
+  readonly timeout: number | undefined;
+  readonly backoff: ResolvedBackoff;
+}
+
+export interface TaskContext extends TaskMachineInput {
+  /** Attempts started so far. */
+  readonly attempts: number;
+  /** The error of the last failed attempt. */
+  readonly error: TaskError | undefined;
+  /** The handler's return value, once `done`. */
+  readonly value: unknown;
+  /** The wait before the next attempt, while `retrying`. */
+  readonly retryDelay: number | undefined;
+  /** Why the task was cancelled, once `cancelled`. */
+  readonly reason: string | undefined;
+}
+
+export type TaskEvent =
+  | { readonly type: 'task.dispatch' }
+  | { readonly type: 'task.succeed'; readonly value: unknown }
+  | { readonly type: 'task.fail'; readonly error: TaskError; readonly retryable?: boolean }
+  | { readonly type: 'task.cancel'; readonly reason?: string };
+
+/**
+ * Emitted on entry to every state, so the owner of the actor learns of
+ * transitions it did not cause (a backoff or a timeout expiring) without
+ * polling. It carries the context by reference: no copy per transition.
+ */
+export interface TaskEntered {
+  readonly type: 'task.entered';
+  readonly state: TaskState;
+  readonly context: TaskContext;
+}
+
+/**
+ * The lifecycle of one task. It does no I/O: its owner (the supervisor)
+ * sends `task.dispatch` when a worker takes it and `task.succeed` /
+ * `task.fail` when the attempt settles; the machine decides between retrying
+ * and failing, and keeps the backoff and the attempt timeout as named delays
+ * on the actor's clock.
+ *
+ * ```
+ * queued ──dispatch──▶ processing ──succeed──▶ done
+ *   ▲                     │ fail / attemptTimeout
+ *   └──retryDelay── retrying ◀── canRetry ┤
+ *                                         └──▶ failed
+ * any non-final state ──cancel──▶ cancelled
+ * ```
+ */
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskContext,
+    events: {} as TaskEvent,
+    input: {} as TaskMachineInput,
+    emitted: {} as TaskEntered,
+  },
+  actions: {
+    startAttempt: assign({ attempts: ({ context }) => context.attempts + 1, retryDelay: undefined }),
+    recordSuccess: assign({ value: ({ event }) => (event.type === 'task.succeed' ? event.value : undefined) }),
+    recordFailure: assign({ error: ({ event, context }) => (event.type === 'task.fail' ? event.error : context.error) }),
+    scheduleRetry: assign({ retryDelay: ({ context }) => backoffDelay(context.attempts, context.backoff) }),
+    recordCancel: assign({
+      reason: ({ event }) => (event.type === 'task.cancel' && event.reason !== undefined ? event.reason : 'cancelled'),
+    }),
+    announce: emit(({ context }, params: { state: TaskState }) => ({
+      type: 'task.entered' as const,
+      state: params.state,
+      context,
+    })),
+  },
+  guards: {
+    canRetry: ({ context, event }) =>
+      event.type === 'task.fail' && event.retryable !== false && context.attempts <= context.maxRetries,
+    hasTimeout: ({ context }) => context.timeout !== undefined && context.timeout > 0,
+  },
+  delays: {
+    retryDelay: ({ context }) => context.retryDelay ?? 0,
+    attemptTimeout: ({ context }) => context.timeout ?? 0,
+  },
+}).createMachine({
+  id: 'task',
+  context: ({ input }) => ({
+    ...input,
+    attempts: 0,
+    error: undefined,
+    value: undefined,
+    retryDelay: undefined,
+    reason: undefined,
+  }),
+  initial: 'queued',
+  on: {
+    'task.cancel': { target: '.cancelled', actions: 'recordCancel' },
+  },
+  states: {
+    queued: {
+      entry: { type: 'announce', params: { state: 'queued' } },
+      on: { 'task.dispatch': { target: 'processing', actions: 'startAttempt' } },
+    },
+    processing: {
+      entry: { type: 'announce', params: { state: 'processing' } },
+      initial: 'running',
+      states: {
+        // Only attempts with a limit arm a timer: a timer per task costs.
+        running: { always: { guard: 'hasTimeout', target: 'timed' } },
+        timed: {
+          after: {
+            attemptTimeout: {
+              actions: raise(({ context }) => ({
+                type: 'task.fail' as const,
+                error: new TaskTimeoutError(context.timeout ?? 0),
+              })),
+            },
+          },
+        },
+      },
+      on: {
+        'task.succeed': { target: 'done', actions: 'recordSuccess' },
+        'task.fail': [
+          { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
+          { target: 'failed', actions: 'recordFailure' },
+        ],
+      },
+    },
+    retrying: {
+      entry: { type: 'announce', params: { state: 'retrying' } },
+      after: { retryDelay: 'queued' },
+    },
+    done: { type: 'final', entry: { type: 'announce', params: { state: 'done' } } },
+    failed: { type: 'final', entry: { type: 'announce', params: { state: 'failed' } } },
+    cancelled: { type: 'final', entry: { type: 'announce', params: { state: 'cancelled' } } },
+  },
+});
+
+export type TaskMachine = typeof taskMachine;

@@ -1,0 +1,206 @@
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { InspectionEvent, Observer } from 'xstate';
+import { InvalidOptionError } from './errors.js';
+import { defaultClock, type Clock } from './clock.js';
+
+/** Exponential backoff between attempts: `delay * factor^(attempt-1)`, capped at `maxDelay`. */
+export interface BackoffOptions {
+  /**
+   * Wait before the first retry, in ms.
+   * @defaultValue 100
+   */
+  delay?: number;
+  /**
+   * Growth per further retry.
+   * @defaultValue 2
+   */
+  factor?: number;
+  /**
+   * Upper bound of any wait, in ms.
+   * @defaultValue 30_000
+   */
+  maxDelay?: number;
+  /**
+   * Random spread as a fraction of the wait: `0.2` draws each wait uniformly
+   * from ±20% of the computed value (never above `maxDelay`).
+   * @defaultValue 0
+   */
+  jitter?: number;
+}
+
+/** How many finished tasks the processor remembers. Oldest are forgotten first. */
+export interface RetentionOptions {
+  /**
+   * Results kept of tasks that ended `done` or `cancelled`.
+   * @defaultValue 10_000
+   */
+  maxResults?: number;
+  /**
+   * Results kept of tasks that ended `failed` (what `getFailedTasks()` returns).
+   * Kept apart so a flood of successes cannot push failure records out.
+   * @defaultValue 10_000
+   */
+  maxFailed?: number;
+}
+
+/** Options of {@link createProcessor}. */
+export interface ProcessorOptions {
+  /**
+   * The handler module: an absolute path, a path relative to the current
+   * directory, or a `file:` URL. Each exported function is a handler, named by
+   * its export name; the `default` export is the handler of tasks that name none.
+   * `.ts` modules work when `tsx` is installed.
+   */
+  handlers: string | URL;
+  /**
+   * Worker threads.
+   * @defaultValue `os.availableParallelism()`
+   */
+  workers?: number;
+  /**
+   * Retries after the first attempt; a task runs at most `maxRetries + 1` times.
+   * @defaultValue 3
+   */
+  maxRetries?: number;
+  /** Backoff between attempts. Each omitted field takes its default. */
+  backoff?: BackoffOptions;
+  /**
+   * Per-attempt time limit in ms. On expiry the attempt fails with
+   * `TaskTimeoutError`, the handler's `ctx.signal` aborts, and the thread is
+   * replaced if the handler has not stopped `abortGrace` ms later. `0` means no limit.
+   * @defaultValue undefined (no limit)
+   */
+  timeout?: number;
+  /**
+   * How long an aborted attempt (timed out, cancelled) may take to stop before
+   * its thread is terminated and replaced, in ms.
+   * @defaultValue 1_000
+   */
+  abortGrace?: number;
+  /** How many finished results are kept. */
+  retention?: RetentionOptions;
+  /**
+   * The clock that machine delays (backoff, timeouts) and the processor's own
+   * timers run on. Pass XState's `SimulatedClock` to drive time in tests.
+   * @defaultValue the global `setTimeout`/`clearTimeout`
+   */
+  clock?: Clock;
+  /** An XState inspection observer: it sees every task lifecycle actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface ResolvedBackoff {
+  readonly delay: number;
+  readonly factor: number;
+  readonly maxDelay: number;
+  readonly jitter: number;
+}
+
+export interface ResolvedOptions {
+  readonly handlers: URL;
+  readonly workers: number;
+  readonly maxRetries: number;
+  readonly backoff: ResolvedBackoff;
+  readonly timeout: number | undefined;
+  readonly abortGrace: number;
+  readonly retention: { readonly maxResults: number; readonly maxFailed: number };
+  readonly clock: Clock;
+  readonly inspect: ProcessorOptions['inspect'];
+}
+
+export const DEFAULT_BACKOFF: ResolvedBackoff = { delay: 100, factor: 2, maxDelay: 30_000, jitter: 0 };
+
+/** Renders a value for an error message: `0` (number), `"x"` (string). */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `\`${JSON.stringify(value)}\` (string)`;
+  if (value === null) return '`null`';
+  if (typeof value === 'object') return `\`${Object.prototype.toString.call(value).slice(8, -1)}\` (object)`;
+  if (typeof value === 'function') return '`function` (function)';
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+type Check = (value: number) => boolean;
+const isNonNegativeInteger: Check = (v) => Number.isSafeInteger(v) && v >= 0;
+const isPositiveInteger: Check = (v) => Number.isSafeInteger(v) && v >= 1;
+const isNonNegativeFinite: Check = (v) => Number.isFinite(v) && v >= 0;
+
+function numberOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  check: Check,
+  expected: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !check(value)) {
+    throw new InvalidOptionError(name, `Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function objectOption(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(name, `Expected \`${name}\` to be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function handlersUrl(value: unknown): URL {
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') {
+      throw new InvalidOptionError('handlers', `Expected \`handlers\` to be a file: URL, got \`${value.href}\``);
+    }
+    return value;
+  }
+  if (typeof value === 'string' && value.length > 0) {
+    if (value.startsWith('file:')) return new URL(value);
+    return pathToFileURL(isAbsolute(value) ? value : resolve(value));
+  }
+  throw new InvalidOptionError(
+    'handlers',
+    `Expected \`handlers\` to be a module path or file: URL, got ${describe(value)}`,
+  );
+}
+
+/** Fills defaults and validates every option, naming the one that is wrong. */
+export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `Expected options to be an object, got ${describe(options)}`);
+  }
+  const backoff = objectOption('backoff', options.backoff);
+  const retention = objectOption('retention', options.retention);
+  const jitter = numberOption('backoff.jitter', backoff.jitter, DEFAULT_BACKOFF.jitter, isNonNegativeFinite, 'a number from 0 to 1');
+  if (jitter > 1) {
+    throw new InvalidOptionError('backoff.jitter', `Expected \`backoff.jitter\` to be a number from 0 to 1, got ${describe(jitter)}`);
+  }
+  const clock = options.clock ?? defaultClock;
+  if (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw new InvalidOptionError('clock', 'Expected `clock` to have `setTimeout` and `clearTimeout` methods');
+  }
+  const inspect = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && typeof inspect?.next !== 'function') {
+    throw new InvalidOptionError('inspect', `Expected \`inspect\` to be a function or an observer, got ${describe(inspect)}`);
+  }
+  return {
+    handlers: handlersUrl(options.handlers),
+    workers: numberOption('workers', options.workers, availableParallelism(), isPositiveInteger, 'a positive integer'),
+    maxRetries: numberOption('maxRetries', options.maxRetries, 3, isNonNegativeInteger, 'a non-negative integer'),
+    backoff: {
+      delay: numberOption('backoff.delay', backoff.delay, DEFAULT_BACKOFF.delay, isNonNegativeFinite, 'a non-negative number'),
+      factor: numberOption('backoff.factor', backoff.factor, DEFAULT_BACKOFF.factor, (v) => Number.isFinite(v) && v >= 1, 'a number ≥ 1'),
+      maxDelay: numberOption('backoff.maxDelay', backoff.maxDelay, DEFAULT_BACKOFF.maxDelay, isNonNegativeFinite, 'a non-negative number'),
+      jitter,
+    },
+    timeout: numberOption('timeout', options.timeout, 0, isNonNegativeInteger, 'a non-negative integer') || undefined,
+    abortGrace: numberOption('abortGrace', options.abortGrace, 1_000, isNonNegativeInteger, 'a non-negative integer'),
+    retention: {
+      maxResults: numberOption('retention.maxResults', retention.maxResults, 10_000, isNonNegativeInteger, 'a non-negative integer'),
+      maxFailed: numberOption('retention.maxFailed', retention.maxFailed, 10_000, isNonNegativeInteger, 'a non-negative integer'),
+    },
+    clock,
+    inspect,
+  };
+}

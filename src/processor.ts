@@ -1,0 +1,188 @@
+import type { Observable } from 'rxjs';
+import { checkLoadable } from './actors/thread-handle.js';
+import { Supervisor, type ShutdownOutcome } from './actors/supervisor.js';
+import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors.js';
+import type { ProcessorEvent } from './events.js';
+import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
+import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
+import { normalizeTask } from './validate-task.js';
+
+/** What `getStatus()` returns: live counts and totals since start. */
+export interface ProcessorStatus {
+  /** Worker threads the pool keeps. */
+  readonly workers: number;
+  readonly queued: number;
+  readonly processing: number;
+  readonly retrying: number;
+  /** Tasks finished `done` since start (not reset by `clearResults`). */
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  /** True once `shutdown` was called. */
+  readonly shutdown: boolean;
+}
+
+export interface ShutdownOptions {
+  /**
+   * How long to let queued, running and retrying tasks finish, in ms. At the
+   * deadline, what is left is cancelled and returned as `unfinished`.
+   * @defaultValue 10_000
+   */
+  timeout?: number;
+}
+
+export type { ShutdownOutcome };
+
+/**
+ * A pool of worker threads that runs tasks by id, retries them with backoff,
+ * and shuts down without losing any. Create one with {@link createProcessor}.
+ *
+ * The processor is a thin facade: every change goes as a message to its
+ * supervisor actor, which owns all state.
+ */
+export class Processor {
+  readonly #supervisor: Supervisor;
+  readonly #options: ResolvedOptions;
+  #shutdown: Promise<ShutdownOutcome> | undefined;
+
+  /** Resolves when every thread has loaded the handler module; rejects with `WorkerStartError` if it fails to load. */
+  readonly ready: Promise<void>;
+  /** Every task and worker event, as an rxjs Observable. Completes after shutdown. */
+  readonly events: Observable<ProcessorEvent>;
+
+  /** @internal Use {@link createProcessor}. */
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#supervisor = new Supervisor(options);
+    this.ready = this.#supervisor.ready.promise;
+    this.events = this.#supervisor.events.asObservable();
+  }
+
+  /**
+   * Accepts a task and returns its id (generated when the task has none).
+   * Throws, and changes nothing, when the task is invalid
+   * (`InvalidTaskError`), its id is unfinished (`DuplicateTaskError`), or the
+   * processor is shut down (`ProcessorShutdownError`) or failed to start
+   * (`WorkerStartError`). A finished id may be reused: its old result is discarded.
+   *
+   * @example
+   * ```ts
+   * const id = processor.submit({ id: 'img-1', handler: 'resize', payload: { url } });
+   * ```
+   */
+  submit<P>(task: TaskInput<P>): string {
+    const supervisor = this.#supervisor;
+    const phase = supervisor.phase;
+    if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
+    if (phase === 'error' && supervisor.error) throw supervisor.error;
+    const normalized = normalizeTask(task as TaskInput, this.#options);
+    if (supervisor.isLive(normalized.id)) throw new DuplicateTaskError(normalized.id);
+    supervisor.send({ type: 'task.submit', task: normalized });
+    return normalized.id;
+  }
+
+  /**
+   * Resolves with the task's final result: `done`, `failed` or `cancelled`.
+   * It never rejects for a task failure; it rejects with `UnknownTaskError`
+   * for an id the processor never accepted or has already forgotten
+   * (see `retention`).
+   *
+   * @example
+   * ```ts
+   * const result = await processor.result(id);
+   * if (result.status === 'done') use(result.value);
+   * ```
+   */
+  result<T = unknown>(id: string): Promise<TaskResult<T>> {
+    const result = this.#supervisor.result(id);
+    return (result ?? Promise.reject(new UnknownTaskError(id))) as Promise<TaskResult<T>>;
+  }
+
+  /** The result of a finished task, if it is still retained. */
+  getResult<T = unknown>(id: string): TaskResult<T> | undefined {
+    return this.#supervisor.getResult(id) as TaskResult<T> | undefined;
+  }
+
+  /** A task in any state: unfinished, or finished and retained. */
+  getTask(id: string): TaskInfo | undefined {
+    return this.#supervisor.getTask(id);
+  }
+
+  /** True only while an attempt of the task is running. */
+  isProcessing(id: string): boolean {
+    return this.#supervisor.isProcessing(id);
+  }
+
+  /** The retained failed results, as a copy. */
+  getFailedTasks(): Map<string, FailedResult> {
+    return this.#supervisor.getFailedTasks();
+  }
+
+  /** Forgets every retained result. Unfinished tasks are not touched. */
+  clearResults(): void {
+    this.#supervisor.send({ type: 'results.clear' });
+  }
+
+  getStatus(): ProcessorStatus {
+    const phase = this.#supervisor.phase;
+    return {
+      workers: this.#options.workers,
+      ...this.#supervisor.counts(),
+      shutdown: phase === 'draining' || phase === 'stopped',
+    };
+  }
+
+  /**
+   * Cancels an unfinished task. A queued or retrying task ends `cancelled` at
+   * once; a running one ends `cancelled` at once too, while its handler's
+   * `ctx.signal` aborts and its thread is replaced if it does not stop within
+   * `abortGrace`. Returns false, changing nothing, for an unknown or finished id.
+   */
+  cancel(id: string, reason = 'cancelled'): boolean {
+    if (!this.#supervisor.isLive(id)) return false;
+    this.#supervisor.send({ type: 'task.cancel', id, reason });
+    return true;
+  }
+
+  /**
+   * Stops accepting tasks, lets the accepted ones finish, then terminates the
+   * threads. Tasks still unfinished at the deadline are cancelled and returned,
+   * so nothing is silently lost. Calling it again returns the same promise.
+   *
+   * @example
+   * ```ts
+   * const { unfinished } = await processor.shutdown({ timeout: 5_000 });
+   * await saveForLater(unfinished);
+   * ```
+   */
+  shutdown({ timeout = 10_000 }: ShutdownOptions = {}): Promise<ShutdownOutcome> {
+    if (this.#shutdown) return this.#shutdown;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
+      throw new InvalidOptionError('timeout', `Expected \`timeout\` to be a non-negative number, got ${describe(timeout)}`);
+    }
+    this.#shutdown = this.#supervisor.stopped.promise;
+    this.#supervisor.send({ type: 'shutdown', timeout });
+    return this.#shutdown;
+  }
+}
+
+/**
+ * Creates a processor: a pool of worker threads running the handlers exported
+ * by one module. Throws `InvalidOptionError` for bad options.
+ *
+ * @example
+ * ```ts
+ * import { createProcessor } from 'troupe';
+ *
+ * const processor = createProcessor({ handlers: new URL('./handlers.js', import.meta.url), workers: 4 });
+ * await processor.ready;
+ * const id = processor.submit({ payload: { n: 41 } });
+ * console.log(await processor.result(id)); // { status: 'done', value: 42, ... }
+ * await processor.shutdown();
+ * ```
+ */
+export function createProcessor(options: ProcessorOptions): Processor {
+  const resolved = resolveOptions(options);
+  checkLoadable(resolved.handlers);
+  return new Processor(resolved);
+}

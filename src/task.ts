@@ -1,0 +1,111 @@
+/** Where a task is in its lifecycle. `done`, `failed` and `cancelled` are final. */
+export type TaskState = 'queued' | 'processing' | 'retrying' | 'done' | 'failed' | 'cancelled';
+
+/** The final states: every accepted task ends in exactly one of them (or is handed back by `shutdown`). */
+export type FinalTaskState = Extract<TaskState, 'done' | 'failed' | 'cancelled'>;
+
+/**
+ * An error as a task result carries it. It is a real `Error`: Troupe's own
+ * errors keep their class (`instanceof TaskTimeoutError`), other errors keep
+ * their `name`, `message`, `stack`, `code`, `cause` and own fields after
+ * crossing from the worker thread. A thrown non-Error arrives as a `NonError`
+ * whose `message` describes the value.
+ */
+export type TaskError = Error & { readonly code?: string };
+
+/** What the handler receives besides the payload. */
+export interface HandlerContext {
+  /** The task's id. */
+  readonly id: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Aborts when the attempt times out, is cancelled or the processor shuts down. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A task handler: exported by name from the handler module.
+ *
+ * @example
+ * ```ts
+ * // handlers.ts
+ * export async function resize(payload: { url: string }, ctx: HandlerContext) {
+ *   const response = await fetch(payload.url, { signal: ctx.signal });
+ *   return shrink(await response.arrayBuffer());
+ * }
+ * ```
+ */
+export type TaskHandler<P = any, R = unknown> = (payload: P, ctx: HandlerContext) => R | Promise<R>;
+
+/** What `submit` takes. */
+export interface TaskInput<P = unknown> {
+  /** Unique among unfinished tasks. Generated (a UUID) when omitted. */
+  id?: string;
+  /** Anything the structured clone algorithm can copy. Copied at submit. */
+  payload: P;
+  /**
+   * Name of the handler module's export that runs this task.
+   * @defaultValue 'default'
+   */
+  handler?: string;
+  /** Overrides the processor's `maxRetries` for this task. */
+  maxRetries?: number;
+  /** Overrides the processor's per-attempt `timeout` (ms) for this task; `0` means none. */
+  timeout?: number;
+  /**
+   * Called on the main thread with the final result, after it is stored and
+   * before `result(id)` settles. It may call `submit`. If it throws, the error
+   * is reported as a `callback.error` event and harms nothing else.
+   */
+  callback?: (result: TaskResult) => void;
+}
+
+interface TaskResultBase {
+  readonly id: string;
+  /** Attempts started, including the last. */
+  readonly attempts: number;
+  /** Epoch ms when the task was accepted. */
+  readonly submittedAt: number;
+  /** Epoch ms when the last attempt started, if any did. */
+  readonly startedAt: number | undefined;
+  /** Epoch ms when the task reached its final state. */
+  readonly finishedAt: number;
+}
+
+/** The task's handler returned. */
+export interface DoneResult<T = unknown> extends TaskResultBase {
+  readonly status: 'done';
+  readonly value: T;
+}
+
+/** The task's last attempt failed and no retry was left (or the failure was not retryable). */
+export interface FailedResult extends TaskResultBase {
+  readonly status: 'failed';
+  readonly error: TaskError;
+}
+
+/** The task was cancelled, or handed back by `shutdown`. */
+export interface CancelledResult extends TaskResultBase {
+  readonly status: 'cancelled';
+  readonly reason: string;
+}
+
+/** The final result of a task: a union on `status`. */
+export type TaskResult<T = unknown> = DoneResult<T> | FailedResult | CancelledResult;
+
+/** A task as `getTask(id)` sees it, in any state. */
+export interface TaskInfo {
+  readonly id: string;
+  readonly state: TaskState;
+  readonly handler: string;
+  /** Attempts started so far. */
+  readonly attempts: number;
+  readonly maxRetries: number;
+  readonly timeout: number | undefined;
+  readonly submittedAt: number;
+  readonly startedAt: number | undefined;
+  /** The error of the last failed attempt, if any. */
+  readonly lastError: TaskError | undefined;
+  /** While `retrying`: the backoff wait before the next attempt, in ms. */
+  readonly retryDelay: number | undefined;
+}
