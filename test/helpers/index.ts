@@ -1,0 +1,45 @@
+import { filter, firstValueFrom, take, toArray, type Observable } from 'rxjs';
+import type { ProcessorEvent, ProcessorEventType } from '../../src/index.js';
+
+export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
+
+/** The test's handler module. */
+export const handlers = new URL('../fixtures/handlers.ts', import.meta.url);
+
+export function fixture(name: string): URL {
+  return new URL(`../fixtures/${name}`, import.meta.url);
+}
+
+/**
+ * The next event of `type` (optionally matching `where`). Subscribe before
+ * causing the event: the promise is created eagerly.
+ */
+export function nextEvent<T extends ProcessorEventType>(
+  events$: Observable<ProcessorEvent>,
+  type: T,
+  where: (event: EventOf<T>) => boolean = () => true,
+): Promise<EventOf<T>> {
+  return firstValueFrom(
+    events$.pipe(filter((event): event is EventOf<T> => event.type === type && where(event as EventOf<T>))),
+  );
+}
+
+/** The next `count` events of `type`, in order. */
+export function nextEvents<T extends ProcessorEventType>(
+  events$: Observable<ProcessorEvent>,
+  type: T,
+  count: number,
+): Promise<EventOf<T>[]> {
+  return firstValueFrom(
+    events$.pipe(
+      filter((event): event is EventOf<T> => event.type === type),
+      take(count),
+      toArray(),
+    ),
+  );
+}
+
+/** Lets pending promise callbacks and message-port deliveries run. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
