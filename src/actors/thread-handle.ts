@@ -58,6 +58,30 @@ export function checkLoadable(handlers: URL): void {
   if (TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname)) typescriptPreload();
 }
 
+/** Flags of the main process that name its own entry; a thread given them fails to start. */
+const ENTRY_FLAGS = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
+
+/**
+ * The main process's flags, as a thread inherits them by default, less those
+ * that only make sense for the main entry (`node --input-type=module -e …`
+ * would otherwise stop every thread from starting).
+ */
+function threadExecArgv(typescript: boolean): string[] {
+  const argv: string[] = [];
+  const inherited = process.execArgv;
+  for (let i = 0; i < inherited.length; i++) {
+    const arg = inherited[i] as string;
+    const [flag] = arg.split('=', 1) as [string];
+    if (ENTRY_FLAGS.has(flag)) {
+      if (!arg.includes('=')) i++; // the flag's value is the next argument
+      continue;
+    }
+    argv.push(arg);
+  }
+  if (typescript) argv.push('--import', typescriptPreload());
+  return argv;
+}
+
 export interface ThreadOptions {
   readonly handlers: URL;
   readonly resourceLimits?: ResourceLimits;
@@ -80,7 +104,7 @@ export class ThreadHandle {
   constructor({ handlers, resourceLimits }: ThreadOptions) {
     const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
     this.#worker = new Worker(ENTRY, {
-      ...(typescript ? { execArgv: ['--import', typescriptPreload()] } : {}),
+      execArgv: threadExecArgv(typescript),
       ...(resourceLimits ? { resourceLimits } : {}),
     });
     this.#worker.on('error', (error) => {
