@@ -61,12 +61,16 @@ export function checkLoadable(handlers: URL): void {
 /** Flags of the main process that name its own entry; a thread given them fails to start. */
 const ENTRY_FLAGS = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
 
+/** Process-wide flags (V8's, `--expose-gc`) that Node refuses in a thread's explicit `execArgv`; learnt once. */
+const processWideFlags = new Set<string>();
+
 /**
  * The main process's flags, as a thread inherits them by default, less those
  * that only make sense for the main entry (`node --input-type=module -e …`
- * would otherwise stop every thread from starting).
+ * would otherwise stop every thread from starting) and those Node refuses
+ * per thread. `undefined` means "inherit as is", which Node handles itself.
  */
-function threadExecArgv(typescript: boolean): string[] {
+function threadExecArgv(typescript: boolean): string[] | undefined {
   const argv: string[] = [];
   const inherited = process.execArgv;
   for (let i = 0; i < inherited.length; i++) {
@@ -76,10 +80,29 @@ function threadExecArgv(typescript: boolean): string[] {
       if (!arg.includes('=')) i++; // the flag's value is the next argument
       continue;
     }
-    argv.push(arg);
+    if (!processWideFlags.has(arg)) argv.push(arg);
   }
+  if (!typescript && argv.length === inherited.length) return undefined;
   if (typescript) argv.push('--import', typescriptPreload());
   return argv;
+}
+
+const INVALID_FLAGS = /invalid execArgv flags: (.*)$/;
+
+function createWorker(typescript: boolean, resourceLimits: ResourceLimits | undefined): Worker {
+  for (;;) {
+    const execArgv = threadExecArgv(typescript);
+    try {
+      return new Worker(ENTRY, { ...(execArgv ? { execArgv } : {}), ...(resourceLimits ? { resourceLimits } : {}) });
+    } catch (error) {
+      // Node names the flags it refuses; drop them and try again (they still
+      // apply: they are process-wide). The loop ends: each pass drops some.
+      const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' && INVALID_FLAGS.exec((error as Error).message);
+      const flags = refused ? (refused[1] as string).split(', ').filter((flag) => !processWideFlags.has(flag)) : [];
+      if (flags.length === 0) throw error;
+      for (const flag of flags) processWideFlags.add(flag);
+    }
+  }
 }
 
 export interface ThreadOptions {
@@ -87,48 +110,77 @@ export interface ThreadOptions {
   readonly resourceLimits?: ResourceLimits;
 }
 
+type Method<K extends keyof ThreadApi> = (...args: Parameters<ThreadApi[K]>) => Promise<Awaited<ReturnType<ThreadApi[K]>>>;
+
 /**
  * One `worker_threads` thread behind comlink: the only place that touches
  * either. Comlink never settles a pending call when the thread dies, so every
- * call is raced against the thread's exit; `error` is always listened to, or an
- * uncaught error in the thread would be rethrown on the main thread.
+ * pending call is rejected here on the thread's exit; `error` is always
+ * listened to, or an uncaught error in the thread would be rethrown on the
+ * main thread.
  */
 export class ThreadHandle {
   /** Settles once, when the thread has exited for any reason. */
   readonly exited: Promise<ThreadExit>;
   readonly #worker: Worker;
   readonly #remote: Remote<ThreadApi>;
-  readonly #exitedAsError: Promise<never>;
+  /**
+   * Comlink builds (and registers for finalization) a new proxy on every
+   * property read, so each method's proxy is read once and kept.
+   */
+  readonly #methods = new Map<keyof ThreadApi, Method<keyof ThreadApi>>();
+  /**
+   * Rejecters of the calls in flight. Racing each call against one exit
+   * promise would pile a reaction per call onto that promise for the
+   * thread's whole life; this set holds only the calls still pending.
+   */
+  readonly #pending = new Set<(error: ThreadExitedError) => void>();
+  #exit: ThreadExit | undefined;
   #error: Error | undefined;
 
   constructor({ handlers, resourceLimits }: ThreadOptions) {
     const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
-    this.#worker = new Worker(ENTRY, {
-      execArgv: threadExecArgv(typescript),
-      ...(resourceLimits ? { resourceLimits } : {}),
-    });
+    this.#worker = createWorker(typescript, resourceLimits);
     this.#worker.on('error', (error) => {
       this.#error ??= error;
     });
     this.exited = new Promise((resolve) => {
-      this.#worker.once('exit', (code) => resolve({ code, error: this.#error }));
+      this.#worker.once('exit', (code) => {
+        const exit = { code, error: this.#error };
+        this.#exit = exit;
+        const error = new ThreadExitedError(exit);
+        for (const reject of this.#pending) reject(error);
+        this.#pending.clear();
+        resolve(exit);
+      });
     });
-    this.#exitedAsError = this.exited.then((exit) => {
-      throw new ThreadExitedError(exit);
-    });
-    this.#exitedAsError.catch(() => {});
     this.#remote = wrap<ThreadApi>(nodeEndpoint(this.#worker));
   }
 
   /** Calls into the thread; rejects with {@link ThreadExitedError} if the thread exits first. */
-  call<K extends keyof ThreadApi>(
-    method: K,
-    ...args: Parameters<ThreadApi[K]>
-  ): Promise<Awaited<ReturnType<ThreadApi[K]>>> {
-    // Comlink's Remote<T> distributes over union return types; the thread's
-    // ThreadApi is the contract, so the call is typed from it directly.
-    const remote = this.#remote as unknown as Record<K, (...a: Parameters<ThreadApi[K]>) => Promise<Awaited<ReturnType<ThreadApi[K]>>>>;
-    return Promise.race([remote[method](...args), this.#exitedAsError]);
+  call<K extends keyof ThreadApi>(method: K, ...args: Parameters<ThreadApi[K]>): Promise<Awaited<ReturnType<ThreadApi[K]>>> {
+    if (this.#exit) return Promise.reject(new ThreadExitedError(this.#exit));
+    let invoke = this.#methods.get(method) as Method<K> | undefined;
+    if (!invoke) {
+      // Comlink's Remote<T> distributes over union return types; ThreadApi is
+      // the contract, so the method is typed from it directly.
+      invoke = (this.#remote as unknown as Record<K, Method<K>>)[method];
+      this.#methods.set(method, invoke as unknown as Method<keyof ThreadApi>);
+    }
+    const call = invoke;
+    return new Promise((resolve, reject) => {
+      this.#pending.add(reject);
+      call(...args).then(
+        (value) => {
+          this.#pending.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Lets the process exit while this thread is idle. */
