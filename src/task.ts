@@ -62,6 +62,10 @@ export interface TaskInput<P = unknown> {
 
 interface TaskResultBase {
   readonly id: string;
+  /** The handler that ran the task. */
+  readonly handler: string;
+  readonly maxRetries: number;
+  readonly timeout: number | undefined;
   /** Attempts started, including the last. */
   readonly attempts: number;
   /** Epoch ms when the task was accepted. */
@@ -82,6 +86,8 @@ export interface DoneResult<T = unknown> extends TaskResultBase {
 export interface FailedResult extends TaskResultBase {
   readonly status: 'failed';
   readonly error: TaskError;
+  /** The task's payload, kept so a failed task can be inspected or resubmitted. */
+  readonly payload: unknown;
 }
 
 /** The task was cancelled, or handed back by `shutdown`. */

@@ -181,10 +181,10 @@ export class Supervisor {
     return {
       id,
       state: result.status,
-      handler: '',
+      handler: result.handler,
       attempts: result.attempts,
-      maxRetries: 0,
-      timeout: undefined,
+      maxRetries: result.maxRetries,
+      timeout: result.timeout,
       submittedAt: result.submittedAt,
       startedAt: result.startedAt,
       lastError: result.status === 'failed' ? result.error : undefined,
@@ -343,8 +343,12 @@ export class Supervisor {
       this.#leaveProcessing(record, state === 'cancelled' ? new Error(`Cancelled: ${context.reason}`) : undefined);
     }
     record.state = state;
+    const { handler, maxRetries, timeout } = record.task;
     const base = {
       id,
+      handler,
+      maxRetries,
+      timeout,
       attempts: context.attempts,
       submittedAt: record.submittedAt,
       startedAt: record.startedAt,
@@ -352,7 +356,8 @@ export class Supervisor {
     };
     let result: TaskResult;
     if (state === 'failed') {
-      const failed: FailedResult = { ...base, status: 'failed', error: context.error ?? new Error('unknown failure') };
+      const error = context.error ?? new Error('unknown failure');
+      const failed: FailedResult = { ...base, status: 'failed', error, payload: record.task.payload };
       this.#failed.set(id, failed);
       result = failed;
     } else {
@@ -518,9 +523,10 @@ export class Supervisor {
       this.#unpark(id);
     }
     this.#emit({ type: 'worker.exited', workerId: worker.id, exitCode: exit.code, error: exit.error, expected });
+    // A drain this exit completed needs no replacement thread.
+    this.#checkDrained();
     if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
     this.#dispatch();
-    this.#checkDrained();
   }
 
   // ── shutdown ───────────────────────────────────────────────────────────────

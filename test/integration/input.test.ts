@@ -174,3 +174,22 @@ describe('after shutdown', () => {
     expect(q.getStatus()).toMatchObject({ shutdown: true, queued: 0 });
   });
 });
+
+describe('getTask', () => {
+  it('describes a task in any state, finished ones from their retained result', async () => {
+    const id = p.submit({ handler: 'processTask', payload: 1, maxRetries: 2, timeout: 5_000 });
+    // An idle thread takes it at once: it is already processing.
+    expect(p.getTask(id)).toMatchObject({ id, state: 'processing', handler: 'processTask', maxRetries: 2, timeout: 5_000 });
+    await p.result(id);
+    expect(p.getTask(id)).toMatchObject({ id, state: 'done', handler: 'processTask', maxRetries: 2, timeout: 5_000, attempts: 1 });
+    expect(p.getTask('nobody')).toBeUndefined();
+  });
+
+  it('a failed result keeps the payload, so it can be resubmitted', async () => {
+    const id = p.submit({ handler: 'alwaysFail', payload: { order: 7 }, maxRetries: 0 });
+    const failed = (await p.result(id)) as Extract<Awaited<ReturnType<typeof p.result>>, { status: 'failed' }>;
+    expect(failed).toMatchObject({ status: 'failed', payload: { order: 7 }, handler: 'alwaysFail' });
+    const again = p.submit({ id, handler: 'processTask', payload: failed.payload });
+    expect(await p.result(again)).toMatchObject({ status: 'done', value: { data: { order: 7 } } });
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * Docs cannot rot: every example runs here, and every code block in the docs
+ * that names an example file is that file, verbatim.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+async function runExample(file: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+describe('examples run', () => {
+  it('quickstart', async () => {
+    expect(await runExample('quickstart.ts')).toBe('square-7: 49\ngreet-ada: "Hello, Ada! (task greet-ada, attempt 1)"\n');
+  });
+
+  it('retries', async () => {
+    const out = await runExample('retries.ts');
+    expect(out).toContain('fetch-1: done after 3 attempts');
+    expect(out).toContain('parse-1 callback: failed');
+    expect(out).toMatch(/failed: parse-1 after 2 attempts/);
+    expect(out).toContain('unfinished: export-1');
+    expect(out).toContain('export-1: cancelled');
+  });
+
+  it('the demo (npm start) on a small batch', async () => {
+    const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
+    const summary = out.slice(out.indexOf('Summary'));
+    const done = Number(/done\s+(\d+)/.exec(summary)?.[1]);
+    const failed = Number(/failed\s+(\d+)/.exec(summary)?.[1]);
+    expect(done + failed).toBe(200);
+    expect(out).toMatch(/tasks\/s/);
+  });
+});
+
+describe('docs', () => {
+  const pages = ['README.md', ...readdirSync(`${root}docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const blocks = (page: string) =>
+    [...readFileSync(`${root}${page}`, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+
+  it.each(pages)('%s: blocks that name an example are that example, verbatim', (page) => {
+    for (const block of blocks(page)) {
+      const named = /^\/\/ (examples\/[\w.-]+\.ts)\n/.exec(block);
+      if (named) expect(block, `${page} quotes ${named[1]}`).toBe(readFileSync(`${root}${named[1]}`, 'utf8'));
+    }
+  });
+
+  it.each(pages.filter((page) => page.startsWith('docs/')))('%s opens with a complete example', (page) => {
+    expect(blocks(page)[0]).toMatch(/^\/\/ examples\//);
+  });
+});
