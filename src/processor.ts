@@ -45,9 +45,27 @@ export class Processor {
   readonly #options: ResolvedOptions;
   #shutdown: Promise<ShutdownOutcome> | undefined;
 
-  /** Resolves when every thread has loaded the handler module; rejects with `WorkerStartError` if it fails to load. */
+  /**
+   * Resolves when every thread has loaded the handler module; rejects with
+   * `WorkerStartError` if it fails to load. Tasks may be submitted before.
+   *
+   * @example
+   * ```ts
+   * await processor.ready; // throws WorkerStartError for a broken handler module
+   * ```
+   */
   readonly ready: Promise<void>;
-  /** Every task and worker event, as an rxjs Observable. Completes after shutdown. */
+  /**
+   * Every task and worker event, as an rxjs Observable (hot: subscribe before
+   * the events you want). Completes after shutdown.
+   *
+   * @example
+   * ```ts
+   * processor.events
+   *   .pipe(filter((event) => event.type === 'task.failed'))
+   *   .subscribe((event) => alert(event.id, event.result.error));
+   * ```
+   */
   readonly events: Observable<ProcessorEvent>;
 
   /** @internal Use {@link createProcessor}. */
@@ -98,31 +116,83 @@ export class Processor {
     return (result ?? Promise.reject(new UnknownTaskError(id))) as Promise<TaskResult<T>>;
   }
 
-  /** The result of a finished task, if it is still retained. */
+  /**
+   * The result of a finished task, if it is still retained; `undefined` while
+   * it runs.
+   *
+   * @example
+   * ```ts
+   * const result = processor.getResult('img-1');
+   * if (result?.status === 'failed') console.error(result.error);
+   * ```
+   */
   getResult<T = unknown>(id: string): TaskResult<T> | undefined {
     return this.#supervisor.getResult(id) as TaskResult<T> | undefined;
   }
 
-  /** A task in any state: unfinished, or finished and retained. */
+  /**
+   * A task in any state: unfinished, or finished and retained.
+   *
+   * @example
+   * ```ts
+   * const info = processor.getTask('img-1');
+   * if (info?.state === 'retrying') console.log(`attempt ${info.attempts} failed, next in ${info.retryDelay} ms`);
+   * ```
+   */
   getTask(id: string): TaskInfo | undefined {
     return this.#supervisor.getTask(id);
   }
 
-  /** True only while an attempt of the task is running. */
+  /**
+   * True only while an attempt of the task is running (not while it waits in
+   * the queue or for a retry).
+   *
+   * @example
+   * ```ts
+   * if (!processor.isProcessing(id)) processor.cancel(id);
+   * ```
+   */
   isProcessing(id: string): boolean {
     return this.#supervisor.isProcessing(id);
   }
 
-  /** The retained failed results, as a copy. */
+  /**
+   * The retained failed results by id, as a copy: changing it changes nothing.
+   * Each keeps the task's payload, so failed tasks can be resubmitted.
+   *
+   * @example
+   * ```ts
+   * for (const [id, failed] of processor.getFailedTasks()) {
+   *   processor.submit({ id, handler: failed.handler, payload: failed.payload });
+   * }
+   * ```
+   */
   getFailedTasks(): Map<string, FailedResult> {
     return this.#supervisor.getFailedTasks();
   }
 
-  /** Forgets every retained result. Unfinished tasks are not touched. */
+  /**
+   * Forgets every retained result, failed ones included. Unfinished tasks and
+   * the totals of `getStatus()` are not touched.
+   *
+   * @example
+   * ```ts
+   * processor.clearResults();
+   * processor.getResult(id); // undefined
+   * ```
+   */
   clearResults(): void {
     this.#supervisor.send({ type: 'results.clear' });
   }
 
+  /**
+   * Counts of tasks by state, and totals of finished tasks since start.
+   *
+   * @example
+   * ```ts
+   * const { queued, processing, retrying, done, failed } = processor.getStatus();
+   * ```
+   */
   getStatus(): ProcessorStatus {
     const phase = this.#supervisor.phase;
     return {
@@ -137,6 +207,12 @@ export class Processor {
    * once; a running one ends `cancelled` at once too, while its handler's
    * `ctx.signal` aborts and its thread is replaced if it does not stop within
    * `abortGrace`. Returns false, changing nothing, for an unknown or finished id.
+   *
+   * @example
+   * ```ts
+   * processor.cancel('img-1', 'user left the page');
+   * (await processor.result('img-1')).status; // 'cancelled'
+   * ```
    */
   cancel(id: string, reason = 'cancelled'): boolean {
     if (!this.#supervisor.isLive(id)) return false;

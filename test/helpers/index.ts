@@ -1,10 +1,30 @@
 import { filter, firstValueFrom, take, toArray, type Observable } from 'rxjs';
-import type { ProcessorEvent, ProcessorEventType } from '../../src/index.js';
+import { afterEach } from 'vitest';
+import {
+  createProcessor,
+  type Processor,
+  type ProcessorEvent,
+  type ProcessorEventType,
+  type ProcessorOptions,
+} from '../../src/index.js';
 
 export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
 
 /** The test's handler module. */
 export const handlers = new URL('../fixtures/handlers.ts', import.meta.url);
+
+/**
+ * A factory of processors on the test handlers that shuts each one down after
+ * its test, so a failing test cannot leave threads behind.
+ */
+export function useProcessor(defaults: Partial<ProcessorOptions> = {}): (options?: Partial<ProcessorOptions>) => Processor {
+  let current: Processor | undefined;
+  afterEach(async () => {
+    await current?.shutdown({ timeout: 0 });
+    current = undefined;
+  });
+  return (options = {}) => (current = createProcessor({ handlers, ...defaults, ...options }));
+}
 
 export function fixture(name: string): URL {
   return new URL(`../fixtures/${name}`, import.meta.url);

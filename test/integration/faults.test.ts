@@ -1,28 +1,16 @@
 /** Crashes, timeouts, cancellation and start failures: nothing hangs, nothing runs twice at once. */
 import { SimulatedClock } from 'xstate';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createProcessor,
   TaskTimeoutError,
   WorkerCrashedError,
   WorkerStartError,
   type Processor,
   type ProcessorEvent,
-  type ProcessorOptions,
 } from '../../src/index.js';
-import { fixture, handlers, nextEvent } from '../helpers/index.js';
+import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
 
-let processor: Processor | undefined;
-
-function make(options: Partial<ProcessorOptions> = {}): Processor {
-  processor = createProcessor({ handlers, workers: 1, ...options });
-  return processor;
-}
-
-afterEach(async () => {
-  await processor?.shutdown({ timeout: 0 });
-  processor = undefined;
-});
+const make = useProcessor({ workers: 1 });
 
 function record(p: Processor): ProcessorEvent[] {
   const events: ProcessorEvent[] = [];

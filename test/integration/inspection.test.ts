@@ -1,15 +1,13 @@
 import type { InspectionEvent } from 'xstate';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createProcessor, type Processor } from '../../src/index.js';
-import { handlers } from '../helpers/index.js';
+import { describe, expect, it } from 'vitest';
+import { useProcessor } from '../helpers/index.js';
 
-let processor: Processor | undefined;
-afterEach(() => processor?.shutdown({ timeout: 0 }));
+const make = useProcessor({ workers: 1 });
 
 describe('inspection', () => {
   it("shows a task's whole path as an XState actor named troupe.task.<id>", async () => {
     const seen: InspectionEvent[] = [];
-    processor = createProcessor({ handlers, workers: 1, backoff: { delay: 0 }, inspect: (event) => seen.push(event) });
+    const processor = make({ backoff: { delay: 0 }, inspect: (event) => seen.push(event) });
     processor.submit({ id: 't1', handler: 'flaky', payload: { succeedOn: 2 } });
     await processor.result('t1');
     const mine = seen.filter((event) => (event.actorRef as { id?: string }).id === 'troupe.task.t1');

@@ -1,0 +1,51 @@
+/** Public generic types; checked by `npm run typecheck` (tsc), which CI runs. */
+import { describe, expectTypeOf, it } from 'vitest';
+import type {
+  CancelledResult,
+  DoneResult,
+  FailedResult,
+  Processor,
+  ProcessorEvent,
+  TaskError,
+  TaskHandler,
+  TaskResult,
+} from '../src/index.js';
+
+describe('public types', () => {
+  it('result<T> narrows on status', () => {
+    expectTypeOf<Processor['result']>().returns.toEqualTypeOf<Promise<TaskResult<unknown>>>();
+    const narrow = (result: TaskResult<number>) => {
+      if (result.status === 'done') expectTypeOf(result.value).toEqualTypeOf<number>();
+      else if (result.status === 'failed') expectTypeOf(result.error).toEqualTypeOf<TaskError>();
+      else expectTypeOf(result.reason).toEqualTypeOf<string>();
+    };
+    expectTypeOf(narrow).parameter(0).toEqualTypeOf<DoneResult<number> | FailedResult | CancelledResult>();
+  });
+
+  it('events narrow on type', () => {
+    const onEvent = (event: ProcessorEvent) => {
+      if (event.type === 'task.retrying') expectTypeOf(event.delay).toEqualTypeOf<number>();
+      if (event.type === 'task.failed') expectTypeOf(event.result).toEqualTypeOf<FailedResult>();
+      if (event.type === 'worker.exited') expectTypeOf(event.exitCode).toEqualTypeOf<number | null>();
+    };
+    expectTypeOf(onEvent).toBeFunction();
+  });
+
+  it('a handler takes its payload and a context', () => {
+    const resize: TaskHandler<{ url: string }, number> = async (payload, ctx) => {
+      expectTypeOf(payload.url).toEqualTypeOf<string>();
+      expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
+      expectTypeOf(ctx.attempt).toEqualTypeOf<number>();
+      return 1;
+    };
+    expectTypeOf(resize).returns.toEqualTypeOf<number | Promise<number>>();
+  });
+
+  it('submit refuses a task without a payload at compile time', () => {
+    const submit = (processor: Processor) => {
+      // @ts-expect-error payload is required
+      processor.submit({ id: 'x' });
+    };
+    expectTypeOf(submit).toBeFunction();
+  });
+});
