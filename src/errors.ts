@@ -11,6 +11,7 @@ export type TroupeErrorCode =
   | 'ERR_WORKER_START'
   | 'ERR_WORKER_CRASHED'
   | 'ERR_TASK_TIMEOUT'
+  | 'ERR_TASK_CANCELLED'
   | 'ERR_UNKNOWN_HANDLER';
 
 /**
@@ -120,6 +121,19 @@ export class TaskTimeoutError extends TroupeError {
   }
 }
 
+/**
+ * The reason a running handler's `ctx.signal` aborts when its task is
+ * cancelled (by `cancel`, or by a shutdown deadline, reason `'shutdown'`).
+ */
+export class TaskCancelledError extends TroupeError {
+  override name = 'TaskCancelledError';
+  readonly reason: string;
+  constructor(reason: string) {
+    super('ERR_TASK_CANCELLED', `The task was cancelled: ${reason}`);
+    this.reason = reason;
+  }
+}
+
 /** The task named a handler that the handler module does not export. Never retried. */
 export class UnknownHandlerError extends TroupeError {
   override name = 'UnknownHandlerError';
@@ -150,5 +164,6 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_WORKER_START: WorkerStartError,
   ERR_WORKER_CRASHED: WorkerCrashedError,
   ERR_TASK_TIMEOUT: TaskTimeoutError,
+  ERR_TASK_CANCELLED: TaskCancelledError,
   ERR_UNKNOWN_HANDLER: UnknownHandlerError,
 };

@@ -26,6 +26,7 @@ export {
   WorkerStartError,
   WorkerCrashedError,
   TaskTimeoutError,
+  TaskCancelledError,
   UnknownHandlerError,
 } from './errors.js';
 export type { TroupeErrorCode } from './errors.js';

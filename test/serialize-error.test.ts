@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DuplicateTaskError,
+  TaskCancelledError,
   TaskTimeoutError,
   TroupeError,
   WorkerCrashedError,
@@ -18,6 +19,8 @@ describe('errors crossing a thread', () => {
     expect(back).toBeInstanceOf(TroupeError);
     expect(back).toMatchObject({ name: 'WorkerCrashedError', code: 'ERR_WORKER_CRASHED', exitCode: 137, workerId: 2 });
     expect(roundTrip(new TaskTimeoutError(50))).toBeInstanceOf(TaskTimeoutError);
+    expect(roundTrip(new TaskCancelledError('shutdown'))).toMatchObject({ code: 'ERR_TASK_CANCELLED', reason: 'shutdown' });
+    expect(roundTrip(new TaskCancelledError('x'))).toBeInstanceOf(TaskCancelledError);
     expect(roundTrip(new DuplicateTaskError('a'))).toMatchObject({ taskId: 'a', code: 'ERR_DUPLICATE_TASK' });
   });
 

@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
-import { ProcessorShutdownError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
+import { ProcessorShutdownError, TaskCancelledError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
 import { taskMachine, type TaskContext, type TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
@@ -340,7 +340,7 @@ export class Supervisor {
     this.#counts[record.state]--;
     this.#counts[state]++;
     if (record.state === 'processing') {
-      this.#leaveProcessing(record, state === 'cancelled' ? new Error(`Cancelled: ${context.reason}`) : undefined);
+      this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     }
     record.state = state;
     const { handler, maxRetries, timeout } = record.task;

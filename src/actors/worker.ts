@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { WorkerStartError } from '../errors.js';
+import { WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
 import type { WireAttempt, WireOutcome } from './protocol.js';
 import { ThreadExitedError, ThreadHandle, type ThreadExit } from './thread-handle.js';
@@ -103,9 +103,15 @@ export class WorkerActor {
 
   run(attempt: WireAttempt): void {
     const thread = this.#thread;
-    if (!thread || this.#phase !== 'ready') throw new Error(`troupe: worker ${this.id} is not ready`);
     const { token } = attempt;
     this.#running.set(token, attempt.id);
+    if (!thread || this.#phase !== 'ready') {
+      // The thread died before the supervisor heard of it: the attempt is lost
+      // with it, reported a tick later like any other answer.
+      const crash = new WorkerCrashedError(this.id, null);
+      queueMicrotask(() => this.#settle(token, { ok: false, retryable: true, error: serializeError(crash) }));
+      return;
+    }
     if (this.#running.size === 1) thread.ref();
     thread.call('run', attempt).then(
       (outcome) => this.#settle(token, outcome),
