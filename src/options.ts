@@ -60,6 +60,13 @@ export interface ProcessorOptions {
    */
   workers?: number;
   /**
+   * Attempts each thread runs at once. Above 1 suits async, I/O-bound
+   * handlers (like piscina's `concurrentTasksPerWorker`); CPU-bound handlers
+   * gain nothing from it.
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /**
    * Retries after the first attempt; a task runs at most `maxRetries + 1` times.
    * @defaultValue 3
    */
@@ -101,6 +108,7 @@ export interface ResolvedBackoff {
 export interface ResolvedOptions {
   readonly handlers: URL;
   readonly workers: number;
+  readonly concurrency: number;
   readonly maxRetries: number;
   readonly backoff: ResolvedBackoff;
   readonly timeout: number | undefined;
@@ -187,6 +195,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   return {
     handlers: handlersUrl(options.handlers),
     workers: numberOption('workers', options.workers, availableParallelism(), isPositiveInteger, 'a positive integer'),
+    concurrency: numberOption('concurrency', options.concurrency, 1, isPositiveInteger, 'a positive integer'),
     maxRetries: numberOption('maxRetries', options.maxRetries, 3, isNonNegativeInteger, 'a non-negative integer'),
     backoff: {
       delay: numberOption('backoff.delay', backoff.delay, DEFAULT_BACKOFF.delay, isNonNegativeFinite, 'a non-negative number'),

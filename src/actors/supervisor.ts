@@ -110,7 +110,9 @@ export class Supervisor {
   readonly #counts = { queued: 0, processing: 0, retrying: 0, done: 0, failed: 0, cancelled: 0 };
 
   readonly #workers = new Set<WorkerActor>();
-  readonly #idle: WorkerActor[] = [];
+  /** Ready workers, taken round-robin so work spreads evenly across threads. */
+  readonly #ring: WorkerActor[] = [];
+  #cursor = 0;
   #workerSeq = 0;
   #started = 0;
   #tokenSeq = 0;
@@ -386,9 +388,10 @@ export class Supervisor {
   }
 
   #dispatch(): void {
-    while (this.#idle.length > 0) {
-      const record = this.#ready.shift();
-      if (!record) return;
+    while (this.#ready.size > 0) {
+      const worker = this.#nextWorker();
+      if (!worker) return;
+      const record = this.#ready.shift() as TaskRecord;
       const { id } = record.task;
       if (record.state !== 'queued' || this.#live.get(id) !== record) continue; // cancelled while waiting
       if (this.#attempts.has(id)) {
@@ -396,7 +399,6 @@ export class Supervisor {
         record.parked = true;
         continue;
       }
-      const worker = this.#idle.pop() as WorkerActor;
       const token = ++this.#tokenSeq;
       record.token = token;
       record.startedAt = Date.now();
@@ -406,6 +408,20 @@ export class Supervisor {
       worker.run({ token, id, handler: record.task.handler, attempt, payload: record.task.payload });
       this.#emit({ type: 'task.started', id, attempt, workerId: worker.id });
     }
+  }
+
+  /** The next worker, round-robin, with a free slot; O(workers). */
+  #nextWorker(): WorkerActor | undefined {
+    const ring = this.#ring;
+    for (let scanned = 0; scanned < ring.length; scanned++) {
+      const index = (this.#cursor + scanned) % ring.length;
+      const worker = ring[index] as WorkerActor;
+      if (worker.hasCapacity) {
+        this.#cursor = index + 1;
+        return worker;
+      }
+    }
+    return undefined;
   }
 
   /** The attempt's slot is free: a parked task of the same id may now run. */
@@ -432,7 +448,6 @@ export class Supervisor {
       }
       this.#unpark(id);
     }
-    if (this.#workers.has(worker)) this.#idle.push(worker);
     this.#dispatch();
     this.#checkDrained();
   }
@@ -440,10 +455,11 @@ export class Supervisor {
   // ── workers ────────────────────────────────────────────────────────────────
 
   #spawnWorker(): void {
-    const { handlers, clock, abortGrace } = this.#options;
+    const { handlers, clock, abortGrace, concurrency } = this.#options;
     const worker = new WorkerActor({
       id: ++this.#workerSeq,
       handlers,
+      concurrency,
       clock,
       abortGrace,
       report: (report) => this.send(report),
@@ -454,8 +470,8 @@ export class Supervisor {
 
   #removeWorker(worker: WorkerActor): void {
     this.#workers.delete(worker);
-    const index = this.#idle.indexOf(worker);
-    if (index !== -1) this.#idle.splice(index, 1);
+    const index = this.#ring.indexOf(worker);
+    if (index !== -1) this.#ring.splice(index, 1);
   }
 
   #workerReady(worker: WorkerActor, handlers: readonly string[]): void {
@@ -464,7 +480,7 @@ export class Supervisor {
       return;
     }
     this.#respawnFailures = 0;
-    this.#idle.push(worker);
+    this.#ring.push(worker);
     this.#emit({ type: 'worker.started', workerId: worker.id, handlers });
     if (++this.#started === this.#options.workers) {
       if (this.#phase === 'starting') this.#phase = 'running';
@@ -498,7 +514,7 @@ export class Supervisor {
     this.#error = error;
     for (const worker of this.#workers) void worker.stop();
     this.#workers.clear();
-    this.#idle.length = 0;
+    this.#ring.length = 0;
     for (const record of this.#live.values()) {
       record.actor.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
     }
@@ -568,7 +584,7 @@ export class Supervisor {
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
     if (this.#respawnTimer !== undefined) clock.clearTimeout(this.#respawnTimer);
     const workers = [...this.#workers];
-    this.#idle.length = 0;
+    this.#ring.length = 0;
     void Promise.all(workers.map((worker) => worker.stop())).then(() => {
       const unfinished = this.#unfinished.splice(0);
       this.stopped.resolve({ unfinished });

@@ -28,13 +28,14 @@ export type WorkerReport =
 export interface WorkerActorOptions {
   readonly id: number;
   readonly handlers: URL;
+  /** Attempts its thread runs at once. */
+  readonly concurrency: number;
   readonly clock: Clock;
   /** How long an aborted attempt may run on before the thread is terminated, in ms. */
   readonly abortGrace: number;
   readonly report: (report: WorkerReport) => void;
 }
 
-const UNSERIALIZABLE = 'Unserializable return value';
 
 /**
  * Drives one worker thread. It owns the thread and the set of attempts running
@@ -50,15 +51,22 @@ export class WorkerActor {
   #stopping = false;
   readonly #running = new Map<number, string>();
   readonly #graceTimers = new Map<number, unknown>();
+  /** Attempts dispatched in this tick, sent to the thread as one message. */
+  #outbox: WireAttempt[] = [];
 
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
     this.#options = options;
   }
 
-  /** Attempts running (including aborted ones that have not stopped yet). */
+  /** Attempts sent to the thread and not settled (including aborted ones that have not stopped yet). */
   get load(): number {
     return this.#running.size;
+  }
+
+  /** Whether it can take another attempt now. */
+  get hasCapacity(): boolean {
+    return this.#phase === 'ready' && this.#running.size < this.#options.concurrency;
   }
 
   start(): void {
@@ -75,13 +83,14 @@ export class WorkerActor {
     }
     this.#thread = thread;
     void thread.exited.then((exit) => this.#onExit(exit));
-    thread.call('load', handlers.href).then(
+    thread.call('load', handlers.href, { concurrency: this.#options.concurrency }).then(
       (outcome) => {
         if (this.#phase !== 'starting') return;
         if (outcome.ok) {
           this.#phase = 'ready';
           // An idle pool must not keep the process alive; a running attempt does.
           if (this.#running.size === 0) thread.unref();
+          this.#poll(thread, false);
           report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
         } else {
           this.#phase = 'failed';
@@ -109,24 +118,35 @@ export class WorkerActor {
       // The thread died before the supervisor heard of it: the attempt is lost
       // with it, reported a tick later like any other answer.
       const crash = new WorkerCrashedError(this.id, null);
-      queueMicrotask(() => this.#settle(token, { ok: false, retryable: true, error: serializeError(crash) }));
+      queueMicrotask(() => this.#settle({ token, ok: false, retryable: true, error: serializeError(crash) }));
       return;
     }
     if (this.#running.size === 1) thread.ref();
-    thread.call('run', attempt).then(
-      (outcome) => this.#settle(token, outcome),
+    if (this.#outbox.push(attempt) === 1) queueMicrotask(() => this.#send(thread));
+  }
+
+  /** Sends everything dispatched in this tick as one message. */
+  #send(thread: ThreadHandle): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    // A failed send means the thread exited: #onExit reports the attempts lost.
+    thread.call('run', batch).catch(() => {});
+  }
+
+  /**
+   * Keeps one poll pending in the thread; each answer carries every outcome
+   * since the previous one. A rejected answer that is not the thread exiting
+   * is comlink refusing a value it cannot clone: ask for the batch again,
+   * cleaned.
+   */
+  #poll(thread: ThreadHandle, resend: boolean): void {
+    thread.call('poll', resend).then(
+      (outcomes) => {
+        for (const outcome of outcomes) this.#settle(outcome);
+        this.#poll(thread, false);
+      },
       (error: unknown) => {
-        if (error instanceof ThreadExitedError) return; // #onExit reports the lost attempt
-        const unserializable = error instanceof Error && error.message === UNSERIALIZABLE;
-        this.#settle(token, {
-          ok: false,
-          retryable: !unserializable,
-          error: serializeError(
-            unserializable
-              ? new TypeError("The handler's return value cannot be structured-cloned to the main thread")
-              : error,
-          ),
-        });
+        if (!(error instanceof ThreadExitedError)) this.#poll(thread, true);
       },
     );
   }
@@ -157,7 +177,8 @@ export class WorkerActor {
     if (this.#thread && this.#phase !== 'exited') await this.#thread.terminate();
   }
 
-  #settle(token: number, outcome: WireOutcome): void {
+  #settle(outcome: WireOutcome): void {
+    const { token } = outcome;
     const id = this.#running.get(token);
     if (id === undefined) return;
     this.#running.delete(token);
