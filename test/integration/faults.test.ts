@@ -8,7 +8,7 @@ import {
   type Processor,
   type ProcessorEvent,
 } from '../../src/index.js';
-import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
+import { fixture, nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1 });
 
@@ -221,5 +221,30 @@ describe('a handler module that fails to load', () => {
   it('a missing module is reported the same way', async () => {
     const p = make({ handlers: fixture('does-not-exist.js') });
     await expect(p.ready).rejects.toMatchObject({ code: 'ERR_WORKER_START' });
+  });
+});
+
+describe('concurrency per thread', () => {
+  it('runs up to `concurrency` attempts at once on one thread', async () => {
+    const p = make({ concurrency: 3 });
+    await p.ready;
+    const started = nextEvents(p.events, 'task.started', 3);
+    for (const id of ['a', 'b', 'c', 'd']) p.submit({ id, handler: 'waitForAbort', payload: null });
+    expect((await started).map((e) => e.id)).toEqual(['a', 'b', 'c']);
+    expect(['a', 'b', 'c'].map((id) => p.isProcessing(id))).toEqual([true, true, true]);
+    expect(p.getTask('d')?.state).toBe('queued');
+    p.cancel('a');
+    expect(await nextEvent(p.events, 'task.started')).toMatchObject({ id: 'd' });
+  });
+
+  it('one value that cannot be cloned fails its task alone, not the batch it travelled in', async () => {
+    const p = make({ concurrency: 8 });
+    await p.ready;
+    const ids = ['x1', 'x2', 'bad', 'x3'].map((id) =>
+      p.submit({ id, handler: id === 'bad' ? 'returnsFunction' : 'processTask', payload: id }),
+    );
+    const results = await Promise.all(ids.map((id) => p.result(id)));
+    expect(results.map((r) => r.status)).toEqual(['done', 'done', 'failed', 'done']);
+    expect(results[2]).toMatchObject({ attempts: 1, error: { name: 'TypeError' } });
   });
 });
