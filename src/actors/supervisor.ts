@@ -1,22 +1,21 @@
 import { Subject } from 'rxjs';
-import { createActor, type Actor } from 'xstate';
 import { ProcessorShutdownError, TaskCancelledError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
-import { taskMachine, type TaskContext, type TaskEntered } from '../machines/task.js';
+import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
 import { Queue } from '../queue.js';
 import { ResultStore } from '../result-store.js';
 import { deserializeError } from '../serialize-error.js';
 import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, TaskState } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
+import { ScopedLifecycles } from './scoped-lifecycles.js';
+import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
 import { WorkerActor, type WorkerReport } from './worker.js';
-
-type TaskActor = Actor<typeof taskMachine>;
 
 /** One accepted, unfinished task. Owned by the supervisor alone. */
 interface TaskRecord {
   readonly task: NormalizedTask;
-  readonly actor: TaskActor;
+  readonly lifecycle: TaskLifecycle;
   state: TaskState;
   readonly submittedAt: number;
   startedAt: number | undefined;
@@ -39,6 +38,7 @@ export type SupervisorMessage =
   | { readonly type: 'task.submit'; readonly task: NormalizedTask }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   | TaskEntered
+  | { readonly type: 'task.timer'; readonly fire: () => void }
   | { readonly type: 'results.clear' }
   | { readonly type: 'shutdown'; readonly timeout: number }
   | { readonly type: 'shutdown.deadline' }
@@ -124,23 +124,21 @@ export class Supervisor {
   #deadline: unknown;
   readonly #unfinished: TaskInput[] = [];
 
-  /**
-   * One listener for every task actor: no closure per task. A transition the
-   * machine made on its own (a backoff or a timeout expiring) emits from
-   * inside the actor's own step; handling it there would send events back to
-   * an actor that is still mid-step (they would queue behind it and the
-   * supervisor would read a stale snapshot), so it is handled a microtask later.
-   */
-  readonly #onTaskEntered = (event: TaskEntered): void => {
-    if (this.#draining) this.send(event);
-    else queueMicrotask(() => this.send(event));
-  };
+  readonly #lifecycles: TaskLifecycles;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#done = new ResultStore(options.retention.maxResults);
     this.#failed = new ResultStore(options.retention.maxFailed);
     this.ready.promise.catch(() => {});
+    // One listener for every task: no closure per task.
+    const hooks: LifecycleHooks = {
+      entered: (event) => this.send(event),
+      timer: (fire) => this.send({ type: 'task.timer', fire }),
+    };
+    // An inspector is shown real actors, one per task; without one, the
+    // machines run on one shared scope, which costs half as much.
+    this.#lifecycles = options.inspect ? new ActorLifecycles(options, hooks) : new ScopedLifecycles(options.clock, hooks);
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
 
@@ -177,7 +175,7 @@ export class Supervisor {
 
   getTask(id: string): TaskInfo | undefined {
     const record = this.#live.get(id);
-    if (record) return taskInfo(record.task, record.state, record.actor.getSnapshot().context, record);
+    if (record) return taskInfo(record.task, record.state, record.lifecycle.context, record);
     const result = this.getResult(id);
     if (!result) return undefined;
     return {
@@ -239,9 +237,11 @@ export class Supervisor {
       case 'task.submit':
         return this.#submit(message.task);
       case 'task.cancel':
-        return this.#live.get(message.id)?.actor.send({ type: 'task.cancel', reason: message.reason });
+        return this.#live.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
       case 'task.entered':
         return this.#entered(message.state, message.context);
+      case 'task.timer':
+        return message.fire();
       case 'results.clear':
         this.#done.clear();
         return this.#failed.clear();
@@ -270,16 +270,17 @@ export class Supervisor {
     // A finished id may be reused: its old result is discarded.
     this.#done.delete(task.id);
     this.#failed.delete(task.id);
-    const { clock, inspect, backoff } = this.#options;
-    const actor = createActor(taskMachine, {
-      id: `troupe.task.${task.id}`,
-      input: { id: task.id, handler: task.handler, maxRetries: task.maxRetries, timeout: task.timeout, backoff },
-      clock,
-      ...(inspect ? { inspect } : {}),
+    const { backoff } = this.#options;
+    const lifecycle = this.#lifecycles.create({
+      id: task.id,
+      handler: task.handler,
+      maxRetries: task.maxRetries,
+      timeout: task.timeout,
+      backoff,
     });
     const record: TaskRecord = {
       task,
-      actor,
+      lifecycle,
       state: 'queued',
       submittedAt: Date.now(),
       startedAt: undefined,
@@ -289,8 +290,6 @@ export class Supervisor {
     };
     this.#live.set(task.id, record);
     this.#counts.queued++;
-    actor.on('task.entered', this.#onTaskEntered);
-    actor.start();
   }
 
   #entered(state: TaskState, context: TaskContext): void {
@@ -403,8 +402,8 @@ export class Supervisor {
       record.token = token;
       record.startedAt = Date.now();
       this.#attempts.set(id, { token, record, worker });
-      record.actor.send({ type: 'task.dispatch' });
-      const attempt = record.actor.getSnapshot().context.attempts;
+      record.lifecycle.send({ type: 'task.dispatch' });
+      const attempt = record.lifecycle.context.attempts;
       worker.run({ token, id, handler: record.task.handler, attempt, payload: record.task.payload });
       this.#emit({ type: 'task.started', id, attempt, workerId: worker.id });
     }
@@ -440,7 +439,7 @@ export class Supervisor {
       const { record } = attempt;
       if (record.token === token && this.#live.get(id) === record) {
         // The machine is the arbiter: if it already left `processing` it ignores these.
-        record.actor.send(
+        record.lifecycle.send(
           outcome.ok
             ? { type: 'task.succeed', value: outcome.value }
             : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
@@ -516,7 +515,7 @@ export class Supervisor {
     this.#workers.clear();
     this.#ring.length = 0;
     for (const record of this.#live.values()) {
-      record.actor.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
+      record.lifecycle.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
     }
     this.ready.reject(error);
     this.#emit({ type: 'processor.error', error });
@@ -530,7 +529,7 @@ export class Supervisor {
       this.#attempts.delete(id);
       const { record } = attempt;
       if (record.token === token && this.#live.get(id) === record) {
-        record.actor.send({
+        record.lifecycle.send({
           type: 'task.fail',
           error: new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined),
           retryable: true,
@@ -568,7 +567,7 @@ export class Supervisor {
         ...(timeout !== undefined ? { timeout } : {}),
         ...(callback ? { callback } : {}),
       });
-      record.actor.send({ type: 'task.cancel', reason: 'shutdown' });
+      record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
     }
     this.#stop();
   }
