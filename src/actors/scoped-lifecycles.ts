@@ -100,7 +100,7 @@ export class ScopedLifecycles implements TaskLifecycles {
 
   #schedule(event: EventObject, delay: number, id: string | undefined): void {
     const task = this.#current;
-    if (!task) return;
+    if (!task || delay === Infinity) return;
     const key = id ?? event.type;
     this.#cancel(task, key);
     const timers = (task.timers ??= new Map());

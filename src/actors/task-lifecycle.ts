@@ -48,17 +48,23 @@ export class ActorLifecycles implements TaskLifecycles {
     let inTimer = false;
     this.#onEntered = (event) => (inTimer ? queueMicrotask(() => entered(event)) : entered(event));
     const base = clock;
+    const never = Symbol('never');
     this.#clock = {
-      setTimeout: (fn, ms) =>
-        base.setTimeout((...args: unknown[]) => {
+      // The machine asks for an infinite delay for attempts without a limit.
+      setTimeout: (fn, ms) => {
+        if (ms === Infinity) return never;
+        return base.setTimeout((...args: unknown[]) => {
           inTimer = true;
           try {
             fn(...args);
           } finally {
             inTimer = false;
           }
-        }, ms),
-      clearTimeout: (id) => base.clearTimeout(id),
+        }, ms);
+      },
+      clearTimeout: (id) => {
+        if (id !== never) base.clearTimeout(id);
+      },
     };
   }
 

@@ -86,7 +86,7 @@ export const taskMachine = setup({
   },
   delays: {
     retryDelay: ({ context }) => context.retryDelay ?? 0,
-    attemptTimeout: ({ context }) => context.timeout ?? 0,
+    attemptTimeout: ({ context }) => (context.timeout ? context.timeout : Infinity),
   },
 }).createMachine({
   id: 'task',
@@ -109,19 +109,18 @@ export const taskMachine = setup({
     },
     processing: {
       entry: { type: 'announce', params: { state: 'processing' } },
-      initial: 'running',
-      states: {
-        // Only attempts with a limit arm a timer: a timer per task costs.
-        running: { always: { guard: 'hasTimeout', target: 'timed' } },
-        timed: {
-          after: {
-            attemptTimeout: {
-              actions: raise(({ context }) => ({
-                type: 'task.fail' as const,
-                error: new TaskTimeoutError(context.timeout ?? 0),
-              })),
-            },
-          },
+      // An attempt without a limit gets an infinite delay, which Troupe's
+      // lifecycles never arm as a timer (a flat state with no eventless
+      // check is the cheapest shape for the common path). The guard keeps
+      // the machine right on a clock that would fire it anyway: Node runs a
+      // setTimeout of Infinity after 1 ms.
+      after: {
+        attemptTimeout: {
+          guard: 'hasTimeout',
+          actions: raise(({ context }) => ({
+            type: 'task.fail' as const,
+            error: new TaskTimeoutError(context.timeout ?? 0),
+          })),
         },
       },
       on: {
