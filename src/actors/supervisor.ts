@@ -10,6 +10,7 @@ import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, Tas
 import type { NormalizedTask } from '../validate-task.js';
 import { ScopedLifecycles } from './scoped-lifecycles.js';
 import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
+import type { WireOutcome } from './protocol.js';
 import { WorkerActor, type WorkerReport } from './worker.js';
 
 /** One accepted, unfinished task. Owned by the supervisor alone. */
@@ -245,8 +246,10 @@ export class Supervisor {
       case 'results.clear':
         this.#done.clear();
         return this.#failed.clear();
-      case 'attempt.settled':
-        return this.#settled(message.worker, message.token, message.id, message);
+      case 'attempts.settled':
+        for (const { token, id, outcome } of message.settled) this.#settled(token, id, outcome);
+        this.#dispatch();
+        return this.#checkDrained();
       case 'worker.ready':
         return this.#workerReady(message.worker, message.handlers);
       case 'worker.startFailed':
@@ -344,30 +347,9 @@ export class Supervisor {
       this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     }
     record.state = state;
-    const { handler, maxRetries, timeout } = record.task;
-    const base = {
-      id,
-      handler,
-      maxRetries,
-      timeout,
-      attempts: context.attempts,
-      submittedAt: record.submittedAt,
-      startedAt: record.startedAt,
-      finishedAt: Date.now(),
-    };
-    let result: TaskResult;
-    if (state === 'failed') {
-      const error = context.error ?? new Error('unknown failure');
-      const failed: FailedResult = { ...base, status: 'failed', error, payload: record.task.payload };
-      this.#failed.set(id, failed);
-      result = failed;
-    } else {
-      result =
-        state === 'done'
-          ? { ...base, status: 'done', value: context.value }
-          : { ...base, status: 'cancelled', reason: context.reason ?? 'cancelled' };
-      this.#done.set(id, result);
-    }
+    const result = finalResult(record, state, context);
+    if (result.status === 'failed') this.#failed.set(id, result);
+    else this.#done.set(id, result);
     const { callback } = record.task;
     const waiters = record.waiters;
     if (callback || waiters) {
@@ -432,7 +414,7 @@ export class Supervisor {
     }
   }
 
-  #settled(worker: WorkerActor, token: number, id: string, { outcome }: Extract<WorkerReport, { type: 'attempt.settled' }>): void {
+  #settled(token: number, id: string, outcome: WireOutcome): void {
     const attempt = this.#attempts.get(id);
     if (attempt?.token === token) {
       this.#attempts.delete(id);
@@ -447,8 +429,6 @@ export class Supervisor {
       }
       this.#unpark(id);
     }
-    this.#dispatch();
-    this.#checkDrained();
   }
 
   // ── workers ────────────────────────────────────────────────────────────────
@@ -590,6 +570,45 @@ export class Supervisor {
       this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
       this.events.complete();
     });
+  }
+}
+
+/** Built field by field, one object per result: this runs once per task. */
+function finalResult(record: TaskRecord, state: FinalTaskState, context: TaskContext): TaskResult {
+  const { id, handler, maxRetries, timeout } = record.task;
+  const { attempts } = context;
+  const { submittedAt, startedAt } = record;
+  const finishedAt = Date.now();
+  switch (state) {
+    case 'done':
+      return { status: 'done', id, handler, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, value: context.value };
+    case 'failed':
+      return {
+        status: 'failed',
+        id,
+        handler,
+        maxRetries,
+        timeout,
+        attempts,
+        submittedAt,
+        startedAt,
+        finishedAt,
+        error: context.error ?? new Error('unknown failure'),
+        payload: record.task.payload,
+      };
+    case 'cancelled':
+      return {
+        status: 'cancelled',
+        id,
+        handler,
+        maxRetries,
+        timeout,
+        attempts,
+        submittedAt,
+        startedAt,
+        finishedAt,
+        reason: context.reason ?? 'cancelled',
+      };
   }
 }
 

@@ -9,11 +9,10 @@ export type WorkerReport =
   | { readonly type: 'worker.ready'; readonly worker: WorkerActor; readonly handlers: readonly string[] }
   | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
   | {
-      readonly type: 'attempt.settled';
+      /** Every attempt that settled in one answer of the thread: many tasks per message. */
+      readonly type: 'attempts.settled';
       readonly worker: WorkerActor;
-      readonly token: number;
-      readonly id: string;
-      readonly outcome: WireOutcome;
+      readonly settled: readonly SettledAttempt[];
     }
   | {
       readonly type: 'worker.exited';
@@ -24,6 +23,12 @@ export type WorkerReport =
       /** True when the supervisor asked for the stop. */
       readonly expected: boolean;
     };
+
+export interface SettledAttempt {
+  readonly token: number;
+  readonly id: string;
+  readonly outcome: WireOutcome;
+}
 
 export interface WorkerActorOptions {
   readonly id: number;
@@ -118,7 +123,7 @@ export class WorkerActor {
       // The thread died before the supervisor heard of it: the attempt is lost
       // with it, reported a tick later like any other answer.
       const crash = new WorkerCrashedError(this.id, null);
-      queueMicrotask(() => this.#settle({ token, ok: false, retryable: true, error: serializeError(crash) }));
+      queueMicrotask(() => this.#settle([{ token, ok: false, retryable: true, error: serializeError(crash) }]));
       return;
     }
     if (this.#running.size === 1) thread.ref();
@@ -142,7 +147,7 @@ export class WorkerActor {
   #poll(thread: ThreadHandle, resend: boolean): void {
     thread.call('poll', resend).then(
       (outcomes) => {
-        for (const outcome of outcomes) this.#settle(outcome);
+        this.#settle(outcomes);
         this.#poll(thread, false);
       },
       (error: unknown) => {
@@ -177,14 +182,18 @@ export class WorkerActor {
     if (this.#thread && this.#phase !== 'exited') await this.#thread.terminate();
   }
 
-  #settle(outcome: WireOutcome): void {
-    const { token } = outcome;
-    const id = this.#running.get(token);
-    if (id === undefined) return;
-    this.#running.delete(token);
-    this.#clearTimer(token);
+  #settle(outcomes: readonly WireOutcome[]): void {
+    const settled: SettledAttempt[] = [];
+    for (const outcome of outcomes) {
+      const { token } = outcome;
+      const id = this.#running.get(token);
+      if (id === undefined) continue;
+      this.#running.delete(token);
+      if (this.#graceTimers.size > 0) this.#clearTimer(token);
+      settled.push({ token, id, outcome });
+    }
     if (this.#running.size === 0) this.#thread?.unref();
-    this.#options.report({ type: 'attempt.settled', worker: this, token, id, outcome });
+    if (settled.length > 0) this.#options.report({ type: 'attempts.settled', worker: this, settled });
   }
 
   #onExit(exit: ThreadExit): void {
