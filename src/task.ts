@@ -1,3 +1,5 @@
+import type { TransferListItem } from 'node:worker_threads';
+
 /** Where a task is in its lifecycle. `done`, `failed` and `cancelled` are final. */
 export type TaskState = 'queued' | 'processing' | 'retrying' | 'done' | 'failed' | 'cancelled';
 
@@ -21,6 +23,19 @@ export interface HandlerContext {
   readonly attempt: number;
   /** Aborts when the attempt times out, is cancelled or the processor shuts down. */
   readonly signal: AbortSignal;
+  /**
+   * Marks buffers of the return value to be moved to the main thread instead
+   * of copied; returns `value` unchanged.
+   *
+   * @example
+   * ```ts
+   * export async function render(payload: Scene, ctx: HandlerContext) {
+   *   const pixels = draw(payload);
+   *   return ctx.transfer({ width: 640, pixels }, [pixels.buffer]);
+   * }
+   * ```
+   */
+  transfer<T>(value: T, transferables: readonly TransferListItem[]): T;
 }
 
 /**
@@ -48,6 +63,13 @@ export interface TaskInput<P = unknown> {
    * @defaultValue 'default'
    */
   handler?: string;
+  /**
+   * Buffers of the payload to move instead of copy (`ArrayBuffer`s,
+   * `MessagePort`s). They are detached from the caller at `submit`, move to
+   * the thread of each attempt, and come back with a failed attempt so a
+   * retry gets them again (unless the handler detached them itself).
+   */
+  transfer?: readonly TransferListItem[];
   /** Overrides the processor's `maxRetries` for this task. */
   maxRetries?: number;
   /** Overrides the processor's per-attempt `timeout` (ms) for this task; `0` means none. */

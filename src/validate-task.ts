@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MessagePort, type TransferListItem } from 'node:worker_threads';
 import { InvalidTaskError } from './errors.js';
 import { describe } from './options.js';
 import type { TaskInput, TaskResult } from './task.js';
@@ -8,6 +9,8 @@ export interface NormalizedTask {
   readonly id: string;
   /** The structured clone taken at submit: later changes by the caller do not leak in. */
   readonly payload: unknown;
+  /** The payload's buffers to move rather than copy, as found in `payload`. */
+  readonly transfer: readonly TransferListItem[] | undefined;
   readonly handler: string;
   readonly maxRetries: number;
   readonly timeout: number | undefined;
@@ -25,6 +28,16 @@ function nonNegativeInteger(field: string, value: unknown): number | undefined {
     throw new InvalidTaskError(field, `Expected \`${field}\` to be a non-negative integer, got ${describe(value)}`);
   }
   return value;
+}
+
+/** A detached buffer cannot be moved again; Node's structuredClone does not say so. */
+function attached(buffer: ArrayBuffer): boolean {
+  try {
+    new Uint8Array(buffer);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -47,16 +60,42 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
   }
   const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
   const timeout = nonNegativeInteger('timeout', input.timeout) ?? defaults.timeout;
+  const { transfer } = input;
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new InvalidTaskError('transfer', `Expected \`transfer\` to be an array of transferables, got ${describe(transfer)}`);
+  }
+  transfer?.forEach((item, index) => {
+    const ok = item instanceof MessagePort || (item instanceof ArrayBuffer && attached(item));
+    if (!ok) {
+      throw new InvalidTaskError(
+        'transfer',
+        `Expected \`transfer[${index}]\` to be an ArrayBuffer that is not detached, or a MessagePort, got ${describe(item)}`,
+      );
+    }
+  });
   let payload: unknown;
+  let moved: readonly TransferListItem[] | undefined;
   try {
-    payload = structuredClone(input.payload);
+    if (transfer?.length) {
+      // Cloned together, the list keeps pointing at the buffers inside the
+      // clone: the caller's are detached, nothing is copied.
+      ({ payload, transfer: moved } = structuredClone(
+        { payload: input.payload, transfer },
+        { transfer: transfer as TransferListItem[] },
+      ));
+    } else {
+      payload = structuredClone(input.payload);
+    }
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new InvalidTaskError('payload', `Expected \`payload\` to be structured-cloneable: ${reason}`, { cause });
+    const field = transfer?.length ? 'transfer' : 'payload';
+    const expected = field === 'transfer' ? 'transferable and not detached' : 'structured-cloneable';
+    throw new InvalidTaskError(field, `Expected \`${field}\` to be ${expected}: ${reason}`, { cause });
   }
   return {
     id: id ?? randomUUID(),
     payload,
+    transfer: moved,
     handler: handler ?? 'default',
     maxRetries,
     timeout: timeout === 0 ? undefined : timeout,

@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import type { SerializedError } from '../serialize-error.js';
 
 /**
@@ -19,11 +20,20 @@ export interface WireAttempt {
   readonly handler: string;
   readonly attempt: number;
   readonly payload: unknown;
+  /** The payload's buffers, moved with it; the thread hands them back if the attempt fails. */
+  readonly transfer?: readonly TransferListItem[];
 }
 
 export type WireOutcome =
   | { readonly token: number; readonly ok: true; readonly value: unknown }
-  | { readonly token: number; readonly ok: false; readonly error: SerializedError; readonly retryable: boolean };
+  | {
+      readonly token: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+      readonly retryable: boolean;
+      /** A payload whose buffers were moved in, moved back out for the next attempt. */
+      readonly returned?: { readonly payload: unknown; readonly transfer: readonly TransferListItem[] };
+    };
 
 export type LoadOutcome =
   | { readonly ok: true; readonly handlers: readonly string[] }

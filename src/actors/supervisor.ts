@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import { ProcessorShutdownError, TaskCancelledError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
@@ -16,6 +17,9 @@ import { WorkerActor, type WorkerReport } from './worker.js';
 /** One accepted, unfinished task. Owned by the supervisor alone. */
 interface TaskRecord {
   readonly task: NormalizedTask;
+  /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
+  payload: unknown;
+  transfer: readonly TransferListItem[] | undefined;
   readonly lifecycle: TaskLifecycle;
   state: TaskState;
   readonly submittedAt: number;
@@ -283,6 +287,8 @@ export class Supervisor {
     });
     const record: TaskRecord = {
       task,
+      payload: task.payload,
+      transfer: task.transfer,
       lifecycle,
       state: 'queued',
       submittedAt: Date.now(),
@@ -386,7 +392,8 @@ export class Supervisor {
       this.#attempts.set(id, { token, record, worker });
       record.lifecycle.send({ type: 'task.dispatch' });
       const attempt = record.lifecycle.context.attempts;
-      worker.run({ token, id, handler: record.task.handler, attempt, payload: record.task.payload });
+      const { payload, transfer } = record;
+      worker.run({ token, id, handler: record.task.handler, attempt, payload, ...(transfer ? { transfer } : {}) });
       this.#emit({ type: 'task.started', id, attempt, workerId: worker.id });
     }
   }
@@ -419,6 +426,10 @@ export class Supervisor {
     if (attempt?.token === token) {
       this.#attempts.delete(id);
       const { record } = attempt;
+      if (!outcome.ok && outcome.returned) {
+        record.payload = outcome.returned.payload;
+        record.transfer = outcome.returned.transfer;
+      }
       if (record.token === token && this.#live.get(id) === record) {
         // The machine is the arbiter: if it already left `processing` it ignores these.
         record.lifecycle.send(
@@ -538,10 +549,12 @@ export class Supervisor {
     this.#deadline = undefined;
     if (this.#phase !== 'draining') return;
     for (const record of this.#live.values()) {
-      const { id, payload, handler, maxRetries, timeout, callback } = record.task;
+      const { id, handler, maxRetries, timeout, callback } = record.task;
+      const { payload, transfer } = record;
       this.#unfinished.push({
         id,
         payload,
+        ...(transfer ? { transfer } : {}),
         handler,
         maxRetries,
         ...(timeout !== undefined ? { timeout } : {}),
@@ -594,7 +607,7 @@ function finalResult(record: TaskRecord, state: FinalTaskState, context: TaskCon
         startedAt,
         finishedAt,
         error: context.error ?? new Error('unknown failure'),
-        payload: record.task.payload,
+        payload: record.payload,
       };
     case 'cancelled':
       return {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { wrap, type Remote } from 'comlink';
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { transfer, wrap, type Remote } from 'comlink';
 import { WorkerStartError } from '../errors.js';
 import { nodeEndpoint } from './endpoint.js';
 import type { ThreadApi } from './protocol.js';
@@ -181,6 +181,12 @@ export class ThreadHandle {
         },
       );
     });
+  }
+
+  /** Marks `value`'s buffers to be moved, not copied, when it is passed to {@link call}. */
+  static transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
+    // comlink types its list with the DOM's Transferable; Node's items are the same objects.
+    return transfer(value, transferables as never[]);
   }
 
   /** Lets the process exit while this thread is idle. */

@@ -3,8 +3,8 @@
  * once and exposes a runner over comlink. It holds no state but the handlers,
  * the attempts queued or running, and the outcomes not yet collected.
  */
-import { parentPort } from 'node:worker_threads';
-import { expose } from 'comlink';
+import { parentPort, type TransferListItem } from 'node:worker_threads';
+import { expose, transfer } from 'comlink';
 import { UnknownHandlerError } from '../errors.js';
 import { Queue } from '../queue.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
@@ -19,6 +19,8 @@ const waiting = new Queue<WireAttempt>();
 const controllers = new Map<number, AbortController>();
 let concurrency = 1;
 let outcomes: WireOutcome[] = [];
+/** Buffers the pending outcomes move rather than copy. */
+let moving: TransferListItem[] = [];
 let poller: ((outcomes: readonly WireOutcome[]) => void) | undefined;
 /** The batch last answered, until the next poll shows it arrived. */
 let answered: readonly WireOutcome[] = [];
@@ -28,8 +30,9 @@ let flushScheduled = false;
  * Hands the outcomes to the pending poll once per turn of the event loop, so
  * everything that settled in this turn travels in one message.
  */
-function deliver(outcome: WireOutcome): void {
+function deliver(outcome: WireOutcome, transfers?: readonly TransferListItem[]): void {
   outcomes.push(outcome);
+  if (transfers) moving.push(...transfers);
   if (flushScheduled) return;
   flushScheduled = true;
   setImmediate(flush);
@@ -40,9 +43,26 @@ function flush(): void {
   if (!poller || outcomes.length === 0) return;
   const resolve = poller;
   poller = undefined;
+  resolve(answer());
+}
+
+function answer(): readonly WireOutcome[] {
   answered = outcomes;
   outcomes = [];
-  resolve(answered);
+  const transfers = moving;
+  moving = [];
+  return transfers.length > 0 ? transfer(answered, transfers) : answered;
+}
+
+/** A transferred buffer the handler moved elsewhere cannot be moved again. */
+function stillOwned(item: TransferListItem): boolean {
+  if (!(item instanceof ArrayBuffer)) return true;
+  try {
+    new Uint8Array(item);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function cloneable(outcome: WireOutcome): WireOutcome {
@@ -64,7 +84,7 @@ function pump(): void {
   }
 }
 
-function start({ token, id, handler: name, attempt, payload }: WireAttempt): void {
+function start({ token, id, handler: name, attempt, payload, transfer: moved }: WireAttempt): void {
   const handler = handlers.get(name);
   if (!handler) {
     // Retrying cannot make a missing export appear.
@@ -73,21 +93,35 @@ function start({ token, id, handler: name, attempt, payload }: WireAttempt): voi
   }
   const controller = new AbortController();
   controllers.set(token, controller);
-  const settle = (outcome: WireOutcome) => {
+  let marked: TransferListItem[] | undefined;
+  const ctx = {
+    id,
+    attempt,
+    signal: controller.signal,
+    transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
+      (marked ??= []).push(...transferables);
+      return value;
+    },
+  };
+  const settle = (outcome: WireOutcome, transfers?: readonly TransferListItem[]) => {
     controllers.delete(token);
-    deliver(outcome);
+    deliver(outcome, transfers);
     pump();
+  };
+  const fail = (error: unknown) => {
+    const failure = { token, ok: false as const, error: serializeError(error), retryable: true };
+    if (!moved) return settle(failure);
+    // The payload's buffers came here moved; the next attempt needs them back.
+    const back = moved.filter(stillOwned);
+    settle({ ...failure, returned: { payload, transfer: back } }, back);
   };
   let result: unknown;
   try {
-    result = handler(payload, { id, attempt, signal: controller.signal });
+    result = handler(payload, ctx);
   } catch (error) {
-    return settle({ token, ok: false, error: serializeError(error), retryable: true });
+    return fail(error);
   }
-  Promise.resolve(result).then(
-    (value) => settle({ token, ok: true, value }),
-    (error: unknown) => settle({ token, ok: false, error: serializeError(error), retryable: true }),
-  );
+  Promise.resolve(result).then((value) => settle({ token, ok: true, value }, marked), fail);
 }
 
 const api: ThreadApi = {
@@ -110,13 +144,11 @@ const api: ThreadApi = {
   },
 
   poll(resend) {
+    // Resent without transfers: a replaced value's buffers are not in the
+    // answer any more, and copying the others is still correct.
     if (resend) return Promise.resolve((answered = answered.map(cloneable)));
     answered = [];
-    if (outcomes.length > 0 && !flushScheduled) {
-      answered = outcomes;
-      outcomes = [];
-      return Promise.resolve(answered);
-    }
+    if (outcomes.length > 0 && !flushScheduled) return Promise.resolve(answer());
     return new Promise((resolve) => {
       poller = resolve;
     });

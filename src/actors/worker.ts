@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import type { Clock } from '../clock.js';
 import { WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
@@ -134,8 +135,16 @@ export class WorkerActor {
   #send(thread: ThreadHandle): void {
     const batch = this.#outbox;
     this.#outbox = [];
-    // A failed send means the thread exited: #onExit reports the attempts lost.
-    thread.call('run', batch).catch(() => {});
+    let transfers: TransferListItem[] | undefined;
+    for (const attempt of batch) if (attempt.transfer) (transfers ??= []).push(...attempt.transfer);
+    thread.call('run', transfers ? ThreadHandle.transfer(batch, transfers) : batch).catch((error: unknown) => {
+      // The thread exited: #onExit reports the attempts lost. Anything else
+      // (a buffer that could not be moved) failed the send: the attempts
+      // never reached the thread, so they fail here rather than wait forever.
+      if (error instanceof ThreadExitedError) return;
+      const failure = serializeError(error);
+      this.#settle(batch.map(({ token }) => ({ token, ok: false, error: failure, retryable: true })));
+    });
   }
 
   /**
