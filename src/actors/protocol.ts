@@ -1,13 +1,17 @@
-import type { TransferListItem } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import type { SerializedError } from '../serialize-error.js';
 
 /**
- * What crosses between a worker actor and its thread. Tasks travel in
- * batches both ways: `run` carries every attempt dispatched to the thread in
- * one tick, and `poll` returns every outcome the thread produced since the
- * last poll, so a busy pool pays one message per batch, not per task.
+ * What crosses between a worker actor and its thread. Control calls (load,
+ * abort) go over comlink. The hot path does not: tasks travel in batches over
+ * a dedicated `MessagePort`, handed to the thread at `load`, as one-way
+ * messages both ways. Every attempt dispatched to a thread in one tick goes as
+ * one `WireAttempt[]` message; every outcome the thread produced in one turn
+ * of its event loop comes back as one `WireOutcome[]` message. A comlink call
+ * per batch would cost four messages per round trip (two requests, two
+ * answers) where two suffice.
  *
- * Every call is total: the thread reports failures as data, never as a
+ * Every outcome is data: the thread reports failures as values, never as a
  * rejected call, so errors keep their class, code and cause
  * (see `serialize-error.ts`).
  */
@@ -44,22 +48,13 @@ export interface ThreadConfig {
   readonly concurrency: number;
 }
 
-/** The runner a thread exposes over comlink. */
+/** The control interface a thread exposes over comlink. */
 export interface ThreadApi {
-  /** Imports the handler module once; every function export becomes a handler. */
-  load(handlersUrl: string, config: ThreadConfig): Promise<LoadOutcome>;
-  /** Queues attempts; they start in order as slots free up. */
-  run(attempts: readonly WireAttempt[]): void;
   /**
-   * Resolves with the outcomes produced since the last poll, at once if there
-   * are any, otherwise as soon as there are. One poll is kept pending by the
-   * worker actor at all times, so outcomes flow without a request per task.
-   * With `resend`, answers the last batch again, with every value that cannot
-   * be structured-cloned replaced by a failure: comlink refuses a whole
-   * answer when one value in it cannot be cloned, and checking each value
-   * up front would copy every result twice.
+   * Imports the handler module once (every function export becomes a
+   * handler) and starts taking batches of attempts on `port`.
    */
-  poll(resend?: boolean): Promise<readonly WireOutcome[]>;
+  load(handlersUrl: string, config: ThreadConfig, port: MessagePort): Promise<LoadOutcome>;
   /** Aborts the attempt's `ctx.signal`; the handler decides how fast it stops. */
   abort(token: number, reason: SerializedError): void;
 }

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { transfer, wrap, type Remote } from 'comlink';
 import { WorkerStartError } from '../errors.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ThreadApi } from './protocol.js';
+import type { LoadOutcome, ThreadApi, ThreadConfig, WireAttempt, WireOutcome } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {
@@ -137,8 +137,12 @@ export class ThreadHandle {
   readonly #pending = new Set<(error: ThreadExitedError) => void>();
   #exit: ThreadExit | undefined;
   #error: Error | undefined;
+  readonly #handlers: URL;
+  /** The main side of the batch channel, once loaded. */
+  #port: MessagePort | undefined;
 
   constructor({ handlers, resourceLimits }: ThreadOptions) {
+    this.#handlers = handlers;
     const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
     this.#worker = createWorker(typescript, resourceLimits);
     this.#worker.on('error', (error) => {
@@ -148,6 +152,7 @@ export class ThreadHandle {
       this.#worker.once('exit', (code) => {
         const exit = { code, error: this.#error };
         this.#exit = exit;
+        this.#port?.close();
         const error = new ThreadExitedError(exit);
         for (const reject of this.#pending) reject(error);
         this.#pending.clear();
@@ -183,10 +188,24 @@ export class ThreadHandle {
     });
   }
 
-  /** Marks `value`'s buffers to be moved, not copied, when it is passed to {@link call}. */
-  static transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
-    // comlink types its list with the DOM's Transferable; Node's items are the same objects.
-    return transfer(value, transferables as never[]);
+  /**
+   * Loads the handler module in the thread and opens the batch channel:
+   * `onOutcomes` receives every batch of outcomes the thread sends.
+   */
+  load(config: ThreadConfig, onOutcomes: (outcomes: readonly WireOutcome[]) => void): Promise<LoadOutcome> {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.on('message', onOutcomes);
+    // The worker's ref decides whether this thread keeps the process alive.
+    port1.unref();
+    // comlink types transfer lists with the DOM's Transferable; Node's ports are the same objects.
+    return this.call('load', this.#handlers.href, config, transfer(port2, [port2 as never]));
+  }
+
+  /** Sends a batch of attempts, moving `transfers` instead of copying them. Throws if they cannot be sent. */
+  run(attempts: readonly WireAttempt[], transfers: readonly TransferListItem[] | undefined): void {
+    if (!this.#port || this.#exit) return; // #onExit of the worker reports the attempts lost
+    this.#port.postMessage(attempts, transfers);
   }
 
   /** Lets the process exit while this thread is idle. */

@@ -3,8 +3,8 @@
  * once and exposes a runner over comlink. It holds no state but the handlers,
  * the attempts queued or running, and the outcomes not yet collected.
  */
-import { parentPort, type TransferListItem } from 'node:worker_threads';
-import { expose, transfer } from 'comlink';
+import { parentPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { expose } from 'comlink';
 import { UnknownHandlerError } from '../errors.js';
 import { Queue } from '../queue.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
@@ -18,17 +18,15 @@ const handlers = new Map<string, TaskHandler>();
 const waiting = new Queue<WireAttempt>();
 const controllers = new Map<number, AbortController>();
 let concurrency = 1;
+let port: MessagePort | undefined;
 let outcomes: WireOutcome[] = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
-let poller: ((outcomes: readonly WireOutcome[]) => void) | undefined;
-/** The batch last answered, until the next poll shows it arrived. */
-let answered: readonly WireOutcome[] = [];
 let flushScheduled = false;
 
 /**
- * Hands the outcomes to the pending poll once per turn of the event loop, so
- * everything that settled in this turn travels in one message.
+ * Sends the outcomes once per turn of the event loop, so everything that
+ * settled in this turn travels in one message.
  */
 function deliver(outcome: WireOutcome, transfers?: readonly TransferListItem[]): void {
   outcomes.push(outcome);
@@ -40,18 +38,18 @@ function deliver(outcome: WireOutcome, transfers?: readonly TransferListItem[]):
 
 function flush(): void {
   flushScheduled = false;
-  if (!poller || outcomes.length === 0) return;
-  const resolve = poller;
-  poller = undefined;
-  resolve(answer());
-}
-
-function answer(): readonly WireOutcome[] {
-  answered = outcomes;
-  outcomes = [];
+  const batch = outcomes;
   const transfers = moving;
+  outcomes = [];
   moving = [];
-  return transfers.length > 0 ? transfer(answered, transfers) : answered;
+  try {
+    port?.postMessage(batch, transfers);
+  } catch {
+    // One value in the batch cannot be cloned (or a buffer moved): send
+    // each value that can, replace the others by a failure, and copy rather
+    // than move. Checking every value up front would clone each result twice.
+    port?.postMessage(batch.map(cloneable));
+  }
 }
 
 /** A transferred buffer the handler moved elsewhere cannot be moved again. */
@@ -124,34 +122,25 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved }: 
   Promise.resolve(result).then((value) => settle({ token, ok: true, value }, marked), fail);
 }
 
+function run(attempts: readonly WireAttempt[]): void {
+  for (const attempt of attempts) waiting.push(attempt);
+  pump();
+}
+
 const api: ThreadApi = {
-  async load(handlersUrl, config) {
+  async load(handlersUrl, config, channel) {
     concurrency = config.concurrency;
     try {
       const module = (await import(handlersUrl)) as Record<string, unknown>;
       for (const [name, value] of Object.entries(module)) {
         if (typeof value === 'function') handlers.set(name, value as TaskHandler);
       }
-      return { ok: true, handlers: [...handlers.keys()] };
     } catch (error) {
       return { ok: false, error: serializeError(error) };
     }
-  },
-
-  run(attempts) {
-    for (const attempt of attempts) waiting.push(attempt);
-    pump();
-  },
-
-  poll(resend) {
-    // Resent without transfers: a replaced value's buffers are not in the
-    // answer any more, and copying the others is still correct.
-    if (resend) return Promise.resolve((answered = answered.map(cloneable)));
-    answered = [];
-    if (outcomes.length > 0 && !flushScheduled) return Promise.resolve(answer());
-    return new Promise((resolve) => {
-      poller = resolve;
-    });
+    port = channel;
+    port.on('message', run);
+    return { ok: true, handlers: [...handlers.keys()] };
   },
 
   abort(token, reason) {

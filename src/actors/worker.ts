@@ -89,14 +89,13 @@ export class WorkerActor {
     }
     this.#thread = thread;
     void thread.exited.then((exit) => this.#onExit(exit));
-    thread.call('load', handlers.href, { concurrency: this.#options.concurrency }).then(
+    thread.load({ concurrency: this.#options.concurrency }, (outcomes) => this.#settle(outcomes)).then(
       (outcome) => {
         if (this.#phase !== 'starting') return;
         if (outcome.ok) {
           this.#phase = 'ready';
           // An idle pool must not keep the process alive; a running attempt does.
           if (this.#running.size === 0) thread.unref();
-          this.#poll(thread, false);
           report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
         } else {
           this.#phase = 'failed';
@@ -137,32 +136,14 @@ export class WorkerActor {
     this.#outbox = [];
     let transfers: TransferListItem[] | undefined;
     for (const attempt of batch) if (attempt.transfer) (transfers ??= []).push(...attempt.transfer);
-    thread.call('run', transfers ? ThreadHandle.transfer(batch, transfers) : batch).catch((error: unknown) => {
-      // The thread exited: #onExit reports the attempts lost. Anything else
-      // (a buffer that could not be moved) failed the send: the attempts
-      // never reached the thread, so they fail here rather than wait forever.
-      if (error instanceof ThreadExitedError) return;
+    try {
+      thread.run(batch, transfers);
+    } catch (error) {
+      // A buffer could not be moved: the attempts never reached the thread,
+      // so they fail here (retryable) rather than wait forever.
       const failure = serializeError(error);
       this.#settle(batch.map(({ token }) => ({ token, ok: false, error: failure, retryable: true })));
-    });
-  }
-
-  /**
-   * Keeps one poll pending in the thread; each answer carries every outcome
-   * since the previous one. A rejected answer that is not the thread exiting
-   * is comlink refusing a value it cannot clone: ask for the batch again,
-   * cleaned.
-   */
-  #poll(thread: ThreadHandle, resend: boolean): void {
-    thread.call('poll', resend).then(
-      (outcomes) => {
-        this.#settle(outcomes);
-        this.#poll(thread, false);
-      },
-      (error: unknown) => {
-        if (!(error instanceof ThreadExitedError)) this.#poll(thread, true);
-      },
-    );
+    }
   }
 
   /**
