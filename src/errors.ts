@@ -12,6 +12,8 @@ export type TroupeErrorCode =
   | 'ERR_WORKER_CRASHED'
   | 'ERR_TASK_TIMEOUT'
   | 'ERR_TASK_CANCELLED'
+  | 'ERR_POISON_TASK'
+  | 'ERR_RESTART_INTENSITY'
   | 'ERR_UNKNOWN_HANDLER';
 
 /**
@@ -134,6 +136,38 @@ export class TaskCancelledError extends TroupeError {
   }
 }
 
+/** The task's attempts crashed their thread `maxCrashes` times: it is not tried again. */
+export class PoisonTaskError extends TroupeError {
+  override name = 'PoisonTaskError';
+  readonly taskId: string;
+  readonly crashes: number;
+  constructor(taskId: string, crashes: number, options?: ErrorOptions) {
+    super('ERR_POISON_TASK', `Task \`${taskId}\` crashed its worker thread ${crashes} times and will not be retried`, options);
+    this.taskId = taskId;
+    this.crashes = crashes;
+  }
+}
+
+/**
+ * Threads crashed more than `restart.maxRestarts` times within
+ * `restart.window` ms: the processor stopped restarting them and refuses new
+ * tasks. Tasks already accepted are kept and handed back by `shutdown`.
+ */
+export class RestartIntensityError extends TroupeError {
+  override name = 'RestartIntensityError';
+  readonly maxRestarts: number;
+  readonly window: number;
+  constructor(maxRestarts: number, window: number, options?: ErrorOptions) {
+    super(
+      'ERR_RESTART_INTENSITY',
+      `Worker threads crashed more than ${maxRestarts} times within ${window} ms; the processor stopped restarting them`,
+      options,
+    );
+    this.maxRestarts = maxRestarts;
+    this.window = window;
+  }
+}
+
 /** The task named a handler that the handler module does not export. Never retried. */
 export class UnknownHandlerError extends TroupeError {
   override name = 'UnknownHandlerError';
@@ -165,5 +199,7 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_WORKER_CRASHED: WorkerCrashedError,
   ERR_TASK_TIMEOUT: TaskTimeoutError,
   ERR_TASK_CANCELLED: TaskCancelledError,
+  ERR_POISON_TASK: PoisonTaskError,
+  ERR_RESTART_INTENSITY: RestartIntensityError,
   ERR_UNKNOWN_HANDLER: UnknownHandlerError,
 };

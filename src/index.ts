@@ -1,6 +1,6 @@
 export { createProcessor, Processor } from './processor.js';
 export type { ProcessorStatus, ShutdownOptions, ShutdownOutcome } from './processor.js';
-export type { ProcessorOptions, BackoffOptions, RetentionOptions } from './options.js';
+export type { ProcessorOptions, BackoffOptions, RetentionOptions, RestartOptions } from './options.js';
 export type { Clock } from './clock.js';
 export type {
   TaskInput,
@@ -27,6 +27,8 @@ export {
   WorkerCrashedError,
   TaskTimeoutError,
   TaskCancelledError,
+  PoisonTaskError,
+  RestartIntensityError,
   UnknownHandlerError,
 } from './errors.js';
 export type { TroupeErrorCode } from './errors.js';

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { InspectionEvent, Observer } from 'xstate';
 import { InvalidOptionError } from './errors.js';
 import { defaultClock, type Clock } from './clock.js';
@@ -43,6 +44,36 @@ export interface RetentionOptions {
    * @defaultValue 10_000
    */
   maxFailed?: number;
+}
+
+/** How crashed threads are restarted, and when the processor gives up. */
+export interface RestartOptions {
+  /**
+   * Wait before the first restart within `window`, ms; it doubles per restart.
+   * @defaultValue 100
+   */
+  minDelay?: number;
+  /**
+   * Upper bound of a restart wait, ms.
+   * @defaultValue 5_000
+   */
+  maxDelay?: number;
+  /**
+   * Random spread of each wait, as a fraction (±).
+   * @defaultValue 0.2
+   */
+  jitter?: number;
+  /**
+   * More restarts than this within `window` put the processor in its `error`
+   * state instead of restarting forever.
+   * @defaultValue 10
+   */
+  maxRestarts?: number;
+  /**
+   * The sliding window of `maxRestarts`, ms.
+   * @defaultValue 60_000
+   */
+  window?: number;
 }
 
 /** Options of {@link createProcessor}. */
@@ -88,6 +119,16 @@ export interface ProcessorOptions {
   abortGrace?: number;
   /** How many finished results are kept. */
   retention?: RetentionOptions;
+  /** Restarting crashed threads. Each omitted field takes its default. */
+  restart?: RestartOptions;
+  /**
+   * A task whose attempts crash their thread this many times ends `failed`
+   * with `PoisonTaskError`, so one bad payload cannot burn the pool.
+   * @defaultValue 2
+   */
+  maxCrashes?: number;
+  /** Passed to each `worker_threads` thread (heap limits: a thread over them dies and is restarted). */
+  resourceLimits?: ResourceLimits;
   /**
    * The clock that machine delays (backoff, timeouts) and the processor's own
    * timers run on. Pass XState's `SimulatedClock` to drive time in tests.
@@ -105,6 +146,14 @@ export interface ResolvedBackoff {
   readonly jitter: number;
 }
 
+export interface ResolvedRestart {
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly jitter: number;
+  readonly maxRestarts: number;
+  readonly window: number;
+}
+
 export interface ResolvedOptions {
   readonly handlers: URL;
   readonly workers: number;
@@ -114,6 +163,9 @@ export interface ResolvedOptions {
   readonly timeout: number | undefined;
   readonly abortGrace: number;
   readonly retention: { readonly maxResults: number; readonly maxFailed: number };
+  readonly restart: ResolvedRestart;
+  readonly maxCrashes: number;
+  readonly resourceLimits: ResourceLimits | undefined;
   readonly clock: Clock;
   readonly inspect: ProcessorOptions['inspect'];
 }
@@ -180,6 +232,15 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   }
   const backoff = objectOption('backoff', options.backoff);
   const retention = objectOption('retention', options.retention);
+  const restart = objectOption('restart', options.restart);
+  const resourceLimits = options.resourceLimits === undefined ? undefined : objectOption('resourceLimits', options.resourceLimits);
+  for (const [key, value] of Object.entries(resourceLimits ?? {})) {
+    numberOption(`resourceLimits.${key}`, value, 0, isNonNegativeFinite, 'a non-negative number');
+  }
+  const restartJitter = numberOption('restart.jitter', restart.jitter, 0.2, isNonNegativeFinite, 'a number from 0 to 1');
+  if (restartJitter > 1) {
+    throw new InvalidOptionError('restart.jitter', `Expected \`restart.jitter\` to be a number from 0 to 1, got ${describe(restartJitter)}`);
+  }
   const jitter = numberOption('backoff.jitter', backoff.jitter, DEFAULT_BACKOFF.jitter, isNonNegativeFinite, 'a number from 0 to 1');
   if (jitter > 1) {
     throw new InvalidOptionError('backoff.jitter', `Expected \`backoff.jitter\` to be a number from 0 to 1, got ${describe(jitter)}`);
@@ -209,6 +270,15 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
       maxResults: numberOption('retention.maxResults', retention.maxResults, 10_000, isNonNegativeInteger, 'a non-negative integer'),
       maxFailed: numberOption('retention.maxFailed', retention.maxFailed, 10_000, isNonNegativeInteger, 'a non-negative integer'),
     },
+    restart: {
+      minDelay: numberOption('restart.minDelay', restart.minDelay, 100, isNonNegativeFinite, 'a non-negative number'),
+      maxDelay: numberOption('restart.maxDelay', restart.maxDelay, 5_000, isNonNegativeFinite, 'a non-negative number'),
+      jitter: restartJitter,
+      maxRestarts: numberOption('restart.maxRestarts', restart.maxRestarts, 10, isNonNegativeInteger, 'a non-negative integer'),
+      window: numberOption('restart.window', restart.window, 60_000, isPositiveInteger, 'a positive integer'),
+    },
+    maxCrashes: numberOption('maxCrashes', options.maxCrashes, 2, isPositiveInteger, 'a positive integer'),
+    resourceLimits: resourceLimits as ResourceLimits | undefined,
     clock,
     inspect,
   };

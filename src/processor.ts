@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { checkLoadable } from './actors/thread-handle.js';
-import { Supervisor, type ShutdownOutcome } from './actors/supervisor.js';
+import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
 import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors.js';
 import type { ProcessorEvent } from './events.js';
 import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
@@ -20,6 +20,12 @@ export interface ProcessorStatus {
   readonly cancelled: number;
   /** True once `shutdown` was called. */
   readonly shutdown: boolean;
+  /**
+   * `starting` until every thread is up; `running`; `error` when the threads
+   * could not start or crashed past the restart intensity (new submits are
+   * refused); `draining` after `shutdown`, `stopped` once it resolved.
+   */
+  readonly state: Phase;
 }
 
 export interface ShutdownOptions {
@@ -199,6 +205,7 @@ export class Processor {
       workers: this.#options.workers,
       ...this.#supervisor.counts(),
       shutdown: phase === 'draining' || phase === 'stopped',
+      state: phase,
     };
   }
 

@@ -1,6 +1,13 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { Subject } from 'rxjs';
-import { ProcessorShutdownError, TaskCancelledError, WorkerCrashedError, type WorkerStartError } from '../errors.js';
+import {
+  PoisonTaskError,
+  ProcessorShutdownError,
+  RestartIntensityError,
+  TaskCancelledError,
+  WorkerCrashedError,
+  type WorkerStartError,
+} from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
 import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
@@ -9,6 +16,7 @@ import { ResultStore } from '../result-store.js';
 import { deserializeError } from '../serialize-error.js';
 import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, TaskState } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
+import { RestartPolicy } from './restart-policy.js';
 import { ScopedLifecycles } from './scoped-lifecycles.js';
 import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
 import type { WireOutcome } from './protocol.js';
@@ -28,6 +36,8 @@ interface TaskRecord {
   token: number;
   /** Queued, but an earlier attempt of the same id is still stopping. */
   parked: boolean;
+  /** Attempts that ended with their thread crashing. */
+  crashes: number;
   waiters: Array<(result: TaskResult) => void> | undefined;
 }
 
@@ -82,8 +92,6 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-const RESPAWN_MIN = 100;
-const RESPAWN_MAX = 5_000;
 
 /**
  * The supervisor actor. It alone owns the registry of unfinished tasks, the
@@ -121,11 +129,11 @@ export class Supervisor {
   #workerSeq = 0;
   #started = 0;
   #tokenSeq = 0;
-  #respawnFailures = 0;
-  #respawnTimer: unknown;
+  readonly #restarts: RestartPolicy;
+  readonly #restartTimers = new Set<unknown>();
 
   #phase: Phase = 'starting';
-  #error: WorkerStartError | undefined;
+  #error: WorkerStartError | RestartIntensityError | undefined;
   #deadline: unknown;
   readonly #unfinished: TaskInput[] = [];
 
@@ -133,6 +141,7 @@ export class Supervisor {
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
+    this.#restarts = new RestartPolicy(options.restart);
     this.#done = new ResultStore(options.retention.maxResults);
     this.#failed = new ResultStore(options.retention.maxFailed);
     this.ready.promise.catch(() => {});
@@ -154,7 +163,7 @@ export class Supervisor {
   }
 
   /** Set when the threads could not start; new submits are refused with it. */
-  get error(): WorkerStartError | undefined {
+  get error(): WorkerStartError | RestartIntensityError | undefined {
     return this.#error;
   }
 
@@ -261,7 +270,6 @@ export class Supervisor {
       case 'worker.exited':
         return this.#workerExited(message);
       case 'worker.respawn':
-        this.#respawnTimer = undefined;
         if (this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
         return;
       case 'shutdown':
@@ -295,6 +303,7 @@ export class Supervisor {
       startedAt: undefined,
       token: 0,
       parked: false,
+      crashes: 0,
       waiters: undefined,
     };
     this.#live.set(task.id, record);
@@ -445,11 +454,12 @@ export class Supervisor {
   // ── workers ────────────────────────────────────────────────────────────────
 
   #spawnWorker(): void {
-    const { handlers, clock, abortGrace, concurrency } = this.#options;
+    const { handlers, clock, abortGrace, concurrency, resourceLimits } = this.#options;
     const worker = new WorkerActor({
       id: ++this.#workerSeq,
       handlers,
       concurrency,
+      resourceLimits,
       clock,
       abortGrace,
       report: (report) => this.send(report),
@@ -469,7 +479,6 @@ export class Supervisor {
       void worker.stop();
       return;
     }
-    this.#respawnFailures = 0;
     this.#ring.push(worker);
     this.#emit({ type: 'worker.started', workerId: worker.id, handlers });
     if (++this.#started === this.#options.workers) {
@@ -484,14 +493,36 @@ export class Supervisor {
     this.#removeWorker(worker);
     if (this.#phase === 'stopped' || this.#phase === 'error') return;
     if (this.#started < this.#options.workers) return this.#failStart(error);
-    // A replacement thread failed to start: try again later, backing off, so a
-    // broken environment cannot spin the CPU.
-    this.#respawnLater();
+    // A replacement thread failed to start: it counts as a restart.
+    this.#restartLater();
   }
 
-  #respawnLater(): void {
-    const delay = Math.min(RESPAWN_MAX, RESPAWN_MIN * 2 ** this.#respawnFailures++);
-    this.#respawnTimer = this.#options.clock.setTimeout(() => this.send({ type: 'worker.respawn' }), delay);
+  /**
+   * Restarts a thread after the policy's backoff, or, past the restart
+   * intensity, stops restarting: the processor enters its `error` state.
+   */
+  #restartLater(): void {
+    const delay = this.#restarts.next(Date.now());
+    if (delay === undefined) return this.#giveUp();
+    const { clock } = this.#options;
+    const timer = clock.setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      this.send({ type: 'worker.respawn' });
+    }, delay);
+    this.#restartTimers.add(timer);
+  }
+
+  /**
+   * Restarting does not help: new submits are refused with the error, the
+   * threads still up keep working, and accepted tasks stay until `shutdown`
+   * hands them back.
+   */
+  #giveUp(): void {
+    const { maxRestarts, window } = this.#options.restart;
+    const error = new RestartIntensityError(maxRestarts, window);
+    this.#phase = 'error';
+    this.#error = error;
+    this.#emit({ type: 'processor.error', error });
   }
 
   /**
@@ -512,7 +543,7 @@ export class Supervisor {
     this.#emit({ type: 'processor.error', error });
   }
 
-  #workerExited({ worker, exit, lost, expected }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
+  #workerExited({ worker, exit, lost, expected, killedFor }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
     this.#removeWorker(worker);
     for (const { token, id } of lost) {
       const attempt = this.#attempts.get(id);
@@ -520,18 +551,27 @@ export class Supervisor {
       this.#attempts.delete(id);
       const { record } = attempt;
       if (record.token === token && this.#live.get(id) === record) {
-        record.lifecycle.send({
-          type: 'task.fail',
-          error: new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined),
-          retryable: true,
-        });
+        if (killedFor !== undefined || expected) {
+          // The thread was stopped for another attempt (or for shutdown):
+          // this one goes back to the queue, not charged.
+          record.lifecycle.send({ type: 'task.release' });
+        } else {
+          const crash = new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined);
+          const crashes = ++record.crashes;
+          const poisoned = crashes >= this.#options.maxCrashes;
+          record.lifecycle.send({
+            type: 'task.fail',
+            error: poisoned ? new PoisonTaskError(id, crashes, { cause: crash }) : crash,
+            retryable: !poisoned,
+          });
+        }
       }
       this.#unpark(id);
     }
     this.#emit({ type: 'worker.exited', workerId: worker.id, exitCode: exit.code, error: exit.error, expected });
     // A drain this exit completed needs no replacement thread.
     this.#checkDrained();
-    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
+    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#restartLater();
     this.#dispatch();
   }
 
@@ -540,6 +580,8 @@ export class Supervisor {
   #shutdown(timeout: number): void {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
+    // No time to wait: hand everything back now, not on the clock's next tick.
+    if (timeout === 0) return this.#deadlinePassed();
     this.#deadline = this.#options.clock.setTimeout(() => this.send({ type: 'shutdown.deadline' }), timeout);
     this.#checkDrained();
   }
@@ -574,7 +616,8 @@ export class Supervisor {
     this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
     const { clock } = this.#options;
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
-    if (this.#respawnTimer !== undefined) clock.clearTimeout(this.#respawnTimer);
+    for (const timer of this.#restartTimers) clock.clearTimeout(timer);
+    this.#restartTimers.clear();
     const workers = [...this.#workers];
     this.#ring.length = 0;
     void Promise.all(workers.map((worker) => worker.stop())).then(() => {

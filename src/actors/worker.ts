@@ -1,4 +1,4 @@
-import type { TransferListItem } from 'node:worker_threads';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { Clock } from '../clock.js';
 import { WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
@@ -23,6 +23,8 @@ export type WorkerReport =
       readonly lost: ReadonlyArray<{ readonly token: number; readonly id: string }>;
       /** True when the supervisor asked for the stop. */
       readonly expected: boolean;
+      /** Set when this actor terminated the thread because that attempt ignored its abort. */
+      readonly killedFor: number | undefined;
     };
 
 export interface SettledAttempt {
@@ -36,6 +38,7 @@ export interface WorkerActorOptions {
   readonly handlers: URL;
   /** Attempts its thread runs at once. */
   readonly concurrency: number;
+  readonly resourceLimits?: ResourceLimits | undefined;
   readonly clock: Clock;
   /** How long an aborted attempt may run on before the thread is terminated, in ms. */
   readonly abortGrace: number;
@@ -55,6 +58,7 @@ export class WorkerActor {
   #thread: ThreadHandle | undefined;
   #phase: 'idle' | 'starting' | 'ready' | 'failed' | 'exited' = 'idle';
   #stopping = false;
+  #killedFor: number | undefined;
   readonly #running = new Map<number, string>();
   readonly #graceTimers = new Map<number, unknown>();
   /** Attempts dispatched in this tick, sent to the thread as one message. */
@@ -81,7 +85,8 @@ export class WorkerActor {
     const { handlers, report } = this.#options;
     let thread: ThreadHandle;
     try {
-      thread = new ThreadHandle({ handlers });
+      const { resourceLimits } = this.#options;
+      thread = new ThreadHandle({ handlers, ...(resourceLimits ? { resourceLimits } : {}) });
     } catch (cause) {
       this.#phase = 'failed';
       queueMicrotask(() => report({ type: 'worker.startFailed', worker: this, error: startError(cause) }));
@@ -160,7 +165,9 @@ export class WorkerActor {
       token,
       clock.setTimeout(() => {
         this.#graceTimers.delete(token);
-        if (this.#running.has(token)) void thread.terminate();
+        if (!this.#running.has(token)) return;
+        this.#killedFor ??= token;
+        void thread.terminate();
       }, abortGrace),
     );
   }
@@ -203,7 +210,7 @@ export class WorkerActor {
       });
       return;
     }
-    report({ type: 'worker.exited', worker: this, exit, lost, expected: this.#stopping });
+    report({ type: 'worker.exited', worker: this, exit, lost, expected: this.#stopping, killedFor: this.#killedFor });
   }
 
   #clearTimer(token: number): void {

@@ -30,7 +30,9 @@ export type TaskEvent =
   | { readonly type: 'task.dispatch' }
   | { readonly type: 'task.succeed'; readonly value: unknown }
   | { readonly type: 'task.fail'; readonly error: TaskError; readonly retryable?: boolean }
-  | { readonly type: 'task.cancel'; readonly reason?: string };
+  | { readonly type: 'task.cancel'; readonly reason?: string }
+  /** The attempt was lost through no fault of its own (its thread was stopped for another task): not charged. */
+  | { readonly type: 'task.release' };
 
 /**
  * Emitted on entry to every state, so the owner of the actor learns of
@@ -52,7 +54,8 @@ export interface TaskEntered {
  *
  * ```
  * queued ──dispatch──▶ processing ──succeed──▶ done
- *   ▲                     │ fail / attemptTimeout
+ *   ▲  ▲──────release─────┤ (not charged)
+ *   │                     │ fail / attemptTimeout
  *   └──retryDelay── retrying ◀── canRetry ┤
  *                                         └──▶ failed
  * any non-final state ──cancel──▶ cancelled
@@ -67,6 +70,7 @@ export const taskMachine = setup({
   },
   actions: {
     startAttempt: assign({ attempts: ({ context }) => context.attempts + 1, retryDelay: undefined }),
+    releaseAttempt: assign({ attempts: ({ context }) => context.attempts - 1 }),
     recordSuccess: assign({ value: ({ event }) => (event.type === 'task.succeed' ? event.value : undefined) }),
     recordFailure: assign({ error: ({ event, context }) => (event.type === 'task.fail' ? event.error : context.error) }),
     scheduleRetry: assign({ retryDelay: ({ context }) => backoffDelay(context.attempts, context.backoff) }),
@@ -131,6 +135,7 @@ export const taskMachine = setup({
       },
       on: {
         'task.succeed': { target: 'done', actions: 'recordSuccess' },
+        'task.release': { target: 'queued', actions: 'releaseAttempt' },
         'task.fail': [
           { guard: 'canRetry', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
           { target: 'failed', actions: 'recordFailure' },

@@ -93,6 +93,9 @@ describe('timeouts', () => {
     const exited = nextEvent(p.events, 'worker.exited');
     clock.increment(1_000);
     expect(await exited).toMatchObject({ expected: false });
+    // The replacement starts after the restart backoff (100 ms ± 20%), on the same clock.
+    expect(p.getTask('next')?.state).toBe('queued');
+    clock.increment(120);
     expect(await p.result('next')).toMatchObject({ status: 'done', value: 'next' });
   });
 
