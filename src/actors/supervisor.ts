@@ -20,7 +20,7 @@ import { RestartPolicy } from './restart-policy.js';
 import { ScopedLifecycles } from './scoped-lifecycles.js';
 import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
 import type { WireOutcome } from './protocol.js';
-import { WorkerActor, type WorkerReport } from './worker.js';
+import { WorkerActor, type SettledAttempt, type WorkerReport } from './worker.js';
 
 /** One accepted, unfinished task. Owned by the supervisor alone. */
 interface TaskRecord {
@@ -260,9 +260,7 @@ export class Supervisor {
         this.#done.clear();
         return this.#failed.clear();
       case 'attempts.settled':
-        for (const { token, id, outcome } of message.settled) this.#settled(token, id, outcome);
-        this.#dispatch();
-        return this.#checkDrained();
+        return this.#settledBatch(message.settled);
       case 'worker.ready':
         return this.#workerReady(message.worker, message.handlers);
       case 'worker.startFailed':
@@ -430,25 +428,37 @@ export class Supervisor {
     }
   }
 
-  #settled(token: number, id: string, outcome: WireOutcome): void {
-    const attempt = this.#attempts.get(id);
-    if (attempt?.token === token) {
+  /**
+   * A thread's answer. Its freed slots are refilled (and the new attempts
+   * sent) before the settled tasks' machines and results are updated: the
+   * thread waits for its next task for as long as that takes, and for a
+   * CPU-bound pool that wait is the overhead.
+   */
+  #settledBatch(settled: readonly SettledAttempt[]): void {
+    const verdicts: Array<[TaskRecord, WireOutcome]> = [];
+    for (const { token, id, outcome } of settled) {
+      const attempt = this.#attempts.get(id);
+      if (attempt?.token !== token) continue;
       this.#attempts.delete(id);
       const { record } = attempt;
       if (!outcome.ok && outcome.returned) {
         record.payload = outcome.returned.payload;
         record.transfer = outcome.returned.transfer;
       }
-      if (record.token === token && this.#live.get(id) === record) {
-        // The machine is the arbiter: if it already left `processing` it ignores these.
-        record.lifecycle.send(
-          outcome.ok
-            ? { type: 'task.succeed', value: outcome.value }
-            : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
-        );
-      }
+      if (record.token === token && this.#live.get(id) === record) verdicts.push([record, outcome]);
       this.#unpark(id);
     }
+    this.#dispatch();
+    for (const worker of this.#ring) worker.flush();
+    for (const [record, outcome] of verdicts) {
+      // The machine is the arbiter: if it already left `processing` it ignores these.
+      record.lifecycle.send(
+        outcome.ok
+          ? { type: 'task.succeed', value: outcome.value }
+          : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
+      );
+    }
+    this.#checkDrained();
   }
 
   // ── workers ────────────────────────────────────────────────────────────────

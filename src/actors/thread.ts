@@ -33,7 +33,12 @@ function deliver(outcome: WireOutcome, transfers?: readonly TransferListItem[]):
   if (transfers) moving.push(...transfers);
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(flush);
+  // With other attempts still running, wait for the end of this event-loop
+  // turn so their outcomes share the message. With nothing else to wait for,
+  // answer at once: the main thread cannot send the next task before it has
+  // this answer, and an idle thread waiting on it is pure overhead.
+  if (controllers.size > 0 || waiting.size > 0) setImmediate(flush);
+  else queueMicrotask(flush);
 }
 
 function flush(): void {

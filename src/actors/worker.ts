@@ -132,10 +132,17 @@ export class WorkerActor {
       return;
     }
     if (this.#running.size === 1) thread.ref();
-    if (this.#outbox.push(attempt) === 1) queueMicrotask(() => this.#send(thread));
+    if (this.#outbox.push(attempt) === 1) queueMicrotask(() => this.flush());
   }
 
-  /** Sends everything dispatched in this tick as one message. */
+  /**
+   * Sends everything dispatched since the last send as one message; at the
+   * latest a microtask after the first, sooner when the supervisor asks.
+   */
+  flush(): void {
+    if (this.#outbox.length > 0 && this.#thread) this.#send(this.#thread);
+  }
+
   #send(thread: ThreadHandle): void {
     const batch = this.#outbox;
     this.#outbox = [];
