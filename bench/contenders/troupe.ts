@@ -1,0 +1,49 @@
+/**
+ * Troupe, through its public API only, as users run it: the compiled `dist/`
+ * (`npm run bench` builds it first), so its threads start from JavaScript like
+ * the peers' do, without tsx. Types come from the source, which `dist/` is
+ * compiled from.
+ */
+import type { ProcessorOptions, TaskResult } from '../../src/index.js';
+import { HANDLERS, THREADS, type Pool, type PoolOptions } from './pool.js';
+
+const dist = new URL('../../dist/index.js', import.meta.url);
+const { createProcessor } = (await import(dist.href)) as typeof import('../../src/index.js');
+
+export interface TroupeSettings {
+  /** Async tasks run at once per thread (Troupe's `concurrency`); omitted = Troupe's default. */
+  readonly concurrency?: number;
+  /** Attach a do-nothing XState inspection observer. */
+  readonly inspect?: boolean;
+}
+
+function failure(result: Exclude<TaskResult, { status: 'done' }>): Error {
+  return result.status === 'failed' ? result.error : new Error(`task cancelled: ${result.reason}`);
+}
+
+export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): Pool {
+  const options: ProcessorOptions = { handlers: HANDLERS, workers: THREADS };
+  if (settings.concurrency !== undefined) options.concurrency = settings.concurrency;
+  if (settings.inspect) options.inspect = () => {};
+  // Retry at once, as the peers' drivers resubmit at once: the scenario
+  // measures the cost of a retry, not a backoff wait.
+  if (retry) options.backoff = { delay: 0 };
+  const processor = createProcessor(options);
+  return {
+    retries: true,
+    run(handler, payload) {
+      // The callback is the cheapest way the public API reports a result: no
+      // extra lookup by id as `result(id)` would do.
+      return new Promise((resolve, reject) => {
+        processor.submit({
+          handler,
+          payload,
+          callback: (result) => (result.status === 'done' ? resolve(result.value) : reject(failure(result))),
+        });
+      });
+    },
+    async close() {
+      await processor.shutdown();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Scenario 3: one task at a time, so each sample is a full round trip through
+ * the pool: submit, hop to a thread, run, hop back, settle. tinybench times
+ * each call and reports the percentiles.
+ */
+import { Bench } from 'tinybench';
+import { phase } from '../protocol.js';
+import { openPool } from './open.js';
+import type { Scenario } from './scenario.js';
+
+export const latency: Scenario = {
+  id: 'latency',
+  title: '3. Latency',
+  caption: (s) =>
+    `One no-op task at a time: ${s.latencyTasks.toLocaleString('en')} sequential round trips (tinybench) after ${s.latencyWarmup.toLocaleString('en')} untimed, 2 threads. ` +
+    'p50 and p99 in µs, lower is better.',
+  contenders: ['troupe', 'troupe-tuned', 'piscina', 'piscina-tuned', 'tinypool', 'workerpool', 'raw', 'raw-batched'],
+  subjects: ['troupe', 'troupe-tuned'],
+  metrics: [
+    { key: 'p50', label: 'p50 µs', better: 'lower', digits: 1, compare: 'ratio' },
+    { key: 'p99', label: 'p99 µs', better: 'lower', digits: 1, compare: 'ratio' },
+  ],
+  rounds: (r) => r,
+  timeoutMs: 60_000,
+  async run(contender, { sizes }) {
+    const pool = await openPool(contender);
+    let i = 0;
+    const bench = new Bench({
+      iterations: sizes.latencyTasks,
+      time: 0,
+      warmupIterations: sizes.latencyWarmup,
+      warmupTime: 0,
+      throws: true,
+    });
+    bench.add('round trip', () => pool.run('noop', i++).then(() => undefined));
+    phase('warm-up and measure');
+    await bench.run();
+    const result = bench.getTask('round trip')?.result;
+    if (result?.state !== 'completed') throw new Error(`tinybench: ${result?.state ?? 'no result'}`);
+    // tinybench reports ms.
+    return { p50: result.latency.p50 * 1_000, p99: result.latency.p99 * 1_000 };
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * The targets of issue 3, checked against a run's medians. Reported, never
+ * asserted: timing has no place in `npm test`.
+ */
+import { delta, num, ratio } from './format.js';
+import { medianOf, type RunResult } from './results.js';
+import { median } from './stats.js';
+
+export interface TargetCheck {
+  readonly target: string;
+  /** How the measured value is computed. */
+  readonly measure: string;
+  readonly measured: string;
+  /** `undefined` when a contender had no successful sample. */
+  readonly met: boolean | undefined;
+}
+
+function div(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a / b;
+}
+
+function check(value: number | undefined, ok: (value: number) => boolean): boolean | undefined {
+  return value === undefined ? undefined : ok(value);
+}
+
+export function checkTargets(run: RunResult): TargetCheck[] {
+  const m = (scenario: string, contender: string, key: string) => medianOf(run, scenario, contender, key);
+  const noop = (contender: string) => m('throughput', contender, 'tasksPerSec');
+  const bestTroupe = Math.max(noop('troupe') ?? Number.NaN, noop('troupe-tuned') ?? Number.NaN);
+
+  const vsPiscina = div(noop('troupe'), noop('piscina'));
+  const vsTuned = div(Number.isNaN(bestTroupe) ? undefined : bestTroupe, noop('piscina-tuned'));
+  const cpu = div(m('cpu', 'troupe', 'speedup'), m('cpu', 'raw', 'speedup'));
+  const p50 = div(m('latency', 'troupe', 'p50'), m('latency', 'piscina', 'p50'));
+  const troupeHeap = m('memory', 'troupe', 'heapMB');
+  const baseHeap = m('memory', 'threads-only', 'heapMB');
+  const heap = troupeHeap === undefined || baseHeap === undefined ? undefined : troupeHeap - baseHeap;
+  const inspect = div(m('inspect', 'troupe-inspect', 'tasksPerSec'), m('inspect', 'troupe', 'tasksPerSec'));
+  // The memory run may be cut short by its time cap: name the count reached.
+  const memoryRuns = run.scenarios.find((s) => s.id === 'memory')?.samples.troupe ?? [];
+  const reached = memoryRuns.flatMap((s) => (s.metrics?.tasks === undefined ? [] : [s.metrics.tasks]));
+  const memoryTasks = reached.length > 0 ? median(reached) : run.sizes.memoryTasks;
+
+  return [
+    { target: 'no-op throughput ≥ 2× piscina defaults', measure: 'troupe ÷ piscina', measured: ratio(vsPiscina), met: check(vsPiscina, (v) => v >= 2) },
+    {
+      target: "no-op throughput ≥ 1× piscina's best tuned setting",
+      measure: 'best of troupe, troupe-tuned ÷ piscina-tuned',
+      measured: ratio(vsTuned),
+      met: check(vsTuned, (v) => v >= 1),
+    },
+    { target: 'CPU-bound speedup ≥ 0.97× raw worker_threads', measure: 'troupe speedup ÷ raw speedup', measured: ratio(cpu), met: check(cpu, (v) => v >= 0.97) },
+    { target: 'p50 latency ≤ 1.5× piscina', measure: 'troupe p50 ÷ piscina p50', measured: ratio(p50), met: check(p50, (v) => v <= 1.5) },
+    {
+      target: `heap after 1M tasks within 10 MB of the baseline${memoryTasks < run.sizes.memoryTasks ? ` (measured after ${num(memoryTasks, 0)}: time cap)` : ''}`,
+      measure: 'troupe heap − threads-only heap, MB',
+      measured: delta(heap, 1),
+      met: check(heap, (v) => v <= 10),
+    },
+    {
+      target: 'an attached inspector costs ≤ 2× throughput',
+      measure: 'troupe-inspect ÷ troupe tasks/s (≥ 0.50× meets it)',
+      measured: ratio(inspect),
+      met: check(inspect, (v) => v >= 0.5),
+    },
+  ];
+}
