@@ -35,6 +35,13 @@ export interface ShutdownOptions {
    * @defaultValue 10_000
    */
   timeout?: number;
+  /**
+   * `true`: queued and retrying tasks still run until the deadline. `false`:
+   * only the attempts already running may finish; everything else is
+   * cancelled and returned in `unfinished` at once.
+   * @defaultValue true
+   */
+  drain?: boolean;
 }
 
 export type { ShutdownOutcome };
@@ -238,13 +245,16 @@ export class Processor {
    * await saveForLater(unfinished);
    * ```
    */
-  shutdown({ timeout = 10_000 }: ShutdownOptions = {}): Promise<ShutdownOutcome> {
+  shutdown({ timeout = 10_000, drain = true }: ShutdownOptions = {}): Promise<ShutdownOutcome> {
     if (this.#shutdown) return this.#shutdown;
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
       throw new InvalidOptionError('timeout', `Expected \`timeout\` to be a non-negative number, got ${describe(timeout)}`);
     }
+    if (typeof drain !== 'boolean') {
+      throw new InvalidOptionError('drain', `Expected \`drain\` to be a boolean, got ${describe(drain)}`);
+    }
     this.#shutdown = this.#supervisor.stopped.promise;
-    this.#supervisor.send({ type: 'shutdown', timeout });
+    this.#supervisor.send({ type: 'shutdown', timeout, drain });
     return this.#shutdown;
   }
 }

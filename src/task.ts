@@ -70,6 +70,12 @@ export interface TaskInput<P = unknown> {
    * retry gets them again (unless the handler detached them itself).
    */
   transfer?: readonly TransferListItem[];
+  /**
+   * Cancels the task when it aborts, as `cancel(id, reason)` would: at once if
+   * it is waiting, through `ctx.signal` if it is running. An already aborted
+   * signal cancels it at once.
+   */
+  signal?: AbortSignal;
   /** Overrides the processor's `maxRetries` for this task. */
   maxRetries?: number;
   /** Overrides the processor's per-attempt `timeout` (ms) for this task; `0` means none. */

@@ -15,6 +15,7 @@ export interface NormalizedTask {
   readonly maxRetries: number;
   readonly timeout: number | undefined;
   readonly callback: ((result: TaskResult) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
 }
 
 export interface TaskDefaults {
@@ -60,7 +61,10 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
   }
   const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
   const timeout = nonNegativeInteger('timeout', input.timeout) ?? defaults.timeout;
-  const { transfer } = input;
+  const { transfer, signal } = input;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidTaskError('signal', `Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
   if (transfer !== undefined && !Array.isArray(transfer)) {
     throw new InvalidTaskError('transfer', `Expected \`transfer\` to be an array of transferables, got ${describe(transfer)}`);
   }
@@ -100,5 +104,6 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     maxRetries,
     timeout: timeout === 0 ? undefined : timeout,
     callback,
+    signal,
   };
 }

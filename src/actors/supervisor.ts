@@ -38,6 +38,8 @@ interface TaskRecord {
   parked: boolean;
   /** Attempts that ended with their thread crashing. */
   crashes: number;
+  /** Listens to the task's AbortSignal until the task ends. */
+  onAbort?: () => void;
   waiters: Array<(result: TaskResult) => void> | undefined;
 }
 
@@ -55,7 +57,8 @@ export type SupervisorMessage =
   | TaskEntered
   | { readonly type: 'task.timer'; readonly fire: () => void }
   | { readonly type: 'results.clear' }
-  | { readonly type: 'shutdown'; readonly timeout: number }
+  | { readonly type: 'shutdown'; readonly timeout: number; readonly drain: boolean }
+  | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
   | { readonly type: 'shutdown.deadline' }
   | { readonly type: 'worker.respawn' }
   | WorkerReport;
@@ -135,6 +138,8 @@ export class Supervisor {
   #phase: Phase = 'starting';
   #error: WorkerStartError | RestartIntensityError | undefined;
   #deadline: unknown;
+  /** Whether queued tasks still start while shutting down. */
+  #drain = true;
   readonly #unfinished: TaskInput[] = [];
 
   readonly #lifecycles: TaskLifecycles;
@@ -252,6 +257,12 @@ export class Supervisor {
         return this.#submit(message.task);
       case 'task.cancel':
         return this.#live.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
+      case 'task.abort':
+        // The task's own AbortSignal: it cancels that run, not a later one of the same id.
+        if (this.#live.get(message.record.task.id) === message.record) {
+          message.record.lifecycle.send({ type: 'task.cancel', reason: message.reason });
+        }
+        return;
       case 'task.entered':
         return this.#entered(message.state, message.context);
       case 'task.timer':
@@ -271,7 +282,7 @@ export class Supervisor {
         if (this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
         return;
       case 'shutdown':
-        return this.#shutdown(message.timeout);
+        return this.#shutdown(message.timeout, message.drain);
       case 'shutdown.deadline':
         return this.#deadlinePassed();
     }
@@ -306,6 +317,19 @@ export class Supervisor {
     };
     this.#live.set(task.id, record);
     this.#counts.queued++;
+    const { signal } = task;
+    if (signal) {
+      const reason = () => {
+        const why: unknown = signal.reason;
+        return why instanceof Error ? why.message : why === undefined ? 'aborted' : String(why);
+      };
+      if (signal.aborted) {
+        record.lifecycle.send({ type: 'task.cancel', reason: reason() });
+      } else {
+        record.onAbort = () => this.send({ type: 'task.abort', record, reason: reason() });
+        signal.addEventListener('abort', record.onAbort, { once: true });
+      }
+    }
   }
 
   #entered(state: TaskState, context: TaskContext): void {
@@ -318,6 +342,8 @@ export class Supervisor {
       this.#counts[state]++;
       record.state = state;
     }
+    // Shutting down without draining: nothing starts again; it is handed back.
+    if (this.#phase === 'draining' && !this.#drain && state !== 'processing') return this.#handBack(record);
     switch (state) {
       case 'queued':
         this.#ready.push(record);
@@ -352,8 +378,10 @@ export class Supervisor {
   }
 
   #finish(record: TaskRecord, state: FinalTaskState, context: TaskContext): void {
-    const { id } = record.task;
+    const { id, signal } = record.task;
     this.#live.delete(id);
+    // A long-lived signal must not keep every finished task it served alive.
+    if (record.onAbort) signal?.removeEventListener('abort', record.onAbort);
     this.#counts[record.state]--;
     this.#counts[state]++;
     if (record.state === 'processing') {
@@ -587,9 +615,13 @@ export class Supervisor {
 
   // ── shutdown ───────────────────────────────────────────────────────────────
 
-  #shutdown(timeout: number): void {
+  #shutdown(timeout: number, drain: boolean): void {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
+    this.#drain = drain;
+    if (!drain) {
+      for (const record of this.#live.values()) if (record.state !== 'processing') this.#handBack(record);
+    }
     // No time to wait: hand everything back now, not on the clock's next tick.
     if (timeout === 0) return this.#deadlinePassed();
     this.#deadline = this.#options.clock.setTimeout(() => this.send({ type: 'shutdown.deadline' }), timeout);
@@ -600,21 +632,25 @@ export class Supervisor {
   #deadlinePassed(): void {
     this.#deadline = undefined;
     if (this.#phase !== 'draining') return;
-    for (const record of this.#live.values()) {
-      const { id, handler, maxRetries, timeout, callback } = record.task;
-      const { payload, transfer } = record;
-      this.#unfinished.push({
-        id,
-        payload,
-        ...(transfer ? { transfer } : {}),
-        handler,
-        maxRetries,
-        ...(timeout !== undefined ? { timeout } : {}),
-        ...(callback ? { callback } : {}),
-      });
-      record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
-    }
+    for (const record of this.#live.values()) this.#handBack(record);
     this.#stop();
+  }
+
+  /** Cancels a task for shutdown and keeps its input, to return in `unfinished`. */
+  #handBack(record: TaskRecord): void {
+    const { id, handler, maxRetries, timeout, callback, signal } = record.task;
+    const { payload, transfer } = record;
+    this.#unfinished.push({
+      id,
+      payload,
+      ...(transfer ? { transfer } : {}),
+      handler,
+      maxRetries,
+      ...(timeout !== undefined ? { timeout } : {}),
+      ...(callback ? { callback } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
   }
 
   #checkDrained(): void {
