@@ -18,10 +18,17 @@ export type ProcessorEvent =
   | { readonly type: 'task.done'; readonly id: string; readonly result: DoneResult }
   | { readonly type: 'task.failed'; readonly id: string; readonly result: FailedResult }
   | { readonly type: 'task.cancelled'; readonly id: string; readonly result: CancelledResult }
-  | { readonly type: 'worker.started'; readonly workerId: number; readonly handlers: readonly string[] }
+  | {
+      readonly type: 'worker.started';
+      readonly workerId: number;
+      /** The `worker_threads` thread id (`threadId` inside the thread). */
+      readonly threadId: number;
+      readonly handlers: readonly string[];
+    }
   | {
       readonly type: 'worker.exited';
       readonly workerId: number;
+      readonly threadId: number;
       readonly exitCode: number | null;
       readonly error: Error | undefined;
       /** True when the processor stopped the thread (shutdown); false for a crash. */

@@ -518,7 +518,7 @@ export class Supervisor {
       return;
     }
     this.#ring.push(worker);
-    this.#emit({ type: 'worker.started', workerId: worker.id, handlers });
+    this.#emit({ type: 'worker.started', workerId: worker.id, threadId: worker.threadId, handlers });
     if (++this.#started === this.#options.workers) {
       if (this.#phase === 'starting') this.#phase = 'running';
       this.ready.resolve();
@@ -606,7 +606,14 @@ export class Supervisor {
       }
       this.#unpark(id);
     }
-    this.#emit({ type: 'worker.exited', workerId: worker.id, exitCode: exit.code, error: exit.error, expected });
+    this.#emit({
+      type: 'worker.exited',
+      workerId: worker.id,
+      threadId: worker.threadId,
+      exitCode: exit.code,
+      error: exit.error,
+      expected,
+    });
     // A drain this exit completed needs no replacement thread.
     this.#checkDrained();
     if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#restartLater();

@@ -138,6 +138,7 @@ export class ThreadHandle {
   #exit: ThreadExit | undefined;
   #error: Error | undefined;
   readonly #handlers: URL;
+  readonly #threadId: number;
   /** The main side of the batch channel, once loaded. */
   #port: MessagePort | undefined;
 
@@ -145,6 +146,8 @@ export class ThreadHandle {
     this.#handlers = handlers;
     const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
     this.#worker = createWorker(typescript, resourceLimits);
+    // Read now: a Worker's threadId reads -1 once it has exited.
+    this.#threadId = this.#worker.threadId;
     this.#worker.on('error', (error) => {
       this.#error ??= error;
     });
@@ -206,6 +209,10 @@ export class ThreadHandle {
   run(attempts: readonly WireAttempt[], transfers: readonly TransferListItem[] | undefined): void {
     if (!this.#port || this.#exit) return; // #onExit of the worker reports the attempts lost
     this.#port.postMessage(attempts, transfers);
+  }
+
+  get threadId(): number {
+    return this.#threadId;
   }
 
   /** Lets the process exit while this thread is idle. */

@@ -74,6 +74,11 @@ export class WorkerActor {
     return this.#running.size;
   }
 
+  /** The `worker_threads` thread id; -1 before the thread exists. */
+  get threadId(): number {
+    return this.#thread?.threadId ?? -1;
+  }
+
   /** Whether it can take another attempt now. */
   get hasCapacity(): boolean {
     return this.#phase === 'ready' && this.#running.size < this.#options.concurrency;
