@@ -34,6 +34,19 @@ describe('examples run', () => {
     expect(out).toContain('export-1: cancelled');
   });
 
+  it('reliability', async () => {
+    expect(await runExample('reliability.ts')).toBe(
+      [
+        'stuck: failed, TaskTimeoutError after 2 attempts',
+        'poison: failed, PoisonTaskError after 2 attempts',
+        'report: cancelled, no longer needed',
+        'handed back: a, b, c',
+        'status: {"workers":2,"queued":0,"processing":0,"retrying":0,"done":0,"failed":2,"cancelled":4,"shutdown":true,"state":"stopped"}',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));
