@@ -2,10 +2,11 @@
  * The chaos run shared by the chaos test (seconds) and `npm run soak`
  * (minutes): tasks that throw, exit their thread, hang past their timeout or
  * spin past their abort, random cancels, and a shutdown in the middle. It
- * returns what the invariants are checked on.
+ * checks the invariants as it goes, keeping a few bytes per task (not the
+ * results themselves), so the heap it reports is Troupe's.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import { createProcessor, type ProcessorEvent, type TaskInput, type TaskResult } from '../../src/index.js';
+import { createProcessor, type ProcessorEvent } from '../../src/index.js';
 import type { ChaosReport } from '../fixtures/chaos-handlers.js';
 
 export interface ChaosOptions {
@@ -14,25 +15,25 @@ export interface ChaosOptions {
   readonly concurrency?: number;
   /** The fraction of tasks settled when shutdown is called. */
   readonly shutdownAt?: number;
-  /** Tasks submitted at once at most; the rest wait for room (memory stays flat on long soaks). */
+  /** Tasks unfinished at once at most; the rest are submitted as room frees up. */
   readonly inFlight?: number;
 }
 
-export interface ChaosReportSummary {
+export interface ChaosSummary {
   readonly tasks: number;
   readonly attempts: number;
-  readonly results: readonly TaskResult[];
-  readonly unfinished: readonly TaskInput[];
-  readonly callbacks: ReadonlyMap<string, number>;
-  /** Ids that began on a thread while already running on another: must be empty. */
-  readonly overlaps: readonly string[];
-  readonly faults: { crashes: number; timeouts: number; failed: number; cancelled: number };
+  readonly outcomes: { done: number; failed: number; cancelled: number; handedBack: number };
+  readonly faults: { crashes: number; timeouts: number };
   readonly threadsAliveBeforeShutdown: number;
+  /** Every broken promise, described; empty when all held. */
+  readonly violations: readonly string[];
   readonly heapBeforeMb: number;
   readonly heapAfterMb: number;
 }
 
+const MAX_RETRIES = 3;
 const handlers = new URL('../fixtures/chaos-handlers.ts', import.meta.url);
+const indexOf = (id: string) => Number(id.slice('chaos-'.length));
 
 function heapMb(): number {
   (globalThis as { gc?: () => void }).gc?.();
@@ -45,15 +46,19 @@ export async function runChaos({
   concurrency = 2,
   shutdownAt = 0.6,
   inFlight = 2_000,
-}: ChaosOptions): Promise<ChaosReportSummary> {
+}: ChaosOptions): Promise<ChaosSummary> {
   const heapBeforeMb = heapMb();
+  const violations: string[] = [];
+  const violation = (text: string) => {
+    if (violations.length < 100) violations.push(text);
+  };
   const p = createProcessor({
     handlers,
     workers,
     concurrency,
     timeout: 100,
     abortGrace: 100,
-    maxRetries: 3,
+    maxRetries: MAX_RETRIES,
     maxCrashes: 3,
     backoff: { delay: 1, maxDelay: 20, jitter: 0.5 },
     restart: { minDelay: 0, maxDelay: 10, maxRestarts: 1_000_000 },
@@ -62,7 +67,6 @@ export async function runChaos({
 
   // Attempts running per id, by thread, as the threads report them.
   const open = new Map<string, Set<number>>();
-  const overlaps: string[] = [];
   let attempts = 0;
   const channel = new BroadcastChannel('troupe-chaos');
   channel.onmessage = (message: unknown) => {
@@ -70,7 +74,7 @@ export async function runChaos({
     const running = open.get(id) ?? new Set<number>();
     if (phase === 'begin') {
       attempts++;
-      if (running.size > 0) overlaps.push(`${id} began on thread ${threadId} while running on ${[...running].join(', ')}`);
+      if (running.size > 0) violation(`${id} began on thread ${threadId} while running on ${[...running].join(', ')}`);
       running.add(threadId);
       open.set(id, running);
     } else {
@@ -78,7 +82,7 @@ export async function runChaos({
       if (running.size === 0) open.delete(id);
     }
   };
-  const faults = { crashes: 0, timeouts: 0, failed: 0, cancelled: 0 };
+  const faults = { crashes: 0, timeouts: 0 };
   const alive = new Set<number>();
   p.events.subscribe((event: ProcessorEvent) => {
     if (event.type === 'worker.started') alive.add(event.threadId);
@@ -89,17 +93,20 @@ export async function runChaos({
       if (!event.expected) faults.crashes++;
     }
     if (event.type === 'task.retrying' && event.error.name === 'TaskTimeoutError') faults.timeouts++;
-    if (event.type === 'task.failed') faults.failed++;
-    if (event.type === 'task.cancelled') faults.cancelled++;
   });
 
-  const callbacks = new Map<string, number>();
-  const results: TaskResult[] = [];
+  // A few bytes per task: how often its callback ran and its result settled, and how it ended.
+  const callbacks = new Uint8Array(tasks);
+  const settles = new Uint8Array(tasks);
+  const endings = new Uint8Array(tasks); // 1 done, 2 failed, 3 cancelled, 4 cancelled by shutdown
+  const outcomes = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
   const stopAfter = Math.floor(tasks * shutdownAt);
   let submitted = 0;
   let settled = 0;
   let stopping = false;
-  await new Promise<void>((resolve) => {
+  let allSettled: () => void = () => {};
+
+  await new Promise<void>((timeToStop) => {
     const pump = () => {
       while (!stopping && submitted < tasks && submitted - settled < inFlight) {
         const i = submitted++;
@@ -107,23 +114,31 @@ export async function runChaos({
           id: `chaos-${i}`,
           handler: 'chaos',
           payload: { seed: i + 1 },
-          callback: (result) => callbacks.set(result.id, (callbacks.get(result.id) ?? 0) + 1),
+          callback: () => callbacks[i]!++,
         });
         if (i % 23 === 0) queueMicrotask(() => p.cancel(id, 'chaos cancel'));
         void p.result(id).then((result) => {
-          results.push(result);
+          settles[i]!++;
+          if (callbacks[i] !== 1) violation(`${id}: result settled after ${callbacks[i]} callbacks`);
+          if (result.attempts > MAX_RETRIES + 1) violation(`${id}: ${result.attempts} attempts`);
+          if (result.status === 'done') (endings[i] = 1), outcomes.done++;
+          else if (result.status === 'failed') (endings[i] = 2), outcomes.failed++;
+          else if (result.reason === 'shutdown') endings[i] = 4;
+          else (endings[i] = 3), outcomes.cancelled++;
           settled++;
           // Cancel some while they run, too.
           if (settled % 97 === 0) p.cancel(`chaos-${Math.max(0, submitted - 1 - (settled % 50))}`, 'chaos cancel');
-          if (settled === stopAfter) {
+          if (settled === submitted) allSettled();
+          if (!stopping && settled >= stopAfter && submitted === tasks) {
             stopping = true;
-            resolve();
+            timeToStop();
           } else pump();
         });
       }
     };
     pump();
   });
+
   // The pool must come back to full strength: wait for pending restarts.
   await new Promise<void>((resolve) => {
     if (alive.size === workers) return resolve();
@@ -135,22 +150,34 @@ export async function runChaos({
     });
   });
   const threadsAliveBeforeShutdown = alive.size;
-  const { unfinished } = await p.shutdown({ timeout: 300 });
-  // Every result promise settles, those handed back included.
-  await new Promise<void>((resolve) => {
-    const check = () => (settled === submitted ? resolve() : setImmediate(check));
-    check();
+  const everySettled = new Promise<void>((resolve) => {
+    allSettled = resolve;
+    if (settled === submitted) resolve();
   });
+  const { unfinished } = await p.shutdown({ timeout: 300 });
+  await everySettled;
   channel.close();
+
+  outcomes.handedBack = unfinished.length;
+  const handedBack = new Uint8Array(tasks);
+  for (const task of unfinished) {
+    const i = indexOf(task.id as string);
+    handedBack[i] = 1;
+    if (endings[i] !== 4) violation(`${task.id}: handed back, but it did not end cancelled by shutdown`);
+  }
+  for (let i = 0; i < submitted; i++) {
+    if (settles[i] !== 1) violation(`chaos-${i}: result settled ${settles[i]} times`);
+    if (callbacks[i] !== 1) violation(`chaos-${i}: callback ran ${callbacks[i]} times`);
+    if (endings[i] === 4 && handedBack[i] !== 1) violation(`chaos-${i}: cancelled by shutdown but not handed back`);
+  }
+  if (threadsAliveBeforeShutdown !== workers) violation(`pool at ${threadsAliveBeforeShutdown} of ${workers} threads`);
   return {
     tasks: submitted,
     attempts,
-    results,
-    unfinished,
-    callbacks,
-    overlaps,
+    outcomes,
     faults,
     threadsAliveBeforeShutdown,
+    violations,
     heapBeforeMb,
     heapAfterMb: heapMb(),
   };
