@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MessagePort, type TransferListItem } from 'node:worker_threads';
+import { isDetached } from './detached.js';
 import { InvalidTaskError } from './errors.js';
 import { describe } from './options.js';
 import type { TaskInput, TaskResult } from './task.js';
@@ -31,16 +32,6 @@ function nonNegativeInteger(field: string, value: unknown): number | undefined {
   return value;
 }
 
-/** A detached buffer cannot be moved again; Node's structuredClone does not say so. */
-function attached(buffer: ArrayBuffer): boolean {
-  try {
-    new Uint8Array(buffer);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Checks everything about a task that does not depend on the processor's
  * state, synchronously, so a bad task is refused at the `submit` that made it.
@@ -69,7 +60,7 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     throw new InvalidTaskError('transfer', `Expected \`transfer\` to be an array of transferables, got ${describe(transfer)}`);
   }
   transfer?.forEach((item, index) => {
-    const ok = item instanceof MessagePort || (item instanceof ArrayBuffer && attached(item));
+    const ok = item instanceof MessagePort || (item instanceof ArrayBuffer && !isDetached(item));
     if (!ok) {
       throw new InvalidTaskError(
         'transfer',

@@ -18,11 +18,6 @@ export class RestartPolicy {
     this.#random = random;
   }
 
-  /** Restarts counted in the current window. */
-  get recent(): number {
-    return this.#recent.length;
-  }
-
   /**
    * Records a restart at `now` (ms). Returns the wait before it, or
    * `undefined` when it would exceed the intensity and must not happen.

@@ -682,42 +682,17 @@ export class Supervisor {
   }
 }
 
-/** Built field by field, one object per result: this runs once per task. */
 function finalResult(record: TaskRecord, state: FinalTaskState, context: TaskContext): TaskResult {
   const { id, handler, maxRetries, timeout } = record.task;
-  const { attempts } = context;
   const { submittedAt, startedAt } = record;
-  const finishedAt = Date.now();
+  const base = { id, handler, maxRetries, timeout, attempts: context.attempts, submittedAt, startedAt, finishedAt: Date.now() };
   switch (state) {
     case 'done':
-      return { status: 'done', id, handler, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, value: context.value };
+      return { ...base, status: 'done', value: context.value };
     case 'failed':
-      return {
-        status: 'failed',
-        id,
-        handler,
-        maxRetries,
-        timeout,
-        attempts,
-        submittedAt,
-        startedAt,
-        finishedAt,
-        error: context.error ?? new Error('unknown failure'),
-        payload: record.payload,
-      };
+      return { ...base, status: 'failed', error: context.error ?? new Error('unknown failure'), payload: record.payload };
     case 'cancelled':
-      return {
-        status: 'cancelled',
-        id,
-        handler,
-        maxRetries,
-        timeout,
-        attempts,
-        submittedAt,
-        startedAt,
-        finishedAt,
-        reason: context.reason ?? 'cancelled',
-      };
+      return { ...base, status: 'cancelled', reason: context.reason ?? 'cancelled' };
   }
 }
 

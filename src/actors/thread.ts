@@ -5,6 +5,7 @@
  */
 import { parentPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { expose } from 'comlink';
+import { isDetached } from '../detached.js';
 import { UnknownHandlerError } from '../errors.js';
 import { Queue } from '../queue.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
@@ -59,13 +60,7 @@ function flush(): void {
 
 /** A transferred buffer the handler moved elsewhere cannot be moved again. */
 function stillOwned(item: TransferListItem): boolean {
-  if (!(item instanceof ArrayBuffer)) return true;
-  try {
-    new Uint8Array(item);
-    return true;
-  } catch {
-    return false;
-  }
+  return !(item instanceof ArrayBuffer) || !isDetached(item);
 }
 
 function cloneable(outcome: WireOutcome): WireOutcome {

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
 import type { WireAttempt, WireOutcome } from './protocol.js';
-import { ThreadExitedError, ThreadHandle, type ThreadExit } from './thread-handle.js';
+import { ThreadHandle, type ThreadExit } from './thread-handle.js';
 
 /** What a worker actor tells its supervisor. */
 export type WorkerReport =
@@ -67,11 +67,6 @@ export class WorkerActor {
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
     this.#options = options;
-  }
-
-  /** Attempts sent to the thread and not settled (including aborted ones that have not stopped yet). */
-  get load(): number {
-    return this.#running.size;
   }
 
   /** The `worker_threads` thread id; -1 before the thread exists. */

@@ -8,7 +8,6 @@ import {
   DuplicateTaskError,
   ProcessorShutdownError,
   UnknownTaskError,
-  type Processor,
   type TaskResult,
 } from '../../src/index.js';
 import { nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
