@@ -31,8 +31,8 @@ export interface LifecycleHooks {
 /**
  * Each task is a standalone XState actor, named `troupe.task.<id>`, so an
  * inspection observer sees every lifecycle as an actor with its events and
- * snapshots. Used when `inspect` is set: it costs about twice the shared
- * scope of `ScopedLifecycles`.
+ * snapshots. Used when `inspect` is set: it costs several times the compiled
+ * tables of `CompiledLifecycles`.
  */
 export class ActorLifecycles implements TaskLifecycles {
   readonly #clock: Clock;

@@ -1,10 +1,10 @@
 /**
  * The two ways of evaluating the task machine (an actor per task, or one
- * shared scope) must be indistinguishable to the supervisor.
+ * compiled tables) must be indistinguishable to the supervisor.
  */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { ScopedLifecycles } from '../../src/actors/scoped-lifecycles.js';
+import { CompiledLifecycles } from '../../src/actors/compiled-lifecycles.js';
 import { ActorLifecycles, type TaskLifecycles } from '../../src/actors/task-lifecycle.js';
 import { TaskTimeoutError } from '../../src/errors.js';
 import { DEFAULT_BACKOFF } from '../../src/options.js';
@@ -14,9 +14,9 @@ type Make = (clock: SimulatedClock, entered: string[]) => TaskLifecycles;
 
 const implementations: Array<[string, Make]> = [
   [
-    'ScopedLifecycles',
+    'CompiledLifecycles',
     (clock, entered) =>
-      new ScopedLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() }),
+      new CompiledLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() }),
   ],
   [
     'ActorLifecycles',

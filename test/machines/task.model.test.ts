@@ -1,14 +1,16 @@
 /**
  * A model-based test of the task machine: every sequence of events up to a
- * depth (exhaustively), and thousands of longer random ones, run on the same
- * evaluation the processor uses. Whatever happens, a task reaches at most one
- * final state and nothing after it, attempts never exceed maxRetries + 1, and
- * a cancel from any unfinished state ends it cancelled.
+ * depth (exhaustively), and thousands of longer random ones. Each sequence
+ * runs twice, on the compiled tables the processor uses and on a real XState
+ * actor, which must agree step by step (state, context, every state entered,
+ * every timer); and whatever happens, a task reaches at most one final state
+ * and nothing after it, attempts never exceed maxRetries + 1, and a cancel
+ * from any unfinished state ends it cancelled.
  */
-import { SimulatedClock } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { ScopedLifecycles } from '../../src/actors/scoped-lifecycles.js';
-import type { TaskEvent } from '../../src/machines/task.js';
+import { CompiledLifecycles } from '../../src/actors/compiled-lifecycles.js';
+import { taskMachine, type TaskContext, type TaskEvent, type TaskMachineInput } from '../../src/machines/task.js';
 import { DEFAULT_BACKOFF } from '../../src/options.js';
 import type { TaskState } from '../../src/task.js';
 
@@ -25,32 +27,87 @@ const STEPS: Step[] = [
 ];
 const FINAL = new Set<TaskState>(['done', 'failed', 'cancelled']);
 const MAX_RETRIES = 2;
+const INPUTS: TaskMachineInput[] = [
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: undefined, backoff: DEFAULT_BACKOFF },
+];
 
-function run(steps: readonly Step[]): { entered: TaskState[]; attempts: number[] } {
+/** When each pending timer of a clock is due (an infinite delay is never armed, so it is left out). */
+function pending(clock: SimulatedClock): string {
+  const timeouts = (clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
+  const due: number[] = [];
+  for (const { start, timeout } of timeouts.values()) if (timeout !== Infinity) due.push(start + timeout);
+  return due.sort((a, b) => a - b).join(',');
+}
+
+/** What two evaluations must agree on; errors are compared by class and message (each makes its own timeout error). */
+function describeState(state: string, context: TaskContext): string {
+  const { attempts, retryDelay, reason, value, error } = context;
+  return `${state} a=${attempts} d=${retryDelay} r=${reason} v=${String(value)} e=${error?.name}:${error?.message}`;
+}
+
+function run(steps: readonly Step[], input: TaskMachineInput): { entered: TaskState[]; attempts: number[] } {
   const clock = new SimulatedClock();
   const entered: TaskState[] = [];
-  const lifecycles = new ScopedLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() });
-  const task = lifecycles.create({ id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF });
+  const compiledLog: string[] = [];
+  const lifecycles = new CompiledLifecycles(clock, {
+    entered: (event) => {
+      entered.push(event.state);
+      compiledLog.push(describeState(event.state, event.context));
+    },
+    timer: (fire) => fire(),
+  });
+  const task = lifecycles.create(input);
+
+  const actorClock = new SimulatedClock();
+  const actorLog: string[] = [];
+  const actor = createActor(taskMachine, { input, clock: actorClock });
+  actor.on('task.entered', (event) => actorLog.push(describeState(event.state, event.context)));
+  actor.start();
+
+  // Compared by hand, with `expect` only to report a difference: 80,000
+  // sequences make an `expect` per step the test's main cost.
+  const agree = () => {
+    const snapshot = actor.getSnapshot();
+    const ours = `${describeState(String(snapshot.value), task.context)} timers=${pending(clock)}`;
+    const theirs = `${describeState(String(snapshot.value), snapshot.context)} timers=${pending(actorClock)}`;
+    const finished = FINAL.has(entered.at(-1) as TaskState);
+    const same = compiledLog.length === actorLog.length && compiledLog.every((line, i) => line === actorLog[i]);
+    if (ours !== theirs || !same || finished !== (snapshot.status === 'done')) {
+      expect({ ours, log: compiledLog, finished }).toEqual({ ours: theirs, log: actorLog, finished: snapshot.status === 'done' });
+    }
+  };
+  agree();
   const attempts = [task.context.attempts];
   for (const step of steps) {
     const before = entered.length;
     const wasFinal = FINAL.has(entered.at(-1) as TaskState);
-    if (step.type === 'time.passes') clock.increment(60_000);
-    else task.send(step);
+    if (step.type === 'time.passes') {
+      clock.increment(60_000);
+      actorClock.increment(60_000);
+    } else {
+      task.send(step);
+      // A finished actor ignores events too, but warns about each.
+      if (actor.getSnapshot().status === 'active') actor.send(step);
+    }
+    agree();
     attempts.push(task.context.attempts);
     if (step.type === 'task.cancel' && !wasFinal) expect(entered.at(-1)).toBe('cancelled');
     if (wasFinal) expect(entered.length).toBe(before);
   }
+  actor.stop();
   return { entered, attempts };
 }
 
 function check(steps: readonly Step[]): void {
-  const { entered, attempts } = run(steps);
-  const finals = entered.filter((state) => FINAL.has(state));
-  expect(finals.length).toBeLessThanOrEqual(1);
-  if (finals.length === 1) expect(FINAL.has(entered.at(-1) as TaskState)).toBe(true);
-  expect(Math.max(...attempts)).toBeLessThanOrEqual(MAX_RETRIES + 1);
-  expect(entered[0]).toBe('queued');
+  for (const input of INPUTS) {
+    const { entered, attempts } = run(steps, input);
+    const finals = entered.filter((state) => FINAL.has(state));
+    expect(finals.length).toBeLessThanOrEqual(1);
+    if (finals.length === 1) expect(FINAL.has(entered.at(-1) as TaskState)).toBe(true);
+    expect(Math.max(...attempts)).toBeLessThanOrEqual(MAX_RETRIES + 1);
+    expect(entered[0]).toBe('queued');
+  }
 }
 
 describe('task machine, model-based', () => {

@@ -1,0 +1,102 @@
+import type { EventObject } from 'xstate';
+import type { Clock } from '../clock.js';
+import { compileMachine, type CompiledSnapshot, type Effect } from '../machines/compile.js';
+import { taskMachine, type TaskContext, type TaskEntered, type TaskEvent, type TaskMachineInput } from '../machines/task.js';
+import type { LifecycleHooks, TaskLifecycle, TaskLifecycles } from './task-lifecycle.js';
+
+/** The task machine as transition tables: compiled once, when this module loads. */
+const compiled = compileMachine<TaskContext, TaskEvent, TaskMachineInput>(taskMachine);
+
+/** One task: its snapshot and its pending machine timers. */
+class CompiledTask implements TaskLifecycle {
+  snapshot!: CompiledSnapshot<TaskContext>;
+  /** Only tasks that are waiting on a backoff or a timeout have any. */
+  timers: Map<string, unknown> | undefined;
+  readonly #owner: CompiledLifecycles;
+
+  constructor(owner: CompiledLifecycles) {
+    this.#owner = owner;
+  }
+
+  get context(): TaskContext {
+    return this.snapshot.context;
+  }
+
+  send(event: TaskEvent | EventObject): void {
+    this.#owner.transition(this, event);
+  }
+}
+
+/**
+ * Every task's machine stepped through its compiled tables (see
+ * `machines/compile.ts`) instead of an XState actor per task. What an actor
+ * would do around the machine is done here: entry emits go to the
+ * supervisor, delayed events (backoff, attempt timeout) become timers on the
+ * clock, cancelled when the machine cancels them or the task ends.
+ *
+ * Not re-entrant by design: the supervisor calls it only while processing a
+ * message, and a machine timer reaches it as a message too.
+ */
+export class CompiledLifecycles implements TaskLifecycles {
+  readonly #clock: Clock;
+  readonly #hooks: LifecycleHooks;
+  /** Filled by a step, run once its snapshot is stored, as an actor runs deferred actions. */
+  readonly #effects: Effect[] = [];
+
+  constructor(clock: Clock, hooks: LifecycleHooks) {
+    this.#clock = clock;
+    this.#hooks = hooks;
+  }
+
+  create(input: TaskMachineInput): TaskLifecycle {
+    const task = new CompiledTask(this);
+    task.snapshot = compiled.initial(input, this.#effects);
+    this.#apply(task);
+    return task;
+  }
+
+  transition(task: CompiledTask, event: TaskEvent | EventObject): void {
+    const before = task.snapshot;
+    if (before.final) return;
+    task.snapshot = compiled.transition(before, event, this.#effects);
+    if (task.snapshot !== before) this.#apply(task);
+  }
+
+  #apply(task: CompiledTask): void {
+    const effects = this.#effects;
+    try {
+      for (let i = 0; i < effects.length; i++) {
+        const effect = effects[i] as Effect;
+        if (effect.kind === 'emit') this.#hooks.entered(effect.event as TaskEntered);
+        else if (effect.kind === 'schedule') this.#schedule(task, effect.id, effect.event, effect.delay);
+        else this.#cancel(task, effect.id);
+      }
+    } finally {
+      effects.length = 0;
+    }
+    if (task.snapshot.final && task.timers) {
+      for (const key of [...task.timers.keys()]) this.#cancel(task, key);
+    }
+  }
+
+  #schedule(task: CompiledTask, key: string, event: EventObject, delay: number): void {
+    // An attempt without a time limit asks for an infinite delay: nothing to arm.
+    if (delay === Infinity) return;
+    this.#cancel(task, key);
+    const timers = (task.timers ??= new Map());
+    timers.set(
+      key,
+      this.#clock.setTimeout(() => {
+        timers.delete(key);
+        this.#hooks.timer(() => this.transition(task, event));
+      }, delay),
+    );
+  }
+
+  #cancel(task: CompiledTask, key: string): void {
+    const timer = task.timers?.get(key);
+    if (timer === undefined || !task.timers) return;
+    this.#clock.clearTimeout(timer);
+    task.timers.delete(key);
+  }
+}
