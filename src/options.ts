@@ -98,6 +98,20 @@ export interface ProcessorOptions {
    */
   concurrency?: number;
   /**
+   * Attempts each thread may hold waiting behind the ones it runs, so it
+   * starts its next task the moment one ends instead of waiting a round trip
+   * for the main thread; tasks then travel many per message. A waiting task
+   * is still `queued`: its timeout starts when the thread starts it, it can be
+   * cancelled there, and work waiting in one thread's window is taken back
+   * when another thread runs dry. The cost: a task waits behind the attempts
+   * running on its thread, and if one of them blocks the thread's event loop
+   * for good (a synchronous handler with no `timeout`), the tasks waiting
+   * behind it wait with it until it ends. `0` sends a thread only what it can
+   * start at once.
+   * @defaultValue 16
+   */
+  window?: number;
+  /**
    * Retries after the first attempt; a task runs at most `maxRetries + 1` times.
    * @defaultValue 3
    */
@@ -158,6 +172,7 @@ export interface ResolvedOptions {
   readonly handlers: URL;
   readonly workers: number;
   readonly concurrency: number;
+  readonly window: number;
   readonly maxRetries: number;
   readonly backoff: ResolvedBackoff;
   readonly timeout: number | undefined;
@@ -257,6 +272,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     handlers: handlersUrl(options.handlers),
     workers: numberOption('workers', options.workers, availableParallelism(), isPositiveInteger, 'a positive integer'),
     concurrency: numberOption('concurrency', options.concurrency, 1, isPositiveInteger, 'a positive integer'),
+    window: numberOption('window', options.window, 16, isNonNegativeInteger, 'a non-negative integer'),
     maxRetries: numberOption('maxRetries', options.maxRetries, 3, isNonNegativeInteger, 'a non-negative integer'),
     backoff: {
       delay: numberOption('backoff.delay', backoff.delay, DEFAULT_BACKOFF.delay, isNonNegativeFinite, 'a non-negative number'),

@@ -1,10 +1,23 @@
+import { Queue } from './queue.js';
+
+interface Entry<V> {
+  readonly id: string;
+  readonly value: V;
+}
+
 /**
- * Finished results, bounded: past `max` entries the oldest is forgotten. A
- * `Map` iterates in insertion order, so the oldest is always the first key
- * and eviction is O(1).
+ * Finished results, bounded: past `max` entries the oldest is forgotten.
+ *
+ * The order of arrival is kept in a queue beside the map, not read from the
+ * map's own insertion order: V8 leaves a deleted `Map` entry as a hole until
+ * the table is rebuilt, so evicting from the front with `keys().next()` walks
+ * every hole left by the evictions before it. That made this store a fifth of
+ * the main thread's time at 10,000 results. Entries replaced or deleted stay
+ * in the queue as stale ones, skipped when they reach its front.
  */
 export class ResultStore<V> {
-  readonly #entries = new Map<string, V>();
+  readonly #entries = new Map<string, Entry<V>>();
+  #order = new Queue<Entry<V>>();
   readonly #max: number;
 
   constructor(max: number) {
@@ -16,17 +29,25 @@ export class ResultStore<V> {
   }
 
   get(id: string): V | undefined {
-    return this.#entries.get(id);
+    return this.#entries.get(id)?.value;
   }
 
   /** Stores as the newest entry, replacing any older result of the same id. */
   set(id: string, value: V): void {
+    // Deleted first so the map, too, iterates oldest first.
     this.#entries.delete(id);
     if (this.#max === 0) return;
-    this.#entries.set(id, value);
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    const entry = { id, value };
+    this.#entries.set(id, entry);
+    this.#order.push(entry);
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#order.shift() as Entry<V>;
+      if (this.#entries.get(oldest.id) === oldest) this.#entries.delete(oldest.id);
+    }
+    // Many replacements or deletions leave many stale entries: rebuild the queue from the live ones.
+    if (this.#order.size > 2 * this.#entries.size + 1_024) {
+      this.#order = new Queue();
+      for (const live of this.#entries.values()) this.#order.push(live);
     }
   }
 
@@ -36,9 +57,10 @@ export class ResultStore<V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#order = new Queue();
   }
 
-  entries(): IterableIterator<[string, V]> {
-    return this.#entries.entries();
+  *entries(): IterableIterator<[string, V]> {
+    for (const [id, entry] of this.#entries) yield [id, entry.value];
   }
 }

@@ -35,6 +35,20 @@ describe('ResultStore', () => {
     ]);
   });
 
+  it('skips deleted and replaced entries when evicting, and stays bounded under churn', () => {
+    const store = new ResultStore<number>(3);
+    for (let round = 0; round < 5_000; round++) {
+      store.set('same', round);
+      store.set(`k${round}`, round);
+      store.delete(`k${round}`);
+    }
+    expect([...store.entries()]).toEqual([['same', 4_999]]);
+    store.set('x', 1);
+    store.set('y', 2);
+    store.set('z', 3);
+    expect([...store.entries()].map(([k]) => k)).toEqual(['x', 'y', 'z']);
+  });
+
   it('keeps nothing with a bound of 0', () => {
     const store = new ResultStore<number>(0);
     store.set('a', 1);

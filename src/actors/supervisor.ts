@@ -19,8 +19,8 @@ import type { NormalizedTask } from '../validate-task.js';
 import { RestartPolicy } from './restart-policy.js';
 import { CompiledLifecycles } from './compiled-lifecycles.js';
 import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
-import type { WireOutcome } from './protocol.js';
-import { WorkerActor, type SettledAttempt, type WorkerReport } from './worker.js';
+import type { WireAttempt, WireOutcome } from './protocol.js';
+import { WorkerActor, type SettledAttempt, type StartedAttempt, type WorkerReport } from './worker.js';
 
 /** One accepted, unfinished task. Owned by the supervisor alone. */
 interface TaskRecord {
@@ -32,8 +32,12 @@ interface TaskRecord {
   state: TaskState;
   readonly submittedAt: number;
   startedAt: number | undefined;
-  /** Token of this record's running attempt; 0 when none runs. */
+  /** Token of this record's attempt in a thread (running or waiting there); 0 when none. */
   token: number;
+  /** Token of the last attempt whose start the machine was told of. */
+  startedToken: number;
+  /** It was on a thread that died with other attempts: it runs alone from now on. */
+  suspect: boolean;
   /** Queued, but an earlier attempt of the same id is still stopping. */
   parked: boolean;
   /** Attempts that ended with their thread crashing. */
@@ -120,6 +124,8 @@ export class Supervisor {
 
   readonly #live = new Map<string, TaskRecord>();
   readonly #ready = new Queue<TaskRecord>();
+  /** Tasks that run only alone on a thread (see #workerExited). */
+  readonly #suspects = new Queue<TaskRecord>();
   readonly #attempts = new Map<string, Attempt>();
   readonly #done: ResultStore<TaskResult>;
   readonly #failed: ResultStore<FailedResult>;
@@ -271,7 +277,7 @@ export class Supervisor {
         this.#done.clear();
         return this.#failed.clear();
       case 'attempts.settled':
-        return this.#settledBatch(message.settled);
+        return this.#heard(message.worker, message.started, message.settled);
       case 'worker.ready':
         return this.#workerReady(message.worker, message.handlers);
       case 'worker.startFailed':
@@ -311,6 +317,8 @@ export class Supervisor {
       submittedAt: Date.now(),
       startedAt: undefined,
       token: 0,
+      startedToken: 0,
+      suspect: false,
       parked: false,
       crashes: 0,
       waiters: undefined,
@@ -346,7 +354,8 @@ export class Supervisor {
     if (this.#phase === 'draining' && !this.#drain && state !== 'processing') return this.#handBack(record);
     switch (state) {
       case 'queued':
-        this.#ready.push(record);
+        record.token = 0; // no attempt of it is in a thread any more
+        this.#enqueue(record);
         this.#emit({ type: 'task.queued', id: context.id, attempts: context.attempts });
         return this.#dispatch();
       case 'retrying':
@@ -384,7 +393,8 @@ export class Supervisor {
     if (record.onAbort) signal?.removeEventListener('abort', record.onAbort);
     this.#counts[record.state]--;
     this.#counts[state]++;
-    if (record.state === 'processing') {
+    // Running, or sent and waiting in a thread's window: either way it is stopped there.
+    if (record.token !== 0) {
       this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     }
     record.state = state;
@@ -409,42 +419,108 @@ export class Supervisor {
     this.#checkDrained();
   }
 
+  /**
+   * Sends ready tasks to threads: first to threads with a free run slot, then
+   * into their windows. A task sent stays `queued` until its thread reports
+   * that it started it. When the queue runs dry while a thread sits empty,
+   * half of the largest window waiting elsewhere is taken back for it.
+   */
   #dispatch(): void {
+    this.#dispatchSuspects();
     while (this.#ready.size > 0) {
       const worker = this.#nextWorker();
       if (!worker) return;
       const record = this.#ready.shift() as TaskRecord;
-      const { id } = record.task;
-      if (record.state !== 'queued' || this.#live.get(id) !== record) continue; // cancelled while waiting
-      if (this.#attempts.has(id)) {
-        // An earlier attempt of this id is still stopping: at most one runs at a time.
-        record.parked = true;
-        continue;
+      if (this.#sendable(record)) this.#send(record, worker, false);
+    }
+    this.#steal();
+  }
+
+  /** Whether a task taken from a queue is still to be sent (not cancelled, not sent already, not parked). */
+  #sendable(record: TaskRecord): boolean {
+    const { id } = record.task;
+    if (record.state !== 'queued' || this.#live.get(id) !== record || record.token !== 0) return false;
+    if (this.#attempts.has(id)) {
+      // An earlier attempt of this id is still stopping: at most one runs at a time.
+      record.parked = true;
+      return false;
+    }
+    return true;
+  }
+
+  #send(record: TaskRecord, worker: WorkerActor, alone: boolean): void {
+    const { id } = record.task;
+    const token = ++this.#tokenSeq;
+    record.token = token;
+    this.#attempts.set(id, { token, record, worker });
+    const attempt = record.lifecycle.context.attempts + 1;
+    const { payload, transfer } = record;
+    const { handler } = record.task;
+    // Into a free slot it starts on arrival; into the window, when the thread says so.
+    const startsNow = alone || worker.hasFreeSlot;
+    // Built field by field: a spread per task showed up in profiles.
+    const wire: { -readonly [K in keyof WireAttempt]: WireAttempt[K] } = { token, id, handler, attempt, payload };
+    if (transfer) wire.transfer = transfer;
+    if (!startsNow) wire.windowed = true;
+    if (alone) worker.runAlone(wire);
+    else worker.run(wire);
+    if (startsNow) this.#start(record, worker);
+  }
+
+  /** Each suspect goes to an empty thread, alone; if none is empty, one thread is drained for them. */
+  #dispatchSuspects(): void {
+    while (this.#suspects.size > 0) {
+      let empty: WorkerActor | undefined;
+      let draining = false;
+      let fewest: WorkerActor | undefined;
+      for (const worker of this.#ring) {
+        if (worker.isEmpty) {
+          empty = worker;
+          break;
+        }
+        if (worker.isDraining) draining = true;
+        else if (!fewest || worker.held < fewest.held) fewest = worker;
       }
-      const token = ++this.#tokenSeq;
-      record.token = token;
-      record.startedAt = Date.now();
-      this.#attempts.set(id, { token, record, worker });
-      record.lifecycle.send({ type: 'task.dispatch' });
-      const attempt = record.lifecycle.context.attempts;
-      const { payload, transfer } = record;
-      worker.run({ token, id, handler: record.task.handler, attempt, payload, ...(transfer ? { transfer } : {}) });
-      this.#emit({ type: 'task.started', id, attempt, workerId: worker.id });
+      if (!empty) {
+        if (!draining) fewest?.drain();
+        return;
+      }
+      const record = this.#suspects.shift() as TaskRecord;
+      if (this.#sendable(record)) this.#send(record, empty, true);
     }
   }
 
-  /** The next worker, round-robin, with a free slot; O(workers). */
+  /** The next worker with room, round-robin, preferring a free run slot to a window; O(workers). */
   #nextWorker(): WorkerActor | undefined {
     const ring = this.#ring;
+    let windowed: WorkerActor | undefined;
+    let windowedAt = 0;
     for (let scanned = 0; scanned < ring.length; scanned++) {
       const index = (this.#cursor + scanned) % ring.length;
       const worker = ring[index] as WorkerActor;
-      if (worker.hasCapacity) {
+      if (worker.hasFreeSlot) {
         this.#cursor = index + 1;
         return worker;
       }
+      if (!windowed && worker.canTake()) {
+        windowed = worker;
+        windowedAt = index;
+      }
     }
-    return undefined;
+    if (windowed) this.#cursor = windowedAt + 1;
+    return windowed;
+  }
+
+  /** Work waiting in one thread's window while another thread has nothing is taken back. */
+  #steal(): void {
+    if (this.#ready.size > 0 || this.#ring.length < 2) return;
+    let empty = false;
+    let donor: WorkerActor | undefined;
+    for (const worker of this.#ring) {
+      if (worker.isEmpty) empty = true;
+      else if (worker.revocable > (donor?.revocable ?? 0)) donor = worker;
+    }
+    if (empty && donor) donor.revoke(Math.ceil(donor.revocable / 2));
   }
 
   /** The attempt's slot is free: a parked task of the same id may now run. */
@@ -452,18 +528,23 @@ export class Supervisor {
     const record = this.#live.get(id);
     if (record?.parked) {
       record.parked = false;
-      this.#ready.push(record);
+      this.#enqueue(record);
     }
   }
 
   /**
-   * A thread's answer. Its freed slots are refilled (and the new attempts
-   * sent) before the settled tasks' machines and results are updated: the
-   * thread waits for its next task for as long as that takes, and for a
-   * CPU-bound pool that wait is the overhead.
+   * A thread's news: attempts it started, attempts that settled. Freed slots
+   * are refilled (and the new attempts sent) before the settled tasks'
+   * machines and results are updated: the thread waits for its next task for
+   * as long as that takes, and for a CPU-bound pool that wait is the overhead.
    */
-  #settledBatch(settled: readonly SettledAttempt[]): void {
-    const verdicts: Array<[TaskRecord, WireOutcome]> = [];
+  #heard(worker: WorkerActor, started: readonly StartedAttempt[], settled: readonly SettledAttempt[]): void {
+    for (const { token, id } of started) {
+      const record = this.#attempts.get(id)?.record;
+      if (!record || record.token !== token || record.startedToken === token || this.#live.get(id) !== record) continue;
+      this.#start(record, worker);
+    }
+    const verdicts: Array<[TaskRecord, Exclude<WireOutcome, { unstarted: true }>]> = [];
     for (const { token, id, outcome } of settled) {
       const attempt = this.#attempts.get(id);
       if (attempt?.token !== token) continue;
@@ -473,12 +554,17 @@ export class Supervisor {
         record.payload = outcome.returned.payload;
         record.transfer = outcome.returned.transfer;
       }
-      if (record.token === token && this.#live.get(id) === record) verdicts.push([record, outcome]);
+      const current = record.token === token && this.#live.get(id) === record;
+      if ('unstarted' in outcome) {
+        if (current) this.#putBack(record, token);
+      } else if (current) verdicts.push([record, outcome]);
       this.#unpark(id);
     }
     this.#dispatch();
-    for (const worker of this.#ring) worker.flush();
+    for (const ring of this.#ring) ring.flush();
     for (const [record, outcome] of verdicts) {
+      // It ended without a start on record (it could not be sent at all): it started and ended here.
+      if (record.startedToken !== record.token) this.#start(record, worker);
       // The machine is the arbiter: if it already left `processing` it ignores these.
       record.lifecycle.send(
         outcome.ok
@@ -489,14 +575,41 @@ export class Supervisor {
     this.#checkDrained();
   }
 
+  /** Its thread started the attempt: the machine enters `processing`, and its timeout runs from now. */
+  #start(record: TaskRecord, worker: WorkerActor): void {
+    record.startedToken = record.token;
+    record.startedAt = Date.now();
+    record.lifecycle.send({ type: 'task.dispatch' });
+    this.#emit({ type: 'task.started', id: record.task.id, attempt: record.lifecycle.context.attempts, workerId: worker.id });
+  }
+
+  /**
+   * The attempt ended without a verdict (taken back, or lost with a thread
+   * stopped for another reason): the task waits again, uncharged.
+   */
+  #putBack(record: TaskRecord, token: number): void {
+    if (record.startedToken === token) {
+      record.lifecycle.send({ type: 'task.release' }); // re-enters `queued`, which queues it
+      return;
+    }
+    record.token = 0;
+    if (record.state === 'queued') this.#enqueue(record);
+  }
+
+  #enqueue(record: TaskRecord): void {
+    if (record.suspect) this.#suspects.push(record);
+    else this.#ready.push(record);
+  }
+
   // ── workers ────────────────────────────────────────────────────────────────
 
   #spawnWorker(): void {
-    const { handlers, clock, abortGrace, concurrency, resourceLimits } = this.#options;
+    const { handlers, clock, abortGrace, concurrency, window, resourceLimits } = this.#options;
     const worker = new WorkerActor({
       id: ++this.#workerSeq,
       handlers,
       concurrency,
+      window,
       resourceLimits,
       clock,
       abortGrace,
@@ -583,20 +696,29 @@ export class Supervisor {
 
   #workerExited({ worker, exit, lost, expected, killedFor }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
     this.#removeWorker(worker);
+    // Alone on its thread, an attempt that dies with it is the cause. With
+    // others beside it, the cause cannot be told (a thread's news of what it
+    // started and finished travels in batches): every attempt it held becomes
+    // a suspect, put back uncharged, and runs alone from now on, where a
+    // crash is its own.
+    const alone = lost.length === 1;
     for (const { token, id } of lost) {
       const attempt = this.#attempts.get(id);
       if (attempt?.token !== token) continue;
       this.#attempts.delete(id);
       const { record } = attempt;
       if (record.token === token && this.#live.get(id) === record) {
-        if (killedFor !== undefined || expected) {
-          // The thread was stopped for another attempt (or for shutdown):
-          // this one goes back to the queue, not charged.
-          record.lifecycle.send({ type: 'task.release' });
+        if (expected) {
+          // Stopped by the supervisor (shutdown): back to the queue, not charged.
+          this.#putBack(record, token);
+        } else if (!alone || killedFor !== undefined) {
+          record.suspect = true;
+          this.#putBack(record, token);
         } else {
           const crash = new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined);
           const crashes = ++record.crashes;
           const poisoned = crashes >= this.#options.maxCrashes;
+          if (record.startedToken !== token) this.#start(record, worker);
           record.lifecycle.send({
             type: 'task.fail',
             error: poisoned ? new PoisonTaskError(id, crashes, { cause: crash }) : crash,

@@ -5,8 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { transfer, wrap, type Remote } from 'comlink';
 import { WorkerStartError } from '../errors.js';
+import type { SerializedError } from '../serialize-error.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { LoadOutcome, ThreadApi, ThreadConfig, WireAttempt, WireOutcome } from './protocol.js';
+import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {
@@ -193,12 +194,12 @@ export class ThreadHandle {
 
   /**
    * Loads the handler module in the thread and opens the batch channel:
-   * `onOutcomes` receives every batch of outcomes the thread sends.
+   * `onNews` receives every batch of starts and outcomes the thread sends.
    */
-  load(config: ThreadConfig, onOutcomes: (outcomes: readonly WireOutcome[]) => void): Promise<LoadOutcome> {
+  load(config: ThreadConfig, onNews: (news: ThreadNews) => void): Promise<LoadOutcome> {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    port1.on('message', onOutcomes);
+    port1.on('message', onNews);
     // The worker's ref decides whether this thread keeps the process alive.
     port1.unref();
     // comlink types transfer lists with the DOM's Transferable; Node's ports are the same objects.
@@ -208,7 +209,19 @@ export class ThreadHandle {
   /** Sends a batch of attempts, moving `transfers` instead of copying them. Throws if they cannot be sent. */
   run(attempts: readonly WireAttempt[], transfers: readonly TransferListItem[] | undefined): void {
     if (!this.#port || this.#exit) return; // #onExit of the worker reports the attempts lost
-    this.#port.postMessage(attempts, transfers);
+    this.#port.postMessage(attempts satisfies ThreadOrders, transfers);
+  }
+
+  /** Aborts an attempt (see `ThreadAbort`). */
+  abort(token: number, reason: SerializedError): void {
+    if (!this.#port || this.#exit) return;
+    this.#port.postMessage({ abort: token, reason } satisfies ThreadOrders);
+  }
+
+  /** Takes back attempts still waiting in the thread; it answers for each one it still had. */
+  revoke(tokens: readonly number[]): void {
+    if (!this.#port || this.#exit) return;
+    this.#port.postMessage({ revoke: tokens } satisfies ThreadOrders);
   }
 
   get threadId(): number {

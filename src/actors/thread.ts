@@ -1,7 +1,7 @@
 /**
  * The code that runs inside each worker thread: it imports the handler module
  * once and exposes a runner over comlink. It holds no state but the handlers,
- * the attempts queued or running, and the outcomes not yet collected.
+ * the attempts waiting or running, and the news not yet sent.
  */
 import { parentPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { expose } from 'comlink';
@@ -11,42 +11,65 @@ import { Queue } from '../queue.js';
 import { deserializeError, serializeError } from '../serialize-error.js';
 import type { TaskHandler } from '../task.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ThreadApi, WireAttempt, WireOutcome } from './protocol.js';
+import type { ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
 if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
 
 const handlers = new Map<string, TaskHandler>();
 const waiting = new Queue<WireAttempt>();
+/** Tokens in `waiting`, and those of them taken back (skipped when their turn comes): O(1) removal. */
+const waitingTokens = new Map<number, WireAttempt>();
 const controllers = new Map<number, AbortController>();
 let concurrency = 1;
 let port: MessagePort | undefined;
-let outcomes: WireOutcome[] = [];
+let news: Array<number | WireOutcome> = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
 let flushScheduled = false;
+let lastFlush = 0;
+/** How long news may wait for company, in ms: a no-op batch fills in far less, a 1 ms task goes alone. */
+const MAX_NEWS_AGE_MS = 0.5;
 
 /**
- * Sends the outcomes once per turn of the event loop, so everything that
- * settled in this turn travels in one message.
+ * Sends the news once per turn of the event loop, so everything that started
+ * or settled in this turn travels in one message.
  */
-function deliver(outcome: WireOutcome, transfers?: readonly TransferListItem[]): void {
-  outcomes.push(outcome);
+function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[]): void {
+  news.push(item);
   if (transfers) moving.push(...transfers);
+  // An outcome with nothing else running or waiting is answered at once: the
+  // main thread cannot send more work before it has it, and an idle thread
+  // waiting on it is pure overhead. A flush already due at the end of the
+  // turn then finds nothing left to send. A start alone is never urgent.
+  if (typeof item !== 'number') {
+    if (controllers.size === 0 && waiting.size === 0) {
+      queueMicrotask(flush);
+      return;
+    }
+    // Synchronous handlers run back to back from the window without the
+    // event loop turning; news older than this goes out before the next one
+    // starts, so the main thread refills the window while this thread works.
+    if (performance.now() - lastFlush >= MAX_NEWS_AGE_MS) {
+      flush();
+      return;
+    }
+  }
   if (flushScheduled) return;
   flushScheduled = true;
-  // With other attempts still running, wait for the end of this event-loop
-  // turn so their outcomes share the message. With nothing else to wait for,
-  // answer at once: the main thread cannot send the next task before it has
-  // this answer, and an idle thread waiting on it is pure overhead.
-  if (controllers.size > 0 || waiting.size > 0) setImmediate(flush);
-  else queueMicrotask(flush);
+  // Otherwise wait for the end of this event-loop turn, so the other
+  // attempts' news share the message.
+  setImmediate(() => {
+    flushScheduled = false;
+    flush();
+  });
 }
 
 function flush(): void {
-  flushScheduled = false;
-  const batch = outcomes;
+  lastFlush = performance.now();
+  if (news.length === 0) return;
+  const batch: ThreadNews = news;
   const transfers = moving;
-  outcomes = [];
+  news = [];
   moving = [];
   try {
     port?.postMessage(batch, transfers);
@@ -63,8 +86,8 @@ function stillOwned(item: TransferListItem): boolean {
   return !(item instanceof ArrayBuffer) || !isDetached(item);
 }
 
-function cloneable(outcome: WireOutcome): WireOutcome {
-  if (!outcome.ok) return outcome;
+function cloneable(outcome: number | WireOutcome): number | WireOutcome {
+  if (typeof outcome === 'number' || !outcome.ok) return outcome;
   try {
     structuredClone(outcome.value);
     return outcome;
@@ -78,16 +101,29 @@ function pump(): void {
   while (controllers.size < concurrency) {
     const attempt = waiting.shift();
     if (!attempt) return;
-    start(attempt);
+    // Taken back while it waited: its answer has already gone.
+    if (waitingTokens.delete(attempt.token)) start(attempt);
   }
 }
 
-function start({ token, id, handler: name, attempt, payload, transfer: moved }: WireAttempt): void {
+/** Drops a waiting attempt, and says so; its moved buffers go back with the answer. */
+function drop(token: number): void {
+  const attempt = waitingTokens.get(token);
+  if (!attempt) return;
+  waitingTokens.delete(token);
+  const { payload, transfer: moved } = attempt;
+  if (!moved) return tell({ token, ok: false, unstarted: true });
+  const back = moved.filter(stillOwned);
+  tell({ token, ok: false, unstarted: true, returned: { payload, transfer: back } }, back);
+}
+
+function start({ token, id, handler: name, attempt, payload, transfer: moved, windowed }: WireAttempt): void {
   const handler = handlers.get(name);
+  if (windowed) tell(token);
   if (!handler) {
     // Retrying cannot make a missing export appear.
     const error = serializeError(new UnknownHandlerError(name, [...handlers.keys()]));
-    return deliver({ token, ok: false, error, retryable: false });
+    return tell({ token, ok: false, error, retryable: false });
   }
   const controller = new AbortController();
   controllers.set(token, controller);
@@ -103,7 +139,7 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved }: 
   };
   const settle = (outcome: WireOutcome, transfers?: readonly TransferListItem[]) => {
     controllers.delete(token);
-    deliver(outcome, transfers);
+    tell(outcome, transfers);
     pump();
   };
   const fail = (error: unknown) => {
@@ -122,8 +158,21 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved }: 
   Promise.resolve(result).then((value) => settle({ token, ok: true, value }, marked), fail);
 }
 
-function run(attempts: readonly WireAttempt[]): void {
-  for (const attempt of attempts) waiting.push(attempt);
+function receive(orders: ThreadOrders): void {
+  if ('revoke' in orders) {
+    for (const token of orders.revoke) drop(token);
+    return;
+  }
+  if ('abort' in orders) {
+    const controller = controllers.get(orders.abort);
+    if (controller) controller.abort(deserializeError(orders.reason));
+    else drop(orders.abort);
+    return;
+  }
+  for (const attempt of orders) {
+    waiting.push(attempt);
+    waitingTokens.set(attempt.token, attempt);
+  }
   pump();
 }
 
@@ -139,13 +188,10 @@ const api: ThreadApi = {
       return { ok: false, error: serializeError(error) };
     }
     port = channel;
-    port.on('message', run);
+    port.on('message', receive);
     return { ok: true, handlers: [...handlers.keys()] };
   },
 
-  abort(token, reason) {
-    controllers.get(token)?.abort(deserializeError(reason));
-  },
 };
 
 expose(api, nodeEndpoint(parentPort));
