@@ -1,10 +1,5 @@
 import { Queue } from './queue.js';
 
-interface Entry<V> {
-  readonly id: string;
-  readonly value: V;
-}
-
 /**
  * Finished results, bounded: past `max` entries the oldest is forgotten.
  *
@@ -15,9 +10,9 @@ interface Entry<V> {
  * the main thread's time at 10,000 results. Entries replaced or deleted stay
  * in the queue as stale ones, skipped when they reach its front.
  */
-export class ResultStore<V> {
-  readonly #entries = new Map<string, Entry<V>>();
-  #order = new Queue<Entry<V>>();
+export class ResultStore<V extends { readonly id: string }> {
+  readonly #entries = new Map<string, V>();
+  #order = new Queue<V>();
   readonly #max: number;
 
   constructor(max: number) {
@@ -29,19 +24,19 @@ export class ResultStore<V> {
   }
 
   get(id: string): V | undefined {
-    return this.#entries.get(id)?.value;
+    return this.#entries.get(id);
   }
 
   /** Stores as the newest entry, replacing any older result of the same id. */
-  set(id: string, value: V): void {
+  set(value: V): void {
+    const { id } = value;
     // Deleted first so the map, too, iterates oldest first.
     this.#entries.delete(id);
     if (this.#max === 0) return;
-    const entry = { id, value };
-    this.#entries.set(id, entry);
-    this.#order.push(entry);
+    this.#entries.set(id, value);
+    this.#order.push(value);
     while (this.#entries.size > this.#max) {
-      const oldest = this.#order.shift() as Entry<V>;
+      const oldest = this.#order.shift() as V;
       if (this.#entries.get(oldest.id) === oldest) this.#entries.delete(oldest.id);
     }
     // Many replacements or deletions leave many stale entries: rebuild the queue from the live ones.
@@ -60,7 +55,7 @@ export class ResultStore<V> {
     this.#order = new Queue();
   }
 
-  *entries(): IterableIterator<[string, V]> {
-    for (const [id, entry] of this.#entries) yield [id, entry.value];
+  entries(): IterableIterator<[string, V]> {
+    return this.#entries.entries();
   }
 }

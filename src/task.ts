@@ -76,6 +76,12 @@ export interface TaskInput<P = unknown> {
    * signal cancels it at once.
    */
   signal?: AbortSignal;
+  /**
+   * Higher runs first; equal priorities run in submission order, and a retry
+   * re-enters the queue at its task's priority. An integer.
+   * @defaultValue 0
+   */
+  priority?: number;
   /** Overrides the processor's `maxRetries` for this task. */
   maxRetries?: number;
   /** Overrides the processor's per-attempt `timeout` (ms) for this task; `0` means none. */
@@ -92,6 +98,7 @@ interface TaskResultBase {
   readonly id: string;
   /** The handler that ran the task. */
   readonly handler: string;
+  readonly priority: number;
   readonly maxRetries: number;
   readonly timeout: number | undefined;
   /** Attempts started, including the last. */
@@ -132,6 +139,7 @@ export interface TaskInfo {
   readonly id: string;
   readonly state: TaskState;
   readonly handler: string;
+  readonly priority: number;
   /** Attempts started so far. */
   readonly attempts: number;
   readonly maxRetries: number;

@@ -13,6 +13,7 @@ export interface NormalizedTask {
   /** The payload's buffers to move rather than copy, as found in `payload`. */
   readonly transfer: readonly TransferListItem[] | undefined;
   readonly handler: string;
+  readonly priority: number;
   readonly maxRetries: number;
   readonly timeout: number | undefined;
   readonly callback: ((result: TaskResult) => void) | undefined;
@@ -51,6 +52,10 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     throw new InvalidTaskError('callback', `Expected \`callback\` to be a function, got ${describe(callback)}`);
   }
   const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
+  const { priority = 0 } = input;
+  if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
+    throw new InvalidTaskError('priority', `Expected \`priority\` to be an integer, got ${describe(priority)}`);
+  }
   const timeout = nonNegativeInteger('timeout', input.timeout) ?? defaults.timeout;
   const { transfer, signal } = input;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -92,6 +97,7 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     payload,
     transfer: moved,
     handler: handler ?? 'default',
+    priority,
     maxRetries,
     timeout: timeout === 0 ? undefined : timeout,
     callback,

@@ -11,6 +11,7 @@ import {
 import type { ProcessorEvent } from '../events.js';
 import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
+import { PriorityQueue } from '../priority-queue.js';
 import { Queue } from '../queue.js';
 import { ResultStore } from '../result-store.js';
 import { deserializeError } from '../serialize-error.js';
@@ -123,7 +124,7 @@ export class Supervisor {
   #flushing = false;
 
   readonly #live = new Map<string, TaskRecord>();
-  readonly #ready = new Queue<TaskRecord>();
+  readonly #ready = new PriorityQueue<TaskRecord>();
   /** Tasks that run only alone on a thread (see #workerExited). */
   readonly #suspects = new Queue<TaskRecord>();
   readonly #attempts = new Map<string, Attempt>();
@@ -207,6 +208,7 @@ export class Supervisor {
       id,
       state: result.status,
       handler: result.handler,
+      priority: result.priority,
       attempts: result.attempts,
       maxRetries: result.maxRetries,
       timeout: result.timeout,
@@ -399,8 +401,8 @@ export class Supervisor {
     }
     record.state = state;
     const result = finalResult(record, state, context);
-    if (result.status === 'failed') this.#failed.set(id, result);
-    else this.#done.set(id, result);
+    if (result.status === 'failed') this.#failed.set(result);
+    else this.#done.set(result);
     const { callback } = record.task;
     const waiters = record.waiters;
     if (callback || waiters) {
@@ -598,7 +600,7 @@ export class Supervisor {
 
   #enqueue(record: TaskRecord): void {
     if (record.suspect) this.#suspects.push(record);
-    else this.#ready.push(record);
+    else this.#ready.push(record, record.task.priority);
   }
 
   // ── workers ────────────────────────────────────────────────────────────────
@@ -767,13 +769,14 @@ export class Supervisor {
 
   /** Cancels a task for shutdown and keeps its input, to return in `unfinished`. */
   #handBack(record: TaskRecord): void {
-    const { id, handler, maxRetries, timeout, callback, signal } = record.task;
+    const { id, handler, priority, maxRetries, timeout, callback, signal } = record.task;
     const { payload, transfer } = record;
     this.#unfinished.push({
       id,
       payload,
       ...(transfer ? { transfer } : {}),
       handler,
+      priority,
       maxRetries,
       ...(timeout !== undefined ? { timeout } : {}),
       ...(callback ? { callback } : {}),
@@ -804,17 +807,24 @@ export class Supervisor {
   }
 }
 
+/** Each shape spelled out: a spread of a shared base per task showed up in profiles. */
 function finalResult(record: TaskRecord, state: FinalTaskState, context: TaskContext): TaskResult {
-  const { id, handler, maxRetries, timeout } = record.task;
+  const { id, handler, priority, maxRetries, timeout } = record.task;
   const { submittedAt, startedAt } = record;
-  const base = { id, handler, maxRetries, timeout, attempts: context.attempts, submittedAt, startedAt, finishedAt: Date.now() };
+  const { attempts } = context;
+  const finishedAt = Date.now();
   switch (state) {
     case 'done':
-      return { ...base, status: 'done', value: context.value };
-    case 'failed':
-      return { ...base, status: 'failed', error: context.error ?? new Error('unknown failure'), payload: record.payload };
-    case 'cancelled':
-      return { ...base, status: 'cancelled', reason: context.reason ?? 'cancelled' };
+      return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, status: 'done', value: context.value };
+    case 'failed': {
+      const error = context.error ?? new Error('unknown failure');
+      const { payload } = record;
+      return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, status: 'failed', error, payload };
+    }
+    case 'cancelled': {
+      const reason = context.reason ?? 'cancelled';
+      return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, status: 'cancelled', reason };
+    }
   }
 }
 
@@ -828,6 +838,7 @@ function taskInfo(
     id: task.id,
     state,
     handler: task.handler,
+    priority: task.priority,
     attempts: context.attempts,
     maxRetries: task.maxRetries,
     timeout: task.timeout,

@@ -1,0 +1,72 @@
+/** Priorities, and the order in which one thread runs what waits. */
+import { SimulatedClock } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { InvalidTaskError, type Processor } from '../../src/index.js';
+import { nextEvent, useProcessor } from '../helpers/index.js';
+
+// One thread taking only what it can start: the queue's order is the run order.
+const make = useProcessor({ workers: 1, window: 0 });
+
+/** Starts a task that holds the only thread until it is cancelled. */
+async function occupy(p: Processor): Promise<string> {
+  await p.ready;
+  const started = nextEvent(p.events, 'task.started');
+  const id = p.submit({ id: 'blocker', handler: 'waitForAbort', payload: null });
+  await started;
+  return id;
+}
+
+function startOrder(p: Processor): string[] {
+  const order: string[] = [];
+  p.events.subscribe((event) => event.type === 'task.started' && event.id !== 'blocker' && order.push(event.id));
+  return order;
+}
+
+describe('priority', () => {
+  it('runs higher priorities first and keeps submission order within one', async () => {
+    const p = make();
+    const blocker = await occupy(p);
+    const order = startOrder(p);
+    const ids = [
+      p.submit({ id: 'low-1', payload: 1, priority: -1 }),
+      p.submit({ id: 'mid-1', payload: 1 }),
+      p.submit({ id: 'high-1', payload: 1, priority: 5 }),
+      p.submit({ id: 'mid-2', payload: 1, priority: 0 }),
+      p.submit({ id: 'high-2', payload: 1, priority: 5 }),
+      p.submit({ id: 'low-2', payload: 1, priority: -1 }),
+      p.submit({ id: 'top', payload: 1, priority: 100 }),
+    ];
+    expect(p.getTask('high-1')).toMatchObject({ state: 'queued', priority: 5 });
+    p.cancel(blocker);
+    await Promise.all(ids.map((id) => p.result(id)));
+    expect(order).toEqual(['top', 'high-1', 'high-2', 'mid-1', 'mid-2', 'low-1', 'low-2']);
+    expect(p.getTask('top')).toMatchObject({ state: 'done', priority: 100 });
+  });
+
+  it('a retry re-enters the queue at its priority', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock, backoff: { delay: 100, jitter: 0 } });
+    const blocker = await occupy(p);
+    const order = startOrder(p);
+    const flaky = p.submit({ id: 'flaky', handler: 'flaky', payload: { succeedOn: 2 }, priority: 10 });
+    // `hold` takes the thread while flaky waits out its backoff; `later` waits behind both.
+    const holdStarted = nextEvent(p.events, 'task.started', (event) => event.id === 'hold');
+    const hold = p.submit({ id: 'hold', handler: 'waitForAbort', payload: null });
+    const later = p.submit({ id: 'later', payload: 1 });
+    const retrying = nextEvent(p.events, 'task.retrying');
+    p.cancel(blocker);
+    await retrying;
+    await holdStarted;
+    clock.increment(100); // flaky is queued again, beside `later`
+    p.cancel(hold);
+    await Promise.all([flaky, later].map((id) => p.result(id)));
+    expect(order).toEqual(['flaky', 'hold', 'flaky', 'later']);
+  });
+
+  it('must be an integer', () => {
+    const p = make();
+    expect(() => p.submit({ payload: 1, priority: 1.5 })).toThrow(InvalidTaskError);
+    expect(() => p.submit({ payload: 1, priority: '1' as never })).toThrow(/`priority`/);
+    expect(p.getStatus().queued).toBe(0);
+  });
+});
