@@ -6,6 +6,17 @@
 export interface Clock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
   clearTimeout(id: unknown): void;
+  /**
+   * The clock's current time in ms. Optional: without it, `Date.now()` is
+   * used (which fake timers such as vitest's replace too). XState's
+   * `SimulatedClock` has it.
+   */
+  now?(): number;
+}
+
+/** A clock's time: its own `now()`, or `Date.now()`. */
+export function clockNow(clock: Clock): number {
+  return clock.now ? clock.now() : Date.now();
 }
 
 /**
@@ -15,4 +26,5 @@ export interface Clock {
 export const defaultClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
 };
