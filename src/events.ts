@@ -5,6 +5,8 @@ import type { CancelledResult, DoneResult, FailedResult, TaskError } from './tas
  * dot-separated `type`s so that prefixes (`task.`, `worker.`) group them.
  */
 export type ProcessorEvent =
+  /** A delayed task was accepted; it is queued at `runAt` (epoch ms on the processor's clock). */
+  | { readonly type: 'task.scheduled'; readonly id: string; readonly runAt: number }
   | { readonly type: 'task.queued'; readonly id: string; readonly attempts: number }
   | { readonly type: 'task.started'; readonly id: string; readonly attempt: number; readonly workerId: number }
   | {

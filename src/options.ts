@@ -264,6 +264,9 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   if (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
     throw new InvalidOptionError('clock', 'Expected `clock` to have `setTimeout` and `clearTimeout` methods');
   }
+  if (clock.now !== undefined && typeof clock.now !== 'function') {
+    throw new InvalidOptionError('clock', 'Expected `clock.now` to be a method when given');
+  }
   const inspect = options.inspect;
   if (inspect !== undefined && typeof inspect !== 'function' && typeof inspect?.next !== 'function') {
     throw new InvalidOptionError('inspect', `Expected \`inspect\` to be a function or an observer, got ${describe(inspect)}`);

@@ -11,6 +11,8 @@ import { normalizeTask } from './validate-task.js';
 export interface ProcessorStatus {
   /** Worker threads the pool keeps. */
   readonly workers: number;
+  /** Delayed tasks not yet due. */
+  readonly scheduled: number;
   readonly queued: number;
   readonly processing: number;
   readonly retrying: number;

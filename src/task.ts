@@ -1,7 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 
 /** Where a task is in its lifecycle. `done`, `failed` and `cancelled` are final. */
-export type TaskState = 'queued' | 'processing' | 'retrying' | 'done' | 'failed' | 'cancelled';
+export type TaskState = 'scheduled' | 'queued' | 'processing' | 'retrying' | 'done' | 'failed' | 'cancelled';
 
 /** The final states: every accepted task ends in exactly one of them (or is handed back by `shutdown`). */
 export type FinalTaskState = Extract<TaskState, 'done' | 'failed' | 'cancelled'>;
@@ -82,6 +82,14 @@ export interface TaskInput<P = unknown> {
    * @defaultValue 0
    */
   priority?: number;
+  /**
+   * Starts the task no earlier than this many ms from now. Until then it is
+   * `scheduled`: counted by `getStatus()`, cancellable, holding no thread.
+   * Not with `runAt`.
+   */
+  delay?: number;
+  /** Starts the task no earlier than this time (epoch ms or a `Date`), on the processor's clock. Not with `delay`. */
+  runAt?: number | Date;
   /** Overrides the processor's `maxRetries` for this task. */
   maxRetries?: number;
   /** Overrides the processor's per-attempt `timeout` (ms) for this task; `0` means none. */
@@ -140,6 +148,8 @@ export interface TaskInfo {
   readonly state: TaskState;
   readonly handler: string;
   readonly priority: number;
+  /** While `scheduled`: when it becomes due, epoch ms on the processor's clock. */
+  readonly runAt: number | undefined;
   /** Attempts started so far. */
   readonly attempts: number;
   readonly maxRetries: number;

@@ -14,6 +14,9 @@ export interface NormalizedTask {
   readonly transfer: readonly TransferListItem[] | undefined;
   readonly handler: string;
   readonly priority: number;
+  /** A delayed start: in ms from submit, or at an epoch ms. At most one is set. */
+  readonly delay: number | undefined;
+  readonly runAt: number | undefined;
   readonly maxRetries: number;
   readonly timeout: number | undefined;
   readonly callback: ((result: TaskResult) => void) | undefined;
@@ -52,7 +55,17 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     throw new InvalidTaskError('callback', `Expected \`callback\` to be a function, got ${describe(callback)}`);
   }
   const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
-  const { priority = 0 } = input;
+  const { priority = 0, delay } = input;
+  if (delay !== undefined && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)) {
+    throw new InvalidTaskError('delay', `Expected \`delay\` to be a non-negative number of ms, got ${describe(delay)}`);
+  }
+  const runAt = input.runAt instanceof Date ? input.runAt.getTime() : input.runAt;
+  if (runAt !== undefined && (typeof runAt !== 'number' || !Number.isFinite(runAt))) {
+    throw new InvalidTaskError('runAt', `Expected \`runAt\` to be a Date or a finite epoch ms, got ${describe(input.runAt)}`);
+  }
+  if (delay !== undefined && runAt !== undefined) {
+    throw new InvalidTaskError('runAt', 'Expected at most one of `delay` and `runAt`, got both');
+  }
   if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
     throw new InvalidTaskError('priority', `Expected \`priority\` to be an integer, got ${describe(priority)}`);
   }
@@ -98,6 +111,8 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     transfer: moved,
     handler: handler ?? 'default',
     priority,
+    delay,
+    runAt,
     maxRetries,
     timeout: timeout === 0 ? undefined : timeout,
     callback,

@@ -41,7 +41,7 @@ describe('examples run', () => {
         'poison: failed, PoisonTaskError after 2 attempts',
         'report: cancelled, no longer needed',
         'handed back: a, b, c',
-        'status: {"workers":2,"queued":0,"processing":0,"retrying":0,"done":0,"failed":2,"cancelled":4,"shutdown":true,"state":"stopped"}',
+        'status: {"workers":2,"scheduled":0,"queued":0,"processing":0,"retrying":0,"done":0,"failed":2,"cancelled":4,"shutdown":true,"state":"stopped"}',
         '',
       ].join('\n'),
     );

@@ -12,6 +12,7 @@ import type { ProcessorEvent } from '../events.js';
 import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
 import { PriorityQueue } from '../priority-queue.js';
+import { TimerQueue } from '../timer-queue.js';
 import { Queue } from '../queue.js';
 import { ResultStore } from '../result-store.js';
 import { deserializeError } from '../serialize-error.js';
@@ -33,6 +34,8 @@ interface TaskRecord {
   state: TaskState;
   readonly submittedAt: number;
   startedAt: number | undefined;
+  /** While scheduled: when it is due, on the clock. */
+  readonly runAt: number | undefined;
   /** Token of this record's attempt in a thread (running or waiting there); 0 when none. */
   token: number;
   /** Token of the last attempt whose start the machine was told of. */
@@ -71,6 +74,7 @@ export type SupervisorMessage =
 export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
 
 export interface StatusCounts {
+  readonly scheduled: number;
   readonly queued: number;
   readonly processing: number;
   readonly retrying: number;
@@ -130,7 +134,9 @@ export class Supervisor {
   readonly #attempts = new Map<string, Attempt>();
   readonly #done: ResultStore<TaskResult>;
   readonly #failed: ResultStore<FailedResult>;
-  readonly #counts = { queued: 0, processing: 0, retrying: 0, done: 0, failed: 0, cancelled: 0 };
+  readonly #counts = { scheduled: 0, queued: 0, processing: 0, retrying: 0, done: 0, failed: 0, cancelled: 0 };
+  /** Every machine delay of every task, on one timer of the clock. */
+  readonly #timers: TimerQueue;
 
   readonly #workers = new Set<WorkerActor>();
   /** Ready workers, taken round-robin so work spreads evenly across threads. */
@@ -164,7 +170,10 @@ export class Supervisor {
     };
     // An inspector is shown real actors, one per task; without one, the
     // machines are stepped through their compiled tables, at a fraction of the cost.
-    this.#lifecycles = options.inspect ? new ActorLifecycles(options, hooks) : new CompiledLifecycles(options.clock, hooks);
+    this.#timers = new TimerQueue(options.clock);
+    this.#lifecycles = options.inspect
+      ? new ActorLifecycles({ clock: this.#timers, inspect: options.inspect }, hooks)
+      : new CompiledLifecycles(this.#timers, hooks);
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
 
@@ -209,6 +218,7 @@ export class Supervisor {
       state: result.status,
       handler: result.handler,
       priority: result.priority,
+      runAt: undefined,
       attempts: result.attempts,
       maxRetries: result.maxRetries,
       timeout: result.timeout,
@@ -303,19 +313,24 @@ export class Supervisor {
     this.#done.delete(task.id);
     this.#failed.delete(task.id);
     const { backoff } = this.#options;
+    const now = this.#timers.now();
+    const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
+    const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
     const lifecycle = this.#lifecycles.create({
       id: task.id,
       handler: task.handler,
       maxRetries: task.maxRetries,
       timeout: task.timeout,
       backoff,
+      startDelay,
     });
     const record: TaskRecord = {
       task,
       payload: task.payload,
       transfer: task.transfer,
       lifecycle,
-      state: 'queued',
+      state: 'scheduled',
+      runAt: startDelay === undefined ? undefined : now + startDelay,
       submittedAt: Date.now(),
       startedAt: undefined,
       token: 0,
@@ -326,7 +341,7 @@ export class Supervisor {
       waiters: undefined,
     };
     this.#live.set(task.id, record);
-    this.#counts.queued++;
+    this.#counts.scheduled++;
     const { signal } = task;
     if (signal) {
       const reason = () => {
@@ -355,6 +370,9 @@ export class Supervisor {
     // Shutting down without draining: nothing starts again; it is handed back.
     if (this.#phase === 'draining' && !this.#drain && state !== 'processing') return this.#handBack(record);
     switch (state) {
+      case 'scheduled':
+        if (record.runAt !== undefined) this.#emit({ type: 'task.scheduled', id: context.id, runAt: record.runAt });
+        return;
       case 'queued':
         record.token = 0; // no attempt of it is in a thread any more
         this.#enqueue(record);
@@ -777,6 +795,7 @@ export class Supervisor {
       ...(transfer ? { transfer } : {}),
       handler,
       priority,
+      ...(record.state === 'scheduled' && record.runAt !== undefined ? { runAt: record.runAt } : {}),
       maxRetries,
       ...(timeout !== undefined ? { timeout } : {}),
       ...(callback ? { callback } : {}),
@@ -832,13 +851,14 @@ function taskInfo(
   task: NormalizedTask,
   state: TaskState,
   context: TaskContext,
-  record: Pick<TaskRecord, 'submittedAt' | 'startedAt'>,
+  record: Pick<TaskRecord, 'submittedAt' | 'startedAt' | 'runAt'>,
 ): TaskInfo {
   return {
     id: task.id,
     state,
     handler: task.handler,
     priority: task.priority,
+    runAt: state === 'scheduled' ? record.runAt : undefined,
     attempts: context.attempts,
     maxRetries: task.maxRetries,
     timeout: task.timeout,

@@ -1,4 +1,4 @@
-import { assign, emit, raise, setup } from 'xstate';
+import { assign, cancel, emit, raise, setup } from 'xstate';
 import { TaskTimeoutError } from '../errors.js';
 import type { ResolvedBackoff } from '../options.js';
 import type { TaskError, TaskState } from '../task.js';
@@ -11,6 +11,8 @@ export interface TaskMachineInput {
   readonly maxRetries: number;
   readonly timeout: number | undefined;
   readonly backoff: ResolvedBackoff;
+  /** Wait before the task is queued (a delayed task), in ms; `undefined` queues it at once. */
+  readonly startDelay: number | undefined;
 }
 
 export interface TaskContext extends TaskMachineInput {
@@ -32,7 +34,9 @@ export type TaskEvent =
   | { readonly type: 'task.fail'; readonly error: TaskError; readonly retryable?: boolean }
   | { readonly type: 'task.cancel'; readonly reason?: string }
   /** The attempt was lost through no fault of its own (its thread was stopped for another task): not charged. */
-  | { readonly type: 'task.release' };
+  | { readonly type: 'task.release' }
+  /** A delayed task is due (raised by the machine itself, on its clock). */
+  | { readonly type: 'task.due' };
 
 /**
  * Emitted on entry to every state, so the owner of the actor learns of
@@ -53,6 +57,7 @@ export interface TaskEntered {
  * on the actor's clock.
  *
  * ```
+ * scheduled ──due (at once unless delayed)──▶ queued
  * queued ──dispatch──▶ processing ──succeed──▶ done
  *   ▲  ▲──────release─────┤ (not charged)
  *   │                     │ fail / attemptTimeout
@@ -91,6 +96,9 @@ export const taskMachine = setup({
   delays: {
     retryDelay: ({ context }) => context.retryDelay ?? 0,
     attemptTimeout: ({ context }) => (context.timeout ? context.timeout : Infinity),
+    // Not a number: raised at once, in the same step (XState's rule for a
+    // delay that resolves to none), so an undelayed task passes straight on.
+    startDelay: ({ context }) => context.startDelay as number,
   },
 }).createMachine({
   id: 'task',
@@ -102,17 +110,26 @@ export const taskMachine = setup({
     maxRetries: input.maxRetries,
     timeout: input.timeout,
     backoff: input.backoff,
+    startDelay: input.startDelay,
     attempts: 0,
     error: undefined,
     value: undefined,
     retryDelay: undefined,
     reason: undefined,
   }),
-  initial: 'queued',
+  initial: 'scheduled',
   on: {
     'task.cancel': { target: '.cancelled', actions: 'recordCancel' },
   },
   states: {
+    scheduled: {
+      entry: [
+        { type: 'announce', params: { state: 'scheduled' } },
+        raise({ type: 'task.due' as const }, { id: 'task.due', delay: 'startDelay' }),
+      ],
+      exit: cancel('task.due'),
+      on: { 'task.due': 'queued' },
+    },
     queued: {
       entry: { type: 'announce', params: { state: 'queued' } },
       on: { 'task.dispatch': { target: 'processing', actions: 'startAttempt' } },

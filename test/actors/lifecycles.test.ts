@@ -28,7 +28,7 @@ const implementations: Array<[string, Make]> = [
   ],
 ];
 
-const input = { id: 't', handler: 'default', maxRetries: 1, timeout: 50, backoff: DEFAULT_BACKOFF };
+const input = { id: 't', handler: 'default', maxRetries: 1, timeout: 50, backoff: DEFAULT_BACKOFF, startDelay: undefined };
 
 describe.each(implementations)('%s', (_name, make) => {
   it('runs a timeout, a backoff and a success on the clock', async () => {
@@ -38,7 +38,7 @@ describe.each(implementations)('%s', (_name, make) => {
     task.send({ type: 'task.dispatch' });
     clock.increment(49);
     await settle();
-    expect(entered).toEqual(['queued', 'processing']);
+    expect(entered).toEqual(['scheduled', 'queued', 'processing']);
     clock.increment(1);
     await settle();
     expect(entered.at(-1)).toBe('retrying');
@@ -50,7 +50,7 @@ describe.each(implementations)('%s', (_name, make) => {
     task.send({ type: 'task.dispatch' });
     task.send({ type: 'task.succeed', value: 7 });
     await settle();
-    expect(entered).toEqual(['queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
+    expect(entered).toEqual(['scheduled', 'queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
     expect(task.context).toMatchObject({ attempts: 2, value: 7 });
     clock.increment(10_000); // the settled attempt's timeout must not fire
     await settle();
@@ -66,7 +66,7 @@ describe.each(implementations)('%s', (_name, make) => {
     task.send({ type: 'task.cancel', reason: 'stop' });
     clock.increment(60_000);
     await settle();
-    expect(entered).toEqual(['queued', 'processing', 'retrying', 'cancelled']);
+    expect(entered).toEqual(['scheduled', 'queued', 'processing', 'retrying', 'cancelled']);
     task.send({ type: 'task.dispatch' }); // a finished lifecycle ignores events
     expect(entered.at(-1)).toBe('cancelled');
   });

@@ -70,3 +70,79 @@ describe('priority', () => {
     expect(p.getStatus().queued).toBe(0);
   });
 });
+
+/** How many timers are pending on a simulated clock. */
+function pendingTimers(clock: SimulatedClock): number {
+  return (clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts.size;
+}
+
+describe('delayed tasks', () => {
+  it('wait scheduled, start no earlier than due, and in due order', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock, window: 16, workers: 2 });
+    await p.ready;
+    const order = startOrder(p);
+    const scheduled = nextEvent(p.events, 'task.scheduled', (event) => event.id === 'b');
+    const ids = [
+      p.submit({ id: 'c', payload: 'c', delay: 300 }),
+      p.submit({ id: 'a', payload: 'a', delay: 100 }),
+      p.submit({ id: 'b', payload: 'b', runAt: new Date(clock.now() + 200) }),
+    ];
+    expect(await scheduled).toMatchObject({ runAt: 200 });
+    expect(p.getStatus()).toMatchObject({ scheduled: 3, queued: 0 });
+    expect(p.getTask('a')).toMatchObject({ state: 'scheduled', runAt: 100 });
+    clock.increment(99);
+    expect(p.getStatus().scheduled).toBe(3);
+    const a = p.result('a');
+    clock.increment(1);
+    expect(p.getTask('a')?.state).not.toBe('scheduled');
+    await a;
+    expect(order).toEqual(['a']);
+    const b = p.result('b');
+    clock.increment(100);
+    await b;
+    clock.increment(100);
+    await Promise.all(ids.map((id) => p.result(id)));
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a scheduled task can be cancelled, and never runs', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock });
+    const started = startOrder(p);
+    const id = p.submit({ id: 'later', payload: 1, delay: 1_000 });
+    p.cancel(id);
+    expect(await p.result(id)).toMatchObject({ status: 'cancelled', attempts: 0 });
+    clock.increment(2_000);
+    expect(await p.result(p.submit({ payload: 2 }))).toMatchObject({ status: 'done' });
+    expect(started).not.toContain('later');
+    expect(pendingTimers(clock)).toBe(0);
+  });
+
+  it('100,000 delayed tasks hold one timer on the clock', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock });
+    await p.ready;
+    for (let i = 0; i < 100_000; i++) p.submit({ payload: i, delay: 60_000 + (i % 1_000) });
+    expect(p.getStatus().scheduled).toBe(100_000);
+    expect(pendingTimers(clock)).toBe(1);
+    await p.shutdown({ timeout: 0 });
+  });
+
+  it('a scheduled task handed back by shutdown keeps its due time', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock });
+    p.submit({ id: 'later', payload: 1, runAt: 5_000 });
+    const { unfinished } = await p.shutdown({ timeout: 0 });
+    expect(unfinished).toEqual([expect.objectContaining({ id: 'later', runAt: 5_000 })]);
+  });
+
+  it('refuses a bad delay or runAt, and both at once', () => {
+    const p = make();
+    expect(() => p.submit({ payload: 1, delay: -1 })).toThrow(/`delay`/);
+    expect(() => p.submit({ payload: 1, delay: Number.NaN })).toThrow(InvalidTaskError);
+    expect(() => p.submit({ payload: 1, runAt: new Date(Number.NaN) })).toThrow(/`runAt`/);
+    expect(() => p.submit({ payload: 1, delay: 1, runAt: 1 })).toThrow(/at most one of `delay` and `runAt`/);
+    expect(p.getStatus()).toMatchObject({ scheduled: 0, queued: 0 });
+  });
+});

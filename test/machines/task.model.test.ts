@@ -28,8 +28,10 @@ const STEPS: Step[] = [
 const FINAL = new Set<TaskState>(['done', 'failed', 'cancelled']);
 const MAX_RETRIES = 2;
 const INPUTS: TaskMachineInput[] = [
-  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF },
-  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: undefined, backoff: DEFAULT_BACKOFF },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF, startDelay: undefined },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: undefined, backoff: DEFAULT_BACKOFF, startDelay: undefined },
+  // A delayed task: scheduled until the first `time.passes`.
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF, startDelay: 500 },
 ];
 
 /** When each pending timer of a clock is due (an infinite delay is never armed, so it is left out). */
@@ -106,7 +108,8 @@ function check(steps: readonly Step[]): void {
     expect(finals.length).toBeLessThanOrEqual(1);
     if (finals.length === 1) expect(FINAL.has(entered.at(-1) as TaskState)).toBe(true);
     expect(Math.max(...attempts)).toBeLessThanOrEqual(MAX_RETRIES + 1);
-    expect(entered[0]).toBe('queued');
+    expect(entered[0]).toBe('scheduled');
+    if (input.startDelay === undefined) expect(entered[1]).toBe('queued');
   }
 }
 

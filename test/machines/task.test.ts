@@ -9,7 +9,7 @@ function start(input: Partial<TaskMachineInput> = {}) {
   const clock = new SimulatedClock();
   const actor = createActor(taskMachine, {
     clock,
-    input: { id: 't', handler: 'default', maxRetries: 3, timeout: undefined, backoff: DEFAULT_BACKOFF, ...input },
+    input: { id: 't', handler: 'default', maxRetries: 3, timeout: undefined, backoff: DEFAULT_BACKOFF, startDelay: undefined, ...input },
   });
   const entered: string[] = [];
   actor.on('task.entered', (event: TaskEntered) => entered.push(event.state));
@@ -34,7 +34,23 @@ describe('task machine', () => {
     expect(state()).toBe('done');
     expect(actor.getSnapshot().status).toBe('done');
     expect(context().value).toBe(42);
-    expect(entered).toEqual(['queued', 'processing', 'done']);
+    expect(entered).toEqual(['scheduled', 'queued', 'processing', 'done']);
+  });
+
+  it('a delayed task waits scheduled on the clock, then queues; a cancel there leaves no timer', () => {
+    const { actor, clock, state, entered } = start({ startDelay: 500 });
+    expect(state()).toBe('scheduled');
+    actor.send({ type: 'task.dispatch' }); // not yet
+    clock.increment(499);
+    expect(state()).toBe('scheduled');
+    clock.increment(1);
+    expect(state()).toBe('queued');
+    expect(entered).toEqual(['scheduled', 'queued']);
+    const cancelled = start({ startDelay: 500 });
+    cancelled.actor.send({ type: 'task.cancel' });
+    expect(cancelled.state()).toBe('cancelled');
+    cancelled.clock.increment(1_000);
+    expect(cancelled.entered).toEqual(['scheduled', 'cancelled']);
   });
 
   it('ignores results while not processing', () => {
@@ -135,7 +151,7 @@ describe('task machine', () => {
     clock.increment(100);
     actor.send({ type: 'task.dispatch' });
     actor.send({ type: 'task.succeed', value: 1 });
-    expect(entered).toEqual(['queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
+    expect(entered).toEqual(['scheduled', 'queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
   });
 });
 
