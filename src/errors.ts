@@ -6,6 +6,7 @@ export type TroupeErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_INVALID_TASK'
   | 'ERR_DUPLICATE_TASK'
+  | 'ERR_QUEUE_FULL'
   | 'ERR_UNKNOWN_TASK'
   | 'ERR_PROCESSOR_SHUTDOWN'
   | 'ERR_WORKER_START'
@@ -66,6 +67,20 @@ export class DuplicateTaskError extends TroupeError {
   constructor(taskId: string) {
     super('ERR_DUPLICATE_TASK', `Task \`${taskId}\` is already queued, processing or retrying`);
     this.taskId = taskId;
+  }
+}
+
+/**
+ * `submit` found `maxQueue` tasks already waiting (scheduled, queued or
+ * retrying): the task was not accepted. Wait for room with
+ * `onSizeLessThan(maxQueue)`, or use `submitAsync`.
+ */
+export class QueueFullError extends TroupeError {
+  override name = 'QueueFullError';
+  readonly maxQueue: number;
+  constructor(maxQueue: number) {
+    super('ERR_QUEUE_FULL', `The queue is full: ${maxQueue} tasks are already waiting (maxQueue)`);
+    this.maxQueue = maxQueue;
   }
 }
 
@@ -193,6 +208,7 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_INVALID_TASK: InvalidTaskError,
   ERR_DUPLICATE_TASK: DuplicateTaskError,
+  ERR_QUEUE_FULL: QueueFullError,
   ERR_UNKNOWN_TASK: UnknownTaskError,
   ERR_PROCESSOR_SHUTDOWN: ProcessorShutdownError,
   ERR_WORKER_START: WorkerStartError,

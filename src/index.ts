@@ -21,6 +21,7 @@ export {
   InvalidOptionError,
   InvalidTaskError,
   DuplicateTaskError,
+  QueueFullError,
   UnknownTaskError,
   ProcessorShutdownError,
   WorkerStartError,

@@ -141,6 +141,13 @@ export interface ProcessorOptions {
    * @defaultValue 2
    */
   maxCrashes?: number;
+  /**
+   * Most tasks that may wait (scheduled, queued or retrying; running ones do
+   * not count). `submit` beyond it throws `QueueFullError` and changes
+   * nothing; `submitAsync` waits for room. `Infinity` for no bound.
+   * @defaultValue Infinity
+   */
+  maxQueue?: number;
   /** Passed to each `worker_threads` thread (heap limits: a thread over them dies and is restarted). */
   resourceLimits?: ResourceLimits;
   /**
@@ -180,6 +187,7 @@ export interface ResolvedOptions {
   readonly retention: { readonly maxResults: number; readonly maxFailed: number };
   readonly restart: ResolvedRestart;
   readonly maxCrashes: number;
+  readonly maxQueue: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly clock: Clock;
   readonly inspect: ProcessorOptions['inspect'];
@@ -297,6 +305,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
       window: numberOption('restart.window', restart.window, 60_000, isPositiveInteger, 'a positive integer'),
     },
     maxCrashes: numberOption('maxCrashes', options.maxCrashes, 2, isPositiveInteger, 'a positive integer'),
+    maxQueue: numberOption('maxQueue', options.maxQueue, Infinity, (v) => v === Infinity || isPositiveInteger(v), 'a positive integer or Infinity'),
     resourceLimits: resourceLimits as ResourceLimits | undefined,
     clock,
     inspect,

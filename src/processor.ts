@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
-import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors.js';
+import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
 import type { ProcessorEvent } from './events.js';
 import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
@@ -94,8 +94,9 @@ export class Processor {
   /**
    * Accepts a task and returns its id (generated when the task has none).
    * Throws, and changes nothing, when the task is invalid
-   * (`InvalidTaskError`), its id is unfinished (`DuplicateTaskError`), or the
-   * processor is shut down (`ProcessorShutdownError`) or failed to start
+   * (`InvalidTaskError`), its id is unfinished (`DuplicateTaskError`),
+   * `maxQueue` tasks are already waiting (`QueueFullError`), or the processor
+   * is shut down (`ProcessorShutdownError`) or failed to start
    * (`WorkerStartError`). A finished id may be reused: its old result is discarded.
    *
    * @example
@@ -110,8 +111,76 @@ export class Processor {
     if (phase === 'error' && supervisor.error) throw supervisor.error;
     const normalized = normalizeTask(task as TaskInput, this.#options);
     if (supervisor.isLive(normalized.id)) throw new DuplicateTaskError(normalized.id);
+    const { maxQueue } = this.#options;
+    if (supervisor.waiting >= maxQueue) throw new QueueFullError(maxQueue);
     supervisor.send({ type: 'task.submit', task: normalized });
     return normalized.id;
+  }
+
+  /**
+   * Like `submit`, but waits for room when `maxQueue` tasks are waiting,
+   * instead of throwing `QueueFullError`: a producer that awaits it cannot
+   * flood memory. It rejects at once for a task `submit` would refuse for
+   * its content, and with the signal's reason if `signal` aborts first. The
+   * payload is copied when the task is accepted.
+   *
+   * @example
+   * ```ts
+   * for await (const line of lines) await processor.submitAsync({ payload: line });
+   * ```
+   */
+  async submitAsync<P>(task: TaskInput<P>, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
+    // Refused for its content before it waits for anything.
+    normalizeTask(task as TaskInput, this.#options);
+    const { maxQueue } = this.#options;
+    for (;;) {
+      signal?.throwIfAborted();
+      if (this.#supervisor.waiting < maxQueue) return this.submit(task);
+      await abortable(this.onSizeLessThan(maxQueue), signal);
+    }
+  }
+
+  /**
+   * Resolves when fewer than `limit` tasks wait (scheduled, queued or
+   * retrying); at once if that is already so (p-queue's semantics).
+   *
+   * @example
+   * ```ts
+   * if (processor.getStatus().queued > 1_000) await processor.onSizeLessThan(100);
+   * ```
+   */
+  onSizeLessThan(limit: number): Promise<void> {
+    if (typeof limit !== 'number' || Number.isNaN(limit)) {
+      throw new InvalidOptionError('limit', `Expected \`limit\` to be a number, got ${describe(limit)}`);
+    }
+    const supervisor = this.#supervisor;
+    return supervisor.until(() => supervisor.waiting < limit);
+  }
+
+  /**
+   * Resolves when no task waits (some may still run); at once if none does.
+   *
+   * @example
+   * ```ts
+   * await processor.onEmpty(); // everything submitted has started
+   * ```
+   */
+  onEmpty(): Promise<void> {
+    const supervisor = this.#supervisor;
+    return supervisor.until(() => supervisor.waiting === 0);
+  }
+
+  /**
+   * Resolves when no task waits or runs; at once if none does.
+   *
+   * @example
+   * ```ts
+   * await processor.onIdle(); // every task accepted so far has finished
+   * ```
+   */
+  onIdle(): Promise<void> {
+    const supervisor = this.#supervisor;
+    return supervisor.until(() => supervisor.unfinished === 0);
   }
 
   /**
@@ -280,4 +349,23 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const resolved = resolveOptions(options);
   checkLoadable(resolved.handlers);
   return new Processor(resolved);
+}
+
+/** `promise`, or a rejection with the signal's reason if it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -124,6 +124,7 @@ export class Supervisor {
   readonly #options: ResolvedOptions;
   readonly #mailbox = new Queue<SupervisorMessage>();
   readonly #effects = new Queue<() => void>();
+  readonly #conditions: Array<{ readonly holds: () => boolean; readonly resolve: () => void }> = [];
   #draining = false;
   #flushing = false;
 
@@ -192,6 +193,37 @@ export class Supervisor {
     return { ...this.#counts };
   }
 
+  /** Tasks waiting: scheduled, queued or retrying (not running). */
+  get waiting(): number {
+    const counts = this.#counts;
+    return counts.scheduled + counts.queued + counts.retrying;
+  }
+
+  /** Unfinished tasks, waiting or running. */
+  get unfinished(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * Resolves once `holds()` is true: at once if it already is, else after the
+   * first message that makes it so. Checked after each drain of the mailbox,
+   * O(conditions waiting).
+   */
+  until(holds: () => boolean): Promise<void> {
+    if (holds()) return Promise.resolve();
+    return new Promise((resolve) => this.#conditions.push({ holds, resolve }));
+  }
+
+  #checkConditions(): void {
+    const conditions = this.#conditions;
+    let kept = 0;
+    for (const condition of conditions) {
+      if (condition.holds()) condition.resolve();
+      else conditions[kept++] = condition;
+    }
+    conditions.length = kept;
+  }
+
   isLive(id: string): boolean {
     return this.#live.has(id);
   }
@@ -248,6 +280,7 @@ export class Supervisor {
     } finally {
       this.#draining = false;
     }
+    if (this.#conditions.length > 0) this.#checkConditions();
     this.#flush();
   }
 

@@ -1,7 +1,7 @@
 /** Priorities, and the order in which one thread runs what waits. */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { InvalidTaskError, type Processor } from '../../src/index.js';
+import { InvalidTaskError, QueueFullError, type Processor } from '../../src/index.js';
 import { nextEvent, useProcessor } from '../helpers/index.js';
 
 // One thread taking only what it can start: the queue's order is the run order.
@@ -144,5 +144,64 @@ describe('delayed tasks', () => {
     expect(() => p.submit({ payload: 1, runAt: new Date(Number.NaN) })).toThrow(/`runAt`/);
     expect(() => p.submit({ payload: 1, delay: 1, runAt: 1 })).toThrow(/at most one of `delay` and `runAt`/);
     expect(p.getStatus()).toMatchObject({ scheduled: 0, queued: 0 });
+  });
+});
+
+describe('backpressure', () => {
+  it('maxQueue refuses a task beyond it with QueueFullError and changes nothing', async () => {
+    const p = make({ maxQueue: 2 });
+    const blocker = await occupy(p); // running: does not count
+    p.submit({ id: 'a', payload: 1 });
+    p.submit({ id: 'b', payload: 2, delay: 10_000 });
+    const before = p.getStatus();
+    expect(() => p.submit({ id: 'c', payload: 3 })).toThrow(QueueFullError);
+    expect(() => p.submit({ id: 'c', payload: 3 })).toThrow(expect.objectContaining({ code: 'ERR_QUEUE_FULL', maxQueue: 2 }));
+    expect(p.getStatus()).toEqual(before);
+    expect(p.getTask('c')).toBeUndefined();
+    p.cancel('b');
+    expect(p.submit({ id: 'c', payload: 3 })).toBe('c');
+    p.cancel(blocker);
+  });
+
+  it('onSizeLessThan, onEmpty and onIdle resolve at once when already true, else when they become true', async () => {
+    const p = make();
+    await p.onIdle();
+    await p.onEmpty();
+    await p.onSizeLessThan(1);
+    const blocker = await occupy(p);
+    const seen: string[] = [];
+    const ids = ['a', 'b', 'c'].map((id) => p.submit({ id, payload: id }));
+    const below2 = p.onSizeLessThan(2).then(() => seen.push(`below2 with ${p.getStatus().queued} queued`));
+    const empty = p.onEmpty().then(() => seen.push(`empty with ${p.getStatus().processing} processing`));
+    const idle = p.onIdle().then(() => seen.push('idle'));
+    await p.onSizeLessThan(4); // already true: 3 wait
+    expect(seen).toEqual([]);
+    p.cancel(blocker);
+    await Promise.all([below2, empty, idle, ...ids.map((id) => p.result(id))]);
+    expect(seen[0]).toBe('below2 with 1 queued');
+    expect(seen.at(-1)).toBe('idle');
+    expect(p.getStatus()).toMatchObject({ queued: 0, processing: 0 });
+  });
+
+  it('submitAsync waits for room, in order, and honours its signal', async () => {
+    const p = make({ maxQueue: 1 });
+    const blocker = await occupy(p);
+    p.submit({ id: 'first', payload: 1 });
+    const second = p.submitAsync({ id: 'second', payload: 2 });
+    const controller = new AbortController();
+    const aborted = p.submitAsync({ id: 'aborted', payload: 3 }, { signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    await expect(p.submitAsync({ payload: 1, priority: 0.5 })).rejects.toThrow(InvalidTaskError);
+    expect(p.getTask('second')).toBeUndefined();
+    p.cancel(blocker);
+    expect(await second).toBe('second');
+    expect(await p.result('second')).toMatchObject({ status: 'done' });
+    expect(p.getTask('aborted')).toBeUndefined();
+  });
+
+  it('maxQueue must be a positive integer or Infinity', () => {
+    expect(() => make({ maxQueue: 0 })).toThrow(/`maxQueue`/);
+    expect(() => make({ maxQueue: Infinity })).not.toThrow();
   });
 });
