@@ -1,3 +1,4 @@
+import type { RateLimit } from './rate-limiter.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -148,6 +149,24 @@ export interface ProcessorOptions {
    * @defaultValue Infinity
    */
   maxQueue?: number;
+  /**
+   * Caps how many attempts start (are sent to a thread) in any `interval` ms,
+   * across the processor; `perHandler` caps single handlers, for work that
+   * calls a throttled service. A task held back stays `queued`, and
+   * `getTask(id).blockedBy` says why. A sliding window: never more than `max`
+   * in any `interval`.
+   *
+   * @example
+   * ```ts
+   * createProcessor({ handlers, rateLimit: { max: 100, interval: 1_000, perHandler: { fetchPage: { max: 5, interval: 1_000 } } } });
+   * ```
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Caps the attempts of one handler in threads at once, across all threads,
+   * so one slow kind of work cannot occupy every thread: `{ upload: 2 }`.
+   */
+  handlerConcurrency?: Record<string, number>;
   /** Passed to each `worker_threads` thread (heap limits: a thread over them dies and is restarted). */
   resourceLimits?: ResourceLimits;
   /**
@@ -175,6 +194,15 @@ export interface ResolvedRestart {
   readonly window: number;
 }
 
+/** See `ProcessorOptions.rateLimit`. */
+export interface RateLimitOptions {
+  /** Attempts started per `interval` across the processor; omitted: no processor-wide cap. */
+  max?: number;
+  /** ms. */
+  interval?: number;
+  perHandler?: Record<string, RateLimit>;
+}
+
 export interface ResolvedOptions {
   readonly handlers: URL;
   readonly workers: number;
@@ -188,6 +216,8 @@ export interface ResolvedOptions {
   readonly restart: ResolvedRestart;
   readonly maxCrashes: number;
   readonly maxQueue: number;
+  readonly rateLimit: RateLimit | undefined;
+  readonly perHandler: ReadonlyMap<string, { readonly rateLimit?: RateLimit; readonly concurrency?: number }>;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly clock: Clock;
   readonly inspect: ProcessorOptions['inspect'];
@@ -221,6 +251,39 @@ function numberOption(
     throw new InvalidOptionError(name, `Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
   }
   return value;
+}
+
+/** A number option with no default: missing is as wrong as malformed. */
+function requiredNumber(name: string, value: unknown, check: Check, expected: string): number {
+  if (typeof value !== 'number' || !check(value)) {
+    throw new InvalidOptionError(name, `Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function rateLimitOption(name: string, value: unknown): RateLimit {
+  const limit = objectOption(name, value);
+  return {
+    max: requiredNumber(`${name}.max`, limit['max'], isPositiveInteger, 'a positive integer'),
+    interval: requiredNumber(`${name}.interval`, limit['interval'], (v) => Number.isFinite(v) && v > 0, 'a positive number of ms'),
+  };
+}
+
+function handlerLimits(options: ProcessorOptions): Pick<ResolvedOptions, 'rateLimit' | 'perHandler'> {
+  const perHandler = new Map<string, { rateLimit?: RateLimit; concurrency?: number }>();
+  let rateLimit: RateLimit | undefined;
+  if (options.rateLimit !== undefined) {
+    const { perHandler: handlers, ...global } = objectOption('rateLimit', options.rateLimit);
+    if (global['max'] !== undefined || global['interval'] !== undefined) rateLimit = rateLimitOption('rateLimit', global);
+    for (const [name, limit] of Object.entries(objectOption('rateLimit.perHandler', handlers))) {
+      perHandler.set(name, { rateLimit: rateLimitOption(`rateLimit.perHandler.${name}`, limit) });
+    }
+  }
+  for (const [name, cap] of Object.entries(objectOption('handlerConcurrency', options.handlerConcurrency))) {
+    const concurrency = requiredNumber(`handlerConcurrency.${name}`, cap, isPositiveInteger, 'a positive integer');
+    perHandler.set(name, { ...perHandler.get(name), concurrency });
+  }
+  return { rateLimit, perHandler };
 }
 
 function objectOption(name: string, value: unknown): Record<string, unknown> {
@@ -305,6 +368,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
       window: numberOption('restart.window', restart.window, 60_000, isPositiveInteger, 'a positive integer'),
     },
     maxCrashes: numberOption('maxCrashes', options.maxCrashes, 2, isPositiveInteger, 'a positive integer'),
+    ...handlerLimits(options),
     maxQueue: numberOption('maxQueue', options.maxQueue, Infinity, (v) => v === Infinity || isPositiveInteger(v), 'a positive integer or Infinity'),
     resourceLimits: resourceLimits as ResourceLimits | undefined,
     clock,

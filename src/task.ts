@@ -150,6 +150,8 @@ export interface TaskInfo {
   readonly priority: number;
   /** While `scheduled`: when it becomes due, epoch ms on the processor's clock. */
   readonly runAt: number | undefined;
+  /** While `queued`: the limit that holds it back (`rateLimit` or `handlerConcurrency`), if one does. */
+  readonly blockedBy: 'rateLimit' | 'handlerConcurrency' | undefined;
   /** Attempts started so far. */
   readonly attempts: number;
   readonly maxRetries: number;

@@ -12,12 +12,14 @@ import type { ProcessorEvent } from '../events.js';
 import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
 import { PriorityQueue } from '../priority-queue.js';
+import { RateLimiter } from '../rate-limiter.js';
 import { TimerQueue } from '../timer-queue.js';
 import { Queue } from '../queue.js';
 import { ResultStore } from '../result-store.js';
 import { deserializeError } from '../serialize-error.js';
 import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, TaskState } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
+import { HandlerGate, type BlockedBy } from './handler-gate.js';
 import { RestartPolicy } from './restart-policy.js';
 import { CompiledLifecycles } from './compiled-lifecycles.js';
 import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
@@ -42,6 +44,10 @@ interface TaskRecord {
   startedToken: number;
   /** It was on a thread that died with other attempts: it runs alone from now on. */
   suspect: boolean;
+  /** Held by its handler's gate, and why. */
+  blockedBy: BlockedBy | undefined;
+  /** Let back into the ready queue by its handler's gate, not yet sent. */
+  released: boolean;
   /** Queued, but an earlier attempt of the same id is still stopping. */
   parked: boolean;
   /** Attempts that ended with their thread crashing. */
@@ -69,6 +75,8 @@ export type SupervisorMessage =
   | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
   | { readonly type: 'shutdown.deadline' }
   | { readonly type: 'worker.respawn' }
+  | { readonly type: 'limits.open' }
+  | { readonly type: 'limits.ended'; readonly handler: string }
   | WorkerReport;
 
 export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
@@ -138,6 +146,14 @@ export class Supervisor {
   readonly #counts = { scheduled: 0, queued: 0, processing: 0, retrying: 0, done: 0, failed: 0, cancelled: 0 };
   /** Every machine delay of every task, on one timer of the clock. */
   readonly #timers: TimerQueue;
+  /** `rateLimit` across the processor, if set. */
+  readonly #limiter: RateLimiter | undefined;
+  /** Armed while the processor-wide rate window is full. */
+  #limiterTimer: unknown;
+  /** Handlers whose attempts left their threads in the message being processed. */
+  readonly #ended: string[] = [];
+  /** Handlers with limits of their own. */
+  readonly #gates = new Map<string, HandlerGate<TaskRecord>>();
 
   readonly #workers = new Set<WorkerActor>();
   /** Ready workers, taken round-robin so work spreads evenly across threads. */
@@ -172,6 +188,10 @@ export class Supervisor {
     // An inspector is shown real actors, one per task; without one, the
     // machines are stepped through their compiled tables, at a fraction of the cost.
     this.#timers = new TimerQueue(options.clock);
+    this.#limiter = options.rateLimit && new RateLimiter(options.rateLimit);
+    for (const [handler, { concurrency, rateLimit }] of options.perHandler) {
+      this.#gates.set(handler, new HandlerGate(concurrency, rateLimit));
+    }
     this.#lifecycles = options.inspect
       ? new ActorLifecycles({ clock: this.#timers, inspect: options.inspect }, hooks)
       : new CompiledLifecycles(this.#timers, hooks);
@@ -242,7 +262,7 @@ export class Supervisor {
 
   getTask(id: string): TaskInfo | undefined {
     const record = this.#live.get(id);
-    if (record) return taskInfo(record.task, record.state, record.lifecycle.context, record);
+    if (record) return taskInfo(record.task, record.state, record.lifecycle.context, record, this.#blockedBy(record));
     const result = this.getResult(id);
     if (!result) return undefined;
     return {
@@ -251,6 +271,7 @@ export class Supervisor {
       handler: result.handler,
       priority: result.priority,
       runAt: undefined,
+      blockedBy: undefined,
       attempts: result.attempts,
       maxRetries: result.maxRetries,
       timeout: result.timeout,
@@ -259,6 +280,13 @@ export class Supervisor {
       lastError: result.status === 'failed' ? result.error : undefined,
       retryDelay: undefined,
     };
+  }
+
+  /** Why a queued task has not been sent to a thread, if a limit holds it back. */
+  #blockedBy(record: TaskRecord): BlockedBy | undefined {
+    if (record.blockedBy) return record.blockedBy;
+    const waiting = record.state === 'queued' && record.token === 0;
+    return waiting && this.#limiter && this.#limiter.available(this.#timers.now()) === 0 ? 'rateLimit' : undefined;
   }
 
   /** Resolves with the task's final result; `undefined` if the id is unknown. */
@@ -329,6 +357,10 @@ export class Supervisor {
         return this.#workerStartFailed(message.worker, message.error);
       case 'worker.exited':
         return this.#workerExited(message);
+      case 'limits.open':
+        return this.#openLimits();
+      case 'limits.ended':
+        return this.#gateRoom(message.handler);
       case 'worker.respawn':
         if (this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
         return;
@@ -369,6 +401,8 @@ export class Supervisor {
       token: 0,
       startedToken: 0,
       suspect: false,
+      blockedBy: undefined,
+      released: false,
       parked: false,
       crashes: 0,
       waiters: undefined,
@@ -482,16 +516,99 @@ export class Supervisor {
     this.#dispatchSuspects();
     while (this.#ready.size > 0) {
       const worker = this.#nextWorker();
-      if (!worker) return;
+      if (!worker || this.#rateLimited()) return;
       const record = this.#ready.shift() as TaskRecord;
-      if (this.#sendable(record)) this.#send(record, worker, false);
+      if (this.#sendable(record) && this.#admitted(record)) this.#send(record, worker, false);
     }
     this.#steal();
+  }
+
+  /** The processor-wide rate window is full: nothing starts until it slides (a timer is armed for that). */
+  #rateLimited(): boolean {
+    const limiter = this.#limiter;
+    if (!limiter) return false;
+    const wait = limiter.wait(this.#timers.now());
+    if (wait <= 0) return false;
+    this.#limiterTimer ??= this.#timers.setTimeout(() => {
+      this.#limiterTimer = undefined;
+      this.send({ type: 'limits.open' });
+    }, wait);
+    return true;
+  }
+
+  /** Passes the task's handler gate, or leaves the task held there. */
+  #admitted(record: TaskRecord): boolean {
+    const gate = this.#gates.get(record.task.handler);
+    if (!gate) return true;
+    const now = this.#timers.now();
+    const blocker = gate.blocker(now);
+    if (blocker === undefined) return true;
+    record.blockedBy = blocker;
+    gate.held.push(record, record.task.priority);
+    if (blocker === 'rateLimit') this.#armGate(gate, now);
+    return false;
+  }
+
+  #armGate(gate: HandlerGate<TaskRecord>, now: number): void {
+    gate.timer ??= this.#timers.setTimeout(() => {
+      gate.timer = undefined;
+      this.send({ type: 'limits.open' });
+    }, Math.max(1, gate.wait(now)));
+  }
+
+  /** Lets back into the ready queue as many held tasks as each gate now admits, then dispatches. */
+  #openLimits(): void {
+    const now = this.#timers.now();
+    for (const gate of this.#gates.values()) this.#openGate(gate, now);
+    this.#dispatch();
+  }
+
+  #openGate(gate: HandlerGate<TaskRecord>, now: number): void {
+    while (gate.held.size > 0) {
+      const blocker = gate.blocker(now);
+      if (blocker !== undefined) {
+        if (blocker === 'rateLimit') this.#armGate(gate, now);
+        return;
+      }
+      const record = gate.held.shift() as TaskRecord;
+      if (record.state !== 'queued' || this.#live.get(record.task.id) !== record) continue; // ended while held
+      record.blockedBy = undefined;
+      record.released = true;
+      gate.released++;
+      this.#enqueue(record);
+    }
+  }
+
+  /**
+   * An attempt left its thread (settled, or lost with it). Its handler's gate
+   * learns it from a message of its own, queued behind the task's own
+   * transitions, so the next task's `task.started` never precedes this one's
+   * `task.done`: a cap read from the events holds too.
+   */
+  #leftThread(record: TaskRecord): void {
+    if (this.#gates.has(record.task.handler)) this.#ended.push(record.task.handler);
+  }
+
+  /** Sends the gates' messages, once the tasks' own transitions are queued. */
+  #sendEnded(): void {
+    for (const handler of this.#ended.splice(0)) this.send({ type: 'limits.ended', handler });
+  }
+
+  #gateRoom(handler: string): void {
+    const gate = this.#gates.get(handler) as HandlerGate<TaskRecord>;
+    gate.running--;
+    if (gate.held.size === 0) return;
+    this.#openGate(gate, this.#timers.now());
+    this.#dispatch();
   }
 
   /** Whether a task taken from a queue is still to be sent (not cancelled, not sent already, not parked). */
   #sendable(record: TaskRecord): boolean {
     const { id } = record.task;
+    if (record.released) {
+      record.released = false;
+      (this.#gates.get(record.task.handler) as HandlerGate<TaskRecord>).released--;
+    }
     if (record.state !== 'queued' || this.#live.get(id) !== record || record.token !== 0) return false;
     if (this.#attempts.has(id)) {
       // An earlier attempt of this id is still stopping: at most one runs at a time.
@@ -506,6 +623,11 @@ export class Supervisor {
     const token = ++this.#tokenSeq;
     record.token = token;
     this.#attempts.set(id, { token, record, worker });
+    if (this.#limiter || this.#gates.size > 0) {
+      const now = this.#timers.now();
+      this.#limiter?.record(now);
+      this.#gates.get(record.task.handler)?.started(now);
+    }
     const attempt = record.lifecycle.context.attempts + 1;
     const { payload, transfer } = record;
     const { handler } = record.task;
@@ -538,8 +660,9 @@ export class Supervisor {
         if (!draining) fewest?.drain();
         return;
       }
+      if (this.#rateLimited()) return;
       const record = this.#suspects.shift() as TaskRecord;
-      if (this.#sendable(record)) this.#send(record, empty, true);
+      if (this.#sendable(record) && this.#admitted(record)) this.#send(record, empty, true);
     }
   }
 
@@ -603,6 +726,7 @@ export class Supervisor {
       if (attempt?.token !== token) continue;
       this.#attempts.delete(id);
       const { record } = attempt;
+      this.#leftThread(record);
       if (!outcome.ok && outcome.returned) {
         record.payload = outcome.returned.payload;
         record.transfer = outcome.returned.transfer;
@@ -625,6 +749,7 @@ export class Supervisor {
           : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
       );
     }
+    this.#sendEnded();
     this.#checkDrained();
   }
 
@@ -760,6 +885,7 @@ export class Supervisor {
       if (attempt?.token !== token) continue;
       this.#attempts.delete(id);
       const { record } = attempt;
+      this.#leftThread(record);
       if (record.token === token && this.#live.get(id) === record) {
         if (expected) {
           // Stopped by the supervisor (shutdown): back to the queue, not charged.
@@ -781,6 +907,7 @@ export class Supervisor {
       }
       this.#unpark(id);
     }
+    this.#sendEnded();
     this.#emit({
       type: 'worker.exited',
       workerId: worker.id,
@@ -846,6 +973,9 @@ export class Supervisor {
     this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
     const { clock } = this.#options;
     if (this.#deadline !== undefined) clock.clearTimeout(this.#deadline);
+    // Nothing is left to start: the limits' timers would only keep the process alive.
+    this.#timers.clearTimeout(this.#limiterTimer);
+    for (const gate of this.#gates.values()) this.#timers.clearTimeout(gate.timer);
     for (const timer of this.#restartTimers) clock.clearTimeout(timer);
     this.#restartTimers.clear();
     const workers = [...this.#workers];
@@ -885,6 +1015,7 @@ function taskInfo(
   state: TaskState,
   context: TaskContext,
   record: Pick<TaskRecord, 'submittedAt' | 'startedAt' | 'runAt'>,
+  blockedBy: BlockedBy | undefined,
 ): TaskInfo {
   return {
     id: task.id,
@@ -892,6 +1023,7 @@ function taskInfo(
     handler: task.handler,
     priority: task.priority,
     runAt: state === 'scheduled' ? record.runAt : undefined,
+    blockedBy,
     attempts: context.attempts,
     maxRetries: task.maxRetries,
     timeout: task.timeout,

@@ -205,3 +205,96 @@ describe('backpressure', () => {
     expect(() => make({ maxQueue: Infinity })).not.toThrow();
   });
 });
+
+describe('rate limits and handler concurrency', () => {
+  /** Start times (on the clock) of every attempt, as they happen. */
+  function startTimes(p: Processor, clock: SimulatedClock, handler?: string): number[] {
+    const times: number[] = [];
+    p.events.subscribe((event) => {
+      if (event.type === 'task.started' && (!handler || p.getTask(event.id)?.handler === handler)) times.push(clock.now());
+    });
+    return times;
+  }
+
+  /** Advances the simulated clock in steps, letting what each step let through finish first. */
+  async function advance(p: Processor, clock: SimulatedClock, ids: readonly string[], ms: number, step: number): Promise<void> {
+    // Every task has finished or is held back by a limit: nothing is on its way through a thread.
+    const settled = () =>
+      ids.every((id) => {
+        const task = p.getTask(id);
+        return task === undefined || task.state === 'done' || task.blockedBy !== undefined;
+      });
+    for (let t = 0; t < ms; t += step) {
+      clock.increment(step);
+      // What the step let through runs on real threads: wait for it on events, not time.
+      while (!settled()) await nextEvent(p.events, 'task.done');
+    }
+  }
+
+  it('rateLimit holds over a simulated minute: never more than max starts in any interval', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock, workers: 2, window: 4, rateLimit: { max: 5, interval: 1_000 } });
+    await p.ready;
+    const times = startTimes(p, clock);
+    const ids = Array.from({ length: 40 }, (_, i) => p.submit({ payload: i }));
+    await Promise.all(ids.slice(0, 5).map((id) => p.result(id)));
+    expect(times.length).toBe(5);
+    expect(p.getTask(ids[39] as string)).toMatchObject({ state: 'queued', blockedBy: 'rateLimit' });
+    await advance(p, clock, ids, 60_000, 250);
+    await Promise.all(ids.map((id) => p.result(id)));
+    expect(times.length).toBe(40);
+    for (let i = 0; i + 5 < times.length; i++) expect((times[i + 5] as number) - (times[i] as number)).toBeGreaterThanOrEqual(1_000);
+    // 40 tasks at 5 per second: the last starts 7 s in, not sooner.
+    expect(times.at(-1)).toBe(7_000);
+  });
+
+  it('a per-handler rate limit holds that handler back and no other', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock, workers: 2, window: 4, rateLimit: { perHandler: { processTask: { max: 2, interval: 1_000 } } } });
+    await p.ready;
+    const limited = startTimes(p, clock, 'processTask');
+    const slow = Array.from({ length: 6 }, (_, i) => p.submit({ handler: 'processTask', payload: i }));
+    const free = Array.from({ length: 6 }, (_, i) => p.submit({ payload: i }));
+    // Every unlimited task finishes without the clock moving.
+    await Promise.all(free.map((id) => p.result(id)));
+    expect(limited.length).toBe(2);
+    expect(p.getTask(slow[5] as string)).toMatchObject({ state: 'queued', blockedBy: 'rateLimit' });
+    await advance(p, clock, slow, 3_000, 500);
+    await Promise.all(slow.map((id) => p.result(id)));
+    expect(limited).toEqual([0, 0, 1_000, 1_000, 2_000, 2_000]);
+  });
+
+  it('handlerConcurrency is never exceeded, and other handlers pass the held tasks', async () => {
+    const p = make({ workers: 2, window: 4, handlerConcurrency: { sleep: 1 } });
+    await p.ready;
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    p.events.subscribe((event) => {
+      const handler = 'id' in event ? p.getTask(event.id)?.handler : undefined;
+      if (handler !== 'sleep') {
+        if (event.type === 'task.done') order.push('other');
+        return;
+      }
+      if (event.type === 'task.started') most = Math.max(most, ++running);
+      if (event.type === 'task.done') {
+        running--;
+        order.push('sleep');
+      }
+    });
+    const sleeps = Array.from({ length: 4 }, (_, i) => p.submit({ id: `sleep-${i}`, handler: 'sleep', payload: { ms: 30 } }));
+    expect(p.getTask('sleep-3')).toMatchObject({ state: 'queued', blockedBy: 'handlerConcurrency' });
+    const others = Array.from({ length: 8 }, (_, i) => p.submit({ payload: i }));
+    await Promise.all([...sleeps, ...others].map((id) => p.result(id)));
+    expect(most).toBe(1);
+    // The other tasks did not wait behind the held ones.
+    expect(order.indexOf('other')).toBeLessThan(order.lastIndexOf('sleep'));
+  });
+
+  it('validates the limits', () => {
+    expect(() => make({ rateLimit: { max: 0, interval: 1_000 } })).toThrow(/`rateLimit.max`/);
+    expect(() => make({ rateLimit: { max: 5 } })).toThrow(/`rateLimit.interval`/);
+    expect(() => make({ rateLimit: { perHandler: { x: { max: 1, interval: -1 } } } })).toThrow(/`rateLimit.perHandler.x.interval`/);
+    expect(() => make({ handlerConcurrency: { upload: 1.5 } })).toThrow(/`handlerConcurrency.upload`/);
+  });
+});
