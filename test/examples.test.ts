@@ -47,6 +47,21 @@ describe('examples run', () => {
     );
   });
 
+  it('scheduling', async () => {
+    expect(await runExample('scheduling.ts')).toBe(
+      [
+        'urgent report finished ahead of over 100 bulk ones',
+        'reminder: scheduled',
+        'reminder: done, not before its time',
+        'backpressure: at most 300 waiting (maxQueue 300)',
+        'page 14 is queued, held by rateLimit',
+        '15 pages in at least 200 ms',
+        'uploads: at most 1 at once',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));
