@@ -41,3 +41,13 @@ export function flaky(payload, ctx) {
   if (attempt === 1 && payload.i % 10 < 3) throw new Error(`flaky: task ${payload.i} fails its first attempt`);
   return payload.i;
 }
+
+/**
+ * Holds its thread until the task is cancelled (its `ctx.signal` aborts), then
+ * rejects with the abort reason: a blocker that keeps every later task
+ * waiting, for as long as the scenario wants. Troupe only (it needs `ctx.signal`).
+ */
+export function hold(_payload, ctx) {
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
+}
