@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { InspectionObserver } from './actors/inspection.js';
 import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
 import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
@@ -267,6 +268,29 @@ export class Processor {
    */
   clearResults(): void {
     this.#supervisor.send({ type: 'results.clear' });
+  }
+
+  /**
+   * Attaches an XState inspection observer (a function or `{ next }`), as the
+   * `inspect` option does at creation: the supervisor (`troupe.supervisor`),
+   * every worker actor (`troupe.worker.<n>`) and every task lifecycle
+   * (`troupe.task.<id>`) appear as actors with their events and snapshots.
+   * Actors that exist already are announced at once. With no observer
+   * attached, inspection costs nothing.
+   *
+   * @example
+   * ```ts
+   * const subscription = processor.inspect((event) => {
+   *   if (event.type === '@xstate.snapshot') console.log(event.actorRef.sessionId, (event.snapshot as { value?: unknown }).value);
+   * });
+   * subscription.unsubscribe();
+   * ```
+   */
+  inspect(observer: InspectionObserver): { unsubscribe(): void } {
+    if (typeof observer !== 'function' && typeof (observer as { next?: unknown } | null)?.next !== 'function') {
+      throw new InvalidOptionError('observer', `Expected an inspection observer (a function or { next }), got ${describe(observer)}`);
+    }
+    return this.#supervisor.inspection.attach(observer);
   }
 
   /**

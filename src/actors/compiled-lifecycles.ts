@@ -2,6 +2,7 @@ import type { EventObject } from 'xstate';
 import type { Clock } from '../clock.js';
 import { compileMachine, type CompiledSnapshot, type Effect } from '../machines/compile.js';
 import { taskMachine, type TaskContext, type TaskEntered, type TaskEvent, type TaskMachineInput } from '../machines/task.js';
+import { InspectedActor, machineSnapshot, type Inspection } from './inspection.js';
 import type { LifecycleHooks, TaskLifecycle, TaskLifecycles } from './task-lifecycle.js';
 
 /** The task machine as transition tables: compiled once, when this module loads. */
@@ -12,6 +13,8 @@ class CompiledTask implements TaskLifecycle {
   snapshot!: CompiledSnapshot<TaskContext>;
   /** Only tasks that are waiting on a backoff or a timeout have any. */
   timers: Map<string, unknown> | undefined;
+  /** How an inspector sees it, once one is attached. */
+  ref: InspectedActor | undefined;
   readonly #owner: CompiledLifecycles;
 
   constructor(owner: CompiledLifecycles) {
@@ -40,26 +43,57 @@ class CompiledTask implements TaskLifecycle {
 export class CompiledLifecycles implements TaskLifecycles {
   readonly #clock: Clock;
   readonly #hooks: LifecycleHooks;
+  readonly #inspection: Inspection | undefined;
+  readonly #parent: InspectedActor | undefined;
   /** Filled by a step, run once its snapshot is stored, as an actor runs deferred actions. */
   readonly #effects: Effect[] = [];
 
-  constructor(clock: Clock, hooks: LifecycleHooks) {
+  /**
+   * With `inspection`, each task appears to XState inspection observers as
+   * an actor named `troupe.task.<id>`, child of `parent`, with its events and
+   * snapshots, while an observer is attached.
+   */
+  constructor(clock: Clock, hooks: LifecycleHooks, inspection?: Inspection, parent?: InspectedActor) {
     this.#clock = clock;
     this.#hooks = hooks;
+    this.#inspection = inspection;
+    this.#parent = parent;
   }
 
   create(input: TaskMachineInput): TaskLifecycle {
     const task = new CompiledTask(this);
     task.snapshot = compiled.initial(input, this.#effects);
+    if (this.#inspection?.active) this.#inspected(task);
     this.#apply(task);
     return task;
   }
 
-  transition(task: CompiledTask, event: TaskEvent | EventObject): void {
+  transition(task: CompiledTask, event: TaskEvent | EventObject, source?: InspectedActor): void {
     const before = task.snapshot;
     if (before.final) return;
+    const inspection = this.#inspection;
+    const ref = inspection?.active ? this.#inspected(task) : undefined;
+    if (ref) inspection?.received(ref, event, source ?? this.#parent);
     task.snapshot = compiled.transition(before, event, this.#effects);
-    if (task.snapshot !== before) this.#apply(task);
+    if (task.snapshot === before) return;
+    if (ref) {
+      inspection?.changed(ref, event);
+      if (task.snapshot.final) inspection?.stopped(ref);
+    }
+    this.#apply(task);
+  }
+
+  /** The task's inspected actor, announced the first time an observer needs it. */
+  #inspected(task: CompiledTask): InspectedActor {
+    if (task.ref) return task.ref;
+    const ref = new InspectedActor(
+      `troupe.task.${task.snapshot.context.id}`,
+      () => machineSnapshot(task.snapshot.state, task.snapshot.context, task.snapshot.final),
+      this.#parent,
+    );
+    task.ref = ref;
+    this.#inspection?.started(ref);
+    return ref;
   }
 
   #apply(task: CompiledTask): void {
@@ -88,7 +122,8 @@ export class CompiledLifecycles implements TaskLifecycles {
       key,
       this.#clock.setTimeout(() => {
         timers.delete(key);
-        this.#hooks.timer(() => this.transition(task, event));
+        // A machine's own delayed event: it sends it to itself.
+        this.#hooks.timer(() => this.transition(task, event, task.ref));
       }, delay),
     );
   }

@@ -22,7 +22,8 @@ import type { NormalizedTask } from '../validate-task.js';
 import { HandlerGate, type BlockedBy } from './handler-gate.js';
 import { RestartPolicy } from './restart-policy.js';
 import { CompiledLifecycles } from './compiled-lifecycles.js';
-import { ActorLifecycles, type LifecycleHooks, type TaskLifecycle, type TaskLifecycles } from './task-lifecycle.js';
+import { Inspection, InspectedActor, machineSnapshot, ROOT_ID } from './inspection.js';
+import type { LifecycleHooks, TaskLifecycle, TaskLifecycles } from './task-lifecycle.js';
 import type { WireAttempt, WireOutcome } from './protocol.js';
 import { WorkerActor, type SettledAttempt, type StartedAttempt, type WorkerReport } from './worker.js';
 
@@ -173,6 +174,10 @@ export class Supervisor {
   readonly #unfinished: TaskInput[] = [];
 
   readonly #lifecycles: TaskLifecycles;
+  /** XState inspection of the supervisor, its workers and every task, while an observer is attached. */
+  readonly inspection = new Inspection();
+  readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.counts(), this.#phase === 'stopped'));
+  readonly #workerRefs = new Map<WorkerActor, InspectedActor>();
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -192,9 +197,9 @@ export class Supervisor {
     for (const [handler, { concurrency, rateLimit }] of options.perHandler) {
       this.#gates.set(handler, new HandlerGate(concurrency, rateLimit));
     }
-    this.#lifecycles = options.inspect
-      ? new ActorLifecycles({ clock: this.#timers, inspect: options.inspect }, hooks)
-      : new CompiledLifecycles(this.#timers, hooks);
+    if (options.inspect) this.inspection.attach(options.inspect);
+    this.inspection.started(this.#ref);
+    this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
 
@@ -331,6 +336,19 @@ export class Supervisor {
   }
 
   #receive(message: SupervisorMessage): void {
+    if (!this.inspection.active) return this.#handle(message);
+    const event = inspectable(message);
+    const source = 'worker' in message ? this.#workerRefs.get(message.worker) : undefined;
+    this.inspection.received(this.#ref, event, source);
+    this.#handle(message);
+    this.inspection.changed(this.#ref, event);
+    if ('worker' in message && (message.type === 'worker.ready' || message.type === 'worker.exited')) {
+      const ref = this.#workerRefs.get(message.worker);
+      if (ref) this.inspection.changed(ref, event);
+    }
+  }
+
+  #handle(message: SupervisorMessage): void {
     switch (message.type) {
       case 'task.submit':
         return this.#submit(message.task);
@@ -639,6 +657,10 @@ export class Supervisor {
     if (!startsNow) wire.windowed = true;
     if (alone) worker.runAlone(wire);
     else worker.run(wire);
+    if (this.inspection.active) {
+      const ref = this.#workerRefs.get(worker) as InspectedActor;
+      this.inspection.received(ref, { type: 'attempt.run', id, attempt, token }, this.#ref);
+    }
     if (startsNow) this.#start(record, worker);
   }
 
@@ -794,11 +816,21 @@ export class Supervisor {
       report: (report) => this.send(report),
     });
     this.#workers.add(worker);
+    const ref = new InspectedActor(
+      `troupe.worker.${worker.id}`,
+      () => machineSnapshot(worker.phase, { threadId: worker.threadId, held: worker.held }, worker.phase === 'exited'),
+      this.#ref,
+    );
+    this.#workerRefs.set(worker, ref);
+    this.inspection.started(ref);
     worker.start();
   }
 
   #removeWorker(worker: WorkerActor): void {
     this.#workers.delete(worker);
+    const ref = this.#workerRefs.get(worker);
+    if (ref) this.inspection.stopped(ref);
+    this.#workerRefs.delete(worker);
     const index = this.#ring.indexOf(worker);
     if (index !== -1) this.#ring.splice(index, 1);
   }
@@ -1032,4 +1064,30 @@ function taskInfo(
     lastError: context.error,
     retryDelay: state === 'retrying' ? context.retryDelay : undefined,
   };
+}
+
+/** A supervisor message as an inspector sees it: its type and what names its subject, not its internals. */
+function inspectable(message: SupervisorMessage): { type: string } & Record<string, unknown> {
+  switch (message.type) {
+    case 'task.submit':
+      return { type: message.type, id: message.task.id, handler: message.task.handler, priority: message.task.priority };
+    case 'task.cancel':
+      return { type: message.type, id: message.id, reason: message.reason };
+    case 'task.abort':
+      return { type: message.type, id: message.record.task.id, reason: message.reason };
+    case 'task.entered':
+      return { type: message.type, id: message.context.id, state: message.state };
+    case 'attempts.settled':
+      return { type: message.type, workerId: message.worker.id, started: message.started.length, settled: message.settled.length };
+    case 'worker.ready':
+    case 'worker.startFailed':
+    case 'worker.exited':
+      return { type: message.type, workerId: message.worker.id };
+    case 'shutdown':
+      return { type: message.type, timeout: message.timeout, drain: message.drain };
+    case 'limits.ended':
+      return { type: message.type, handler: message.handler };
+    default:
+      return { type: message.type };
+  }
 }

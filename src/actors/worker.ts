@@ -87,6 +87,11 @@ export class WorkerActor {
     this.#options = options;
   }
 
+  /** Where its thread is: `idle`, `starting`, `ready`, `failed` or `exited`. */
+  get phase(): string {
+    return this.#phase;
+  }
+
   /** The `worker_threads` thread id; -1 before the thread exists. */
   get threadId(): number {
     return this.#thread?.threadId ?? -1;

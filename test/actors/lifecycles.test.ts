@@ -5,7 +5,7 @@
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { CompiledLifecycles } from '../../src/actors/compiled-lifecycles.js';
-import { ActorLifecycles, type TaskLifecycles } from '../../src/actors/task-lifecycle.js';
+import type { TaskLifecycles } from '../../src/actors/task-lifecycle.js';
 import { TaskTimeoutError } from '../../src/errors.js';
 import { DEFAULT_BACKOFF } from '../../src/options.js';
 import { settle } from '../helpers/index.js';
@@ -17,14 +17,6 @@ const implementations: Array<[string, Make]> = [
     'CompiledLifecycles',
     (clock, entered) =>
       new CompiledLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() }),
-  ],
-  [
-    'ActorLifecycles',
-    (clock, entered) =>
-      new ActorLifecycles(
-        { clock, inspect: () => {} },
-        { entered: (event) => entered.push(event.state), timer: (fire) => fire() },
-      ),
   ],
 ];
 

@@ -23,4 +23,37 @@ describe('inspection', () => {
     const events = mine.filter((event) => event.type === '@xstate.event').map((event) => event.event.type);
     expect(events).toEqual(expect.arrayContaining(['task.dispatch', 'task.fail', 'task.succeed']));
   });
+
+  it('an observer attached later sees the supervisor and workers at once, then every task; unsubscribing stops it', async () => {
+    const processor = make();
+    await processor.ready;
+    const seen: InspectionEvent[] = [];
+    const subscription = processor.inspect((event) => seen.push(event));
+    const actors = seen.filter((event) => event.type === '@xstate.actor').map((event) => event.actorRef.sessionId);
+    expect(actors).toEqual(expect.arrayContaining(['troupe.supervisor', 'troupe.worker.1']));
+    const supervisor = seen.find((event) => event.type === '@xstate.snapshot' && event.actorRef.sessionId === 'troupe.supervisor');
+    expect(supervisor?.type === '@xstate.snapshot' && supervisor.snapshot).toMatchObject({ status: 'active', value: 'running' });
+    await processor.result(processor.submit({ id: 'late', payload: 1 }));
+    const ids = new Set(seen.map((event) => event.actorRef.sessionId));
+    expect(ids.has('troupe.task.late')).toBe(true);
+    const runs = seen.filter((event) => event.type === '@xstate.event' && event.actorRef.sessionId === 'troupe.worker.1');
+    expect(runs.map((event) => event.type === '@xstate.event' && event.event)).toEqual([expect.objectContaining({ type: 'attempt.run', id: 'late' })]);
+    subscription.unsubscribe();
+    const count = seen.length;
+    await processor.result(processor.submit({ payload: 2 }));
+    expect(seen.length).toBe(count);
+  });
+
+  it('an observer that throws harms nothing', async () => {
+    const processor = make({
+      inspect: () => {
+        throw new Error('observer bug');
+      },
+    });
+    expect(await processor.result(processor.submit({ payload: 'fine' }))).toMatchObject({ status: 'done', value: 'fine' });
+  });
+
+  it('refuses something that is not an observer', () => {
+    expect(() => make().inspect(42 as never)).toThrow(/inspection observer/);
+  });
 });
