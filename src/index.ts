@@ -16,6 +16,9 @@ export type {
   HandlerContext,
 } from './task.js';
 export type { ProcessorEvent, ProcessorEventType } from './events.js';
+export { ofType } from './streams.js';
+export type { EventOf } from './streams.js';
+export type { InspectionObserver } from './actors/inspection.js';
 export {
   TroupeError,
   InvalidOptionError,

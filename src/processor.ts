@@ -6,6 +6,7 @@ import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFu
 import type { ProcessorEvent } from './events.js';
 import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
+import { status$, TaskStreams } from './streams.js';
 import { normalizeTask } from './validate-task.js';
 
 /** What `getStatus()` returns: live counts and totals since start. */
@@ -84,12 +85,43 @@ export class Processor {
    */
   readonly events: Observable<ProcessorEvent>;
 
+  /**
+   * The processor's status (as `getStatus()`): the current one on subscribe,
+   * then at most one per tick after anything changes, however many tasks
+   * changed in it. Completes after shutdown.
+   *
+   * @example
+   * ```ts
+   * processor.status$.subscribe(({ queued, processing, done }) => render(queued, processing, done));
+   * ```
+   */
+  readonly status$: Observable<ProcessorStatus>;
+
+  readonly #tasks: TaskStreams;
+
   /** @internal Use {@link createProcessor}. */
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#supervisor = new Supervisor(options);
     this.ready = this.#supervisor.ready.promise;
     this.events = this.#supervisor.events.asObservable();
+    this.status$ = status$(this.events, () => this.getStatus());
+    this.#tasks = new TaskStreams(this.events, (id) => this.#supervisor.getTask(id));
+  }
+
+  /**
+   * One task's snapshots (as `getTask(id)`): the current one on subscribe,
+   * then one per state it enters; completes after its final state (at once
+   * for a finished task still retained). Errors with `UnknownTaskError` for
+   * an id the processor does not know.
+   *
+   * @example
+   * ```ts
+   * processor.task$(id).subscribe((task) => console.log(task.state, task.attempts));
+   * ```
+   */
+  task$(id: string): Observable<TaskInfo> {
+    return this.#tasks.task$(id, () => new UnknownTaskError(id));
   }
 
   /**

@@ -16,6 +16,7 @@ import { RateLimiter } from '../rate-limiter.js';
 import { TimerQueue } from '../timer-queue.js';
 import { Queue } from '../queue.js';
 import { ResultStore } from '../result-store.js';
+import { resultInfo } from '../task-info.js';
 import { deserializeError } from '../serialize-error.js';
 import type { FailedResult, FinalTaskState, TaskInfo, TaskInput, TaskResult, TaskState } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
@@ -269,22 +270,7 @@ export class Supervisor {
     const record = this.#live.get(id);
     if (record) return taskInfo(record.task, record.state, record.lifecycle.context, record, this.#blockedBy(record));
     const result = this.getResult(id);
-    if (!result) return undefined;
-    return {
-      id,
-      state: result.status,
-      handler: result.handler,
-      priority: result.priority,
-      runAt: undefined,
-      blockedBy: undefined,
-      attempts: result.attempts,
-      maxRetries: result.maxRetries,
-      timeout: result.timeout,
-      submittedAt: result.submittedAt,
-      startedAt: result.startedAt,
-      lastError: result.status === 'failed' ? result.error : undefined,
-      retryDelay: undefined,
-    };
+    return result && resultInfo(result);
   }
 
   /** Why a queued task has not been sent to a thread, if a limit holds it back. */

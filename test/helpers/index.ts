@@ -8,7 +8,8 @@ import {
   type ProcessorOptions,
 } from '../../src/index.js';
 
-export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
+export type { EventOf } from '../../src/index.js';
+import type { EventOf } from '../../src/index.js';
 
 /** The test's handler module. */
 export const handlers = new URL('../fixtures/handlers.ts', import.meta.url);
