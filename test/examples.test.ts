@@ -62,6 +62,18 @@ describe('examples run', () => {
     );
   });
 
+  it('events', async () => {
+    expect(await runExample('events.ts')).toBe(
+      [
+        'flaky: queued → processing → retrying → queued → processing → retrying → queued → processing → done',
+        'retries: flaky ×2',
+        'failed: parse-7 (SyntaxError)',
+        'status updates for 20 tasks: fewer than 20',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));

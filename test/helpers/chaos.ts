@@ -65,6 +65,7 @@ export async function runChaos({
     retention: { maxResults: 100, maxFailed: 100 },
   });
 
+  const alive = new Set<number>();
   // Attempts running per id, by thread, as the threads report them.
   const open = new Map<string, Set<number>>();
   let attempts = 0;
@@ -74,6 +75,11 @@ export async function runChaos({
     const running = open.get(id) ?? new Set<number>();
     if (phase === 'begin') {
       attempts++;
+      // A report can arrive after the exit of the thread that sent it (the
+      // channel and the exit travel separately): a dead thread runs nothing,
+      // and what it began, it began before its task was given to another.
+      if (!alive.has(threadId)) return;
+      for (const thread of running) if (!alive.has(thread)) running.delete(thread);
       if (running.size > 0) violation(`${id} began on thread ${threadId} while running on ${[...running].join(', ')}`);
       running.add(threadId);
       open.set(id, running);
@@ -83,7 +89,6 @@ export async function runChaos({
     }
   };
   const faults = { crashes: 0, timeouts: 0 };
-  const alive = new Set<number>();
   p.events.subscribe((event: ProcessorEvent) => {
     if (event.type === 'worker.started') alive.add(event.threadId);
     if (event.type === 'worker.exited') {
