@@ -1,4 +1,6 @@
 export { createProcessor, Processor } from './processor.js';
+export { processorLogic } from './processor-logic.js';
+export type { ProcessorLogicEvent, ProcessorParentEvent, ProcessorSnapshot } from './processor-logic.js';
 export type { ProcessorStatus, ShutdownOptions, ShutdownOutcome } from './processor.js';
 export type { ProcessorOptions, BackoffOptions, RetentionOptions, RestartOptions } from './options.js';
 export type { Clock } from './clock.js';

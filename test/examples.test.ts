@@ -74,6 +74,10 @@ describe('examples run', () => {
     );
   });
 
+  it('order workflow (a processor invoked by an app statechart)', async () => {
+    expect(await runExample('order-workflow.ts')).toBe('order 42: ready\nthumbnails: 64, 128, 256\nchecksum: d0c38ba7b371\n');
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));
