@@ -19,6 +19,8 @@ export type {
 } from './task.js';
 export type { ProcessorEvent, ProcessorEventType } from './events.js';
 export { ofType } from './streams.js';
+export type { ProcessorMetrics, WorkerMetrics } from './metrics.js';
+export type { Percentiles } from './log-histogram.js';
 export type { EventOf } from './streams.js';
 export type { InspectionObserver } from './actors/inspection.js';
 export {

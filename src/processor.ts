@@ -1,5 +1,7 @@
 import type { Observable } from 'rxjs';
+import type { Registry } from 'prom-client';
 import type { InspectionObserver } from './actors/inspection.js';
+import type { ProcessorMetrics } from './metrics.js';
 import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
 import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
@@ -300,6 +302,44 @@ export class Processor {
    */
   clearResults(): void {
     this.#supervisor.send({ type: 'results.clear' });
+  }
+
+  /**
+   * Counts by state, throughput over the last minute, queue wait and run time
+   * as percentiles (p50, p90, p99, max, in ms, read to within 5%), retries,
+   * and each worker's state and crashes. Each update along the way is O(1).
+   *
+   * @example
+   * ```ts
+   * const { throughput, queueWait, runTime } = processor.metrics();
+   * console.log(`${throughput.perSecond.toFixed(1)}/s, wait p99 ${queueWait.p99} ms, run p50 ${runTime.p50} ms`);
+   * ```
+   */
+  metrics(): ProcessorMetrics {
+    return this.#supervisor.snapshotMetrics();
+  }
+
+  /**
+   * The same measurements as a prom-client `Registry`, in Prometheus' naming
+   * (`troupe_tasks_finished_total{status}`, `troupe_task_run_seconds`, …; see
+   * docs/metrics.md). Merge it into an app's registry with
+   * `Registry.merge([appRegistry, processor.metricsRegistry])`, or serve
+   * `prometheus()`.
+   */
+  get metricsRegistry(): Registry {
+    return this.#supervisor.metrics.registry;
+  }
+
+  /**
+   * The measurements in Prometheus' text exposition format, for a `/metrics` endpoint.
+   *
+   * @example
+   * ```ts
+   * http.createServer(async (_req, res) => res.end(await processor.prometheus())).listen(9464, '127.0.0.1');
+   * ```
+   */
+  prometheus(): Promise<string> {
+    return this.#supervisor.metrics.registry.metrics();
   }
 
   /**

@@ -78,6 +78,22 @@ describe('examples run', () => {
     expect(await runExample('order-workflow.ts')).toBe('order 42: ready\nthumbnails: 64, 128, 256\nchecksum: d0c38ba7b371\n');
   });
 
+  it('metrics', async () => {
+    expect(await runExample('metrics.ts')).toBe(
+      [
+        'finished: 39 done, 1 failed; 30 retries',
+        'throughput: 40 in the last minute',
+        'run time measured: 70 attempts, p50 ≤ p99 ≤ max: true',
+        'queue wait measured: 70 times',
+        'troupe_tasks_submitted_total 40',
+        'troupe_tasks_finished_total{status="done"} 39',
+        'troupe_tasks_finished_total{status="failed"} 1',
+        'troupe_task_retries_total 30',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));

@@ -11,6 +11,7 @@ import {
 import type { ProcessorEvent } from '../events.js';
 import type { TaskContext, TaskEntered } from '../machines/task.js';
 import type { ResolvedOptions } from '../options.js';
+import { Metrics, type ProcessorMetrics, type WorkerMetrics } from '../metrics.js';
 import { PriorityQueue } from '../priority-queue.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { TimerQueue } from '../timer-queue.js';
@@ -46,6 +47,9 @@ interface TaskRecord {
   startedToken: number;
   /** It was on a thread that died with other attempts: it runs alone from now on. */
   suspect: boolean;
+  /** When it last entered the queue, and when its running attempt started (performance.now()). */
+  queuedAt: number;
+  runStart: number;
   /** Held by its handler's gate, and why. */
   blockedBy: BlockedBy | undefined;
   /** Let back into the ready queue by its handler's gate, not yet sent. */
@@ -179,6 +183,14 @@ export class Supervisor {
   readonly inspection = new Inspection();
   readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.counts(), this.#phase === 'stopped'));
   readonly #workerRefs = new Map<WorkerActor, InspectedActor>();
+  /** Counters and histograms of everything that passes; read by `metrics()` and Prometheus. */
+  readonly metrics = new Metrics({
+    tasks: () => {
+      const { scheduled, queued, processing, retrying } = this.#counts;
+      return { scheduled, queued, processing, retrying };
+    },
+    workers: () => [...this.#workers].map((worker) => this.#workerMetrics(worker)),
+  });
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -271,6 +283,14 @@ export class Supervisor {
     if (record) return taskInfo(record.task, record.state, record.lifecycle.context, record, this.#blockedBy(record));
     const result = this.getResult(id);
     return result && resultInfo(result);
+  }
+
+  #workerMetrics(worker: WorkerActor): WorkerMetrics {
+    return { id: worker.id, threadId: worker.threadId, state: worker.phase, held: worker.held };
+  }
+
+  snapshotMetrics(): ProcessorMetrics {
+    return this.metrics.snapshot(Date.now());
   }
 
   /** Why a queued task has not been sent to a thread, if a limit holds it back. */
@@ -366,7 +386,10 @@ export class Supervisor {
       case 'limits.ended':
         return this.#gateRoom(message.handler);
       case 'worker.respawn':
-        if (this.#phase !== 'stopped' && this.#phase !== 'error') this.#spawnWorker();
+        if (this.#phase !== 'stopped' && this.#phase !== 'error') {
+          this.metrics.restarted();
+          this.#spawnWorker();
+        }
         return;
       case 'shutdown':
         return this.#shutdown(message.timeout, message.drain);
@@ -407,12 +430,15 @@ export class Supervisor {
       suspect: false,
       blockedBy: undefined,
       released: false,
+      queuedAt: 0,
+      runStart: 0,
       parked: false,
       crashes: 0,
       waiters: undefined,
     };
     this.#live.set(task.id, record);
     this.#counts.scheduled++;
+    this.metrics.submitted();
     const { signal } = task;
     if (signal) {
       const reason = () => {
@@ -446,10 +472,12 @@ export class Supervisor {
         return;
       case 'queued':
         record.token = 0; // no attempt of it is in a thread any more
+        record.queuedAt = performance.now();
         this.#enqueue(record);
         this.#emit({ type: 'task.queued', id: context.id, attempts: context.attempts });
         return this.#dispatch();
       case 'retrying':
+        this.metrics.retried();
         this.#leaveProcessing(record, context.error);
         this.#emit({
           type: 'task.retrying',
@@ -489,6 +517,7 @@ export class Supervisor {
       this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     }
     record.state = state;
+    this.metrics.finished(state, Date.now());
     const result = finalResult(record, state, context);
     if (result.status === 'failed') this.#failed.set(result);
     else this.#done.set(result);
@@ -750,6 +779,7 @@ export class Supervisor {
     for (const [record, outcome] of verdicts) {
       // It ended without a start on record (it could not be sent at all): it started and ended here.
       if (record.startedToken !== record.token) this.#start(record, worker);
+      this.metrics.ran(performance.now() - record.runStart);
       // The machine is the arbiter: if it already left `processing` it ignores these.
       record.lifecycle.send(
         outcome.ok
@@ -765,6 +795,8 @@ export class Supervisor {
   #start(record: TaskRecord, worker: WorkerActor): void {
     record.startedToken = record.token;
     record.startedAt = Date.now();
+    record.runStart = performance.now();
+    this.metrics.started(record.runStart - record.queuedAt);
     record.lifecycle.send({ type: 'task.dispatch' });
     this.#emit({ type: 'task.started', id: record.task.id, attempt: record.lifecycle.context.attempts, workerId: worker.id });
   }
@@ -926,6 +958,7 @@ export class Supervisor {
       this.#unpark(id);
     }
     this.#sendEnded();
+    if (!expected) this.metrics.crashed();
     this.#emit({
       type: 'worker.exited',
       workerId: worker.id,
