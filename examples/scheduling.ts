@@ -38,7 +38,7 @@ for (let n = 0; n < 1_000; n++) {
   mostWaiting = Math.max(mostWaiting, processor.getStatus().queued);
 }
 await processor.onIdle();
-console.log(`backpressure: at most ${mostWaiting} waiting (maxQueue 300)`);
+console.log(`backpressure: ${mostWaiting <= 300 ? 'never more than' : 'MORE than'} 300 waiting (maxQueue 300)`);
 
 // A rate-limited handler: 15 pages at 5 per 100 ms take at least 200 ms; others are not held back.
 const started = Date.now();

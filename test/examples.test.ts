@@ -53,7 +53,7 @@ describe('examples run', () => {
         'urgent report finished ahead of over 100 bulk ones',
         'reminder: scheduled',
         'reminder: done, not before its time',
-        'backpressure: at most 300 waiting (maxQueue 300)',
+        'backpressure: never more than 300 waiting (maxQueue 300)',
         'page 14 is queued, held by rateLimit',
         '15 pages in at least 200 ms',
         'uploads: at most 1 at once',
@@ -89,6 +89,16 @@ describe('examples run', () => {
         'troupe_tasks_finished_total{status="done"} 39',
         'troupe_tasks_finished_total{status="failed"} 1',
         'troupe_task_retries_total 30',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('inspection over a WebSocket on loopback, with @statelyai/inspect', async () => {
+    expect(await runExample('inspection.ts')).toBe(
+      [
+        'actors: troupe.supervisor, troupe.task.report, troupe.worker.1',
+        'report: queued → processing → retrying → queued → processing → done',
         '',
       ].join('\n'),
     );
