@@ -5,11 +5,16 @@ import type { FinalTaskState } from './task.js';
 /** One worker actor as `metrics()` reports it. */
 export interface WorkerMetrics {
   readonly id: number;
+  /** Its place in the pool, 1 to `workers`: a replacement thread takes the slot of the one it replaces. */
+  readonly slot: number;
   readonly threadId: number;
   /** `starting`, `ready`, `failed` or `exited`. */
   readonly state: string;
   /** Attempts in its thread now, running or waiting in its window. */
   readonly held: number;
+  /** Threads in this slot that crashed, and that were started to replace them, since start. */
+  readonly crashes: number;
+  readonly restarts: number;
 }
 
 /** What `processor.metrics()` returns. Times are in ms. */
@@ -59,6 +64,7 @@ export class Metrics {
   #retries = 0;
   #restarts = 0;
   #crashes = 0;
+  readonly #slots = new Map<number, { crashes: number; restarts: number }>();
   /** Tasks finished per second, for the last 60 s: a ring indexed by the second. */
   readonly #perSecond = new Float64Array(60);
   readonly #secondOf = new Float64Array(60).fill(-1);
@@ -68,8 +74,8 @@ export class Metrics {
   readonly #promFinished: Counter<'status'>;
   readonly #promSubmitted: Counter;
   readonly #promRetries: Counter;
-  readonly #promCrashes: Counter;
-  readonly #promRestarts: Counter;
+  readonly #promCrashes: Counter<'slot'>;
+  readonly #promRestarts: Counter<'slot'>;
 
   constructor(source: MetricsSource) {
     this.#source = source;
@@ -94,9 +100,20 @@ export class Metrics {
       buckets: SECONDS_BUCKETS,
       registers,
     });
-    // No worker label: every replacement thread is a new worker, so the label's values would grow without bound.
-    this.#promCrashes = new Counter({ name: 'troupe_worker_crashes_total', help: 'Worker threads that exited unexpectedly.', registers });
-    this.#promRestarts = new Counter({ name: 'troupe_worker_restarts_total', help: 'Worker threads started to replace crashed ones.', registers });
+    // Labelled by slot, not worker id: every replacement thread is a new
+    // worker, so ids would grow the label's values without bound.
+    this.#promCrashes = new Counter({
+      name: 'troupe_worker_crashes_total',
+      help: 'Worker threads that exited unexpectedly, by slot.',
+      labelNames: ['slot'],
+      registers,
+    });
+    this.#promRestarts = new Counter({
+      name: 'troupe_worker_restarts_total',
+      help: 'Worker threads started to replace crashed ones, by slot.',
+      labelNames: ['slot'],
+      registers,
+    });
     new Gauge({
       name: 'troupe_tasks',
       help: 'Unfinished tasks, by state.',
@@ -150,14 +167,27 @@ export class Metrics {
     this.#perSecond[slot]!++;
   }
 
-  crashed(): void {
+  crashed(slot: number): void {
     this.#crashes++;
-    this.#promCrashes.inc();
+    this.#slot(slot).crashes++;
+    this.#promCrashes.inc({ slot: String(slot) });
   }
 
-  restarted(): void {
+  restarted(slot: number): void {
     this.#restarts++;
-    this.#promRestarts.inc();
+    this.#slot(slot).restarts++;
+    this.#promRestarts.inc({ slot: String(slot) });
+  }
+
+  /** Crashes and restarts of a slot, since start. */
+  ofSlot(slot: number): { readonly crashes: number; readonly restarts: number } {
+    return { ...this.#slot(slot) };
+  }
+
+  #slot(slot: number): { crashes: number; restarts: number } {
+    let counts = this.#slots.get(slot);
+    if (!counts) this.#slots.set(slot, (counts = { crashes: 0, restarts: 0 }));
+    return counts;
   }
 
   snapshot(now: number): ProcessorMetrics {

@@ -80,7 +80,7 @@ export type SupervisorMessage =
   | { readonly type: 'shutdown'; readonly timeout: number; readonly drain: boolean }
   | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
   | { readonly type: 'shutdown.deadline' }
-  | { readonly type: 'worker.respawn' }
+  | { readonly type: 'worker.respawn'; readonly slot: number }
   | { readonly type: 'limits.open' }
   | { readonly type: 'limits.ended'; readonly handler: string }
   | WorkerReport;
@@ -162,6 +162,7 @@ export class Supervisor {
   readonly #gates = new Map<string, HandlerGate<TaskRecord>>();
 
   readonly #workers = new Set<WorkerActor>();
+  readonly #slotOf = new Map<WorkerActor, number>();
   /** Ready workers, taken round-robin so work spreads evenly across threads. */
   readonly #ring: WorkerActor[] = [];
   #cursor = 0;
@@ -213,7 +214,7 @@ export class Supervisor {
     if (options.inspect) this.inspection.attach(options.inspect);
     this.inspection.started(this.#ref);
     this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
-    for (let i = 0; i < options.workers; i++) this.#spawnWorker();
+    for (let slot = 1; slot <= options.workers; slot++) this.#spawnWorker(slot);
   }
 
   // ── queries: read-only views of the supervisor's state ────────────────────
@@ -286,7 +287,9 @@ export class Supervisor {
   }
 
   #workerMetrics(worker: WorkerActor): WorkerMetrics {
-    return { id: worker.id, threadId: worker.threadId, state: worker.phase, held: worker.held };
+    const slot = this.#slotOf.get(worker) ?? 1;
+    const { crashes, restarts } = this.metrics.ofSlot(slot);
+    return { id: worker.id, slot, threadId: worker.threadId, state: worker.phase, held: worker.held, crashes, restarts };
   }
 
   snapshotMetrics(): ProcessorMetrics {
@@ -387,8 +390,8 @@ export class Supervisor {
         return this.#gateRoom(message.handler);
       case 'worker.respawn':
         if (this.#phase !== 'stopped' && this.#phase !== 'error') {
-          this.metrics.restarted();
-          this.#spawnWorker();
+          this.metrics.restarted(message.slot);
+          this.#spawnWorker(message.slot);
         }
         return;
       case 'shutdown':
@@ -821,7 +824,8 @@ export class Supervisor {
 
   // ── workers ────────────────────────────────────────────────────────────────
 
-  #spawnWorker(): void {
+  /** Starts a worker in `slot` (1 to `workers`): a replacement takes the slot of the thread it replaces. */
+  #spawnWorker(slot: number): void {
     const { handlers, clock, abortGrace, concurrency, window, resourceLimits } = this.#options;
     const worker = new WorkerActor({
       id: ++this.#workerSeq,
@@ -834,6 +838,7 @@ export class Supervisor {
       report: (report) => this.send(report),
     });
     this.#workers.add(worker);
+    this.#slotOf.set(worker, slot);
     const ref = new InspectedActor(
       `troupe.worker.${worker.id}`,
       () => machineSnapshot(worker.phase, { threadId: worker.threadId, held: worker.held }, worker.phase === 'exited'),
@@ -844,13 +849,17 @@ export class Supervisor {
     worker.start();
   }
 
-  #removeWorker(worker: WorkerActor): void {
+  /** Removes a worker from the tables; returns the slot it held. */
+  #removeWorker(worker: WorkerActor): number {
+    const slot = this.#slotOf.get(worker) ?? 1;
+    this.#slotOf.delete(worker);
     this.#workers.delete(worker);
     const ref = this.#workerRefs.get(worker);
     if (ref) this.inspection.stopped(ref);
     this.#workerRefs.delete(worker);
     const index = this.#ring.indexOf(worker);
     if (index !== -1) this.#ring.splice(index, 1);
+    return slot;
   }
 
   #workerReady(worker: WorkerActor, handlers: readonly string[]): void {
@@ -869,24 +878,24 @@ export class Supervisor {
   }
 
   #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {
-    this.#removeWorker(worker);
+    const slot = this.#removeWorker(worker);
     if (this.#phase === 'stopped' || this.#phase === 'error') return;
     if (this.#started < this.#options.workers) return this.#failStart(error);
     // A replacement thread failed to start: it counts as a restart.
-    this.#restartLater();
+    this.#restartLater(slot);
   }
 
   /**
    * Restarts a thread after the policy's backoff, or, past the restart
    * intensity, stops restarting: the processor enters its `error` state.
    */
-  #restartLater(): void {
+  #restartLater(slot: number): void {
     const delay = this.#restarts.next(Date.now());
     if (delay === undefined) return this.#giveUp();
     const { clock } = this.#options;
     const timer = clock.setTimeout(() => {
       this.#restartTimers.delete(timer);
-      this.send({ type: 'worker.respawn' });
+      this.send({ type: 'worker.respawn', slot });
     }, delay);
     this.#restartTimers.add(timer);
   }
@@ -923,7 +932,7 @@ export class Supervisor {
   }
 
   #workerExited({ worker, exit, lost, expected, killedFor }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
-    this.#removeWorker(worker);
+    const slot = this.#removeWorker(worker);
     // Alone on its thread, an attempt that dies with it is the cause. With
     // others beside it, the cause cannot be told (a thread's news of what it
     // started and finished travels in batches): every attempt it held becomes
@@ -958,7 +967,7 @@ export class Supervisor {
       this.#unpark(id);
     }
     this.#sendEnded();
-    if (!expected) this.metrics.crashed();
+    if (!expected) this.metrics.crashed(slot);
     this.#emit({
       type: 'worker.exited',
       workerId: worker.id,
@@ -969,7 +978,7 @@ export class Supervisor {
     });
     // A drain this exit completed needs no replacement thread.
     this.#checkDrained();
-    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#restartLater();
+    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#restartLater(slot);
     this.#dispatch();
   }
 

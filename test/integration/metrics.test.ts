@@ -1,6 +1,6 @@
 /** metrics() and the Prometheus registry, checked against a workload whose numbers are known. */
 import { describe, expect, it } from 'vitest';
-import { useProcessor } from '../helpers/index.js';
+import { nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 2, window: 0 });
 
@@ -13,8 +13,10 @@ describe('metrics', () => {
     await Promise.all(sleeps.map((id) => p.result(id)));
     const failing = p.submit({ handler: 'alwaysFail', payload: null, maxRetries: 1 });
     await p.result(failing);
+    const replaced = nextEvent(p.events, 'worker.started');
     const crashing = p.submit({ handler: 'exitOnFirst', payload: null });
     await p.result(crashing);
+    await replaced; // the retry may finish on the other thread before the replacement starts
 
     const m = p.metrics();
     expect(m.submitted).toBe(22);
@@ -32,8 +34,12 @@ describe('metrics', () => {
     expect(m.queueWait.p50).toBeLessThan(m.queueWait.max!);
     expect(m.crashes).toBe(1);
     expect(m.restarts).toBe(1);
-    await p.ready;
-    expect(m.workers).toHaveLength(2);
+    // The replacement took the crashed thread's slot, and carries its history.
+    expect(m.workers.map((worker) => worker.slot).sort()).toEqual([1, 2]);
+    expect(m.workers.reduce((sum, worker) => sum + worker.crashes, 0)).toBe(1);
+    expect(m.workers.reduce((sum, worker) => sum + worker.restarts, 0)).toBe(1);
+    const text = await p.prometheus();
+    expect(text).toMatch(/troupe_worker_crashes_total\{slot="[12]"\} 1/);
   });
 
   it('exports the same numbers as Prometheus text', async () => {
