@@ -71,7 +71,8 @@ export class Metrics {
 
   readonly #promWait: Histogram;
   readonly #promRun: Histogram;
-  readonly #promFinished: Counter<'status'>;
+  /** One child per status, bound once: `inc({ status })` would hash the labels on every task. */
+  readonly #promFinished: Record<FinalTaskState, { inc(): void }>;
   readonly #promSubmitted: Counter;
   readonly #promRetries: Counter;
   readonly #promCrashes: Counter<'slot'>;
@@ -81,12 +82,17 @@ export class Metrics {
     this.#source = source;
     const registers = [this.registry];
     this.#promSubmitted = new Counter({ name: 'troupe_tasks_submitted_total', help: 'Tasks accepted by submit.', registers });
-    this.#promFinished = new Counter({
+    const finished = new Counter({
       name: 'troupe_tasks_finished_total',
       help: 'Tasks that reached a final state, by status.',
       labelNames: ['status'],
       registers,
     });
+    this.#promFinished = {
+      done: finished.labels({ status: 'done' }),
+      failed: finished.labels({ status: 'failed' }),
+      cancelled: finished.labels({ status: 'cancelled' }),
+    };
     this.#promRetries = new Counter({ name: 'troupe_task_retries_total', help: 'Failed attempts that were retried.', registers });
     this.#promWait = new Histogram({
       name: 'troupe_task_queue_wait_seconds',
@@ -157,7 +163,7 @@ export class Metrics {
 
   finished(status: FinalTaskState, now: number): void {
     this.#finished[status]++;
-    this.#promFinished.inc({ status });
+    this.#promFinished[status].inc();
     const second = Math.floor(now / 1_000);
     const slot = second % 60;
     if (this.#secondOf[slot] !== second) {
