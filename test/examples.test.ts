@@ -104,6 +104,22 @@ describe('examples run', () => {
     );
   });
 
+  it('the troupe command on examples/cli-tasks.jsonl (docs/cli.md)', async () => {
+    const run = promisify(execFile);
+    const cli = ['--import', 'tsx', 'src/cli/main.ts', 'run', 'examples/cli-handlers.ts', '--input', 'examples/cli-tasks.jsonl', '--max-retries', '0'];
+    const failure = await run(process.execPath, cli, { cwd: root, timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const documented = readFileSync(`${root}docs/cli.md`, 'utf8');
+    // Results come in finishing order: the documented lines, in any order.
+    for (const line of failure?.stdout.trim().split('\n') ?? []) expect(documented).toContain(line);
+    expect(failure?.stdout.trim().split('\n')).toHaveLength(4);
+    expect(failure?.stderr).toContain('troupe: line 4: not JSON (Unexpected end of JSON input)');
+    expect(failure?.stderr).toMatch(/failed\s+2 \(1 invalid lines\)/);
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));

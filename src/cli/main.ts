@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/**
+ * The `troupe` command. `troupe run <handlers> --input tasks.jsonl` runs a
+ * JSONL file of tasks through a processor with a progress bar, writes the
+ * results as JSONL, and prints a summary.
+ */
+import { createReadStream } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createProgress } from './progress.js';
+import { runFile, type RunSummary } from './run.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+/** Counts lines without keeping them, for the progress bar's total and ETA. */
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
+    last = chunk[chunk.length - 1] ?? last;
+  }
+  return last === 10 ? lines : lines + 1;
+}
+
+function summaryTable(summary: RunSummary, peakRssMb: number): string {
+  const rows: Array<[string, string]> = [
+    ['lines', summary.lines.toLocaleString('en')],
+    ['done', summary.done.toLocaleString('en')],
+    ['failed', `${summary.failed.toLocaleString('en')}${summary.invalid ? ` (${summary.invalid} invalid lines)` : ''}`],
+    ['retries', summary.retries.toLocaleString('en')],
+    ['unfinished', summary.unfinished ? `${summary.unfinished.toLocaleString('en')} → ${summary.unfinishedPath}` : '0'],
+    ['wall time', `${(summary.ms / 1_000).toFixed(2)} s`],
+    ['rate', `${Math.round(((summary.done + summary.failed) / summary.ms) * 1_000).toLocaleString('en')} tasks/s`],
+    ['peak RSS', `${peakRssMb.toFixed(0)} MB`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+const program = new Command()
+  .name('troupe')
+  .description('Run tasks on supervised worker threads: retries with backoff, timeouts, lossless shutdown.')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('Run a JSONL file of tasks (one { "id"?, "handler"?, "payload" } per line) and write their results as JSONL.')
+  .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
+  .requiredOption('-i, --input <file>', 'the tasks, one JSON object per line; - for stdin')
+  .option('-o, --output <file>', 'where results go, one JSON object per line; - for stdout', '-')
+  .option('-w, --workers <n>', 'worker threads (default: one per core)', integer('--workers', 1))
+  .option('--max-retries <n>', 'retries after the first attempt (default: 3)', integer('--max-retries', 0))
+  .option('--timeout <ms>', 'time limit per attempt, in ms; 0 for none (default: 0)', integer('--timeout', 0))
+  .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
+  .addOption(new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread').default(1_000).argParser(integer('--in-flight', 1)))
+  .addHelpText(
+    'after',
+    `
+Exit status: 0 when every task is done, 1 when any failed (a bad line counts as
+failed: it is reported with its line number and written as a failed result),
+130 after Ctrl-C. Ctrl-C stops reading, lets running attempts finish for up to
+5 s, and writes every task it did not finish to <output>.unfinished.jsonl
+(<input>.unfinished.jsonl when the output is stdout): run again with
+--input on that file to resume.
+
+Example:
+  troupe run ./handlers.js --input tasks.jsonl --output results.jsonl --workers 4`,
+  )
+  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number }) => {
+    const controller = new AbortController();
+    let interrupts = 0;
+    process.on('SIGINT', () => {
+      // A second Ctrl-C does not wait.
+      if (++interrupts > 1) process.exit(130);
+      controller.abort(new Error('interrupted'));
+    });
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100).unref();
+    const progress = createProgress();
+    const summary = await runFile({
+      handlers: pathToFileURL(resolve(handlers)).href,
+      input: options.input,
+      output: options.output,
+      // Only what was given: the processor's defaults apply to the rest.
+      processor: Object.fromEntries(
+        Object.entries({ workers: options.workers, maxRetries: options.maxRetries, timeout: options.timeout, concurrency: options.concurrency }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      ),
+      inFlight: options.inFlight,
+      total: options.input === '-' ? undefined : await countLines(options.input),
+      progress,
+      signal: controller.signal,
+    });
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    process.stderr.write(`\n${summary.interrupted ? 'Interrupted' : 'Summary'}\n${summaryTable(summary, peakRss / 1e6)}\n`);
+    process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+  });
+
+await program.parseAsync();

@@ -1,0 +1,184 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { createProcessor, type Processor } from '../processor.js';
+import type { ProcessorOptions } from '../options.js';
+import type { TaskInput, TaskResult } from '../task.js';
+import { readLines } from './lines.js';
+import type { Progress } from './progress.js';
+
+export interface RunOptions {
+  readonly handlers: string;
+  /** A JSONL file, or `-` for stdin. */
+  readonly input: string;
+  /** A JSONL file, or `-` for stdout. */
+  readonly output: string;
+  /** Passed on to `createProcessor`. */
+  readonly processor: Pick<ProcessorOptions, 'workers' | 'maxRetries' | 'timeout' | 'concurrency'>;
+  /** Tasks accepted and unfinished at most: the rest of the file waits unread. */
+  readonly inFlight: number;
+  /** The line count, when known up front (for the progress bar's total and ETA). */
+  readonly total: number | undefined;
+  readonly progress: Progress;
+  /** Aborted by Ctrl-C: stop reading, shut down, write what is left to resume from. */
+  readonly signal: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly lines: number;
+  readonly done: number;
+  readonly failed: number;
+  /** Lines that were not a task: reported, and written as failed results. */
+  readonly invalid: number;
+  readonly retries: number;
+  readonly unfinished: number;
+  readonly unfinishedPath: string | undefined;
+  readonly interrupted: boolean;
+  readonly ms: number;
+}
+
+/** One line of the input as a task; throws with the reason when it is not one. */
+function parseLine(text: string, line: number): TaskInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`line ${line}: not JSON (${(error as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`line ${line}: expected an object`);
+  const { id, handler, payload } = value as Record<string, unknown>;
+  if (!('payload' in value)) throw new Error(`line ${line}: no "payload"`);
+  return { payload, ...(id !== undefined ? { id: id as string } : {}), ...(handler !== undefined ? { handler: handler as string } : {}) };
+}
+
+function resultLine(result: TaskResult, line: number): string {
+  const { id, status, attempts } = result;
+  const base = { id, line, status, attempts };
+  if (result.status === 'done') return JSON.stringify({ ...base, value: result.value });
+  if (result.status === 'failed') {
+    const { name, message, code } = result.error as Error & { code?: string };
+    return JSON.stringify({ ...base, error: { name, message, ...(code ? { code } : {}) } });
+  }
+  return JSON.stringify({ ...base, reason: result.reason });
+}
+
+/** Writes a line, waiting when the stream's buffer is full so memory stays flat. */
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(`${text}\n`)) await once(stream, 'drain');
+}
+
+/**
+ * Runs a JSONL file of tasks through a processor: streamed line by line, at
+ * most `inFlight` unfinished at once (the rest of the file is not read until
+ * there is room), results written as they finish. On abort it stops reading,
+ * shuts the processor down, and writes every task it did not finish (handed
+ * back, or never read) to `<output>.unfinished.jsonl`, so the run resumes with
+ * `--input` on that file.
+ */
+export async function runFile(options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
+  const processor: Processor = createProcessor({
+    handlers: options.handlers,
+    ...options.processor,
+    maxQueue: options.inFlight,
+    // Every result is written out as it finishes: none needs keeping.
+    retention: { maxResults: 0, maxFailed: 0 },
+  });
+  const { progress } = options;
+  progress.start(options.total);
+  const counts = { lines: 0, done: 0, failed: 0, invalid: 0, retries: 0 };
+  // Writes still waiting for the output's buffer to drain: a set, not a list, so a finished run keeps none.
+  const writes = new Set<Promise<void>>();
+  const track = (pending: Promise<void>) => {
+    writes.add(pending);
+    void pending.finally(() => writes.delete(pending));
+  };
+  processor.events.subscribe((event) => {
+    if (event.type === 'task.retrying') counts.retries++;
+  });
+  processor.status$.subscribe((status) => progress.update(counts.done + counts.failed, { ...status, failed: counts.failed }, counts.lines));
+
+  const input = options.input === '-' ? process.stdin : createReadStream(options.input);
+  const lines = readLines(input);
+  // Tasks to resume from: lines never read into a task once interrupted, then
+  // the tasks shutdown hands back. Streamed to the file, not kept.
+  const resumePath = `${options.output === '-' ? (options.input === '-' ? 'troupe' : options.input) : options.output}.unfinished.jsonl`;
+  let resume: WriteStream | undefined;
+  let resumed = 0;
+  const toResume = async (text: string) => {
+    resume ??= createWriteStream(resumePath);
+    resumed++;
+    await write(resume, text);
+  };
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    for await (const text of lines) {
+      if (interrupted) {
+        // Not read into a task: it goes to the resume file as it was.
+        if (text.trim() !== '') await toResume(text);
+        continue;
+      }
+      const line = ++counts.lines;
+      if (text.trim() === '') continue;
+      let task: TaskInput;
+      try {
+        task = parseLine(text, line);
+      } catch (error) {
+        counts.invalid++;
+        counts.failed++;
+        progress.log(`troupe: ${(error as Error).message}`);
+        track(write(out, JSON.stringify({ id: null, line, status: 'failed', attempts: 0, error: { name: 'InvalidTaskError', message: (error as Error).message } })));
+        continue;
+      }
+      try {
+        const id = await processor.submitAsync(task, { signal: options.signal });
+        void processor.result(id).then((result) => {
+          if (result.status === 'cancelled' && result.reason === 'shutdown') return; // handed back below
+          if (result.status === 'done') counts.done++;
+          else counts.failed++;
+          track(write(out, resultLine(result, line)));
+        });
+      } catch (error) {
+        if (interrupted) {
+          await toResume(text);
+          continue;
+        }
+        counts.invalid++;
+        counts.failed++;
+        progress.log(`troupe: line ${line}: ${(error as Error).message}`);
+        track(write(out, JSON.stringify({ id: task.id ?? null, line, status: 'failed', attempts: 0, error: { name: (error as Error).name, message: (error as Error).message } })));
+      }
+    }
+    if (!interrupted) await Promise.race([processor.onIdle(), once(options.signal, 'abort')]);
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+  }
+
+  // Interrupted: running attempts get a moment to finish; the rest is handed back.
+  const { unfinished } = await processor.shutdown(interrupted ? { drain: false, timeout: 5_000 } : {});
+  await Promise.all([...writes]);
+  for (const task of unfinished) await toResume(JSON.stringify({ id: task.id, handler: task.handler, payload: task.payload }));
+  if (resume) {
+    const done = once(resume, 'close');
+    resume.end();
+    await done;
+  }
+  progress.stop();
+  if (out !== process.stdout) {
+    out.end();
+    await once(out, 'close');
+  }
+  return {
+    ...counts,
+    unfinished: resumed,
+    unfinishedPath: resume ? resumePath : undefined,
+    interrupted,
+    ms: performance.now() - started,
+  };
+}

@@ -1,0 +1,85 @@
+/** The `troupe` command, run as a user runs it: a child process on real files. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const handlers = fileURLToPath(new URL('./fixtures/handlers.ts', import.meta.url));
+
+function troupe(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  return { child, exited };
+}
+
+function scratch(lines: string[]): { dir: string; input: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-cli-'));
+  const input = join(dir, 'tasks.jsonl');
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  return { dir, input };
+}
+
+const jsonl = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('troupe run', () => {
+  it('runs a file, reports a bad line by number, writes every result, exits 1 when any failed', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `t${i}`, payload: i }));
+    lines.splice(10, 0, '{not json');
+    lines.push(JSON.stringify({ id: 'bad', handler: 'alwaysFail', payload: null }));
+    const { dir, input } = scratch(lines);
+    const output = join(dir, 'out.jsonl');
+    const { code, stderr } = await troupe(['run', handlers, '--input', input, '--output', output, '--workers', '2', '--max-retries', '0']).exited;
+    expect(code).toBe(1);
+    expect(stderr).toContain('line 11: not JSON');
+    const results = jsonl(readFileSync(output, 'utf8'));
+    expect(results).toHaveLength(32);
+    expect(results.filter((r) => r['status'] === 'done')).toHaveLength(30);
+    expect(results.find((r) => r['line'] === 11)).toMatchObject({ status: 'failed', error: { name: 'InvalidTaskError' } });
+    expect(results.find((r) => r['id'] === 'bad')).toMatchObject({ status: 'failed', attempts: 1, error: { message: 'Always fails' } });
+    expect(stderr).toMatch(/Summary[\s\S]*done\s+30[\s\S]*failed\s+2 \(1 invalid lines\)/);
+  });
+
+  it('exits 0 when every task is done, results on stdout by default', async () => {
+    const { input } = scratch(Array.from({ length: 5 }, (_, i) => JSON.stringify({ payload: i * 2 })));
+    const { code, stdout } = await troupe(['run', handlers, '--input', input, '--workers', '1']).exited;
+    expect(code).toBe(0);
+    expect(jsonl(stdout).map((r) => r['value']).sort()).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('Ctrl-C stops, and every task is either in the results or in the resume file, once', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `s${i}`, handler: 'sleep', payload: { ms: 20 } }));
+    const { input } = scratch(lines);
+    const { child, exited } = troupe(['run', handlers, '--input', input, '--workers', '2', '--in-flight', '10']);
+    await once(child.stdout, 'data'); // the first result is out: the run is under way
+    child.kill('SIGINT');
+    const { code, stdout, stderr } = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toContain('Interrupted');
+    const finished = jsonl(stdout).map((r) => r['id'] as string);
+    const resume = jsonl(readFileSync(`${input}.unfinished.jsonl`, 'utf8'));
+    expect(resume.every((task) => task['handler'] === 'sleep')).toBe(true);
+    const ids = [...finished, ...resume.map((task) => task['id'] as string)].sort();
+    expect(ids).toEqual(lines.map((line) => (JSON.parse(line) as { id: string }).id).sort());
+    expect(finished.length).toBeGreaterThan(0);
+    expect(resume.length).toBeGreaterThan(0);
+  });
+
+  it('explains itself', async () => {
+    const { code, stdout } = await troupe(['run', '--help']).exited;
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: troupe run [options] <handlers>');
+    expect(stdout).toContain('--input <file>');
+    expect(stdout).toContain('unfinished.jsonl');
+    const bad = await troupe(['run', handlers, '--input', 'x.jsonl', '--workers', 'two']).exited;
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--workers must be an integer');
+  });
+});
