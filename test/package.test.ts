@@ -1,0 +1,58 @@
+/**
+ * The package as a user gets it: packed with `npm pack`, installed from the
+ * tarball into a scratch project, and run from compiled JavaScript with plain
+ * `node`, with a `.js` handler module and (under tsx) a `.ts` one; its
+ * `troupe` command too.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+let project = '';
+
+const main = (handlers: string) => `
+import { createProcessor } from 'troupe';
+const processor = createProcessor({ handlers: new URL('${handlers}', import.meta.url), workers: 1 });
+const result = await processor.result(processor.submit({ payload: 21 }));
+console.log(result.status, result.value);
+await processor.shutdown();
+`;
+
+describe('the packed package', { timeout: 180_000 }, () => {
+  beforeAll(async () => {
+    const packs = mkdtempSync(join(tmpdir(), 'troupe-pack-'));
+    // `prepack` builds dist/ first.
+    const { stdout } = await run(npm, ['pack', '--pack-destination', packs, '--silent'], { cwd: root, timeout: 120_000 });
+    const tarball = join(packs, stdout.trim().split('\n').at(-1) as string);
+    project = mkdtempSync(join(tmpdir(), 'troupe-consumer-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    const { version: tsx } = (await import('tsx/package.json', { with: { type: 'json' } })).default as { version: string };
+    await run(npm, ['install', tarball, `tsx@${tsx}`, '--no-audit', '--no-fund', '--prefer-offline', '--silent'], { cwd: project, timeout: 150_000 });
+    writeFileSync(join(project, 'handlers.js'), 'export default function double(n) { return n * 2; }\n');
+    writeFileSync(join(project, 'handlers.ts'), 'export default function double(n: number): number { return n * 2; }\n');
+    writeFileSync(join(project, 'main.js'), main('./handlers.js'));
+    writeFileSync(join(project, 'main-ts.js'), main('./handlers.ts'));
+  }, 180_000);
+
+  it('runs a task with plain node and a .js handler module', async () => {
+    const { stdout } = await run(process.execPath, ['main.js'], { cwd: project, timeout: 30_000 });
+    expect(stdout).toBe('done 42\n');
+  });
+
+  it('runs a .ts handler module when the app runs under tsx', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'main-ts.js'], { cwd: project, timeout: 30_000 });
+    expect(stdout).toBe('done 42\n');
+  });
+
+  it('installs the troupe command', async () => {
+    const { stdout } = await run(join(project, 'node_modules/.bin/troupe'), ['run', '--help'], { cwd: project, timeout: 30_000 });
+    expect(stdout).toContain('Usage: troupe run [options] <handlers>');
+  });
+});
