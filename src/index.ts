@@ -19,6 +19,7 @@ export type {
 } from './task.js';
 export type { ProcessorEvent, ProcessorEventType } from './events.js';
 export { ofType } from './streams.js';
+export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export type { ProcessorMetrics, WorkerMetrics } from './metrics.js';
 export type { Percentiles } from './log-histogram.js';
 export type { EventOf } from './streams.js';

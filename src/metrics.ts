@@ -12,6 +12,8 @@ export interface WorkerMetrics {
   readonly state: string;
   /** Attempts in its thread now, running or waiting in its window. */
   readonly held: number;
+  /** The ids of the first few of them (up to 5). */
+  readonly tasks: readonly string[];
   /** Threads in this slot that crashed, and that were started to replace them, since start. */
   readonly crashes: number;
   readonly restarts: number;

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import type { InspectionObserver } from './actors/inspection.js';
 import type { ProcessorMetrics } from './metrics.js';
+import { serveDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.js';
 import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
 import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
@@ -328,6 +329,22 @@ export class Processor {
    */
   get metricsRegistry(): Registry {
     return this.#supervisor.metrics.registry;
+  }
+
+  /**
+   * Serves a live dashboard: counts by state, a throughput and run-time chart,
+   * the workers and what they run, recent failures, and a task's lifecycle
+   * when one is clicked; `/metrics` serves Prometheus text. It listens on
+   * 127.0.0.1 unless `host` says otherwise, and has no authentication.
+   *
+   * @example
+   * ```ts
+   * const dashboard = await processor.serveDashboard({ port: 8080 });
+   * console.log(\`dashboard at \${dashboard.url}\`);
+   * ```
+   */
+  serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
+    return serveDashboard(this, options);
   }
 
   /**

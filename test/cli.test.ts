@@ -72,6 +72,23 @@ describe('troupe run', () => {
     expect(resume.length).toBeGreaterThan(0);
   });
 
+  it('--dashboard serves the dashboard on loopback while the run lasts', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ handler: 'sleep', payload: { ms: 20 } }));
+    const { input } = scratch(lines);
+    const { child, exited } = troupe(['run', handlers, '--input', input, '--workers', '2', '--dashboard', '0']);
+    let stderr = '';
+    const url = await new Promise<string>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+        const found = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+        if (found) resolve(found[1] as string);
+      });
+    });
+    expect(await (await fetch(url)).text()).toContain('<title>Troupe</title>');
+    expect(await (await fetch(`${url}metrics`)).text()).toContain('troupe_tasks_submitted_total');
+    expect((await exited).code).toBe(0);
+  });
+
   it('explains itself', async () => {
     const { code, stdout } = await troupe(['run', '--help']).exited;
     expect(code).toBe(0);

@@ -120,6 +120,17 @@ describe('examples run', () => {
     expect(failure?.stderr).toMatch(/failed\s+2 \(1 invalid lines\)/);
   });
 
+  it('dashboard', async () => {
+    expect(await runExample('dashboard.ts')).toBe(
+      [
+        'dashboard at http://127.0.0.1:<port>/',
+        'parse-bad: SyntaxError; queued → processing → failed',
+        'troupe_tasks_finished_total{status="done"} 10',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('the demo (npm start) on a small batch', async () => {
     const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
     const summary = out.slice(out.indexOf('Summary'));

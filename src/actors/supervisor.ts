@@ -289,7 +289,7 @@ export class Supervisor {
   #workerMetrics(worker: WorkerActor): WorkerMetrics {
     const slot = this.#slotOf.get(worker) ?? 1;
     const { crashes, restarts } = this.metrics.ofSlot(slot);
-    return { id: worker.id, slot, threadId: worker.threadId, state: worker.phase, held: worker.held, crashes, restarts };
+    return { id: worker.id, slot, threadId: worker.threadId, state: worker.phase, held: worker.held, tasks: worker.tasks(5), crashes, restarts };
   }
 
   snapshotMetrics(): ProcessorMetrics {

@@ -125,6 +125,16 @@ export class WorkerActor {
     return this.#phase === 'ready' && this.#running.size === 0;
   }
 
+  /** The ids of up to `limit` tasks in its thread, oldest first. */
+  tasks(limit: number): string[] {
+    const ids: string[] = [];
+    for (const id of this.#running.values()) {
+      if (ids.length === limit) break;
+      ids.push(id);
+    }
+    return ids;
+  }
+
   /** Attempts it holds, running or waiting. */
   get held(): number {
     return this.#running.size;

@@ -60,6 +60,7 @@ program
   .option('--max-retries <n>', 'retries after the first attempt (default: 3)', integer('--max-retries', 0))
   .option('--timeout <ms>', 'time limit per attempt, in ms; 0 for none (default: 0)', integer('--timeout', 0))
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
+  .option('--dashboard <port>', 'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)', integer('--dashboard', 0))
   .addOption(new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread').default(1_000).argParser(integer('--in-flight', 1)))
   .addHelpText(
     'after',
@@ -74,7 +75,7 @@ failed: it is reported with its line number and written as a failed result),
 Example:
   troupe run ./handlers.js --input tasks.jsonl --output results.jsonl --workers 4`,
   )
-  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number }) => {
+  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number; dashboard?: number }) => {
     const controller = new AbortController();
     let interrupts = 0;
     process.on('SIGINT', () => {
@@ -96,6 +97,7 @@ Example:
         ),
       ),
       inFlight: options.inFlight,
+      ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
       total: options.input === '-' ? undefined : await countLines(options.input),
       progress,
       signal: controller.signal,

@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly processor: Pick<ProcessorOptions, 'workers' | 'maxRetries' | 'timeout' | 'concurrency'>;
   /** Tasks accepted and unfinished at most: the rest of the file waits unread. */
   readonly inFlight: number;
+  /** Serve the dashboard on this port (loopback) for the length of the run. */
+  readonly dashboard?: number;
   /** The line count, when known up front (for the progress bar's total and ETA). */
   readonly total: number | undefined;
   readonly progress: Progress;
@@ -86,6 +88,8 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     retention: { maxResults: 0, maxFailed: 0 },
   });
   const { progress } = options;
+  const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
+  if (dashboard) progress.log(`troupe: dashboard at ${dashboard.url}`);
   progress.start(options.total);
   const counts = { lines: 0, done: 0, failed: 0, invalid: 0, retries: 0 };
   // Writes still waiting for the output's buffer to drain: a set, not a list, so a finished run keeps none.
@@ -170,6 +174,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     await done;
   }
   progress.stop();
+  await dashboard?.close();
   if (out !== process.stdout) {
     out.end();
     await once(out, 'close');

@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { Processor } from '../processor.js';
+import { PAGE } from './page.js';
+import { Timelines } from './timeline.js';
+
+export interface DashboardOptions {
+  /** 0 picks a free port. @defaultValue 0 */
+  port?: number;
+  /**
+   * Where to listen. Loopback by default: the dashboard has no
+   * authentication, so binding elsewhere exposes the tasks' ids, errors and
+   * counts to the network. @defaultValue '127.0.0.1'
+   */
+  host?: string;
+  /** How often the page gets a fresh snapshot, in ms. @defaultValue 500 */
+  interval?: number;
+}
+
+export interface Dashboard {
+  /** `http://host:port/` */
+  readonly url: string;
+  /** Stops the server and every open page's stream. */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+/** uPlot, served from the installed package: the page needs no internet. */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/uplot.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript' },
+  '/uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' },
+};
+
+/**
+ * Serves a live dashboard for one processor with `node:http`: the page at
+ * `/`, a Server-Sent Events stream of snapshots at `/events` (status, metrics,
+ * workers, recent failures), a task's timeline at `/task/<id>`, and
+ * Prometheus text at `/metrics`.
+ */
+export async function serveDashboard(processor: Processor, { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {}): Promise<Dashboard> {
+  const timelines = new Timelines(processor.events);
+  const streams = new Set<ServerResponse>();
+
+  const snapshot = () => {
+    const metrics = processor.metrics();
+    return {
+      at: Date.now(),
+      status: processor.getStatus(),
+      throughput: metrics.throughput,
+      runTime: metrics.runTime,
+      queueWait: metrics.queueWait,
+      retries: metrics.retries,
+      workers: metrics.workers,
+      crashes: metrics.crashes,
+      restarts: metrics.restarts,
+      failures: timelines.failures(),
+    };
+  };
+  const tick = setInterval(() => {
+    if (streams.size === 0) return;
+    const data = `data: ${JSON.stringify(snapshot())}\n\n`;
+    for (const response of streams) response.write(data);
+  }, interval);
+  tick.unref();
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    void route(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(String(error));
+    });
+  });
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://dashboard').pathname;
+    if (path === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(PAGE);
+      return;
+    }
+    const asset = ASSETS[path];
+    if (asset) {
+      response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'max-age=3600' });
+      response.end(await readFile(asset.file));
+      return;
+    }
+    if (path === '/events') {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      response.write(`data: ${JSON.stringify(snapshot())}\n\n`);
+      streams.add(response);
+      request.on('close', () => streams.delete(response));
+      return;
+    }
+    if (path.startsWith('/task/')) {
+      const id = decodeURIComponent(path.slice('/task/'.length));
+      const task = processor.getTask(id);
+      const timeline = timelines.timeline(id);
+      if (!task && !timeline) {
+        response.writeHead(404, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: `unknown task ${id}` }));
+        return;
+      }
+      const result = processor.getResult(id);
+      const error = result?.status === 'failed' ? { name: result.error.name, message: result.error.message } : undefined;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ id, task, timeline: timeline ?? [], error }));
+      return;
+    }
+    if (path === '/metrics') {
+      response.writeHead(200, { 'content-type': processor.metricsRegistry.contentType });
+      response.end(await processor.prometheus());
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' });
+    response.end('not found');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shown}:${address.port}/`,
+    close: async () => {
+      clearInterval(tick);
+      for (const response of streams) response.end();
+      streams.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The dashboard, over HTTP and end to end in a real browser (Debian's
+ * Chromium through playwright-core). Without a browser the browser test is
+ * skipped with a message, except in CI, where it must run.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dashboard, Processor } from '../../src/index.js';
+import { useProcessor } from '../helpers/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env['CI']) throw new Error(`CI is set but ${CHROMIUM} is missing: .ci/run installs it with apt-get`);
+if (!haveBrowser) console.warn(`dashboard browser test skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
+
+const make = useProcessor({ workers: 2 });
+let dashboard: Dashboard | undefined;
+afterEach(async () => {
+  await dashboard?.close();
+  dashboard = undefined;
+});
+
+async function serve(p: Processor): Promise<Dashboard> {
+  dashboard = await p.serveDashboard({ interval: 100 });
+  return dashboard;
+}
+
+describe('dashboard over HTTP', () => {
+  it('listens on loopback by default, and serves the page, uPlot, a task, Prometheus text', async () => {
+    const p = make();
+    const { url } = await serve(p);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const id = p.submit({ id: 'x', payload: 1 });
+    await p.result(id);
+    expect(await (await fetch(url)).text()).toContain('<title>Troupe</title>');
+    expect((await fetch(`${url}uplot.js`)).status).toBe(200);
+    const task = (await (await fetch(`${url}task/x`)).json()) as { timeline: Array<{ state: string }> };
+    expect(task.timeline.map((entry) => entry.state)).toEqual(['queued', 'processing', 'done']);
+    expect((await fetch(`${url}task/nope`)).status).toBe(404);
+    expect(await (await fetch(`${url}metrics`)).text()).toContain('troupe_tasks_finished_total{status="done"} 1');
+  });
+});
+
+describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
+  it('loads, counts as tasks run, and shows a failed task’s error when clicked', { timeout: 60_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const p = make({ maxRetries: 0 });
+      await p.ready;
+      const { url } = await serve(p);
+      const page = await browser.newPage();
+      await page.goto(url);
+      // Predicates run in the page: given as source text, since this file is compiled without the DOM's types.
+      const shows = (id: string, expected: string) =>
+        page.waitForFunction(`document.getElementById(${JSON.stringify(id)})?.textContent?.includes(${JSON.stringify(expected)})`);
+      await shows('state', 'running');
+      const ids = Array.from({ length: 20 }, (_, i) => p.submit({ id: `t${i}`, handler: 'sleep', payload: { ms: 10 } }));
+      p.submit({ id: 'broken', handler: 'alwaysFail', payload: null });
+      await Promise.all([...ids, 'broken'].map((id) => p.result(id)));
+      await shows('count-done', '20');
+      await shows('count-failed', '1');
+      await page.click('button.failure[data-id="broken"]');
+      await shows('detail', 'Always fails');
+      expect(await page.textContent('#detail')).toMatch(/broken[\s\S]*Error: Always fails[\s\S]*processing[\s\S]*failed/);
+      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
