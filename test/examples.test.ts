@@ -6,16 +6,24 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../', import.meta.url));
+
+// The running test's signal: a test that times out kills its example, which
+// would otherwise run on (and take the CPU) after the test has failed.
+let signal: AbortSignal | undefined;
+beforeEach((context) => {
+  signal = context.signal;
+});
 
 async function runExample(file: string, env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`], {
     cwd: root,
     env: { ...process.env, ...env },
     timeout: 60_000,
+    ...(signal ? { signal } : {}),
   });
   return stdout;
 }
@@ -107,7 +115,7 @@ describe('examples run', () => {
   it('the troupe command on examples/cli-tasks.jsonl (docs/cli.md)', async () => {
     const run = promisify(execFile);
     const cli = ['--import', 'tsx', 'src/cli/main.ts', 'run', 'examples/cli-handlers.ts', '--input', 'examples/cli-tasks.jsonl', '--max-retries', '0'];
-    const failure = await run(process.execPath, cli, { cwd: root, timeout: 60_000 }).then(
+    const failure = await run(process.execPath, cli, { cwd: root, timeout: 60_000, ...(signal ? { signal } : {}) }).then(
       () => undefined,
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
