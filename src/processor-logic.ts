@@ -33,6 +33,8 @@ type Scope = Parameters<ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, Proce
 
 /** Each running actor's processor, by actor: a processor is not data, so it stays out of the snapshot. */
 const processors = new WeakMap<ActorRefLike, Processor>();
+/** What each actor listens to, dropped when it stops: a stopped actor takes no more events. */
+const listening = new WeakMap<ActorRefLike, Array<{ unsubscribe(): void }>>();
 
 /**
  * A Troupe processor as XState actor logic, like `fromPromise`: a machine
@@ -73,13 +75,15 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
     }
     processors.set(self, processor);
     const parent = (self as AnyActorRef)._parent as AnyActorRef | undefined;
-    processor.events.subscribe((event: ProcessorEvent) => {
-      if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') {
-        // The event already has the parent event's shape: type, id, result.
-        parent?.send({ type: event.type, id: event.id, result: event.result } as ProcessorParentEvent);
-      }
-    });
-    processor.status$.subscribe((status) => self.send({ type: 'troupe.status', status } as unknown as ProcessorLogicEvent));
+    listening.set(self, [
+      processor.events.subscribe((event: ProcessorEvent) => {
+        if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') {
+          // The event already has the parent event's shape: type, id, result.
+          parent?.send({ type: event.type, id: event.id, result: event.result } as ProcessorParentEvent);
+        }
+      }),
+      processor.status$.subscribe((status) => self.send({ type: 'troupe.status', status } as unknown as ProcessorLogicEvent)),
+    ]);
     processor.ready.catch((error: unknown) => self.send({ type: 'troupe.error', error } as unknown as ProcessorLogicEvent));
   },
 
@@ -102,6 +106,8 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
         return { ...current, status: 'error', error: (message as { error: unknown }).error } as ProcessorSnapshot;
       case 'xstate.stop':
         // The parent stopped it (or left the state that invoked it): nothing is left to wait for.
+        for (const subscription of listening.get(scope.self) ?? []) subscription.unsubscribe();
+        listening.delete(scope.self);
         void processor?.shutdown({ timeout: 0 });
         processors.delete(scope.self);
         return { ...current, status: 'stopped' } as ProcessorSnapshot;
