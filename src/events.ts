@@ -1,4 +1,4 @@
-import type { CancelledResult, DoneResult, FailedResult, TaskError } from './task.js';
+import type { CancelledResult, DoneResult, FailedResult, TaskError, TaskState } from './task.js';
 
 /**
  * Everything a processor reports on `processor.events`, a union keyed on
@@ -42,3 +42,14 @@ export type ProcessorEvent =
   | { readonly type: 'processor.shutdown'; readonly unfinished: number };
 
 export type ProcessorEventType = ProcessorEvent['type'];
+
+/** The state each task event announces a task entered. */
+export const TASK_EVENT_STATE: Readonly<Partial<Record<ProcessorEventType, TaskState>>> = {
+  'task.scheduled': 'scheduled',
+  'task.queued': 'queued',
+  'task.started': 'processing',
+  'task.retrying': 'retrying',
+  'task.done': 'done',
+  'task.failed': 'failed',
+  'task.cancelled': 'cancelled',
+};

@@ -1,7 +1,7 @@
 import { asapScheduler, auditTime, defer, filter, map, Observable, startWith, type OperatorFunction } from 'rxjs';
-import type { ProcessorEvent, ProcessorEventType } from './events.js';
+import { TASK_EVENT_STATE, type ProcessorEvent, type ProcessorEventType } from './events.js';
 import { resultInfo } from './task-info.js';
-import type { FinalTaskState, TaskInfo, TaskState } from './task.js';
+import type { FinalTaskState, TaskInfo } from './task.js';
 
 /** The events of one type, typed as such. */
 export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
@@ -21,13 +21,6 @@ export function ofType<T extends ProcessorEventType>(...types: T[]): OperatorFun
 
 const FINAL = new Set<string>(['done', 'failed', 'cancelled'] satisfies FinalTaskState[]);
 
-/** The state each task event announces. */
-const STATE_OF: Partial<Record<ProcessorEventType, TaskState>> = {
-  'task.scheduled': 'scheduled',
-  'task.queued': 'queued',
-  'task.started': 'processing',
-  'task.retrying': 'retrying',
-};
 
 /** Task events name the task they concern. */
 function taskId(event: ProcessorEvent): string | undefined {
@@ -91,7 +84,7 @@ export class TaskStreams {
     // A final event carries its result. The others are read back, with the
     // state the event announced: by the time events are delivered (after the
     // supervisor's message), the task may already be a state further on.
-    const state = STATE_OF[event.type];
+    const state = TASK_EVENT_STATE[event.type];
     const current = 'result' in event ? resultInfo(event.result) : this.#read(id);
     if (!current) return;
     const info = state === undefined || current.state === state ? current : { ...current, state };

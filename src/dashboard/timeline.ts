@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ProcessorEvent } from '../events.js';
+import { TASK_EVENT_STATE, type ProcessorEvent } from '../events.js';
 import { ResultStore } from '../result-store.js';
 import type { TaskState } from '../task.js';
 
@@ -19,15 +19,6 @@ export interface FailureEntry {
   readonly error: { readonly name: string; readonly message: string; readonly code?: string };
 }
 
-const STATE_OF: Partial<Record<ProcessorEvent['type'], TaskState>> = {
-  'task.scheduled': 'scheduled',
-  'task.queued': 'queued',
-  'task.started': 'processing',
-  'task.retrying': 'retrying',
-  'task.done': 'done',
-  'task.failed': 'failed',
-  'task.cancelled': 'cancelled',
-};
 
 /**
  * The recent past the dashboard shows: each of the last `tasks` tasks' states
@@ -55,7 +46,7 @@ export class Timelines {
   }
 
   #record(event: ProcessorEvent): void {
-    const state = STATE_OF[event.type];
+    const state = TASK_EVENT_STATE[event.type];
     if (state === undefined || !('id' in event)) return;
     const at = Date.now();
     let entries = this.#tasks.get(event.id)?.entries;

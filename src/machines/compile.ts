@@ -89,19 +89,19 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
     throw new UnsupportedMachineError(root.key, what);
   };
 
-  const resolveParams = (ref: { params?: unknown }) => {
-    if (typeof ref.params === 'function') refuse('dynamic action params');
-    return ref.params;
+  /** An action or guard reference (a name, `{ type, params }`, or inline) as its implementation and params. */
+  const lookUp = (ref: unknown, table: Record<string, unknown>): { implementation: unknown; params: unknown } => {
+    if (typeof ref === 'string') return { implementation: table[ref], params: undefined };
+    if (typeof ref === 'object' && ref !== null && 'type' in ref) {
+      const { type, params } = ref as { type: string; params?: unknown };
+      if (typeof params === 'function') refuse('dynamic params');
+      return { implementation: table[type], params };
+    }
+    return { implementation: ref, params: undefined };
   };
 
   const action = (ref: unknown): Action => {
-    let implementation: unknown = ref;
-    let params: unknown;
-    if (typeof ref === 'string') implementation = impl.actions[ref];
-    else if (typeof ref === 'object' && ref !== null && 'type' in ref) {
-      implementation = impl.actions[(ref as { type: string }).type];
-      params = resolveParams(ref as { params?: unknown });
-    }
+    const { implementation, params } = lookUp(ref, impl.actions);
     const builtin = implementation as { type?: string } & Record<string, unknown>;
     switch (typeof implementation === 'function' ? builtin.type : undefined) {
       case 'xstate.assign': {
@@ -156,13 +156,7 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
 
   const guard = (ref: unknown): Transition['guard'] => {
     if (ref === undefined) return undefined;
-    let check: unknown = ref;
-    let params: unknown;
-    if (typeof ref === 'string') check = impl.guards[ref];
-    else if (typeof ref === 'object' && ref !== null && 'type' in ref) {
-      check = impl.guards[(ref as { type: string }).type];
-      params = resolveParams(ref as { params?: unknown });
-    }
+    const { implementation: check, params } = lookUp(ref, impl.guards);
     if (typeof check !== 'function' || 'check' in check) return refuse(`guard ${JSON.stringify(ref)}`);
     const fn = check as Fn;
     return (context, event) => fn({ context, event }, params) === true;
