@@ -15,7 +15,8 @@ export type TroupeErrorCode =
   | 'ERR_TASK_CANCELLED'
   | 'ERR_POISON_TASK'
   | 'ERR_RESTART_INTENSITY'
-  | 'ERR_UNKNOWN_HANDLER';
+  | 'ERR_UNKNOWN_HANDLER'
+  | 'ERR_BROKER';
 
 /**
  * Base class of every error Troupe raises.
@@ -204,6 +205,17 @@ type TroupeErrorClass = new (...args: never[]) => TroupeError;
  * Classes by code, so that an error serialised in a thread comes back as the
  * same class on the main thread.
  */
+/**
+ * The broker (NATS JetStream) could not be reached, or refused an operation
+ * Troupe needed from it; `cause` holds the client's error.
+ */
+export class BrokerError extends TroupeError {
+  override name = 'BrokerError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_BROKER', message, options);
+  }
+}
+
 export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> = {
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_INVALID_TASK: InvalidTaskError,
@@ -218,4 +230,5 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_POISON_TASK: PoisonTaskError,
   ERR_RESTART_INTENSITY: RestartIntensityError,
   ERR_UNKNOWN_HANDLER: UnknownHandlerError,
+  ERR_BROKER: BrokerError,
 };

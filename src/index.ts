@@ -1,4 +1,8 @@
 export { createProcessor, Processor } from './processor.js';
+export { natsBroker } from './broker/nats-broker.js';
+export type { NatsBroker, NatsBrokerOptions } from './broker/nats-broker.js';
+export type { ClusterStatus } from './actors/broker-client.js';
+export type { NodeBeat } from './actors/broker-node.js';
 export { processorLogic } from './processor-logic.js';
 export type { ProcessorLogicEvent, ProcessorParentEvent, ProcessorSnapshot } from './processor-logic.js';
 export type { ProcessorStatus, ShutdownOptions, ShutdownOutcome } from './processor.js';
@@ -39,6 +43,7 @@ export {
   PoisonTaskError,
   RestartIntensityError,
   UnknownHandlerError,
+  BrokerError,
 } from './errors.js';
 export type { TroupeErrorCode } from './errors.js';
 export { taskMachine } from './machines/task.js';

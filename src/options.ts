@@ -1,3 +1,4 @@
+import type { NatsBroker } from './broker/nats-broker.js';
 import type { RateLimit } from './rate-limiter.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
@@ -85,12 +86,20 @@ export interface ProcessorOptions {
    * its export name; the `default` export is the handler of tasks that name none.
    * `.ts` modules work when `tsx` is installed.
    */
-  handlers: string | URL;
+  handlers?: string | URL;
   /**
-   * Worker threads.
+   * Worker threads. With a `broker`, 0 makes a pure client: it submits and
+   * reads results, and runs nothing (`handlers` may then be omitted).
    * @defaultValue `os.availableParallelism()`
    */
   workers?: number;
+  /**
+   * Share the queue, results and status with other processes through a
+   * broker, e.g. `natsBroker({ servers, stream })`: every processor with the
+   * same broker settings is a node of one processor (see docs/distributed.md).
+   * Without one, everything lives in this process.
+   */
+  broker?: NatsBroker;
   /**
    * Attempts each thread runs at once. Above 1 suits async, I/O-bound
    * handlers (like piscina's `concurrentTasksPerWorker`); CPU-bound handlers
@@ -204,7 +213,9 @@ export interface RateLimitOptions {
 }
 
 export interface ResolvedOptions {
+  /** A placeholder for a pure broker client (`workers: 0`), which loads none. */
   readonly handlers: URL;
+  readonly broker: NatsBroker | undefined;
   readonly workers: number;
   readonly concurrency: number;
   readonly window: number;
@@ -342,9 +353,17 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   if (inspect !== undefined && typeof inspect !== 'function' && typeof inspect?.next !== 'function') {
     throw new InvalidOptionError('inspect', `Expected \`inspect\` to be a function or an observer, got ${describe(inspect)}`);
   }
+  const broker = options.broker;
+  if (broker !== undefined && (typeof broker !== 'object' || broker === null || (broker as { kind?: unknown }).kind !== 'nats')) {
+    throw new InvalidOptionError('broker', `Expected \`broker\` to be made by natsBroker(), got ${describe(broker)}`);
+  }
+  const workers = broker
+    ? numberOption('workers', options.workers, availableParallelism(), isNonNegativeInteger, 'a non-negative integer')
+    : numberOption('workers', options.workers, availableParallelism(), isPositiveInteger, 'a positive integer');
   return {
-    handlers: handlersUrl(options.handlers),
-    workers: numberOption('workers', options.workers, availableParallelism(), isPositiveInteger, 'a positive integer'),
+    handlers: workers === 0 && options.handlers === undefined ? new URL('troupe:none') : handlersUrl(options.handlers),
+    broker,
+    workers,
     concurrency: numberOption('concurrency', options.concurrency, 1, isPositiveInteger, 'a positive integer'),
     window: numberOption('window', options.window, 16, isNonNegativeInteger, 'a non-negative integer'),
     maxRetries: numberOption('maxRetries', options.maxRetries, 3, isNonNegativeInteger, 'a non-negative integer'),

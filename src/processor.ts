@@ -1,11 +1,13 @@
-import type { Observable } from 'rxjs';
+import { merge, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import type { InspectionObserver } from './actors/inspection.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { serveDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.js';
 import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
-import { DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
+import { BrokerLink } from './actors/broker-link.js';
+import type { ClusterStatus } from './actors/broker-client.js';
+import { BrokerError, DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
 import type { ProcessorEvent } from './events.js';
 import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
@@ -33,6 +35,12 @@ export interface ProcessorStatus {
    * refused); `draining` after `shutdown`, `stopped` once it resolved.
    */
   readonly state: Phase;
+  /**
+   * With a broker: the stream's backlog and every live node's counts (about a
+   * second old). The counts above are then this process's own: the tasks
+   * its threads hold.
+   */
+  readonly cluster?: ClusterStatus;
 }
 
 export interface ShutdownOptions {
@@ -62,6 +70,8 @@ export type { ShutdownOutcome };
  */
 export class Processor {
   readonly #supervisor: Supervisor;
+  /** Set with a broker: submits, results and cancels go through it. */
+  readonly #link: BrokerLink | undefined;
   readonly #options: ResolvedOptions;
   #shutdown: Promise<ShutdownOutcome> | undefined;
 
@@ -105,9 +115,11 @@ export class Processor {
   /** @internal Use {@link createProcessor}. */
   constructor(options: ResolvedOptions) {
     this.#options = options;
-    this.#supervisor = new Supervisor(options);
-    this.ready = this.#supervisor.ready.promise;
-    this.events = this.#supervisor.events.asObservable();
+    const link = options.broker && new BrokerLink(options.broker, options);
+    this.#link = link;
+    this.#supervisor = new Supervisor(options, link?.hooks);
+    this.ready = link ? link.attach(this.#supervisor) : this.#supervisor.ready.promise;
+    this.events = link ? merge(this.#supervisor.events, link.client.events) : this.#supervisor.events.asObservable();
     this.status$ = status$(this.events, () => this.getStatus());
     this.#tasks = new TaskStreams(this.events, (id) => this.#supervisor.getTask(id));
   }
@@ -146,6 +158,13 @@ export class Processor {
     if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
     if (phase === 'error' && supervisor.error) throw supervisor.error;
     const normalized = normalizeTask(task as TaskInput, this.#options);
+    const link = this.#link;
+    if (link) {
+      this.#checkLink(link, normalized.id);
+      // The broker answers later: a duplicate it finds joins the task that holds the id.
+      link.client.submit(normalized, false).catch(() => {});
+      return normalized.id;
+    }
     if (supervisor.isLive(normalized.id)) throw new DuplicateTaskError(normalized.id);
     const { maxQueue } = this.#options;
     if (supervisor.waiting >= maxQueue) throw new QueueFullError(maxQueue);
@@ -153,12 +172,24 @@ export class Processor {
     return normalized.id;
   }
 
+  /** What `submit` refuses at once in broker mode: a broker that could not be reached, an id this process has unfinished, a full queue. */
+  #checkLink(link: BrokerLink, id: string): void {
+    if (link.error !== undefined) {
+      throw link.error instanceof BrokerError ? link.error : new BrokerError('The broker could not be reached', { cause: link.error });
+    }
+    if (link.client.has(id)) throw new DuplicateTaskError(id);
+    const { maxQueue } = this.#options;
+    if (link.client.unfinished >= maxQueue) throw new QueueFullError(maxQueue);
+  }
+
   /**
    * Like `submit`, but waits for room when `maxQueue` tasks are waiting,
    * instead of throwing `QueueFullError`: a producer that awaits it cannot
    * flood memory. It rejects at once for a task `submit` would refuse for
    * its content, and with the signal's reason if `signal` aborts first. The
-   * payload is copied when the task is accepted.
+   * payload is copied when the task is accepted. With a broker it resolves
+   * once the broker holds the task, and rejects with `DuplicateTaskError` for
+   * an id taken within the duplicate window by any process.
    *
    * @example
    * ```ts
@@ -169,9 +200,21 @@ export class Processor {
     // Refused for its content before it waits for anything.
     normalizeTask(task as TaskInput, this.#options);
     const { maxQueue } = this.#options;
+    const link = this.#link;
     for (;;) {
       signal?.throwIfAborted();
-      if (this.#supervisor.waiting < maxQueue) return this.submit(task);
+      if (link) {
+        if (link.client.unfinished < maxQueue) {
+          const phase = this.#supervisor.phase;
+          if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
+          const normalized = normalizeTask(task as TaskInput, this.#options);
+          this.#checkLink(link, normalized.id);
+          await link.client.submit(normalized, true);
+          return normalized.id;
+        }
+      } else if (this.#supervisor.waiting < maxQueue) {
+        return this.submit(task);
+      }
       await abortable(this.onSizeLessThan(maxQueue), signal);
     }
   }
@@ -189,6 +232,8 @@ export class Processor {
     if (typeof limit !== 'number' || Number.isNaN(limit)) {
       throw new InvalidOptionError('limit', `Expected \`limit\` to be a number, got ${describe(limit)}`);
     }
+    const link = this.#link;
+    if (link) return link.client.until(() => link.client.unfinished < limit);
     const supervisor = this.#supervisor;
     return supervisor.until(() => supervisor.waiting < limit);
   }
@@ -202,6 +247,8 @@ export class Processor {
    * ```
    */
   onEmpty(): Promise<void> {
+    // With a broker, this process cannot tell waiting from running elsewhere: its submissions must end.
+    if (this.#link) return this.onIdle();
     const supervisor = this.#supervisor;
     return supervisor.until(() => supervisor.waiting === 0);
   }
@@ -215,6 +262,8 @@ export class Processor {
    * ```
    */
   onIdle(): Promise<void> {
+    const link = this.#link;
+    if (link) return link.client.until(() => link.client.unfinished === 0);
     const supervisor = this.#supervisor;
     return supervisor.until(() => supervisor.unfinished === 0);
   }
@@ -232,6 +281,7 @@ export class Processor {
    * ```
    */
   result<T = unknown>(id: string): Promise<TaskResult<T>> {
+    if (this.#link) return this.#link.client.result(id) as Promise<TaskResult<T>>;
     const result = this.#supervisor.result(id);
     return (result ?? Promise.reject(new UnknownTaskError(id))) as Promise<TaskResult<T>>;
   }
@@ -247,7 +297,7 @@ export class Processor {
    * ```
    */
   getResult<T = unknown>(id: string): TaskResult<T> | undefined {
-    return this.#supervisor.getResult(id) as TaskResult<T> | undefined;
+    return (this.#link?.client.getResult(id) ?? this.#supervisor.getResult(id)) as TaskResult<T> | undefined;
   }
 
   /**
@@ -288,7 +338,9 @@ export class Processor {
    * ```
    */
   getFailedTasks(): Map<string, FailedResult> {
-    return this.#supervisor.getFailedTasks();
+    const failed = this.#supervisor.getFailedTasks();
+    if (this.#link) for (const [id, result] of this.#link.client.getFailedTasks()) failed.set(id, result);
+    return failed;
   }
 
   /**
@@ -303,6 +355,7 @@ export class Processor {
    */
   clearResults(): void {
     this.#supervisor.send({ type: 'results.clear' });
+    this.#link?.client.clearResults();
   }
 
   /**
@@ -397,6 +450,7 @@ export class Processor {
       ...this.#supervisor.counts(),
       shutdown: phase === 'draining' || phase === 'stopped',
       state: phase,
+      ...(this.#link ? { cluster: this.#link.client.cluster() } : {}),
     };
   }
 
@@ -413,6 +467,13 @@ export class Processor {
    * ```
    */
   cancel(id: string, reason = 'cancelled'): boolean {
+    const link = this.#link;
+    if (link) {
+      // Which node holds it is known only to that node: the request goes out to all.
+      if (!link.client.has(id) && link.client.getResult(id) !== undefined) return false;
+      link.client.cancel(id, reason);
+      return true;
+    }
     if (!this.#supervisor.isLive(id)) return false;
     this.#supervisor.send({ type: 'task.cancel', id, reason });
     return true;
@@ -437,6 +498,10 @@ export class Processor {
     if (typeof drain !== 'boolean') {
       throw new InvalidOptionError('drain', `Expected \`drain\` to be a boolean, got ${describe(drain)}`);
     }
+    if (this.#link) {
+      this.#shutdown = this.#link.shutdown(timeout, drain);
+      return this.#shutdown;
+    }
     this.#shutdown = this.#supervisor.stopped.promise;
     this.#supervisor.send({ type: 'shutdown', timeout, drain });
     return this.#shutdown;
@@ -460,7 +525,7 @@ export class Processor {
  */
 export function createProcessor(options: ProcessorOptions): Processor {
   const resolved = resolveOptions(options);
-  checkLoadable(resolved.handlers);
+  if (resolved.workers > 0) checkLoadable(resolved.handlers);
   return new Processor(resolved);
 }
 

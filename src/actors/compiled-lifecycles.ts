@@ -26,7 +26,15 @@ class CompiledTask implements TaskLifecycle {
   }
 
   send(event: TaskEvent | EventObject): void {
-    this.#owner.transition(this, event);
+    if (!this.stopped) this.#owner.transition(this, event);
+  }
+
+  stopped = false;
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.#owner.stop(this);
   }
 }
 
@@ -83,6 +91,11 @@ export class CompiledLifecycles implements TaskLifecycles {
     this.#apply(task);
   }
 
+  stop(task: CompiledTask): void {
+    if (task.timers) for (const key of [...task.timers.keys()]) this.#cancel(task, key);
+    if (task.ref) this.#inspection?.stopped(task.ref);
+  }
+
   /** The task's inspected actor, announced the first time an observer needs it. */
   #inspected(task: CompiledTask): InspectedActor {
     if (task.ref) return task.ref;
@@ -123,7 +136,9 @@ export class CompiledLifecycles implements TaskLifecycles {
       this.#clock.setTimeout(() => {
         timers.delete(key);
         // A machine's own delayed event: it sends it to itself.
-        this.#hooks.timer(() => this.transition(task, event, task.ref));
+        this.#hooks.timer(() => {
+          if (!task.stopped) this.transition(task, event, task.ref);
+        });
       }, delay),
     );
   }

@@ -16,6 +16,7 @@ import { PriorityQueue } from '../priority-queue.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { TimerQueue } from '../timer-queue.js';
 import { Queue } from '../queue.js';
+import { Conditions } from '../conditions.js';
 import { ResultStore } from '../result-store.js';
 import { resultInfo } from '../task-info.js';
 import { deserializeError } from '../serialize-error.js';
@@ -58,6 +59,10 @@ interface TaskRecord {
   parked: boolean;
   /** Attempts that ended with their thread crashing. */
   crashes: number;
+  /** Delivered by a broker: its retries and its result go back to the broker. */
+  readonly remote: boolean;
+  /** A broker's task given back unfinished (shutdown): the broker delivers it again elsewhere. */
+  returned: boolean;
   /** Listens to the task's AbortSignal until the task ends. */
   onAbort?: () => void;
   waiters: Array<(result: TaskResult) => void> | undefined;
@@ -72,7 +77,8 @@ interface Attempt {
 
 /** What the supervisor processes, one at a time, in order. */
 export type SupervisorMessage =
-  | { readonly type: 'task.submit'; readonly task: NormalizedTask }
+  /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
+  | { readonly type: 'task.submit'; readonly task: NormalizedTask; readonly attempts?: number }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   | TaskEntered
   | { readonly type: 'task.timer'; readonly fire: () => void }
@@ -100,6 +106,21 @@ export interface StatusCounts {
 export interface ShutdownOutcome {
   /** Tasks that had not finished at the deadline: cancelled here, and handed back so they can be resubmitted. */
   readonly unfinished: TaskInput[];
+}
+
+/**
+ * Where a broker's tasks go when they leave this node. A broker (see
+ * `broker/`) delivers tasks with `task.submit` and `attempts`; the supervisor
+ * runs each attempt under the same machine, and gives the task back through
+ * these, called after the message that decided it.
+ */
+export interface RemoteTaskHooks {
+  /** An attempt failed and the machine chose to retry: deliver the task again after `delay` ms. */
+  retry(id: string, delay: number, error: Error): void;
+  /** The task ended here: store `result` as its one terminal result. */
+  finished(result: TaskResult): void;
+  /** The task leaves this node unfinished (shutdown): deliver it again, to any node. */
+  returned(id: string): void;
 }
 
 interface Deferred<T> {
@@ -138,7 +159,7 @@ export class Supervisor {
   readonly #options: ResolvedOptions;
   readonly #mailbox = new Queue<SupervisorMessage>();
   readonly #effects = new Queue<() => void>();
-  readonly #conditions: Array<{ readonly holds: () => boolean; readonly resolve: () => void }> = [];
+  readonly #conditions = new Conditions();
   #draining = false;
   #flushing = false;
 
@@ -193,8 +214,11 @@ export class Supervisor {
     workers: () => [...this.#workers].map((worker) => this.#workerMetrics(worker)),
   });
 
-  constructor(options: ResolvedOptions) {
+  readonly #remote: RemoteTaskHooks | undefined;
+
+  constructor(options: ResolvedOptions, remote?: RemoteTaskHooks) {
     this.#options = options;
+    this.#remote = remote;
     this.#restarts = new RestartPolicy(options.restart);
     this.#done = new ResultStore(options.retention.maxResults);
     this.#failed = new ResultStore(options.retention.maxFailed);
@@ -215,6 +239,11 @@ export class Supervisor {
     this.inspection.started(this.#ref);
     this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
     for (let slot = 1; slot <= options.workers; slot++) this.#spawnWorker(slot);
+    // A pure client of a broker runs nothing here: it is ready at once.
+    if (options.workers === 0) {
+      this.#phase = 'running';
+      this.ready.resolve();
+    }
   }
 
   // ── queries: read-only views of the supervisor's state ────────────────────
@@ -249,18 +278,7 @@ export class Supervisor {
    * O(conditions waiting).
    */
   until(holds: () => boolean): Promise<void> {
-    if (holds()) return Promise.resolve();
-    return new Promise((resolve) => this.#conditions.push({ holds, resolve }));
-  }
-
-  #checkConditions(): void {
-    const conditions = this.#conditions;
-    let kept = 0;
-    for (const condition of conditions) {
-      if (condition.holds()) condition.resolve();
-      else conditions[kept++] = condition;
-    }
-    conditions.length = kept;
+    return this.#conditions.until(holds);
   }
 
   isLive(id: string): boolean {
@@ -322,7 +340,7 @@ export class Supervisor {
     } finally {
       this.#draining = false;
     }
-    if (this.#conditions.length > 0) this.#checkConditions();
+    this.#conditions.check();
     this.#flush();
   }
 
@@ -360,7 +378,7 @@ export class Supervisor {
   #handle(message: SupervisorMessage): void {
     switch (message.type) {
       case 'task.submit':
-        return this.#submit(message.task);
+        return this.#submit(message.task, message.attempts);
       case 'task.cancel':
         return this.#live.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
       case 'task.abort':
@@ -403,7 +421,7 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit(task: NormalizedTask): void {
+  #submit(task: NormalizedTask, attempts?: number): void {
     // A finished id may be reused: its old result is discarded.
     this.#done.delete(task.id);
     this.#failed.delete(task.id);
@@ -418,6 +436,7 @@ export class Supervisor {
       timeout: task.timeout,
       backoff,
       startDelay,
+      attempts,
     });
     const record: TaskRecord = {
       task,
@@ -437,6 +456,8 @@ export class Supervisor {
       runStart: 0,
       parked: false,
       crashes: 0,
+      remote: attempts !== undefined,
+      returned: false,
       waiters: undefined,
     };
     this.#live.set(task.id, record);
@@ -468,7 +489,8 @@ export class Supervisor {
       record.state = state;
     }
     // Shutting down without draining: nothing starts again; it is handed back.
-    if (this.#phase === 'draining' && !this.#drain && state !== 'processing') return this.#handBack(record);
+    // A broker's task is given back to the broker, for another node to run.
+    if (this.#phase === 'draining' && (!this.#drain || record.remote) && state !== 'processing') return this.#handBack(record);
     switch (state) {
       case 'scheduled':
         if (record.runAt !== undefined) this.#emit({ type: 'task.scheduled', id: context.id, runAt: record.runAt });
@@ -482,6 +504,7 @@ export class Supervisor {
       case 'retrying':
         this.metrics.retried();
         this.#leaveProcessing(record, context.error);
+        if (record.remote) return this.#retryElsewhere(record, context);
         this.#emit({
           type: 'task.retrying',
           id: context.id,
@@ -508,6 +531,23 @@ export class Supervisor {
     record.token = 0;
   }
 
+  /**
+   * A broker's task will retry: the broker delivers it again after the
+   * backoff, to whichever node has room, so it leaves this one now, unfinished.
+   */
+  #retryElsewhere(record: TaskRecord, context: TaskContext): void {
+    const { id } = record.task;
+    const delay = context.retryDelay ?? 0;
+    const error = context.error ?? new Error('unknown failure');
+    this.#live.delete(id);
+    this.#counts.retrying--;
+    record.lifecycle.stop();
+    this.#emit({ type: 'task.retrying', id, attempt: context.attempts, delay, error });
+    const remote = this.#remote;
+    if (remote) this.#effect(() => remote.retry(id, delay, error));
+    this.#checkDrained();
+  }
+
   #finish(record: TaskRecord, state: FinalTaskState, context: TaskContext): void {
     const { id, signal } = record.task;
     this.#live.delete(id);
@@ -520,10 +560,18 @@ export class Supervisor {
       this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     }
     record.state = state;
+    const remote = this.#remote;
+    if (record.returned && remote) {
+      // Not an end: the broker delivers it again. Nothing is stored or announced.
+      this.#counts[state]--;
+      this.#effect(() => remote.returned(id));
+      return this.#checkDrained();
+    }
     this.metrics.finished(state, Date.now());
     const result = finalResult(record, state, context);
     if (result.status === 'failed') this.#failed.set(result);
     else this.#done.set(result);
+    if (record.remote && remote) this.#effect(() => remote.finished(result));
     const { callback } = record.task;
     const waiters = record.waiters;
     if (callback || waiters) {
@@ -988,8 +1036,8 @@ export class Supervisor {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
     this.#drain = drain;
-    if (!drain) {
-      for (const record of this.#live.values()) if (record.state !== 'processing') this.#handBack(record);
+    for (const record of this.#live.values()) {
+      if (record.state !== 'processing' && (!drain || record.remote)) this.#handBack(record);
     }
     // No time to wait: hand everything back now, not on the clock's next tick.
     if (timeout === 0) return this.#deadlinePassed();
@@ -1007,6 +1055,10 @@ export class Supervisor {
 
   /** Cancels a task for shutdown and keeps its input, to return in `unfinished`. */
   #handBack(record: TaskRecord): void {
+    if (record.remote) {
+      record.returned = true;
+      return record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
+    }
     const { id, handler, priority, maxRetries, timeout, callback, signal } = record.task;
     const { payload, transfer } = record;
     this.#unfinished.push({

@@ -4,6 +4,12 @@ import type { TaskContext, TaskEntered, TaskEvent, TaskMachineInput } from '../m
 export interface TaskLifecycle {
   readonly context: TaskContext;
   send(event: TaskEvent): void;
+  /**
+   * Leaves the lifecycle where it is, unfinished: its timers are cleared and
+   * later events are ignored. For a task handed to another owner (a broker
+   * that will deliver its next attempt, maybe to another node).
+   */
+  stop(): void;
 }
 
 /**

@@ -13,6 +13,12 @@ export interface TaskMachineInput {
   readonly backoff: ResolvedBackoff;
   /** Wait before the task is queued (a delayed task), in ms; `undefined` queues it at once. */
   readonly startDelay: number | undefined;
+  /**
+   * Attempts already made elsewhere: a task taken from a broker starts with
+   * the attempts its earlier deliveries used, so retries and backoff go on
+   * counting across nodes. 0 when omitted.
+   */
+  readonly attempts?: number;
 }
 
 export interface TaskContext extends TaskMachineInput {
@@ -111,7 +117,7 @@ export const taskMachine = setup({
     timeout: input.timeout,
     backoff: input.backoff,
     startDelay: input.startDelay,
-    attempts: 0,
+    attempts: input.attempts ?? 0,
     error: undefined,
     value: undefined,
     retryDelay: undefined,

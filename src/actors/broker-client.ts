@@ -1,0 +1,422 @@
+import { randomUUID } from 'node:crypto';
+import { deserialize } from 'node:v8';
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { Subject } from 'rxjs';
+import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
+import type { BrokerSession } from '../broker/session.js';
+import { NODE_BEAT } from '../broker/node-beat.js';
+import { BrokerError, DuplicateTaskError, UnknownTaskError } from '../errors.js';
+import type { ProcessorEvent } from '../events.js';
+import { Conditions } from '../conditions.js';
+import { ResultStore } from '../result-store.js';
+import type { FailedResult, TaskResult } from '../task.js';
+import type { NormalizedTask } from '../validate-task.js';
+import type { NodeBeat } from './broker-node.js';
+
+/** One task this process submitted that has not ended yet. */
+interface Submission {
+  readonly submission: string;
+  readonly callback: ((result: TaskResult) => void) | undefined;
+  /** Its id was already taken (another submission holds it): whatever result that id gets is this one's. */
+  joined: boolean;
+  /** The broker has it. */
+  published: boolean;
+  readonly task: NormalizedTask;
+  readonly waiters: Array<(result: TaskResult) => void>;
+  onAbort: (() => void) | undefined;
+}
+
+/** The cluster as the broker and the nodes' heartbeats show it; counts are a second old at most. */
+export interface ClusterStatus {
+  /** In the stream, not yet delivered to any node. */
+  readonly waiting: number;
+  /** Delivered and not yet answered: running or held by a node, or waiting out a retry delay. */
+  readonly delivered: number;
+  /** Nodes heard from in the last 3 seconds. */
+  readonly nodes: readonly NodeBeat[];
+}
+
+const PUBLISH_TIMEOUT = 5_000;
+const RETRY_PAUSE = 250;
+const CANCEL_WAIT = 1_000;
+
+/**
+ * The client side of a broker, in every process (a node is also a client):
+ * it publishes tasks to the stream with their id as message id (the stream's
+ * duplicate window refuses an id taken within it, whichever process took
+ * it), learns results from the results bucket (a watch, plus a lookup for an
+ * id it did not submit), runs callbacks and resolves `result()` for the tasks
+ * it submitted, relays the task events of every node, and reads the
+ * cluster's status. It owns its submissions; nothing else touches them.
+ */
+export class BrokerClient {
+  /** Task events from other nodes. */
+  readonly events = new Subject<ProcessorEvent>();
+  /** Set once connected; every use of it before then awaits `#opened`. */
+  #session: BrokerSession | undefined;
+  readonly #opened: Promise<BrokerSession>;
+  readonly #submissions = new Map<string, Submission>();
+  /** `result(id)` calls for ids this process did not submit (or has finished), by id. */
+  readonly #waiters = new Map<string, Array<(result: TaskResult) => void>>();
+  readonly #done: ResultStore<TaskResult>;
+  readonly #failed: ResultStore<FailedResult>;
+  readonly #conditions = new Conditions();
+  readonly #publishing = new Set<Promise<void>>();
+  readonly #nodes = new Map<string, NodeBeat>();
+  #waiting = 0;
+  #delivered = 0;
+  #closed = false;
+  #eventsSub: NatsSubscription | undefined;
+  #stopWatches: Array<() => void> = [];
+  readonly #poll: NodeJS.Timeout;
+
+  constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
+    this.#opened = opened;
+    opened.then((session) => (this.#session = session), () => {});
+    this.#done = new ResultStore(retention.maxResults);
+    this.#failed = new ResultStore(retention.maxFailed);
+    this.#poll = setInterval(() => void this.#pollCluster(), NODE_BEAT);
+    this.#poll.unref();
+  }
+
+  /** Watches results and nodes, and listens to the nodes' events; resolves once the watches are set. */
+  async start(): Promise<void> {
+    const session = await this.#opened;
+    const results = await session.results.watch({ include: 'updates' });
+    this.#stopWatches.push(() => results.stop());
+    void this.#read(results, (entry) => {
+      if (entry.operation !== 'PUT') return;
+      const stored = decodeResult(entry.value);
+      this.#arrived(stored.submission, stored.result);
+    });
+    const nodes = await session.nodes.watch();
+    this.#stopWatches.push(() => nodes.stop());
+    void this.#read(nodes, (entry) => {
+      if (entry.operation === 'PUT') {
+        const beat = deserialize(entry.value) as NodeBeat;
+        this.#nodes.set(beat.node, beat);
+      } else {
+        for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
+      }
+    });
+    this.#eventsSub = session.nc.subscribe(session.eventsSubject, {
+      callback: (error, msg) => {
+        if (error) return;
+        const batch = decodeEvents(msg.data);
+        if (batch.node === session.node) return; // this process's own, already on its stream
+        for (const event of batch.events) this.events.next(event);
+      },
+    });
+    // A watch resumes after a reconnect; a result stored while the
+    // connection was down is looked up as well, so no waiter is left behind.
+    void (async () => {
+      for await (const status of session.nc.status()) {
+        if (status.type === 'reconnect') this.#recheck();
+      }
+    })();
+    await this.#pollCluster();
+  }
+
+  async #read(watch: AsyncIterable<KvWatchEntry>, each: (entry: KvWatchEntry) => void): Promise<void> {
+    try {
+      for await (const entry of watch) each(entry);
+    } catch {
+      // Stopped with the connection.
+    }
+  }
+
+  // ── queries ────────────────────────────────────────────────────────────────
+
+  /** Tasks this process submitted that have not ended. */
+  get unfinished(): number {
+    return this.#submissions.size;
+  }
+
+  has(id: string): boolean {
+    return this.#submissions.has(id);
+  }
+
+  getResult(id: string): TaskResult | undefined {
+    return this.#done.get(id) ?? this.#failed.get(id);
+  }
+
+  getFailedTasks(): Map<string, FailedResult> {
+    return new Map(this.#failed.entries());
+  }
+
+  clearResults(): void {
+    this.#done.clear();
+    this.#failed.clear();
+  }
+
+  cluster(): ClusterStatus {
+    const now = Date.now();
+    const nodes = [...this.#nodes.values()].filter((beat) => now - beat.at < 3 * NODE_BEAT);
+    return { waiting: this.#waiting, delivered: this.#delivered, nodes };
+  }
+
+  until(holds: () => boolean): Promise<void> {
+    return this.#conditions.until(holds);
+  }
+
+  // ── submitting ─────────────────────────────────────────────────────────────
+
+  /**
+   * Publishes a task. Resolves once the stream holds it. Rejects with
+   * `DuplicateTaskError` when the id was taken within the duplicate window:
+   * with `strict` the submission is dropped (`submitAsync`), without it the
+   * submission joins the task that holds the id (`submit`, which has already
+   * returned). A publish that fails is tried again (with the same message id,
+   * so the stream keeps one copy) until the broker answers.
+   */
+  submit(task: NormalizedTask, strict: boolean): Promise<void> {
+    const entry: Submission = {
+      submission: randomUUID(),
+      callback: task.callback,
+      joined: false,
+      published: false,
+      task,
+      waiters: [],
+      onAbort: undefined,
+    };
+    this.#submissions.set(task.id, entry);
+    if (task.signal) {
+      const signal = task.signal;
+      entry.onAbort = () => this.cancel(task.id, signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    const published = this.#publish(task, entry, strict);
+    this.#publishing.add(published);
+    const untrack = () => this.#publishing.delete(published);
+    published.then(untrack, untrack);
+    return published;
+  }
+
+  async #publish(task: NormalizedTask, entry: Submission, strict: boolean): Promise<void> {
+    const data = encodeTask(task, entry.submission, Date.now());
+    let session: BrokerSession;
+    try {
+      session = await this.#opened;
+    } catch (error) {
+      // Never reached the broker: it ends here, failed, with the reason.
+      this.#arrived(entry.submission, brokerFailure(task, error));
+      throw error;
+    }
+    let retried = false;
+    for (;;) {
+      if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
+      try {
+        const ack = await session.js.publish(session.subject(task.id), data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
+        if (ack.duplicate && !retried) {
+          if (strict) {
+            this.#forget(task.id, entry);
+            throw new DuplicateTaskError(task.id);
+          }
+          entry.joined = true;
+          void this.#lookup(task.id);
+        } else if (ack.duplicate) {
+          // A publish that timed out may have been stored: the copy the stream holds may be this one's.
+          entry.joined = true;
+        }
+        entry.published = true;
+        return;
+      } catch (error) {
+        if (error instanceof DuplicateTaskError) throw error;
+        retried = true;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+      }
+    }
+  }
+
+  /** Looks up a stored result of `id`, for the waiters of a submission that joined another, or after a reconnect. */
+  async #lookup(id: string): Promise<void> {
+    try {
+      const entry = await (await this.#opened).results.get(keyOf(id));
+      if (entry && entry.operation === 'PUT') {
+        const stored = decodeResult(entry.value);
+        this.#arrived(stored.submission, stored.result);
+      }
+    } catch {
+      // The watch delivers it when the server is back.
+    }
+  }
+
+  #recheck(): void {
+    for (const id of this.#submissions.keys()) void this.#lookup(id);
+    for (const id of this.#waiters.keys()) void this.#lookup(id);
+  }
+
+  #forget(id: string, entry: Submission): void {
+    if (this.#submissions.get(id) === entry) this.#submissions.delete(id);
+    if (entry.onAbort) entry.task.signal?.removeEventListener('abort', entry.onAbort);
+    this.#conditions.check();
+  }
+
+  /** A terminal result was stored. */
+  #arrived(submission: string, result: TaskResult): void {
+    const { id } = result;
+    const entry = this.#submissions.get(id);
+    if (entry && (entry.joined || entry.submission === submission)) {
+      this.#forget(id, entry);
+      if (result.status === 'failed') this.#failed.set(result);
+      else this.#done.set(result);
+      if (entry.callback) {
+        try {
+          entry.callback(result);
+        } catch (error) {
+          this.events.next({ type: 'callback.error', id, error });
+        }
+      }
+      for (const resolve of entry.waiters) resolve(result);
+    }
+    if (this.#submissions.has(id)) return; // a newer submission of the id is still running
+    const waiters = this.#waiters.get(id);
+    if (waiters) {
+      this.#waiters.delete(id);
+      for (const resolve of waiters) resolve(result);
+    }
+  }
+
+  // ── results ────────────────────────────────────────────────────────────────
+
+  /**
+   * The task's terminal result, from whichever node ran it. For an id this
+   * process did not submit, the results bucket is asked, then the stream: an
+   * id found in neither is unknown (never submitted, or its result expired).
+   */
+  result(id: string): Promise<TaskResult> {
+    const entry = this.#submissions.get(id);
+    if (entry) return new Promise((resolve) => entry.waiters.push(resolve));
+    const known = this.getResult(id);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiters.get(id) ?? [];
+      waiters.push(resolve);
+      this.#waiters.set(id, waiters);
+      const give = (error: Error) => {
+        const list = this.#waiters.get(id);
+        const index = list?.indexOf(resolve) ?? -1;
+        if (index === -1) return; // resolved meanwhile
+        list?.splice(index, 1);
+        if (list?.length === 0) this.#waiters.delete(id);
+        reject(error);
+      };
+      void (async () => {
+        try {
+          await this.#lookup(id);
+          if (!this.#waiters.get(id)?.includes(resolve)) return;
+          const session = await this.#opened;
+          const pending = await session.jsm.streams.getMessage(session.config.stream, { last_by_subj: session.subject(id) });
+          if (pending) return; // in the stream: its result is on its way
+          await this.#lookup(id); // it may have ended between the two looks
+          give(new UnknownTaskError(id));
+        } catch (error) {
+          give(new BrokerError(`Could not look up task \`${id}\``, { cause: error }));
+        }
+      })();
+    });
+  }
+
+  // ── cancelling ─────────────────────────────────────────────────────────────
+
+  /**
+   * Asks the node holding the task to cancel it; if none holds it, it waits
+   * in the stream (queued, or on a retry delay): its cancelled result is
+   * stored and its message deleted. A node that took it meanwhile finds the
+   * result and does not run it.
+   */
+  cancel(id: string, reason: string): void {
+    void this.#cancel(id, reason).catch(() => {});
+  }
+
+  async #cancel(id: string, reason: string): Promise<void> {
+    const session = await this.#opened;
+    // A cancel right after submit must find the task in the stream.
+    if (this.#submissions.get(id)?.published === false) await Promise.allSettled([...this.#publishing]);
+    try {
+      await session.nc.request(session.cancelSubject, JSON.stringify({ id, reason }), { timeout: CANCEL_WAIT });
+      return;
+    } catch {
+      // No node holds it.
+    }
+    const { stream } = session.config;
+    const message = await session.jsm.streams.getMessage(stream, { last_by_subj: session.subject(id) });
+    if (!message) return; // ended, or never submitted
+    const wire = decodeTask(message.data);
+    const now = Date.now();
+    const result: TaskResult = {
+      id,
+      handler: wire.handler,
+      priority: wire.priority,
+      maxRetries: wire.maxRetries,
+      timeout: wire.timeout,
+      attempts: 0,
+      submittedAt: wire.submittedAt,
+      startedAt: undefined,
+      finishedAt: now,
+      status: 'cancelled',
+      reason,
+    };
+    try {
+      await session.results.create(keyOf(id), encodeResult({ submission: wire.submission, result }));
+    } catch {
+      const entry = await session.results.get(keyOf(id));
+      if (entry?.operation === 'PUT' && decodeResult(entry.value).submission === wire.submission) return; // it ended first
+      if (entry?.operation === 'PUT') await session.results.update(keyOf(id), encodeResult({ submission: wire.submission, result }), entry.revision);
+    }
+    await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
+  }
+
+  // ── cluster ────────────────────────────────────────────────────────────────
+
+  async #pollCluster(): Promise<void> {
+    try {
+      const session = this.#session;
+      if (!session) return;
+      const info = await session.consumer.info(true);
+      this.#waiting = info.num_pending;
+      this.#delivered = info.num_ack_pending;
+    } catch {
+      // Kept from the last poll while the server is away.
+    }
+  }
+
+  // ── shutdown ───────────────────────────────────────────────────────────────
+
+  /**
+   * Waits up to `timeout` for publishes still on their way; the tasks whose
+   * publish did not complete are returned (handed back by `shutdown`).
+   */
+  async close(timeout: number): Promise<NormalizedTask[]> {
+    const publishing = [...this.#publishing];
+    if (publishing.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(publishing),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#closed = true;
+    const unpublished: NormalizedTask[] = [];
+    for (const [id, entry] of this.#submissions) {
+      if (!entry.published) {
+        unpublished.push(entry.task);
+        this.#forget(id, entry);
+      }
+    }
+    clearInterval(this.#poll);
+    for (const stop of this.#stopWatches) stop();
+    this.#eventsSub?.unsubscribe();
+    this.events.complete();
+    return unpublished;
+  }
+}
+
+function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
+  const now = Date.now();
+  const { id, handler, priority, maxRetries, timeout, payload } = task;
+  const cause = error instanceof BrokerError ? error : new BrokerError('The broker could not be reached', { cause: error });
+  return { id, handler, priority, maxRetries, timeout, attempts: 0, submittedAt: now, startedAt: undefined, finishedAt: now, status: 'failed', error: cause, payload };
+}

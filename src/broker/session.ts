@@ -1,0 +1,126 @@
+import { hostname } from 'node:os';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { BrokerError } from '../errors.js';
+import { keyOf } from './codec.js';
+import type { NatsBroker } from './nats-broker.js';
+import { NODE_BEAT } from './node-beat.js';
+
+const nanos = (ms: number) => ms * 1_000_000;
+let sessions = 0;
+
+/**
+ * One connection to NATS and the JetStream objects a processor uses, created
+ * if missing (and updated where their settings changed): the work-queue
+ * stream `<stream>` on `<stream>.tasks.>` with its durable pull consumer
+ * `<stream>-workers`, and the key-value buckets `<stream>-results` (TTL:
+ * `resultTtl`) and `<stream>-nodes`.
+ */
+export class BrokerSession {
+  readonly node: string;
+  readonly config: NatsBroker;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly consumer: Consumer,
+    readonly results: KV,
+    readonly nodes: KV,
+    config: NatsBroker,
+  ) {
+    this.config = config;
+    this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
+  }
+
+  static async open(config: NatsBroker): Promise<BrokerSession> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: [...config.servers],
+        name: `troupe:${config.stream}`,
+        // A node outlives server restarts: it reconnects for as long as it runs.
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
+    } catch (error) {
+      throw new BrokerError(`Could not connect to NATS at ${config.servers.join(', ')}`, { cause: error });
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      const { stream } = config;
+      await ensureStream(jsm, {
+        name: stream,
+        subjects: [`${stream}.tasks.>`],
+        retention: RetentionPolicy.Workqueue,
+        storage: config.storage === 'file' ? StorageType.File : StorageType.Memory,
+        num_replicas: config.replicas,
+        duplicate_window: nanos(config.duplicateWindow),
+      });
+      const consumerConfig = {
+        durable_name: `${stream}-workers`,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(config.ackWait),
+        // Retries are counted by Troupe from the delivery count and end with
+        // `term`: the server's own limit would leave an exhausted task stuck.
+        max_deliver: -1,
+        // Tasks waiting on a nak delay count as pending: room for many.
+        max_ack_pending: 1_000_000,
+        filter_subject: `${stream}.tasks.>`,
+      };
+      try {
+        await jsm.consumers.add(stream, consumerConfig);
+      } catch {
+        await jsm.consumers.update(stream, consumerConfig.durable_name, consumerConfig);
+      }
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(stream, consumerConfig.durable_name);
+      const kvm = new Kvm(nc);
+      const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
+      const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
+      const nodes = await kvm.create(`${stream}-nodes`, { ttl: NODE_BEAT * 10, history: 1, storage: StorageType.Memory, replicas: config.replicas });
+      return new BrokerSession(nc, js, jsm, consumer, results, nodes, config);
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, { cause: error });
+    }
+  }
+
+  subject(id: string): string {
+    return `${this.config.stream}.tasks.${keyOf(id)}`;
+  }
+
+  get cancelSubject(): string {
+    return `${this.config.stream}.cancel`;
+  }
+
+  get eventsSubject(): string {
+    return `${this.config.stream}.events`;
+  }
+
+  close(): Promise<void> {
+    return this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** Adds the stream, or brings an existing one to these settings (adding one that differs is an error). */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch {
+    await jsm.streams.update(config.name, config);
+  }
+}
