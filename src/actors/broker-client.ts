@@ -39,7 +39,6 @@ export interface ClusterStatus {
 
 const PUBLISH_TIMEOUT = 5_000;
 const RETRY_PAUSE = 250;
-const CANCEL_WAIT = 1_000;
 
 /**
  * The client side of a broker, in every process (a node is also a client):
@@ -321,10 +320,11 @@ export class BrokerClient {
   // ── cancelling ─────────────────────────────────────────────────────────────
 
   /**
-   * Asks the node holding the task to cancel it; if none holds it, it waits
-   * in the stream (queued, or on a retry delay): its cancelled result is
-   * stored and its message deleted. A node that took it meanwhile finds the
-   * result and does not run it.
+   * Stores the task's cancelled result, unless a result was stored first,
+   * then tells every node (the one holding it aborts the attempt) and
+   * deletes the message from the stream. The stored result is what counts:
+   * a node that takes the task later finds it and does not run it; a node
+   * that finishes it meanwhile finds it and keeps it.
    */
   cancel(id: string, reason: string): void {
     void this.#cancel(id, reason).catch(() => {});
@@ -334,17 +334,10 @@ export class BrokerClient {
     const session = await this.#opened;
     // A cancel right after submit must find the task in the stream.
     if (this.#submissions.get(id)?.published === false) await Promise.allSettled([...this.#publishing]);
-    try {
-      await session.nc.request(session.cancelSubject, JSON.stringify({ id, reason }), { timeout: CANCEL_WAIT });
-      return;
-    } catch {
-      // No node holds it.
-    }
     const { stream } = session.config;
     const message = await session.jsm.streams.getMessage(stream, { last_by_subj: session.subject(id) });
     if (!message) return; // ended, or never submitted
     const wire = decodeTask(message.data);
-    const now = Date.now();
     const result: TaskResult = {
       id,
       handler: wire.handler,
@@ -354,17 +347,20 @@ export class BrokerClient {
       attempts: 0,
       submittedAt: wire.submittedAt,
       startedAt: undefined,
-      finishedAt: now,
+      finishedAt: Date.now(),
       status: 'cancelled',
       reason,
     };
+    const key = keyOf(id);
+    const data = encodeResult({ submission: wire.submission, result });
     try {
-      await session.results.create(keyOf(id), encodeResult({ submission: wire.submission, result }));
+      await session.results.create(key, data);
     } catch {
-      const entry = await session.results.get(keyOf(id));
-      if (entry?.operation === 'PUT' && decodeResult(entry.value).submission === wire.submission) return; // it ended first
-      if (entry?.operation === 'PUT') await session.results.update(keyOf(id), encodeResult({ submission: wire.submission, result }), entry.revision);
+      const entry = await session.results.get(key);
+      if (entry?.operation !== 'PUT' || decodeResult(entry.value).submission === wire.submission) return; // it ended first
+      await session.results.update(key, data, entry.revision); // the result of an earlier submission of the id
     }
+    session.nc.publish(session.cancelSubject, JSON.stringify({ id, reason }));
     await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
   }
 

@@ -93,10 +93,10 @@ export class BrokerNode implements RemoteTaskHooks {
         if (error) return;
         const { id, reason } = JSON.parse(msg.string()) as { id: string; reason: string };
         const flight = this.#flights.get(id);
-        if (!flight) return; // not here: another node answers, or the client cancels it in the stream
+        if (!flight) return; // not held here
+        // Its cancelled result is stored already: this only stops the attempt.
         if (this.#supervisor.isLive(id)) this.#supervisor.send({ type: 'task.cancel', id, reason });
         else flight.cancelled = reason;
-        msg.respond('held');
       },
     });
     this.#events = this.#supervisor.events.subscribe((event) => this.#relay(event));

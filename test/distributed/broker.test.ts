@@ -1,0 +1,210 @@
+/**
+ * The broker mode against a real NATS JetStream server, with every node in
+ * this process: what each call promises across nodes. The failure tests with
+ * real processes are in failover.test.ts.
+ */
+import { filter, firstValueFrom } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BrokerError,
+  createProcessor,
+  DuplicateTaskError,
+  InvalidOptionError,
+  natsBroker,
+  UnknownTaskError,
+  type NatsBrokerOptions,
+  type Processor,
+  type ProcessorOptions,
+  type TaskResult,
+} from '../../src/index.js';
+import { handlers } from '../helpers/index.js';
+import { NATS_URL, natsAvailable, removeStream, uniqueStream } from './nats.js';
+
+const available = await natsAvailable();
+
+describe('natsBroker options (no server needed)', () => {
+  it.each([
+    [{ stream: 'a.b' }, 'broker.stream'],
+    [{ stream: '' }, 'broker.stream'],
+    [{ servers: [] }, 'broker.servers'],
+    [{ ackWait: 0 }, 'broker.ackWait'],
+    [{ resultTtl: 1.5 }, 'broker.resultTtl'],
+    [{ resultTtl: 1_000, duplicateWindow: 2_000 }, 'broker.duplicateWindow'],
+    [{ storage: 'disk' }, 'broker.storage'],
+    [{ prefetch: -1 }, 'broker.prefetch'],
+    [{ name: '' }, 'broker.name'],
+  ])('refuses %j, naming %s', (options, option) => {
+    expect(() => natsBroker(options as NatsBrokerOptions)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option }));
+  });
+
+  it('refuses a broker not made by natsBroker(), and workers: 0 without one', () => {
+    expect(() => createProcessor({ handlers, broker: { kind: 'redis' } as never })).toThrow(InvalidOptionError);
+    expect(() => createProcessor({ handlers, workers: 0 })).toThrow(expect.objectContaining({ option: 'workers' }));
+  });
+
+  it('fails ready with BrokerError when no server answers, and then refuses submits', async () => {
+    const processor = createProcessor({ workers: 0, broker: natsBroker({ servers: 'nats://127.0.0.1:1' }) });
+    await expect(processor.ready).rejects.toBeInstanceOf(BrokerError);
+    expect(() => processor.submit({ payload: 1 })).toThrow(BrokerError);
+    await processor.shutdown({ timeout: 0 });
+  });
+});
+
+describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () => {
+  let stream = '';
+  let processors: Processor[] = [];
+
+  afterEach(async () => {
+    await Promise.all(processors.map((processor) => processor.shutdown({ timeout: 1_000 })));
+    processors = [];
+    if (stream) await removeStream(stream);
+    stream = '';
+  });
+
+  /** Processors sharing one fresh stream: nodes of one cluster. */
+  function cluster(label: string, brokerOptions: NatsBrokerOptions = {}) {
+    stream = uniqueStream(label);
+    const broker = natsBroker({ stream, storage: 'memory', ackWait: 2_000, ...brokerOptions });
+    return (options: Partial<ProcessorOptions> = {}) => {
+      const processor = createProcessor({ handlers, workers: 1, backoff: { delay: 20, jitter: 0 }, broker, ...options });
+      processors.push(processor);
+      return processor;
+    };
+  }
+
+  it('runs tasks submitted by a pure client on the nodes, and gives every result back', async () => {
+    const node = cluster('results');
+    const a = node({ concurrency: 4 });
+    const b = node({ concurrency: 4 });
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([a.ready, b.ready, client.ready]);
+    const seen: string[] = [];
+    const ids = Array.from({ length: 60 }, (_, i) =>
+      client.submit({ id: `t${i}`, handler: 'processTask', payload: { n: i, when: new Date(0) }, callback: (result) => seen.push(result.id) }),
+    );
+    const results = await Promise.all(ids.map((id) => client.result(id)));
+    expect(results.map((result) => result.status)).toEqual(ids.map(() => 'done'));
+    // The payload crossed the broker as a structured clone: the Date is a Date.
+    expect(results[7]).toMatchObject({ id: 't7', value: { taskId: 't7', data: { n: 7, when: new Date(0) } } });
+    expect(seen.sort()).toEqual([...ids].sort());
+    await client.onIdle();
+    // Any node reads any result, from the results bucket.
+    expect(await a.result('t3')).toMatchObject({ status: 'done', id: 't3' });
+  });
+
+  it('retries with backoff through the broker, the attempt counted from the delivery count', async () => {
+    const node = cluster('retries');
+    const a = node();
+    const b = node();
+    await Promise.all([a.ready, b.ready]);
+    const retrying = firstValueFrom(a.events.pipe(filter((event) => event.type === 'task.retrying')));
+    const id = a.submit({ id: 'flaky', handler: 'flaky', payload: { succeedOn: 3 }, maxRetries: 3 });
+    expect(await a.result(id)).toMatchObject({ status: 'done', attempts: 3, value: { attempt: 3 } });
+    expect(await retrying).toMatchObject({ id: 'flaky', attempt: 1, delay: 20 });
+  });
+
+  it('stores the final failure with its typed error, and terminates the message', async () => {
+    const node = cluster('failure');
+    const a = node();
+    await a.ready;
+    const id = a.submit({ id: 'doomed', handler: 'throwCustom', payload: null, maxRetries: 1 });
+    const result = await a.result(id);
+    expect(result).toMatchObject({ status: 'failed', attempts: 2 });
+    const error = (result as Extract<TaskResult, { status: 'failed' }>).error;
+    expect(error).toMatchObject({ name: 'QuotaError', code: 'E_QUOTA', limit: 5, message: 'quota exceeded' });
+    expect(error.cause).toBeInstanceOf(TypeError);
+    expect(a.getFailedTasks().get('doomed')).toMatchObject({ status: 'failed' });
+    // Nothing is left in the stream: the consumer has no message waiting or in flight.
+    await expect.poll(() => a.getStatus().cluster, { timeout: 5_000 }).toMatchObject({ waiting: 0, delivered: 0 });
+  });
+
+  it('refuses an id taken within the duplicate window, across processes, and runs it once', async () => {
+    const node = cluster('duplicates');
+    const worker = node({ concurrency: 2 });
+    const one = node({ workers: 0, handlers: undefined });
+    const two = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, one.ready, two.ready]);
+    const starts: string[] = [];
+    worker.events.subscribe((event) => {
+      if (event.type === 'task.started') starts.push(event.id);
+    });
+    const outcomes = await Promise.allSettled([
+      one.submitAsync({ id: 'same', handler: 'sleep', payload: { ms: 50 } }),
+      two.submitAsync({ id: 'same', handler: 'sleep', payload: { ms: 50 } }),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(DuplicateTaskError);
+    // A plain submit of the taken id joins the task that holds it: same result, one run.
+    const [winner, loser] = outcomes[0].status === 'fulfilled' ? [one, two] : [two, one];
+    const joined = new Promise<TaskResult>((resolve) => loser.submit({ id: 'same', handler: 'sleep', payload: { ms: 50 }, callback: resolve }));
+    expect(await winner.result('same')).toMatchObject({ status: 'done', value: 50 });
+    expect(await joined).toMatchObject({ status: 'done', value: 50 });
+    await worker.onIdle();
+    expect(starts).toEqual(['same']);
+  });
+
+  it('refuses an id this process has unfinished at the call', async () => {
+    const node = cluster('local-duplicate');
+    const client = node({ workers: 0, handlers: undefined });
+    await client.ready;
+    client.submit({ id: 'x', payload: 1 });
+    expect(() => client.submit({ id: 'x', payload: 2 })).toThrow(DuplicateTaskError);
+  });
+
+  it('rejects result() for an id no one submitted, and finds one another process submitted', async () => {
+    const node = cluster('unknown');
+    const worker = node();
+    const other = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, other.ready]);
+    await expect(other.result('never-submitted')).rejects.toBeInstanceOf(UnknownTaskError);
+    const id = await worker.submitAsync({ id: 'theirs', handler: 'sleep', payload: { ms: 100 } });
+    // Still in the stream or running: `other` waits for it rather than calling it unknown.
+    expect(await other.result(id)).toMatchObject({ status: 'done', value: 100 });
+  });
+
+  it('cancels a task waiting in the stream and one running on a node', async () => {
+    const node = cluster('cancel', { prefetch: 0 });
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, client.ready]);
+    const started = firstValueFrom(worker.events.pipe(filter((event) => event.type === 'task.started' && event.id === 'running')));
+    client.submit({ id: 'running', handler: 'waitForAbort', payload: null });
+    client.submit({ id: 'waiting', handler: 'sleep', payload: { ms: 1 } });
+    await started;
+    // One thread, no prefetch: `waiting` is still in the stream.
+    expect(client.cancel('waiting', 'not needed')).toBe(true);
+    expect(client.cancel('running', 'user left')).toBe(true);
+    expect(await client.result('running')).toMatchObject({ status: 'cancelled', reason: 'user left' });
+    expect(await client.result('waiting')).toMatchObject({ status: 'cancelled', reason: 'not needed' });
+    await expect.poll(() => client.getStatus().cluster, { timeout: 5_000 }).toMatchObject({ waiting: 0, delivered: 0 });
+  });
+
+  it('relays task events between nodes, and shows the nodes in getStatus().cluster', async () => {
+    const node = cluster('events', { name: undefined });
+    const worker = node();
+    const watcher = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, watcher.ready]);
+    const done = firstValueFrom(watcher.events.pipe(filter((event) => event.type === 'task.done' && event.id === 'seen')));
+    worker.submit({ id: 'seen', payload: 'hello' });
+    expect(await done).toMatchObject({ id: 'seen', result: { status: 'done', value: 'hello' } });
+    await expect.poll(() => watcher.getStatus().cluster?.nodes.length, { timeout: 5_000 }).toBe(1);
+    expect(watcher.getStatus().cluster?.nodes[0]).toMatchObject({ pid: process.pid, workers: 1 });
+  });
+
+  it('gives queued tasks back to the stream at shutdown, for another node to run', async () => {
+    const node = cluster('handback', { prefetch: 10 });
+    const leaving = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([leaving.ready, client.ready]);
+    const started = firstValueFrom(leaving.events.pipe(filter((event) => event.type === 'task.started')));
+    const ids = Array.from({ length: 8 }, (_, i) => client.submit({ id: `h${i}`, handler: 'sleep', payload: { ms: 100 } }));
+    await started;
+    const outcome = await leaving.shutdown({ timeout: 5_000 });
+    expect(outcome.unfinished).toEqual([]);
+    const stayer = node();
+    await stayer.ready;
+    const results = await Promise.all(ids.map((id) => client.result(id)));
+    expect(results.every((result) => result.status === 'done')).toBe(true);
+  });
+});
