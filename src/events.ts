@@ -4,7 +4,20 @@ import type { CancelledResult, DoneResult, FailedResult, TaskError, TaskState } 
  * Everything a processor reports on `processor.events`, a union keyed on
  * dot-separated `type`s so that prefixes (`task.`, `worker.`) group them.
  */
-export type ProcessorEvent =
+export type ProcessorEvent = Relayable<Event>;
+
+/**
+ * With a broker, `events` also carries the task events of the other nodes
+ * (relayed in batches, best effort); those name the node that sent them.
+ */
+type Relayable<E> = E extends { readonly type: `task.${string}` }
+  ? E & {
+      /** The node this event comes from, when another node relayed it (broker mode); absent on this process's own events. */
+      readonly node?: string;
+    }
+  : E;
+
+type Event =
   /** A delayed task was accepted; it is queued at `runAt` (epoch ms on the processor's clock). */
   | { readonly type: 'task.scheduled'; readonly id: string; readonly runAt: number }
   | { readonly type: 'task.queued'; readonly id: string; readonly attempts: number }

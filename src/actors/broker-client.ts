@@ -370,7 +370,8 @@ export class BrokerClient {
     try {
       const session = this.#session;
       if (!session) return;
-      const info = await session.consumer.info(true);
+      // Read from the server: the consumer is the nodes' (it may not exist before the first node starts).
+      const info = await session.jsm.consumers.info(session.config.stream, session.durable);
       this.#waiting = info.num_pending;
       this.#delivered = info.num_ack_pending;
     } catch {

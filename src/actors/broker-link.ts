@@ -31,7 +31,7 @@ export class BrokerLink {
   constructor(config: NatsBroker, options: ResolvedOptions) {
     this.#options = options;
     // Loaded only here: a processor without a broker never loads the NATS client.
-    this.#opened = import('../broker/session.js').then(({ BrokerSession }) => BrokerSession.open(config));
+    this.#opened = import('../broker/session.js').then(({ BrokerSession }) => BrokerSession.open(config, options.workers > 0));
     this.#opened.catch((error: unknown) => (this.#failed = error));
     this.client = new BrokerClient(this.#opened, options.retention);
   }

@@ -110,6 +110,7 @@ export class BrokerNode implements RemoteTaskHooks {
 
   async #pull(): Promise<void> {
     const consumer = this.#session.consumer;
+    if (!consumer) return;
     while (this.#running) {
       const free = this.#capacity - this.#flights.size;
       if (free <= 0) {

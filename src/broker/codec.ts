@@ -77,12 +77,13 @@ export function encodeEvents(node: string, events: readonly ProcessorEvent[]): U
 
 export function decodeEvents(data: Uint8Array): { node: string; events: ProcessorEvent[] } {
   const batch = deserialize(data) as { node: string; events: Array<Record<string, unknown>> };
+  const { node } = batch;
   const events = batch.events.map((event) => {
     if (typeof event['result'] === 'object' && event['result'] !== null) {
-      return { ...event, result: rebuild(event['result'] as Flat<TaskResult>) };
+      return { ...event, result: rebuild(event['result'] as Flat<TaskResult>), node };
     }
-    if (event['type'] === 'task.retrying') return { ...event, error: deserializeError(event['error'] as SerializedError) };
-    return event;
+    if (event['type'] === 'task.retrying') return { ...event, error: deserializeError(event['error'] as SerializedError), node };
+    return { ...event, node };
   }) as unknown as ProcessorEvent[];
   return { node: batch.node, events };
 }

@@ -36,7 +36,8 @@ export class BrokerSession {
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
-    readonly consumer: Consumer,
+    /** Only on a node: a pure client never creates or changes the consumer, whose settings are the nodes'. */
+    readonly consumer: Consumer | undefined,
     readonly results: KV,
     readonly nodes: KV,
     config: NatsBroker,
@@ -45,7 +46,7 @@ export class BrokerSession {
     this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
   }
 
-  static async open(config: NatsBroker): Promise<BrokerSession> {
+  static async open(config: NatsBroker, node: boolean): Promise<BrokerSession> {
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -81,13 +82,16 @@ export class BrokerSession {
         max_ack_pending: 1_000_000,
         filter_subject: `${stream}.tasks.>`,
       };
-      try {
-        await jsm.consumers.add(stream, consumerConfig);
-      } catch {
-        await jsm.consumers.update(stream, consumerConfig.durable_name, consumerConfig);
-      }
       const js = jetstream(nc);
-      const consumer = await js.consumers.get(stream, consumerConfig.durable_name);
+      let consumer: Consumer | undefined;
+      if (node) {
+        try {
+          await jsm.consumers.add(stream, consumerConfig);
+        } catch {
+          await jsm.consumers.update(stream, consumerConfig.durable_name, consumerConfig);
+        }
+        consumer = await js.consumers.get(stream, consumerConfig.durable_name);
+      }
       const kvm = new Kvm(nc);
       const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
       const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
@@ -97,6 +101,10 @@ export class BrokerSession {
       await nc.close().catch(() => {});
       throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, { cause: error });
     }
+  }
+
+  get durable(): string {
+    return `${this.config.stream}-workers`;
   }
 
   subject(id: string): string {

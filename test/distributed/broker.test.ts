@@ -187,7 +187,7 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await Promise.all([worker.ready, watcher.ready]);
     const done = firstValueFrom(watcher.events.pipe(filter((event) => event.type === 'task.done' && event.id === 'seen')));
     worker.submit({ id: 'seen', payload: 'hello' });
-    expect(await done).toMatchObject({ id: 'seen', result: { status: 'done', value: 'hello' } });
+    expect(await done).toMatchObject({ id: 'seen', result: { status: 'done', value: 'hello' }, node: expect.any(String) });
     await expect.poll(() => watcher.getStatus().cluster?.nodes.length, { timeout: 5_000 }).toBe(1);
     expect(watcher.getStatus().cluster?.nodes[0]).toMatchObject({ pid: process.pid, workers: 1 });
   });

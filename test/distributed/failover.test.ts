@@ -1,0 +1,160 @@
+/**
+ * Failures with real processes against a real NATS JetStream server: a node
+ * killed with SIGKILL mid-run, a client killed after submitting, the server
+ * itself restarted mid-run. Each checks that every id ends with exactly one
+ * stored terminal result and that nothing is lost.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProcessor, natsBroker, type Processor, type TaskResult } from '../../src/index.js';
+import { handlers } from '../helpers/index.js';
+import { NATS_URL, natsAvailable, natsServerBinary, PrivateServer, removeStream, uniqueStream } from './nats.js';
+
+const available = await natsAvailable();
+const ACK_WAIT = 1_500;
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Ids whose attempts it started, as it reported them. */
+  readonly started: string[];
+}
+
+const children = new Set<ChildProcess>();
+const processors: Processor[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+  await Promise.all(processors.splice(0).map((processor) => processor.shutdown({ timeout: 1_000 })));
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function forkScript(script: string, env: Record<string, string>): ChildProcess {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  return child;
+}
+
+async function startNode(url: string, stream: string, concurrency = 8): Promise<Child> {
+  const child = forkScript('./node-process.ts', { NATS_URL: url, STREAM: stream, ACK_WAIT: String(ACK_WAIT), CONCURRENCY: String(concurrency) });
+  const started: string[] = [];
+  const ready = new Promise<number>((resolve, reject) => {
+    child.on('message', (message: { type: string; ids?: string[]; pid?: number }) => {
+      if (message.type === 'ready') resolve(message.pid as number);
+      else if (message.type === 'started') started.push(...(message.ids as string[]));
+    });
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code} before it was ready`)));
+  });
+  return { process: child, pid: await ready, started };
+}
+
+/** Every put the results bucket ever took: one per id means no result was stored twice. */
+async function resultsStored(url: string, stream: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return (await jsm.streams.info(`KV_${stream}-results`)).state.last_seq;
+  } finally {
+    await nc.close();
+  }
+}
+
+function client(url: string, stream: string): Processor {
+  const processor = createProcessor({ workers: 0, broker: natsBroker({ servers: url, stream }) });
+  processors.push(processor);
+  return processor;
+}
+
+type Told = TaskResult<{ pid: number; attempt: number }>;
+
+describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => {
+  it('loses nothing when a node is killed with SIGKILL mid-run: its tasks are redelivered and finish elsewhere', { timeout: 60_000 }, async () => {
+    const stream = uniqueStream('sigkill');
+    cleanups.push(() => removeStream(stream));
+    const nodes = await Promise.all([startNode(NATS_URL, stream), startNode(NATS_URL, stream), startNode(NATS_URL, stream)]);
+    const submitter = client(NATS_URL, stream);
+    await submitter.ready;
+    const total = 2_000;
+    // 25 ms a task: the victim, killed just as it reports a start, still holds that attempt.
+    const ids = Array.from({ length: total }, (_, n) => submitter.submit({ id: `k${n}`, handler: 'napAndTell', payload: { ms: 25 } }));
+    const results = Promise.all(ids.map((id) => submitter.result(id) as Promise<Told>));
+
+    const victim = nodes[0] as Child;
+    while (victim.started.length < 100) await once(victim.process, 'message');
+    victim.process.kill('SIGKILL');
+    const killedAt = victim.started.length;
+
+    const finished = await results;
+    expect(finished.map((result) => result.status)).toEqual(ids.map(() => 'done'));
+    expect(new Set(finished.map((result) => result.id)).size).toBe(total);
+    // What the victim held when it died (running, or waiting in its prefetch) was delivered
+    // again and ran on another node: the only way a task that never fails takes a second attempt.
+    const redelivered = finished.filter((result) => result.attempts > 1);
+    expect(redelivered.length).toBeGreaterThan(0);
+    for (const result of redelivered) expect(result.status === 'done' && result.value.pid).not.toBe(victim.pid);
+    // Exactly one stored terminal result per id: the bucket took one put per task, no more.
+    const stored = await resultsStored(NATS_URL, stream);
+    expect(stored).toBe(total);
+    console.log(
+      `SIGKILL test: the victim had reported ${killedAt} starts when it was killed; ${redelivered.length} tasks were delivered again ` +
+        `and finished on another node; results stored: ${stored} for ${total} ids (duplicates stored: ${stored - total})`,
+    );
+  });
+
+  it('gives a restarted client the results of what its predecessor submitted, from the results bucket', { timeout: 60_000 }, async () => {
+    const stream = uniqueStream('client');
+    cleanups.push(() => removeStream(stream));
+    const node = createProcessor({ handlers, workers: 1, concurrency: 20, broker: natsBroker({ stream }) });
+    processors.push(node);
+    await node.ready;
+    const count = 300;
+    const first = forkScript('./client-process.ts', { NATS_URL, STREAM: stream, COUNT: String(count), PREFIX: 'c' });
+    await once(first, 'message');
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+
+    const second = client(NATS_URL, stream);
+    await second.ready;
+    const results = await Promise.all(Array.from({ length: count }, (_, n) => second.result(`c${n}`)));
+    expect(results.map((result) => result.status)).toEqual(results.map(() => 'done'));
+  });
+
+  const binary = natsServerBinary();
+  if (!binary && process.env['CI']) throw new Error('CI must run the server-restart test, but no nats-server binary was found');
+  it.skipIf(!binary)('loses nothing when the NATS server restarts mid-run (file storage)', { timeout: 90_000 }, async () => {
+    const server = await PrivateServer.start(binary as string);
+    cleanups.push(() => server.dispose());
+    const stream = uniqueStream('restart');
+    const nodes = await Promise.all([startNode(server.url, stream), startNode(server.url, stream)]);
+    const submitter = client(server.url, stream);
+    await submitter.ready;
+    let finished = 0;
+    let quarterDone!: () => void;
+    const quarter = new Promise<void>((resolve) => (quarterDone = resolve));
+    const submit = (n: number) =>
+      submitter.submit({ id: `r${n}`, handler: 'napAndTell', payload: { ms: 10 }, callback: () => ++finished === 150 && quarterDone() });
+    const before = Array.from({ length: 600 }, (_, n) => submit(n));
+    const results = before.map((id) => submitter.result(id));
+    await quarter;
+    await server.down();
+    // Submitted while the server is away: published once it is back.
+    const during = Array.from({ length: 200 }, (_, n) => submit(600 + n));
+    results.push(...during.map((id) => submitter.result(id)));
+    await server.up();
+
+    const all = await Promise.all(results);
+    expect(all.map((result) => result.status)).toEqual(all.map(() => 'done'));
+    expect(await resultsStored(server.url, stream)).toBe(800);
+    expect(nodes.every((node) => node.started.length > 0)).toBe(true);
+  });
+});
