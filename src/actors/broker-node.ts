@@ -166,7 +166,7 @@ export class BrokerNode implements RemoteTaskHooks {
           callback: undefined,
           signal: undefined,
         };
-        this.#supervisor.send({ type: 'task.submit', task, attempts });
+        this.#supervisor.send({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt });
         if (flight.cancelled !== undefined) this.#supervisor.send({ type: 'task.cancel', id: wire.id, reason: flight.cancelled });
       }),
       () => this.returned(wire.id),

@@ -78,7 +78,7 @@ interface Attempt {
 /** What the supervisor processes, one at a time, in order. */
 export type SupervisorMessage =
   /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
-  | { readonly type: 'task.submit'; readonly task: NormalizedTask; readonly attempts?: number }
+  | { readonly type: 'task.submit'; readonly task: NormalizedTask; readonly attempts?: number; readonly submittedAt?: number }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   | TaskEntered
   | { readonly type: 'task.timer'; readonly fire: () => void }
@@ -378,7 +378,7 @@ export class Supervisor {
   #handle(message: SupervisorMessage): void {
     switch (message.type) {
       case 'task.submit':
-        return this.#submit(message.task, message.attempts);
+        return this.#submit(message.task, message.attempts, message.submittedAt);
       case 'task.cancel':
         return this.#live.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
       case 'task.abort':
@@ -421,7 +421,7 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit(task: NormalizedTask, attempts?: number): void {
+  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now()): void {
     // A finished id may be reused: its old result is discarded.
     this.#done.delete(task.id);
     this.#failed.delete(task.id);
@@ -445,7 +445,7 @@ export class Supervisor {
       lifecycle,
       state: 'scheduled',
       runAt: startDelay === undefined ? undefined : now + startDelay,
-      submittedAt: Date.now(),
+      submittedAt,
       startedAt: undefined,
       token: 0,
       startedToken: 0,

@@ -150,6 +150,11 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await client.ready;
     client.submit({ id: 'x', payload: 1 });
     expect(() => client.submit({ id: 'x', payload: 2 })).toThrow(DuplicateTaskError);
+    // A delayed start cannot be kept by the broker: refused, naming the field, and nothing is published.
+    expect(() => client.submit({ id: 'later', payload: 1, delay: 1_000 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }));
+    await expect(client.submitAsync({ id: 'later', payload: 1, runAt: new Date() })).rejects.toMatchObject({ field: 'runAt' });
+    expect(client.getResult('later')).toBeUndefined();
+    await expect(client.result('later')).rejects.toBeInstanceOf(UnknownTaskError);
   });
 
   it('rejects result() for an id no one submitted, and finds one another process submitted', async () => {
