@@ -6,7 +6,7 @@ import { Subject } from 'rxjs';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
-import { BrokerError, DuplicateTaskError, UnknownTaskError } from '../errors.js';
+import { BrokerError, DuplicateTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
 import { Conditions } from '../conditions.js';
 import { ResultStore } from '../result-store.js';
@@ -62,6 +62,8 @@ export class BrokerClient {
   readonly #failed: ResultStore<FailedResult>;
   readonly #conditions = new Conditions();
   readonly #publishing = new Set<Promise<void>>();
+  /** Rejects every `result()` still waiting, at shutdown. */
+  readonly #stopWaiting = new Set<() => void>();
   readonly #nodes = new Map<string, NodeBeat>();
   #waiting = 0;
   #delivered = 0;
@@ -285,37 +287,59 @@ export class BrokerClient {
    * id found in neither is unknown (never submitted, or its result expired).
    */
   result(id: string): Promise<TaskResult> {
-    const entry = this.#submissions.get(id);
-    if (entry) return new Promise((resolve) => entry.waiters.push(resolve));
-    const known = this.getResult(id);
+    const known = this.#submissions.has(id) ? undefined : this.getResult(id);
     if (known) return Promise.resolve(known);
+    // Every wait ends: with the result, or when this process shuts down (the task itself goes on in the cluster).
     return new Promise((resolve, reject) => {
-      const waiters = this.#waiters.get(id) ?? [];
-      waiters.push(resolve);
-      this.#waiters.set(id, waiters);
-      const give = (error: Error) => {
-        const list = this.#waiters.get(id);
-        const index = list?.indexOf(resolve) ?? -1;
-        if (index === -1) return; // resolved meanwhile
-        list?.splice(index, 1);
-        if (list?.length === 0) this.#waiters.delete(id);
-        reject(error);
-      };
-      void (async () => {
-        try {
-          await this.#lookup(id);
-          if (!this.#waiters.get(id)?.includes(resolve)) return;
-          const session = await this.#opened;
-          const pending = await session.jsm.streams.getMessage(session.config.stream, { last_by_subj: session.subject(id) });
-          if (pending) return; // in the stream: its result is on its way
-          await this.#lookup(id); // it may have ended between the two looks
-          give(new UnknownTaskError(id));
-        } catch (error) {
-          give(new BrokerError(`Could not look up task \`${id}\``, { cause: error }));
-        }
-      })();
+      const stop = () => reject(new ProcessorShutdownError('The processor shut down while waiting; the task goes on in the cluster: read its result from another process'));
+      this.#stopWaiting.add(stop);
+      this.#await(
+        id,
+        (result) => {
+          this.#stopWaiting.delete(stop);
+          resolve(result);
+        },
+        (error) => {
+          this.#stopWaiting.delete(stop);
+          reject(error);
+        },
+      );
     });
   }
+
+  /** For an id this process did not submit: asks the results bucket, then the stream, and waits if it is still there. */
+  #await(id: string, resolve: (result: TaskResult) => void, reject: (error: Error) => void): void {
+    const entry = this.#submissions.get(id);
+    if (entry) {
+      entry.waiters.push(resolve);
+      return;
+    }
+    const waiters = this.#waiters.get(id) ?? [];
+    waiters.push(resolve);
+    this.#waiters.set(id, waiters);
+    const give = (error: Error) => {
+      const list = this.#waiters.get(id);
+      const index = list?.indexOf(resolve) ?? -1;
+      if (index === -1) return; // resolved meanwhile
+      list?.splice(index, 1);
+      if (list?.length === 0) this.#waiters.delete(id);
+      reject(error);
+    };
+    void (async () => {
+      try {
+        await this.#lookup(id);
+        if (!this.#waiters.get(id)?.includes(resolve)) return;
+        const session = await this.#opened;
+        const pending = await session.jsm.streams.getMessage(session.config.stream, { last_by_subj: session.subject(id) });
+        if (pending) return; // in the stream: its result is on its way
+        await this.#lookup(id); // it may have ended between the two looks
+        give(new UnknownTaskError(id));
+      } catch (error) {
+        give(new BrokerError(`Could not look up task \`${id}\``, { cause: error }));
+      }
+    })();
+  }
+
 
   // ── cancelling ─────────────────────────────────────────────────────────────
 
@@ -404,6 +428,8 @@ export class BrokerClient {
       }
     }
     clearInterval(this.#poll);
+    for (const stop of [...this.#stopWaiting]) stop();
+    this.#stopWaiting.clear();
     for (const stop of this.#stopWatches) stop();
     this.#eventsSub?.unsubscribe();
     this.events.complete();

@@ -11,6 +11,7 @@ import {
   DuplicateTaskError,
   InvalidOptionError,
   natsBroker,
+  ProcessorShutdownError,
   UnknownTaskError,
   type NatsBrokerOptions,
   type Processor,
@@ -155,6 +156,21 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await expect(client.submitAsync({ id: 'later', payload: 1, runAt: new Date() })).rejects.toMatchObject({ field: 'runAt' });
     expect(client.getResult('later')).toBeUndefined();
     await expect(client.result('later')).rejects.toBeInstanceOf(UnknownTaskError);
+  });
+
+  it('ends every result() wait at shutdown, leaving the task in the stream for the nodes', async () => {
+    const node = cluster('waits');
+    const client = node({ workers: 0, handlers: undefined });
+    await client.ready;
+    const id = await client.submitAsync({ id: 'no-node-yet', payload: 1 });
+    const waiting = expect(client.result(id)).rejects.toBeInstanceOf(ProcessorShutdownError);
+    expect(await client.shutdown()).toEqual({ unfinished: [] });
+    await waiting;
+    // A node started later runs it, and another client reads its result.
+    const worker = node();
+    const reader = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, reader.ready]);
+    expect(await reader.result(id)).toMatchObject({ status: 'done', value: 1 });
   });
 
   it('rejects result() for an id no one submitted, and finds one another process submitted', async () => {
