@@ -6,6 +6,12 @@
  *   bench/results/quick.* and leaves latest.* and docs/performance.md alone.
  * - `BENCH_ROUNDS=n`: fresh processes per contender and scenario (default 3).
  * - `BENCH_ONLY=throughput,latency`: run only these scenarios (for working on one).
+ *
+ * `npm run bench -- --distributed` runs the NATS scenarios instead, with
+ * `DISTRIBUTED_SIZES`; the same three variables apply (its smoke run writes
+ * bench/results/distributed-quick.*), and two more:
+ * - `NATS_URL`: the server (default `nats://127.0.0.1:4222`), JetStream enabled.
+ * - `BENCH_NODE_CONCURRENCY=n`: a scale-out node's `concurrency` (default 5).
  */
 
 export interface Sizes {
@@ -63,6 +69,27 @@ const SMOKE: Sizes = {
   memoryCapMs: 3_000,
 };
 
+/** Sizes of the `--distributed` run (scenarios/scale-out.ts, scenarios/broker-overhead.ts). */
+export interface DistributedSizes {
+  /** Scale-out: 20 ms sleeps the cluster drains, after `scaleWarmup` untimed ones. */
+  readonly scaleTasks: number;
+  readonly scaleWarmup: number;
+  /**
+   * A scale-out node's async tasks at once on its one thread. It is what
+   * bounds a node (concurrency ÷ 20 ms tasks/s); kept low enough by default
+   * that three nodes stay within what 2 cores can carry of the broker's
+   * per-task work, so that the table shows nodes adding up rather than the
+   * machine's ceiling.
+   */
+  readonly nodeConcurrency: number;
+  /** Broker overhead: no-op tasks timed per mode, after `brokerWarmup` untimed ones. */
+  readonly brokerTasks: number;
+  readonly brokerWarmup: number;
+  /** Broker overhead: sequential round trips timed, after `brokerLatencyWarmup` untimed ones. */
+  readonly brokerLatencyTasks: number;
+  readonly brokerLatencyWarmup: number;
+}
+
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -74,6 +101,15 @@ function positiveInteger(name: string, fallback: number): number {
 export const QUICK = process.env.BENCH_QUICK === '1';
 export const SIZES: Sizes = QUICK ? SMOKE : FULL;
 export const ROUNDS = positiveInteger('BENCH_ROUNDS', QUICK ? 1 : 3);
+export const DISTRIBUTED_SIZES: DistributedSizes = {
+  scaleTasks: QUICK ? 300 : 1_500,
+  scaleWarmup: QUICK ? 50 : 150,
+  nodeConcurrency: positiveInteger('BENCH_NODE_CONCURRENCY', 5),
+  brokerTasks: QUICK ? 300 : 2_000,
+  brokerWarmup: QUICK ? 100 : 500,
+  brokerLatencyTasks: QUICK ? 50 : 200,
+  brokerLatencyWarmup: QUICK ? 10 : 20,
+};
 export const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 
 /** Set by the orchestrator after calibrating; see calibrate.ts. */

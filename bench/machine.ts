@@ -33,7 +33,7 @@ export function machine(): Machine {
   };
 }
 
-function packageVersion(dir: string): string {
+export function packageVersion(dir: string): string {
   try {
     return (JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { version: string }).version;
   } catch {

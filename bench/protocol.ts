@@ -10,6 +10,10 @@ export const ERROR = 'BENCH_ERROR ';
 export const CLOSED = 'BENCH_CLOSED ';
 /** Sent as a child enters each phase, so a child killed for taking too long says where it was. */
 export const PHASE = 'BENCH_PHASE ';
+/** From a cluster node (cluster/node.ts) to the child that started it: it has joined the cluster. */
+export const READY = 'BENCH_READY ';
+/** A cluster node's process CPU time so far, in answer to a `cpu` line on its stdin. */
+export const CPU = 'BENCH_CPU ';
 
 export interface ResultMessage {
   readonly metrics: Metrics;
@@ -28,7 +32,18 @@ export interface PhaseMessage {
   readonly phase: string;
 }
 
-export function send(tag: string, message: ResultMessage | ErrorMessage | ClosedMessage | PhaseMessage): void {
+export interface ReadyMessage {
+  readonly name: string;
+}
+
+export interface CpuMessage {
+  /** User + system, µs, all of the process's threads. */
+  readonly us: number;
+}
+
+export type Message = ResultMessage | ErrorMessage | ClosedMessage | PhaseMessage | ReadyMessage | CpuMessage;
+
+export function send(tag: string, message: Message): void {
   process.stdout.write(`${tag}${JSON.stringify(message)}\n`);
 }
 

@@ -1,6 +1,6 @@
 /** Renders a run as Markdown: a header naming machine and versions, the targets, one table per scenario. */
 import { delta, minutes, num, ratio } from './format.js';
-import type { RunResult, ScenarioResult } from './results.js';
+import type { DistributedRunResult, RunResult, ScenarioResult } from './results.js';
 import type { Metric } from './scenarios/scenario.js';
 import { checkTargets } from './targets.js';
 
@@ -75,6 +75,27 @@ export function header(run: RunResult): string {
 
 export function renderMarkdown(run: RunResult): string {
   const parts = [header(run), '### Targets', targetsTable(run)];
+  for (const s of run.scenarios) parts.push(`### ${s.title}`, `${s.caption}`, scenarioTable(s));
+  if (run.problems.length > 0) {
+    parts.push('### Problems seen in this run', run.problems.map((p) => `- ${p}`).join('\n'));
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * The `--distributed` run: the same tables, no issue-3 targets (they are
+ * about the in-memory mode), a header naming the NATS server instead of the
+ * peers.
+ */
+export function renderDistributedMarkdown(run: DistributedRunResult): string {
+  const { machine: m, versions: v } = run;
+  const head = [
+    `Distributed run of ${run.date}${run.quick ? ' (**BENCH_QUICK smoke run: tiny counts, not a measurement**)' : ''}, ${minutes(run.wallMs)} in all.`,
+    `Machine: ${m.cpuModel}, ${m.cpus} CPUs (available parallelism ${m.availableParallelism}), ${m.memoryGB} GB, ${m.platform}; Node ${m.node}; 1-minute load average before the run: ${run.loadAverageAtStart}.`,
+    `Versions: troupe ${v.troupe} (${v.troupeRevision}), nats-server ${v.natsServer} (${run.natsUrl}, same machine), @nats-io/jetstream ${v.natsJetstream}.`,
+    `Each cell is the median of ${run.rounds} fresh processes per row (min–max across them); rows alternate within each round.`,
+  ].join('\n');
+  const parts = [head];
   for (const s of run.scenarios) parts.push(`### ${s.title}`, `${s.caption}`, scenarioTable(s));
   if (run.problems.length > 0) {
     parts.push('### Problems seen in this run', run.problems.map((p) => `- ${p}`).join('\n'));

@@ -1,5 +1,5 @@
 /** The shape of bench/results/latest.json: every raw sample, and the summaries the tables show. */
-import type { Sizes } from './config.js';
+import type { DistributedSizes, Sizes } from './config.js';
 import type { Machine, Versions } from './machine.js';
 import type { Metric, Metrics } from './scenarios/scenario.js';
 import type { Summary } from './stats.js';
@@ -41,6 +41,21 @@ export interface RunResult {
   readonly wallMs: number;
   readonly scenarios: ScenarioResult[];
   /** Failures, timeouts and pools that would not close, each with a command that reruns it. */
+  readonly problems: string[];
+}
+
+/** The shape of bench/results/distributed.json (`--distributed`): as `RunResult`, with the NATS side instead of the peers. */
+export interface DistributedRunResult {
+  readonly date: string;
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly sizes: DistributedSizes;
+  readonly machine: Machine;
+  readonly loadAverageAtStart: number;
+  readonly versions: Pick<Versions, 'troupe' | 'troupeRevision'> & { readonly natsServer: string; readonly natsJetstream: string };
+  readonly natsUrl: string;
+  readonly wallMs: number;
+  readonly scenarios: ScenarioResult[];
   readonly problems: string[];
 }
 

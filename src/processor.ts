@@ -7,12 +7,12 @@ import { checkLoadable } from './actors/thread-handle.js';
 import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
 import { BrokerLink } from './actors/broker-link.js';
 import type { ClusterStatus } from './actors/broker-client.js';
-import { BrokerError, DuplicateTaskError, InvalidTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
+import { BrokerError, DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
 import type { ProcessorEvent } from './events.js';
 import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
 import { status$, TaskStreams } from './streams.js';
-import { normalizeTask, type NormalizedTask } from './validate-task.js';
+import { normalizeTask } from './validate-task.js';
 
 /** What `getStatus()` returns: live counts and totals since start. */
 export interface ProcessorStatus {
@@ -160,7 +160,7 @@ export class Processor {
     const normalized = normalizeTask(task as TaskInput, this.#options);
     const link = this.#link;
     if (link) {
-      this.#checkLink(link, normalized);
+      this.#checkLink(link, normalized.id);
       // The broker answers later: a duplicate it finds joins the task that holds the id.
       link.client.submit(normalized, false).catch(() => {});
       return normalized.id;
@@ -172,18 +172,8 @@ export class Processor {
     return normalized.id;
   }
 
-  /**
-   * What `submit` refuses at once in broker mode: a delayed start (JetStream
-   * 2.9 has no scheduled delivery, and a node holding a task until it is due
-   * would starve its own slots), a broker that could not be reached, an id
-   * this process has unfinished, a full queue.
-   */
-  #checkLink(link: BrokerLink, task: NormalizedTask): void {
-    const { id } = task;
-    if (task.delay !== undefined || task.runAt !== undefined) {
-      const field = task.delay !== undefined ? 'delay' : 'runAt';
-      throw new InvalidTaskError(field, `\`${field}\` is not supported with a broker: submit the task when it is due`);
-    }
+  /** What `submit` refuses at once in broker mode: a broker that could not be reached, an id this process has unfinished, a full queue. */
+  #checkLink(link: BrokerLink, id: string): void {
     if (link.error !== undefined) {
       throw link.error instanceof BrokerError ? link.error : new BrokerError('The broker could not be reached', { cause: link.error });
     }
@@ -218,7 +208,7 @@ export class Processor {
           const phase = this.#supervisor.phase;
           if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
           const normalized = normalizeTask(task as TaskInput, this.#options);
-          this.#checkLink(link, normalized);
+          this.#checkLink(link, normalized.id);
           await link.client.submit(normalized, true);
           return normalized.id;
         }

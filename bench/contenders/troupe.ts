@@ -8,13 +8,14 @@ import type { ProcessorOptions, TaskResult } from '../../src/index.js';
 import { HANDLERS, THREADS, type Pool, type PoolOptions } from './pool.js';
 
 const dist = new URL('../../dist/index.js', import.meta.url);
-const { createProcessor } = (await import(dist.href)) as typeof import('../../src/index.js');
+const { createProcessor, natsBroker } = (await import(dist.href)) as typeof import('../../src/index.js');
 
 /**
  * The same compiled `createProcessor`, for a scenario that drives Troupe's own
- * API where the common `Pool` interface has no word for it (task priorities).
+ * API where the common `Pool` interface has no word for it (task priorities,
+ * a broker); `natsBroker` from the same build, for the `--distributed` run.
  */
-export { createProcessor };
+export { createProcessor, natsBroker };
 
 export interface TroupeSettings {
   /** Async tasks run at once per thread (Troupe's `concurrency`); omitted = Troupe's default. */

@@ -6,7 +6,19 @@
 import { CONTENDERS, isContender } from '../contenders/index.js';
 import type { Pool, PoolOptions } from '../contenders/pool.js';
 
-const opened: Pool[] = [];
+interface Closable {
+  close(): Promise<void>;
+}
+
+const opened: Closable[] = [];
+
+/**
+ * For a scenario that drives Troupe's own API rather than a `Pool` (a
+ * cluster): closed with the pools, after the measurement is reported.
+ */
+export function closeLater(closable: Closable): void {
+  opened.push(closable);
+}
 
 /** Imports a contender's library (untimed) and returns its constructor. */
 export async function loadPool(name: string): Promise<(options?: PoolOptions) => Pool> {

@@ -51,3 +51,12 @@ export function hold(_payload, ctx) {
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
   return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
 }
+
+/**
+ * Waits `payload.ms` without using its thread: an I/O-bound task, so what
+ * bounds a Troupe node is its `concurrency`, not the CPU. For the
+ * `--distributed` scale-out scenario (Troupe only).
+ */
+export function sleep(payload) {
+  return new Promise((resolve) => setTimeout(resolve, payload.ms, payload.ms));
+}

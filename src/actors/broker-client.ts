@@ -29,6 +29,8 @@ interface Submission {
 
 /** The cluster as the broker and the nodes' heartbeats show it; counts are a second old at most. */
 export interface ClusterStatus {
+  /** Tasks with a delayed start, not yet due. */
+  readonly scheduled: number;
   /** In the stream, not yet delivered to any node. */
   readonly waiting: number;
   /** Delivered and not yet answered: running or held by a node, or waiting out a retry delay. */
@@ -66,6 +68,7 @@ export class BrokerClient {
   readonly #stopWaiting = new Set<() => void>();
   readonly #nodes = new Map<string, NodeBeat>();
   #waiting = 0;
+  #scheduled = 0;
   #delivered = 0;
   #closed = false;
   #eventsSub: NatsSubscription | undefined;
@@ -154,7 +157,7 @@ export class BrokerClient {
   cluster(): ClusterStatus {
     const now = Date.now();
     const nodes = [...this.#nodes.values()].filter((beat) => now - beat.at < 3 * NODE_BEAT);
-    return { waiting: this.#waiting, delivered: this.#delivered, nodes };
+    return { scheduled: this.#scheduled, waiting: this.#waiting, delivered: this.#delivered, nodes };
   }
 
   until(holds: () => boolean): Promise<void> {
@@ -195,7 +198,11 @@ export class BrokerClient {
   }
 
   async #publish(task: NormalizedTask, entry: Submission, strict: boolean): Promise<void> {
-    const data = encodeTask(task, entry.submission, Date.now());
+    const now = Date.now();
+    const runAt = task.runAt ?? (task.delay !== undefined ? now + task.delay : undefined);
+    // Not yet due: it waits on the delayed subjects, where a node's scheduler moves it when it is.
+    const delayed = runAt !== undefined && runAt > now;
+    const data = encodeTask(task, entry.submission, now, delayed ? runAt : undefined);
     let session: BrokerSession;
     try {
       session = await this.#opened;
@@ -208,7 +215,8 @@ export class BrokerClient {
     for (;;) {
       if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
       try {
-        const ack = await session.js.publish(session.subject(task.id), data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
+        const subject = delayed ? session.delayedSubject(task.id) : session.subject(task.id);
+        const ack = await session.js.publish(subject, data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
         if (ack.duplicate && !retried) {
           if (strict) {
             this.#forget(task.id, entry);
@@ -329,8 +337,7 @@ export class BrokerClient {
       try {
         await this.#lookup(id);
         if (!this.#waiters.get(id)?.includes(resolve)) return;
-        const session = await this.#opened;
-        const pending = await session.jsm.streams.getMessage(session.config.stream, { last_by_subj: session.subject(id) });
+        const pending = await (await this.#opened).pending(id);
         if (pending) return; // in the stream: its result is on its way
         await this.#lookup(id); // it may have ended between the two looks
         give(new UnknownTaskError(id));
@@ -359,7 +366,7 @@ export class BrokerClient {
     // A cancel right after submit must find the task in the stream.
     if (this.#submissions.get(id)?.published === false) await Promise.allSettled([...this.#publishing]);
     const { stream } = session.config;
-    const message = await session.jsm.streams.getMessage(stream, { last_by_subj: session.subject(id) });
+    const message = await session.pending(id);
     if (!message) return; // ended, or never submitted
     const wire = decodeTask(message.data);
     const result: TaskResult = {
@@ -395,9 +402,14 @@ export class BrokerClient {
       const session = this.#session;
       if (!session) return;
       // Read from the server: the consumer is the nodes' (it may not exist before the first node starts).
-      const info = await session.jsm.consumers.info(session.config.stream, session.durable);
+      const { stream } = session.config;
+      const [info, scheduler] = await Promise.all([
+        session.jsm.consumers.info(stream, session.durable),
+        session.jsm.consumers.info(stream, session.schedulerDurable),
+      ]);
       this.#waiting = info.num_pending;
       this.#delivered = info.num_ack_pending;
+      this.#scheduled = scheduler.num_pending + scheduler.num_ack_pending;
     } catch {
       // Kept from the last poll while the server is away.
     }

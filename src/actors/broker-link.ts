@@ -51,11 +51,11 @@ export class BrokerLink {
     const ready = (async () => {
       const session = await this.#opened;
       await this.client.start();
-      const { workers, concurrency } = this.#options;
+      const { workers, concurrency, window } = this.#options;
       if (workers === 0) return;
       await supervisor.ready.promise;
       if (supervisor.phase !== 'running') return;
-      this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers);
+      this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers * window, workers);
       this.#node.start();
     })();
     ready.catch((error: unknown) => (this.#failed ??= error));

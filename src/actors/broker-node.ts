@@ -64,6 +64,7 @@ export class BrokerNode implements RemoteTaskHooks {
   #abandon = false;
   #room: (() => void) | undefined;
   #fetch: ConsumerMessages | undefined;
+  #schedulerFetch: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #beat: NodeJS.Timeout;
@@ -71,11 +72,12 @@ export class BrokerNode implements RemoteTaskHooks {
   #events: Subscription | undefined;
   #outbox: ProcessorEvent[] = [];
 
-  constructor(session: BrokerSession, supervisor: Supervisor, slots: number, workers: number) {
+  /** `slots`: attempts its threads run at once; `prefetch`: how many more it holds, unless the broker's settings say. */
+  constructor(session: BrokerSession, supervisor: Supervisor, slots: number, prefetch: number, workers: number) {
     this.#session = session;
     this.#supervisor = supervisor;
     this.#workers = workers;
-    this.#capacity = slots + (session.config.prefetch ?? slots);
+    this.#capacity = slots + (session.config.prefetch ?? prefetch);
     // A third of ack_wait: two heartbeats may be lost before a live node's task is redelivered.
     this.#heartbeat = setInterval(() => {
       for (const flight of this.#flights.values()) flight.msg.working();
@@ -101,7 +103,7 @@ export class BrokerNode implements RemoteTaskHooks {
     });
     this.#events = this.#supervisor.events.subscribe((event) => this.#relay(event));
     this.#publishBeat();
-    this.#loop = this.#pull();
+    this.#loop = Promise.all([this.#pull(), this.#schedule()]).then(() => {});
   }
 
   get held(): number {
@@ -130,6 +132,43 @@ export class BrokerNode implements RemoteTaskHooks {
     }
   }
 
+  /**
+   * Delayed tasks: one not yet due goes back with a nak for the time left
+   * (on its own consumer, so waiting never counts as an attempt); a due one
+   * is published to the ready subjects, with its submission as message id
+   * (moved once, whichever node and however often), then acked.
+   */
+  async #schedule(): Promise<void> {
+    const { scheduler, js } = this.#session;
+    if (!scheduler) return;
+    while (this.#running) {
+      try {
+        const batch = await scheduler.fetch({ max_messages: 256, expires: 1_000 });
+        this.#schedulerFetch = batch;
+        for await (const msg of batch) {
+          if (!this.#running) {
+            msg.nak();
+            continue;
+          }
+          const wire = decodeTask(msg.data);
+          const wait = (wire.runAt ?? 0) - Date.now();
+          if (wait > 0) {
+            msg.nak(wait);
+            continue;
+          }
+          this.#track(
+            js.publish(this.#session.subject(wire.id), msg.data, { msgID: `due:${wire.submission}` }).then(() => msg.ack()),
+            () => msg.nak(RETRY_PAUSE),
+          );
+        }
+      } catch {
+        if (this.#running) await pause();
+      } finally {
+        this.#schedulerFetch = undefined;
+      }
+    }
+  }
+
   #deliver(msg: JsMsg): void {
     if (!this.#running) return msg.nak();
     const wire = decodeTask(msg.data);
@@ -145,8 +184,11 @@ export class BrokerNode implements RemoteTaskHooks {
     const attempts = msg.info.deliveryCount - 1;
     // At-least-once delivery: an earlier delivery may have stored its result
     // and died before its ack. That result stands; the task does not run again.
+    // A first delivery has no earlier one: it skips the round trip (a
+    // cancel that stored its result just now still wins, when this node stores).
+    const stored = attempts === 0 ? Promise.resolve(null) : this.#session.results.get(keyOf(wire.id));
     this.#track(
-      this.#session.results.get(keyOf(wire.id)).then((entry) => {
+      stored.then((entry) => {
         if (entry && entry.operation === 'PUT' && decodeResult(entry.value).submission === wire.submission) {
           this.#flights.delete(wire.id);
           msg.ack();
@@ -286,6 +328,7 @@ export class BrokerNode implements RemoteTaskHooks {
   stopPulling(): void {
     this.#running = false;
     this.#fetch?.stop();
+    this.#schedulerFetch?.stop();
     this.#roomMade();
   }
 

@@ -23,6 +23,8 @@ export interface WireTask {
   readonly submittedAt: number;
   /** Tells this submission of the id from an earlier one whose result is still stored. */
   readonly submission: string;
+  /** A delayed start: epoch ms. */
+  readonly runAt: number | undefined;
 }
 
 /** A terminal result as the results bucket holds it. */
@@ -36,9 +38,9 @@ export function keyOf(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url') || '_';
 }
 
-export function encodeTask(task: NormalizedTask, submission: string, submittedAt: number): Uint8Array {
+export function encodeTask(task: NormalizedTask, submission: string, submittedAt: number, runAt: number | undefined): Uint8Array {
   const { id, handler, payload, priority, maxRetries, timeout } = task;
-  const wire: WireTask = { id, handler, payload, priority, maxRetries, timeout, submittedAt, submission };
+  const wire: WireTask = { id, handler, payload, priority, maxRetries, timeout, submittedAt, submission, runAt };
   return serialize(wire);
 }
 

@@ -39,9 +39,11 @@ export interface NatsBrokerOptions {
   duplicateWindow?: number;
   /**
    * Tasks a node holds beyond what its threads run at once (waiting for a
-   * free slot). More keeps threads busier between pulls; fewer leaves more
-   * for other nodes.
-   * @defaultValue `workers × concurrency`
+   * free slot), as the processor's `window` does for a thread. More keeps
+   * threads busy between pulls (short tasks need it: a pull is a round trip
+   * to the server); fewer leaves more for other nodes (0: a node takes only
+   * what it can start at once, the fairest split for long tasks).
+   * @defaultValue `workers × window` (the processor's `window`, 16 by default)
    */
   prefetch?: number;
   /**

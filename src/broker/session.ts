@@ -10,6 +10,8 @@ import {
   type Consumer,
   type JetStreamClient,
   type JetStreamManager,
+  type ConsumerConfig,
+  type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -24,8 +26,9 @@ let sessions = 0;
 /**
  * One connection to NATS and the JetStream objects a processor uses, created
  * if missing (and updated where their settings changed): the work-queue
- * stream `<stream>` on `<stream>.tasks.>` with its durable pull consumer
- * `<stream>-workers`, and the key-value buckets `<stream>-results` (TTL:
+ * stream `<stream>` on `<stream>.tasks.>` (ready tasks) and
+ * `<stream>.delayed.>` (tasks with a delayed start), with the durable pull
+ * consumers `<stream>-workers` and `<stream>-scheduler`, and the key-value buckets `<stream>-results` (TTL:
  * `resultTtl`) and `<stream>-nodes`.
  */
 export class BrokerSession {
@@ -38,6 +41,8 @@ export class BrokerSession {
     readonly jsm: JetStreamManager,
     /** Only on a node: a pure client never creates or changes the consumer, whose settings are the nodes'. */
     readonly consumer: Consumer | undefined,
+    /** Only on a node: moves delayed tasks to the ready subjects when they are due. */
+    readonly scheduler: Consumer | undefined,
     readonly results: KV,
     readonly nodes: KV,
     config: NatsBroker,
@@ -64,7 +69,7 @@ export class BrokerSession {
       const { stream } = config;
       await ensureStream(jsm, {
         name: stream,
-        subjects: [`${stream}.tasks.>`],
+        subjects: [`${stream}.tasks.>`, `${stream}.delayed.>`],
         retention: RetentionPolicy.Workqueue,
         storage: config.storage === 'file' ? StorageType.File : StorageType.Memory,
         num_replicas: config.replicas,
@@ -84,19 +89,22 @@ export class BrokerSession {
       };
       const js = jetstream(nc);
       let consumer: Consumer | undefined;
+      let scheduler: Consumer | undefined;
       if (node) {
-        try {
-          await jsm.consumers.add(stream, consumerConfig);
-        } catch {
-          await jsm.consumers.update(stream, consumerConfig.durable_name, consumerConfig);
-        }
-        consumer = await js.consumers.get(stream, consumerConfig.durable_name);
+        consumer = await ensureConsumer(jsm, js, stream, consumerConfig);
+        // Delayed tasks wait here on nak delays, apart from the workers' consumer, so
+        // waiting never counts as a delivery of the task itself.
+        scheduler = await ensureConsumer(jsm, js, stream, {
+          ...consumerConfig,
+          durable_name: `${stream}-scheduler`,
+          filter_subject: `${stream}.delayed.>`,
+        });
       }
       const kvm = new Kvm(nc);
       const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
       const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
       const nodes = await kvm.create(`${stream}-nodes`, { ttl: NODE_BEAT * 10, history: 1, storage: StorageType.Memory, replicas: config.replicas });
-      return new BrokerSession(nc, js, jsm, consumer, results, nodes, config);
+      return new BrokerSession(nc, js, jsm, consumer, scheduler, results, nodes, config);
     } catch (error) {
       await nc.close().catch(() => {});
       throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, { cause: error });
@@ -107,8 +115,27 @@ export class BrokerSession {
     return `${this.config.stream}-workers`;
   }
 
+  get schedulerDurable(): string {
+    return `${this.config.stream}-scheduler`;
+  }
+
+  /** Where a ready task waits. */
   subject(id: string): string {
     return `${this.config.stream}.tasks.${keyOf(id)}`;
+  }
+
+  /** Where a task with a delayed start waits until it is due. */
+  delayedSubject(id: string): string {
+    return `${this.config.stream}.delayed.${keyOf(id)}`;
+  }
+
+  /** The task's message in the stream, ready or delayed; null once it has left (ended, or never there). */
+  async pending(id: string): Promise<StoredMsg | null> {
+    const { stream } = this.config;
+    return (
+      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.subject(id) })) ??
+      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.delayedSubject(id) }))
+    );
   }
 
   get cancelSubject(): string {
@@ -122,6 +149,20 @@ export class BrokerSession {
   close(): Promise<void> {
     return this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<Consumer> {
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch {
+    await jsm.consumers.update(stream, config.durable_name, config);
+  }
+  return js.consumers.get(stream, config.durable_name);
 }
 
 /** Adds the stream, or brings an existing one to these settings (adding one that differs is an error). */

@@ -151,11 +151,24 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await client.ready;
     client.submit({ id: 'x', payload: 1 });
     expect(() => client.submit({ id: 'x', payload: 2 })).toThrow(DuplicateTaskError);
-    // A delayed start cannot be kept by the broker: refused, naming the field, and nothing is published.
-    expect(() => client.submit({ id: 'later', payload: 1, delay: 1_000 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }));
-    await expect(client.submitAsync({ id: 'later', payload: 1, runAt: new Date() })).rejects.toMatchObject({ field: 'runAt' });
-    expect(client.getResult('later')).toBeUndefined();
-    await expect(client.result('later')).rejects.toBeInstanceOf(UnknownTaskError);
+    expect(() => client.submit({ id: 'y', payload: 1, delay: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }));
+  });
+
+  it('starts a delayed task no earlier than due, on any node, and cancels one before it is due', async () => {
+    const node = cluster('delayed');
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, client.ready]);
+    const submittedAt = Date.now();
+    client.submit({ id: 'later', handler: 'sleep', payload: { ms: 1 }, delay: 400 });
+    client.submit({ id: 'never', handler: 'sleep', payload: { ms: 1 }, runAt: new Date(submittedAt + 60_000) });
+    await expect.poll(() => client.getStatus().cluster?.scheduled ?? 0, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(client.cancel('never', 'plans changed')).toBe(true);
+    expect(await client.result('never')).toMatchObject({ status: 'cancelled', reason: 'plans changed' });
+    const result = await client.result('later');
+    expect(result).toMatchObject({ status: 'done', attempts: 1 });
+    expect(result.startedAt).toBeGreaterThanOrEqual(submittedAt + 400);
+    await expect.poll(() => client.getStatus().cluster, { timeout: 5_000 }).toMatchObject({ scheduled: 0, waiting: 0, delivered: 0 });
   });
 
   it('ends every result() wait at shutdown, leaving the task in the stream for the nodes', async () => {
