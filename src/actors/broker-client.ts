@@ -6,7 +6,7 @@ import { Subject } from 'rxjs';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
-import { BrokerError, DuplicateTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors.js';
+import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
 import { Conditions } from '../conditions.js';
 import { ResultStore } from '../result-store.js';
@@ -40,6 +40,8 @@ export interface ClusterStatus {
 }
 
 const PUBLISH_TIMEOUT = 5_000;
+/** A task whose publish has failed this long ends failed (a server down for good, a stream deleted), so no wait hangs. */
+const PUBLISH_GIVE_UP = 60_000;
 const RETRY_PAUSE = 250;
 
 /**
@@ -175,8 +177,17 @@ export class BrokerClient {
    * so the stream keeps one copy) until the broker answers.
    */
   submit(task: NormalizedTask, strict: boolean): Promise<void> {
+    const submission = randomUUID();
+    const now = Date.now();
+    const runAt = task.runAt ?? (task.delay !== undefined ? now + task.delay : undefined);
+    // Not yet due: it waits on the delayed subjects, where a node's scheduler moves it when it is.
+    const delayed = runAt !== undefined && runAt > now;
+    // Encoded now: the task is what it was at the call, and one too large is refused at it.
+    const data = encodeTask(task, submission, now, delayed ? runAt : undefined);
+    const oversize = this.#oversize(data);
+    if (oversize) throw oversize;
     const entry: Submission = {
-      submission: randomUUID(),
+      submission,
       callback: task.callback,
       joined: false,
       published: false,
@@ -190,19 +201,21 @@ export class BrokerClient {
       entry.onAbort = () => this.cancel(task.id, signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
-    const published = this.#publish(task, entry, strict);
+    const published = this.#publish(task, entry, data, delayed, strict);
     this.#publishing.add(published);
     const untrack = () => this.#publishing.delete(published);
     published.then(untrack, untrack);
     return published;
   }
 
-  async #publish(task: NormalizedTask, entry: Submission, strict: boolean): Promise<void> {
-    const now = Date.now();
-    const runAt = task.runAt ?? (task.delay !== undefined ? now + task.delay : undefined);
-    // Not yet due: it waits on the delayed subjects, where a node's scheduler moves it when it is.
-    const delayed = runAt !== undefined && runAt > now;
-    const data = encodeTask(task, entry.submission, now, delayed ? runAt : undefined);
+  /** A message larger than the server takes would be refused on every try. */
+  #oversize(data: Uint8Array): InvalidTaskError | undefined {
+    const limit = this.#session?.nc.info?.max_payload;
+    if (limit === undefined || data.byteLength <= limit) return undefined;
+    return new InvalidTaskError('payload', `The task is ${data.byteLength} bytes encoded; the NATS server takes messages of at most ${limit} bytes (max_payload)`);
+  }
+
+  async #publish(task: NormalizedTask, entry: Submission, data: Uint8Array, delayed: boolean, strict: boolean): Promise<void> {
     let session: BrokerSession;
     try {
       session = await this.#opened;
@@ -211,11 +224,17 @@ export class BrokerClient {
       this.#arrived(entry.submission, brokerFailure(task, error));
       throw error;
     }
+    const oversize = this.#oversize(data);
+    if (oversize) {
+      this.#arrived(entry.submission, brokerFailure(task, oversize));
+      throw oversize;
+    }
+    const subject = delayed ? session.delayedSubject(task.id) : session.subject(task.id);
+    const giveUp = Date.now() + PUBLISH_GIVE_UP;
     let retried = false;
     for (;;) {
       if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
       try {
-        const subject = delayed ? session.delayedSubject(task.id) : session.subject(task.id);
         const ack = await session.js.publish(subject, data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
         if (ack.duplicate && !retried) {
           if (strict) {
@@ -232,6 +251,12 @@ export class BrokerClient {
         return;
       } catch (error) {
         if (error instanceof DuplicateTaskError) throw error;
+        // The same message id every time: the stream keeps one copy however many tries reach it.
+        if (Date.now() > giveUp) {
+          const failure = new BrokerError(`Task \`${task.id}\` could not be published for ${PUBLISH_GIVE_UP / 1000} s`, { cause: error });
+          this.#arrived(entry.submission, brokerFailure(task, failure));
+          throw failure;
+        }
         retried = true;
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
       }
@@ -452,6 +477,6 @@ export class BrokerClient {
 function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
   const now = Date.now();
   const { id, handler, priority, maxRetries, timeout, payload } = task;
-  const cause = error instanceof BrokerError ? error : new BrokerError('The broker could not be reached', { cause: error });
+  const cause = error instanceof BrokerError || error instanceof InvalidTaskError ? error : new BrokerError('The broker could not be reached', { cause: error });
   return { id, handler, priority, maxRetries, timeout, attempts: 0, submittedAt: now, startedAt: undefined, finishedAt: now, status: 'failed', error: cause, payload };
 }

@@ -3,7 +3,7 @@ import { serialize } from 'node:v8';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
-import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf } from '../broker/codec.js';
+import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
 import { BrokerError } from '../errors.js';
@@ -80,7 +80,7 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#capacity = slots + (session.config.prefetch ?? prefetch);
     // A third of ack_wait: two heartbeats may be lost before a live node's task is redelivered.
     this.#heartbeat = setInterval(() => {
-      for (const flight of this.#flights.values()) flight.msg.working();
+      for (const flight of this.#flights.values()) answer(() => flight.msg.working());
     }, Math.max(100, Math.floor(session.config.ackWait / 3)));
     this.#beat = setInterval(() => this.#publishBeat(), NODE_BEAT);
     this.#heartbeat.unref();
@@ -147,18 +147,24 @@ export class BrokerNode implements RemoteTaskHooks {
         this.#schedulerFetch = batch;
         for await (const msg of batch) {
           if (!this.#running) {
-            msg.nak();
+            answer(() => msg.nak());
             continue;
           }
-          const wire = decodeTask(msg.data);
+          let wire: WireTask;
+          try {
+            wire = decodeTask(msg.data);
+          } catch {
+            answer(() => msg.term());
+            continue;
+          }
           const wait = (wire.runAt ?? 0) - Date.now();
           if (wait > 0) {
-            msg.nak(wait);
+            answer(() => msg.nak(wait));
             continue;
           }
           this.#track(
-            js.publish(this.#session.subject(wire.id), msg.data, { msgID: `due:${wire.submission}` }).then(() => msg.ack()),
-            () => msg.nak(RETRY_PAUSE),
+            js.publish(this.#session.subject(wire.id), msg.data, { msgID: `due:${wire.submission}` }).then(() => answer(() => msg.ack())),
+            () => answer(() => msg.nak(RETRY_PAUSE)),
           );
         }
       } catch {
@@ -170,8 +176,14 @@ export class BrokerNode implements RemoteTaskHooks {
   }
 
   #deliver(msg: JsMsg): void {
-    if (!this.#running) return msg.nak();
-    const wire = decodeTask(msg.data);
+    if (!this.#running) return answer(() => msg.nak());
+    let wire: WireTask;
+    try {
+      wire = decodeTask(msg.data);
+    } catch {
+      // Not a task Troupe published: it would come back forever.
+      return answer(() => msg.term());
+    }
     const held = this.#flights.get(wire.id);
     if (held) {
       // Delivered again while this node still holds it (a heartbeat came late):
@@ -191,7 +203,7 @@ export class BrokerNode implements RemoteTaskHooks {
       stored.then((entry) => {
         if (entry && entry.operation === 'PUT' && decodeResult(entry.value).submission === wire.submission) {
           this.#flights.delete(wire.id);
-          msg.ack();
+          answer(() => msg.ack());
           return this.#roomMade();
         }
         if (!this.#running) return this.returned(wire.id);
@@ -221,7 +233,7 @@ export class BrokerNode implements RemoteTaskHooks {
     const flight = this.#flights.get(id);
     if (!flight) return;
     this.#flights.delete(id);
-    flight.msg.nak(delay);
+    answer(() => flight.msg.nak(delay));
     this.#roomMade();
   }
 
@@ -229,7 +241,7 @@ export class BrokerNode implements RemoteTaskHooks {
     const flight = this.#flights.get(id);
     if (!flight) return;
     this.#flights.delete(id);
-    flight.msg.nak();
+    answer(() => flight.msg.nak());
     this.#roomMade();
   }
 
@@ -270,8 +282,8 @@ export class BrokerNode implements RemoteTaskHooks {
       await pause();
     }
     this.#flights.delete(result.id);
-    if (result.status === 'done') flight.msg.ack();
-    else flight.msg.term();
+    if (result.status === 'done') answer(() => flight.msg.ack());
+    else answer(() => flight.msg.term());
     this.#roomMade();
   }
 
@@ -351,4 +363,17 @@ export class BrokerNode implements RemoteTaskHooks {
 
 function pause(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+}
+
+/**
+ * Acks, naks, terms and heartbeats are fire-and-forget: one that cannot be
+ * sent (the connection closed under it) is one the server never heard, and
+ * it redelivers the task after `ackWait`, which is the answer it needs.
+ */
+function answer(send: () => void): void {
+  try {
+    send();
+  } catch {
+    // See above.
+  }
 }

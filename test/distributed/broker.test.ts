@@ -3,6 +3,8 @@
  * this process: what each call promises across nodes. The failure tests with
  * real processes are in failover.test.ts.
  */
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -152,6 +154,25 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     client.submit({ id: 'x', payload: 1 });
     expect(() => client.submit({ id: 'x', payload: 2 })).toThrow(DuplicateTaskError);
     expect(() => client.submit({ id: 'y', payload: 1, delay: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }));
+    // Larger than the server's max_payload (1 MB by default): refused at the call, not retried forever.
+    expect(() => client.submit({ id: 'huge', payload: new Uint8Array(2 ** 21) })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'payload' }),
+    );
+    await expect(client.submitAsync({ id: 'huge', payload: new Uint8Array(2 ** 21) })).rejects.toMatchObject({ field: 'payload' });
+    expect(client.getStatus().cluster).toBeDefined();
+    await expect(client.result('huge')).rejects.toBeInstanceOf(UnknownTaskError);
+  });
+
+  it('drops a message on its subjects that is not a task, and goes on', async () => {
+    const node = cluster('garbage');
+    const worker = node();
+    await worker.ready;
+    const nc = await connect({ servers: NATS_URL });
+    await jetstream(nc).publish(`${stream}.tasks.bogus`, new TextEncoder().encode('not a task'));
+    await nc.close();
+    const id = worker.submit({ payload: 'after' });
+    expect(await worker.result(id)).toMatchObject({ status: 'done', value: 'after' });
+    await expect.poll(() => worker.getStatus().cluster, { timeout: 5_000 }).toMatchObject({ waiting: 0, delivered: 0 });
   });
 
   it('starts a delayed task no earlier than due, on any node, and cancels one before it is due', async () => {
