@@ -106,12 +106,12 @@ export class BrokerClient {
         for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
       }
     });
-    this.#eventsSub = session.nc.subscribe(session.eventsSubject, {
+    const own = session.eventsSubject(session.node);
+    this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
       callback: (error, msg) => {
-        if (error) return;
-        const batch = decodeEvents(msg.data);
-        if (batch.node === session.node) return; // this process's own, already on its stream
-        for (const event of batch.events) this.events.next(event);
+        // This process's own events are on its stream already.
+        if (error || msg.subject === own || !this.events.observed) return;
+        for (const event of decodeEvents(msg.data).events) this.events.next(event);
       },
     });
     // A watch resumes after a reconnect; a result stored while the

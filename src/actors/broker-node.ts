@@ -309,7 +309,7 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#outbox = [];
     if (events.length === 0 || this.#session.nc.isClosed()) return;
     try {
-      this.#session.nc.publish(this.#session.eventsSubject, encodeEvents(this.#session.node, events));
+      this.#session.nc.publish(this.#session.eventsSubject(this.#session.node), encodeEvents(this.#session.node, events));
     } catch {
       // Events are best effort (core NATS); results never depend on them.
     }

@@ -60,6 +60,9 @@ export class BrokerSession {
         // A node outlives server restarts: it reconnects for as long as it runs.
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        // Without it the client builds two errors with stack traces per
+        // request, in case it fails: 14% of a node's CPU in a profile.
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw new BrokerError(`Could not connect to NATS at ${config.servers.join(', ')}`, { cause: error });
@@ -142,8 +145,13 @@ export class BrokerSession {
     return `${this.config.stream}.cancel`;
   }
 
-  get eventsSubject(): string {
-    return `${this.config.stream}.events`;
+  /** Where a node relays its task events: one subject per node, so a process skips its own without decoding them. */
+  eventsSubject(node: string): string {
+    return `${this.config.stream}.events.${keyOf(node)}`;
+  }
+
+  get allEventsSubject(): string {
+    return `${this.config.stream}.events.*`;
   }
 
   close(): Promise<void> {
