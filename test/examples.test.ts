@@ -2,11 +2,12 @@
  * Docs cannot rot: every example runs here, and every code block in the docs
  * that names an example file is that file, verbatim.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { natsAvailable } from './distributed/nats.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -18,8 +19,8 @@ beforeEach((context) => {
   signal = context.signal;
 });
 
-async function runExample(file: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`], {
+async function runExample(file: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     timeout: 60_000,
@@ -146,6 +147,61 @@ describe('examples run', () => {
     const failed = Number(/failed\s+(\d+)/.exec(summary)?.[1]);
     expect(done + failed).toBe(200);
     expect(out).toMatch(/tasks\/s/);
+  });
+});
+
+// These need a NATS server with JetStream at NATS_URL (`nats-server -js`): skipped
+// with a message without one, except in CI, where they must run.
+describe('examples on NATS JetStream', () => {
+  it('distributed: two nodes and a client', async (context) => {
+    context.skip(!(await natsAvailable()), 'no NATS server');
+    expect(await runExample('distributed.ts')).toBe(
+      [
+        'fetch-1: done after 2 attempts: fetched https://example.com/a.jpg on attempt 2',
+        'huge-1: failed after 1 attempt: ImageTooLargeError (ERR_IMAGE_TOO_LARGE)',
+        'img-1: done after 1 attempt: 160×90',
+        'img-2: done after 1 attempt: 90×160',
+        'img-3: done after 1 attempt: 160×120',
+        'img-4: done after 1 attempt: 160×160',
+        'img-1 again: refused, DuplicateTaskError',
+        'img-3 read by a node: 160×120',
+        'wait-1: cancel requested: true',
+        'wait-1: cancelled, no longer needed',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('the demo as a node (npm start -- --nats) and a client (npm start -- --nats --client)', async (context) => {
+    context.skip(!(await natsAvailable()), 'no NATS server');
+    const node = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--nats'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {}),
+    });
+    let logged = '';
+    const exited = new Promise<number | null>((resolve) => node.once('close', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        node.stdout.on('data', (chunk: Buffer) => {
+          logged += chunk.toString();
+          if (logged.includes('Waiting for tasks')) resolve();
+        });
+        node.stderr.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+        void exited.then((code) => reject(new Error(`the node exited (${code}) before it was up:\n${logged}`)));
+      });
+      const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' }, ['--nats', '--client']);
+      const summary = out.slice(out.indexOf('Summary'));
+      const done = Number(/done\s+(\d+)/.exec(summary)?.[1]);
+      const failed = Number(/failed\s+(\d+)/.exec(summary)?.[1]);
+      expect(done + failed).toBe(200);
+      expect(summary).toMatch(new RegExp(`nodes .*node-${node.pid} \\d+`));
+    } finally {
+      node.kill('SIGTERM');
+    }
+    // Ctrl-C or SIGTERM: the node shuts down cleanly and exits by itself.
+    expect(await exited).toBe(0);
+    expect(logged).toMatch(/node-\d+ stopped: \d+ done, \d+ failed here/);
   });
 });
 

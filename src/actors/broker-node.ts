@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
 import { serialize } from 'node:v8';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
 import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
-import { BrokerError } from '../errors.js';
+import { BrokerError, PoisonTaskError } from '../errors.js';
 import type { ProcessorEvent } from '../events.js';
-import type { TaskResult } from '../task.js';
+import type { FailedResult, TaskResult } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
 import type { RemoteTaskHooks, Supervisor } from './supervisor.js';
 
@@ -63,8 +63,6 @@ export class BrokerNode implements RemoteTaskHooks {
   /** Closing, and the server has been away too long: writes still failing give up. */
   #abandon = false;
   #room: (() => void) | undefined;
-  #fetch: ConsumerMessages | undefined;
-  #schedulerFetch: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #beat: NodeJS.Timeout;
@@ -121,13 +119,10 @@ export class BrokerNode implements RemoteTaskHooks {
       }
       try {
         const batch = await consumer.fetch({ max_messages: free, expires: 1_000 });
-        this.#fetch = batch;
         for await (const msg of batch) this.#deliver(msg);
       } catch {
         // The server is restarting, or the connection is being re-established.
         if (this.#running) await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
-      } finally {
-        this.#fetch = undefined;
       }
     }
   }
@@ -144,7 +139,6 @@ export class BrokerNode implements RemoteTaskHooks {
     while (this.#running) {
       try {
         const batch = await scheduler.fetch({ max_messages: 256, expires: 1_000 });
-        this.#schedulerFetch = batch;
         for await (const msg of batch) {
           if (!this.#running) {
             answer(() => msg.nak());
@@ -169,8 +163,6 @@ export class BrokerNode implements RemoteTaskHooks {
         }
       } catch {
         if (this.#running) await pause();
-      } finally {
-        this.#schedulerFetch = undefined;
       }
     }
   }
@@ -207,6 +199,10 @@ export class BrokerNode implements RemoteTaskHooks {
           return this.#roomMade();
         }
         if (!this.#running) return this.returned(wire.id);
+        // More deliveries than attempts allowed, with no answer for the last:
+        // the task took its node down (or silenced it) each time. It is not
+        // run again, or it would take every node down in turn.
+        if (attempts > wire.maxRetries) return this.#store(poisoned(wire, attempts), flight);
         const task: NormalizedTask = {
           id: wire.id,
           payload: wire.payload,
@@ -339,8 +335,9 @@ export class BrokerNode implements RemoteTaskHooks {
    */
   stopPulling(): void {
     this.#running = false;
-    this.#fetch?.stop();
-    this.#schedulerFetch?.stop();
+    // The pulls run out by themselves (within a second): stopping them would
+    // drop messages already on their way, which only ackWait would bring back.
+    // Each one that arrives now is given straight back.
     this.#roomMade();
   }
 
@@ -359,6 +356,14 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#events?.unsubscribe();
     await this.#session.nodes.delete(keyOf(this.#session.node)).catch(() => {});
   }
+}
+
+function poisoned(wire: WireTask, attempts: number): FailedResult {
+  const { id, handler, priority, maxRetries, timeout, submittedAt, payload } = wire;
+  const cause = new Error(`Delivered ${attempts} times, and each time its node died or went silent before answering`);
+  const error = new PoisonTaskError(id, attempts, { cause });
+  const now = Date.now();
+  return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt: undefined, finishedAt: now, status: 'failed', error, payload };
 }
 
 function pause(): Promise<void> {

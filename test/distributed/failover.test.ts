@@ -111,6 +111,22 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
     );
   });
 
+  it('fails a task that takes its node down on every delivery, once its attempts are spent, before it takes them all', { timeout: 60_000 }, async () => {
+    const stream = uniqueStream('poison');
+    cleanups.push(() => removeStream(stream));
+    const nodes = await Promise.all([startNode(NATS_URL, stream), startNode(NATS_URL, stream), startNode(NATS_URL, stream)]);
+    const submitter = client(NATS_URL, stream);
+    await submitter.ready;
+    const poison = submitter.submit({ id: 'poison', handler: 'killProcess', payload: null, maxRetries: 1 });
+    const result = await submitter.result(poison);
+    expect(result).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'ERR_POISON_TASK', crashes: 2 } });
+    // Two deliveries took two nodes down; the third node stored the failure without running it, and still works.
+    const alive = nodes.filter((node) => node.process.exitCode === null && node.process.signalCode === null);
+    expect(alive).toHaveLength(1);
+    const after = submitter.submit({ id: 'after', handler: 'napAndTell', payload: { ms: 1 } });
+    expect(await submitter.result(after)).toMatchObject({ status: 'done', value: { pid: (alive[0] as Child).pid } });
+  });
+
   it('gives a restarted client the results of what its predecessor submitted, from the results bucket', { timeout: 60_000 }, async () => {
     const stream = uniqueStream('client');
     cleanups.push(() => removeStream(stream));
