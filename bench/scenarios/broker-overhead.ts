@@ -7,9 +7,9 @@
  * run, its result put in the results bucket, seen by the client's watch.
  *
  * `nats` is the defaults as users get them: the node holds its one slot's
- * task plus `prefetch` = 1 more, so a no-op thread mostly waits on pulls.
- * `nats-prefetch` lets the node hold many, so the rate is bounded by the
- * per-task work of client, node and server instead: the overhead proper.
+ * task plus `prefetch` = workers × window = 16 more. `nats-prefetch` lets it
+ * hold 64, to show how much of the rest is pulls rather than the per-task
+ * work of client, node and server.
  */
 import { Bench } from 'tinybench';
 import type { Processor, TaskResult } from '../../src/index.js';
@@ -87,7 +87,7 @@ export const brokerOverhead: Scenario = {
       `${d.brokerTasks.toLocaleString('en')} no-op tasks (\`submit\` then \`result(id)\`), ${SIZES.inFlight.toLocaleString('en')} in flight, after ${d.brokerWarmup.toLocaleString('en')} untimed; ` +
       `then ${d.brokerLatencyTasks.toLocaleString('en')} sequential round trips (tinybench) after ${d.brokerLatencyWarmup.toLocaleString('en')} untimed. ` +
       '`workers: 1`, defaults otherwise; in broker mode a node and a pure client in the one process, NATS JetStream with memory storage on this machine. ' +
-      `\`nats\`: default \`prefetch\` (workers × concurrency = 1); \`nats-prefetch\`: \`prefetch: ${PREFETCH}\`. ` +
+      `\`nats\`: default \`prefetch\` (workers × window = 16); \`nats-prefetch\`: \`prefetch: ${PREFETCH}\`. ` +
       'Tasks/s (higher is better); ÷ in-memory = this ÷ the median of in-memory; overhead µs/task = 10⁶ ÷ this − 10⁶ ÷ in-memory median (lower is better); p50 µs of a round trip (lower is better).'
     );
   },
