@@ -158,7 +158,9 @@ export class BrokerClient {
 
   cluster(): ClusterStatus {
     const now = Date.now();
-    const nodes = [...this.#nodes.values()].filter((beat) => now - beat.at < 3 * NODE_BEAT);
+    // A node killed without a goodbye leaves its last beat: dropped once stale, so the table stays as big as the cluster.
+    for (const [node, beat] of this.#nodes) if (now - beat.at >= 3 * NODE_BEAT) this.#nodes.delete(node);
+    const nodes = [...this.#nodes.values()];
     return { scheduled: this.#scheduled, waiting: this.#waiting, delivered: this.#delivered, nodes };
   }
 
