@@ -13,6 +13,7 @@ import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions }
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
 import { status$, TaskStreams } from './streams.js';
 import { normalizeTask } from './validate-task.js';
+import { resultInfo } from './task-info.js';
 
 /** What `getStatus()` returns: live counts and totals since start. */
 export interface ProcessorStatus {
@@ -121,7 +122,7 @@ export class Processor {
     this.ready = link ? link.attach(this.#supervisor) : this.#supervisor.ready.promise;
     this.events = link ? merge(this.#supervisor.events, link.client.events) : this.#supervisor.events.asObservable();
     this.status$ = status$(this.events, () => this.getStatus());
-    this.#tasks = new TaskStreams(this.events, (id) => this.#supervisor.getTask(id));
+    this.#tasks = new TaskStreams(this.events, (id) => this.getTask(id));
   }
 
   /**
@@ -310,7 +311,11 @@ export class Processor {
    * ```
    */
   getTask(id: string): TaskInfo | undefined {
-    return this.#supervisor.getTask(id);
+    const local = this.#supervisor.getTask(id);
+    const link = this.#link;
+    if (local || !link) return local;
+    const result = link.client.getResult(id);
+    return link.client.taskInfo(id) ?? (result && resultInfo(result));
   }
 
   /**

@@ -55,7 +55,12 @@ export class TaskStreams {
         subscriber.complete();
         return undefined;
       }
+      let last = current.state;
       const deliver = (info: TaskInfo) => {
+        // One snapshot per state entered: with a broker, a task waiting in the
+        // stream and then held by a node is `queued` twice.
+        if (info.state === last) return;
+        last = info.state;
         subscriber.next(info);
         if (FINAL.has(info.state)) subscriber.complete();
       };

@@ -7,10 +7,10 @@ import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors.js';
-import type { ProcessorEvent } from '../events.js';
+import { TASK_EVENT_STATE, type ProcessorEvent } from '../events.js';
 import { Conditions } from '../conditions.js';
 import { ResultStore } from '../result-store.js';
-import type { FailedResult, TaskResult } from '../task.js';
+import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task.js';
 import type { NormalizedTask } from '../validate-task.js';
 import type { NodeBeat } from './broker-node.js';
 
@@ -25,6 +25,15 @@ interface Submission {
   readonly task: NormalizedTask;
   readonly waiters: Array<(result: TaskResult) => void>;
   onAbort: (() => void) | undefined;
+  readonly submittedAt: number;
+  /** When it is due, for a delayed start. */
+  readonly runAt: number | undefined;
+  /** What the task events of the nodes have told of it so far. */
+  state: TaskState;
+  attempts: number;
+  startedAt: number | undefined;
+  lastError: Error | undefined;
+  retryDelay: number | undefined;
 }
 
 /** The cluster as the broker and the nodes' heartbeats show it; counts are a second old at most. */
@@ -110,8 +119,12 @@ export class BrokerClient {
     this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
       callback: (error, msg) => {
         // This process's own events are on its stream already.
-        if (error || msg.subject === own || !this.events.observed) return;
-        for (const event of decodeEvents(msg.data).events) this.events.next(event);
+        // Decoded only while someone listens, or while this process waits on tasks whose progress they tell.
+        if (error || msg.subject === own || (!this.events.observed && this.#submissions.size === 0)) return;
+        for (const event of decodeEvents(msg.data).events) {
+          this.note(event);
+          this.events.next(event);
+        }
       },
     });
     // A watch resumes after a reconnect; a result stored while the
@@ -133,6 +146,42 @@ export class BrokerClient {
   }
 
   // ── queries ────────────────────────────────────────────────────────────────
+
+  /**
+   * Follows a task event of any node (this one's too) for the submissions it
+   * concerns: what `getTask` and `task$` show of a task running elsewhere.
+   * Events are best effort, so this is the last state heard of, not a promise.
+   */
+  note(event: ProcessorEvent): void {
+    const state = TASK_EVENT_STATE[event.type];
+    if (state === undefined) return;
+    const entry = this.#submissions.get((event as { id: string }).id);
+    if (!entry) return;
+    entry.state = state;
+    entry.retryDelay = undefined;
+    switch (event.type) {
+      case 'task.started':
+        entry.attempts = event.attempt;
+        entry.startedAt ??= Date.now();
+        return;
+      case 'task.retrying':
+        entry.lastError = event.error;
+        entry.retryDelay = event.delay;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A task this process submitted that has not ended, as far as the events tell. */
+  taskInfo(id: string): TaskInfo | undefined {
+    const entry = this.#submissions.get(id);
+    if (!entry) return undefined;
+    const { handler, priority, maxRetries, timeout } = entry.task;
+    const { state, attempts, submittedAt, startedAt, lastError, retryDelay } = entry;
+    const runAt = state === 'scheduled' ? entry.runAt : undefined;
+    return { id, state, handler, priority, runAt, blockedBy: undefined, attempts, maxRetries, timeout, submittedAt, startedAt, lastError, retryDelay };
+  }
 
   /** Tasks this process submitted that have not ended. */
   get unfinished(): number {
@@ -196,6 +245,13 @@ export class BrokerClient {
       task,
       waiters: [],
       onAbort: undefined,
+      submittedAt: now,
+      runAt: delayed ? runAt : undefined,
+      state: delayed ? 'scheduled' : 'queued',
+      attempts: 0,
+      startedAt: undefined,
+      lastError: undefined,
+      retryDelay: undefined,
     };
     this.#submissions.set(task.id, entry);
     if (task.signal) {

@@ -53,6 +53,8 @@ export class BrokerLink {
       await this.client.start();
       const { workers, concurrency, window } = this.#options;
       if (workers === 0) return;
+      // This node's own events tell the client of the tasks it submitted and runs here.
+      supervisor.events.subscribe((event) => this.client.note(event));
       await supervisor.ready.promise;
       if (supervisor.phase !== 'running') return;
       this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers * window, workers);

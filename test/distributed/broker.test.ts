@@ -5,7 +5,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BrokerError,
@@ -233,6 +233,20 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(await client.result('running')).toMatchObject({ status: 'cancelled', reason: 'user left' });
     expect(await client.result('waiting')).toMatchObject({ status: 'cancelled', reason: 'not needed' });
     await expect.poll(() => client.getStatus().cluster, { timeout: 5_000 }).toMatchObject({ waiting: 0, delivered: 0 });
+  });
+
+  it('follows a task running on another node in getTask and task$, from the relayed events', async () => {
+    const node = cluster('task-stream');
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, client.ready]);
+    const id = client.submit({ id: 'followed', handler: 'flaky', payload: { succeedOn: 2 } });
+    expect(client.getTask(id)).toMatchObject({ id, state: 'queued', attempts: 0, handler: 'flaky' });
+    const states = await firstValueFrom(client.task$(id).pipe(toArray()));
+    expect(states.map((info) => info.state)).toEqual(['queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
+    expect(states.at(-1)).toMatchObject({ attempts: 2 });
+    expect(states[2]).toMatchObject({ lastError: { message: 'Simulated failure 1' }, retryDelay: 20 });
+    expect(client.getTask(id)).toMatchObject({ state: 'done', attempts: 2 });
   });
 
   it('relays task events between nodes, and shows the nodes in getStatus().cluster', async () => {
