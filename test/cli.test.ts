@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { NATS_URL, natsAvailable, removeStream, uniqueStream } from './distributed/nats.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const handlers = fileURLToPath(new URL('./fixtures/handlers.ts', import.meta.url));
@@ -98,5 +99,43 @@ describe('troupe run', () => {
     const bad = await troupe(['run', handlers, '--input', 'x.jsonl', '--workers', 'two']).exited;
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--workers must be an integer');
+  });
+});
+
+describe('troupe node and troupe run --nats', async () => {
+  const available = await natsAvailable();
+
+  it.skipIf(!available)('a node runs what a --workers 0 client submits, and stops cleanly on SIGTERM', async () => {
+    const stream = uniqueStream('cli');
+    try {
+      const node = troupe(['node', handlers, '--nats', NATS_URL, '--stream', stream, '--workers', '1']);
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        node.child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk;
+          if (stderr.includes('Ctrl-C stops')) resolve();
+        });
+      });
+      expect(stderr).toContain(`1 worker thread on stream ${stream}`);
+      const { input } = scratch([...Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `n${i}`, payload: i })), JSON.stringify({ id: 'bad', handler: 'alwaysFail', payload: null })]);
+      const client = await troupe(['run', handlers, '--nats', NATS_URL, '--stream', stream, '--workers', '0', '--input', input, '--max-retries', '0']).exited;
+      expect(client.code).toBe(1);
+      const results = jsonl(client.stdout);
+      expect(results).toHaveLength(21);
+      expect(results.filter((r) => r['status'] === 'done').map((r) => r['value'])).toEqual(expect.arrayContaining([0, 7, 19]));
+      expect(results.find((r) => r['id'] === 'bad')).toMatchObject({ status: 'failed', attempts: 1, error: { message: 'Always fails' } });
+      node.child.kill('SIGTERM');
+      const stopped = await node.exited;
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toContain('stopped; it ran 20 done, 1 failed');
+    } finally {
+      await removeStream(stream);
+    }
+  });
+
+  it('refuses --workers 0 without --nats', async () => {
+    const { code, stderr } = await troupe(['run', handlers, '--input', 'x.jsonl', '--workers', '0']).exited;
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('--workers 0 needs --nats');
   });
 });

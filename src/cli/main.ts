@@ -2,7 +2,8 @@
 /**
  * The `troupe` command. `troupe run <handlers> --input tasks.jsonl` runs a
  * JSONL file of tasks through a processor with a progress bar, writes the
- * results as JSONL, and prints a summary.
+ * results as JSONL, and prints a summary; with `--nats`, through NATS
+ * JetStream, run by `troupe node` processes on any machines.
  */
 import { createReadStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +11,8 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
+import { createProcessor } from '../processor.js';
+import { natsBroker, type NatsBroker } from '../broker/nats-broker.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -37,12 +40,19 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
     ['failed', `${summary.failed.toLocaleString('en')}${summary.invalid ? ` (${summary.invalid} invalid lines)` : ''}`],
     ['retries', summary.retries.toLocaleString('en')],
     ['unfinished', summary.unfinished ? `${summary.unfinished.toLocaleString('en')} → ${summary.unfinishedPath}` : '0'],
+    ...(summary.elsewhere ? [['left running', `${summary.elsewhere.toLocaleString('en')} (in the cluster; results in its bucket)`] as [string, string]] : []),
     ['wall time', `${(summary.ms / 1_000).toFixed(2)} s`],
     ['rate', `${Math.round(((summary.done + summary.failed) / summary.ms) * 1_000).toLocaleString('en')} tasks/s`],
     ['peak RSS', `${peakRssMb.toFixed(0)} MB`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+const DEFAULT_NATS = 'nats://127.0.0.1:4222';
+
+function broker(nats: string | true, stream: string): NatsBroker {
+  return natsBroker({ servers: nats === true ? (process.env['NATS_URL'] ?? DEFAULT_NATS) : nats, stream });
 }
 
 const program = new Command()
@@ -56,12 +66,14 @@ program
   .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
   .requiredOption('-i, --input <file>', 'the tasks, one JSON object per line; - for stdin')
   .option('-o, --output <file>', 'where results go, one JSON object per line; - for stdout', '-')
-  .option('-w, --workers <n>', 'worker threads (default: one per core)', integer('--workers', 1))
+  .option('-w, --workers <n>', 'worker threads (default: one per core; 0 with --nats: submit only, nodes run the tasks)', integer('--workers', 0))
   .option('--max-retries <n>', 'retries after the first attempt (default: 3)', integer('--max-retries', 0))
   .option('--timeout <ms>', 'time limit per attempt, in ms; 0 for none (default: 0)', integer('--timeout', 0))
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
   .option('--dashboard <port>', 'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)', integer('--dashboard', 0))
   .addOption(new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread').default(1_000).argParser(integer('--in-flight', 1)))
+  .option('--nats [url]', `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS})`)
+  .option('--stream <name>', 'the JetStream stream the nodes share (with --nats)', 'troupe')
   .addHelpText(
     'after',
     `
@@ -75,7 +87,8 @@ failed: it is reported with its line number and written as a failed result),
 Example:
   troupe run ./handlers.js --input tasks.jsonl --output results.jsonl --workers 4`,
   )
-  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number; dashboard?: number }) => {
+  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number; dashboard?: number; nats?: string | true; stream: string }) => {
+    if (options.workers === 0 && !options.nats) program.error('error: --workers 0 needs --nats: without a broker, something must run the tasks');
     const controller = new AbortController();
     let interrupts = 0;
     process.on('SIGINT', () => {
@@ -92,7 +105,13 @@ Example:
       output: options.output,
       // Only what was given: the processor's defaults apply to the rest.
       processor: Object.fromEntries(
-        Object.entries({ workers: options.workers, maxRetries: options.maxRetries, timeout: options.timeout, concurrency: options.concurrency }).filter(
+        Object.entries({
+          workers: options.workers,
+          maxRetries: options.maxRetries,
+          timeout: options.timeout,
+          concurrency: options.concurrency,
+          broker: options.nats ? broker(options.nats, options.stream) : undefined,
+        }).filter(
           ([, value]) => value !== undefined,
         ),
       ),
@@ -106,6 +125,58 @@ Example:
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     process.stderr.write(`\n${summary.interrupted ? 'Interrupted' : 'Summary'}\n${summaryTable(summary, peakRss / 1e6)}\n`);
     process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('node')
+  .description('Run a worker node: take tasks from a NATS JetStream stream shared with other nodes and `troupe run --nats` clients, until Ctrl-C.')
+  .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
+  .option('--nats [url]', `the NATS server (default: $NATS_URL or ${DEFAULT_NATS})`, true)
+  .option('--stream <name>', 'the JetStream stream the nodes share', 'troupe')
+  .option('-w, --workers <n>', 'worker threads (default: one per core)', integer('--workers', 1))
+  .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
+  .option('--dashboard <port>', 'serve a live dashboard of this node on 127.0.0.1:<port> (0: any free port)', integer('--dashboard', 0))
+  .addHelpText(
+    'after',
+    `
+Ctrl-C (or SIGTERM) stops taking tasks, gives the ones waiting back to the
+stream for the other nodes, lets running attempts finish, stores their
+results, and exits 0. Retries, time limits and the other task settings travel
+with each task, from the process that submitted it.
+
+Example (two nodes and a client, in three terminals):
+  troupe node ./handlers.js --nats --stream thumbnails
+  troupe node ./handlers.js --nats --stream thumbnails
+  troupe run ./handlers.js --nats --stream thumbnails --workers 0 --input tasks.jsonl`,
+  )
+  .action(async (handlers: string, options: { nats: string | true; stream: string; workers?: number; concurrency?: number; dashboard?: number }) => {
+    const processor = createProcessor({
+      handlers: pathToFileURL(resolve(handlers)).href,
+      broker: broker(options.nats, options.stream),
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    });
+    await processor.ready;
+    const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
+    const { workers } = processor.getStatus();
+    process.stderr.write(`troupe node: ${workers} worker thread${workers === 1 ? '' : 's'} on stream ${options.stream}${dashboard ? `, dashboard at ${dashboard.url}` : ''}; Ctrl-C stops\n`);
+    const stop = async () => {
+      process.stderr.write('troupe node: stopping: waiting tasks go back to the stream, running ones finish\n');
+      await processor.shutdown();
+      await dashboard?.close();
+      const { done, failed, cancelled } = processor.getStatus();
+      process.stderr.write(`troupe node: stopped; it ran ${done} done, ${failed} failed, ${cancelled} cancelled\n`);
+      process.exitCode = 0;
+    };
+    let stopping = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        // A second signal does not wait.
+        if (stopping) process.exit(130);
+        stopping = true;
+        void stop();
+      });
+    }
   });
 
 await program.parseAsync();

@@ -14,7 +14,7 @@ export interface RunOptions {
   /** A JSONL file, or `-` for stdout. */
   readonly output: string;
   /** Passed on to `createProcessor`. */
-  readonly processor: Pick<ProcessorOptions, 'workers' | 'maxRetries' | 'timeout' | 'concurrency'>;
+  readonly processor: Pick<ProcessorOptions, 'workers' | 'maxRetries' | 'timeout' | 'concurrency' | 'broker'>;
   /** Tasks accepted and unfinished at most: the rest of the file waits unread. */
   readonly inFlight: number;
   /** Serve the dashboard on this port (loopback) for the length of the run. */
@@ -33,6 +33,8 @@ export interface RunSummary {
   /** Lines that were not a task: reported, and written as failed results. */
   readonly invalid: number;
   readonly retries: number;
+  /** With a broker, interrupted: tasks submitted that go on in the cluster (their results are in its bucket, not in the output). */
+  readonly elsewhere: number;
   readonly unfinished: number;
   readonly unfinishedPath: string | undefined;
   readonly interrupted: boolean;
@@ -91,7 +93,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
   if (dashboard) progress.log(`troupe: dashboard at ${dashboard.url}`);
   progress.start(options.total);
-  const counts = { lines: 0, done: 0, failed: 0, invalid: 0, retries: 0 };
+  const counts = { lines: 0, done: 0, failed: 0, invalid: 0, retries: 0, elsewhere: 0 };
   // Writes still waiting for the output's buffer to drain: a set, not a list, so a finished run keeps none.
   const writes = new Set<Promise<void>>();
   const track = (pending: Promise<void>) => {
@@ -142,12 +144,16 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
       }
       try {
         const id = await processor.submitAsync(task, { signal: options.signal });
-        void processor.result(id).then((result) => {
-          if (result.status === 'cancelled' && result.reason === 'shutdown') return; // handed back below
-          if (result.status === 'done') counts.done++;
-          else counts.failed++;
-          track(write(out, resultLine(result, line)));
-        });
+        processor.result(id).then(
+          (result) => {
+            if (result.status === 'cancelled' && result.reason === 'shutdown') return; // handed back below
+            if (result.status === 'done') counts.done++;
+            else counts.failed++;
+            track(write(out, resultLine(result, line)));
+          },
+          // With a broker, interrupted: the task goes on in the cluster, its result in the bucket.
+          () => counts.elsewhere++,
+        );
       } catch (error) {
         if (interrupted) {
           await toResume(text);
