@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NATS_URL, natsAvailable } from './distributed/nats.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -24,6 +25,26 @@ const result = await processor.result(processor.submit({ payload: 21 }));
 console.log(result.status, result.value);
 await processor.shutdown();
 `;
+
+// A node and a client on NATS: the broker's client libraries come with the package.
+const mainNats = `
+import { createProcessor, natsBroker } from 'troupe';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+const stream = 'package_' + process.pid;
+const broker = natsBroker({ servers: process.env.NATS_URL, stream, storage: 'memory' });
+const node = createProcessor({ handlers: new URL('./handlers.js', import.meta.url), workers: 1, broker });
+const client = createProcessor({ workers: 0, broker });
+const result = await client.result(await client.submitAsync({ payload: 21 }));
+console.log(result.status, result.value);
+await Promise.all([node.shutdown(), client.shutdown()]);
+const nc = await connect({ servers: process.env.NATS_URL });
+const jsm = await jetstreamManager(nc);
+for (const name of [stream, 'KV_' + stream + '-results', 'KV_' + stream + '-nodes']) await jsm.streams.delete(name);
+await nc.close();
+`;
+
+const natsUp = await natsAvailable();
 
 describe('the packed package', { timeout: 180_000 }, () => {
   beforeAll(async () => {
@@ -39,6 +60,7 @@ describe('the packed package', { timeout: 180_000 }, () => {
     writeFileSync(join(project, 'handlers.ts'), 'export default function double(n: number): number { return n * 2; }\n');
     writeFileSync(join(project, 'main.js'), main('./handlers.js'));
     writeFileSync(join(project, 'main-ts.js'), main('./handlers.ts'));
+    writeFileSync(join(project, 'main-nats.js'), mainNats);
   }, 180_000);
 
   it('runs a task with plain node and a .js handler module', async () => {
@@ -48,6 +70,11 @@ describe('the packed package', { timeout: 180_000 }, () => {
 
   it('runs a .ts handler module when the app runs under tsx', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'main-ts.js'], { cwd: project, timeout: 30_000 });
+    expect(stdout).toBe('done 42\n');
+  });
+
+  it.skipIf(!natsUp)('runs a node and a client on NATS JetStream, its NATS client installed with it', async () => {
+    const { stdout } = await run(process.execPath, ['main-nats.js'], { cwd: project, timeout: 30_000, env: { ...process.env, NATS_URL } });
     expect(stdout).toBe('done 42\n');
   });
 
