@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deserialize } from 'node:v8';
 import type { KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/transport-node';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
@@ -83,7 +84,7 @@ export class BrokerClient {
   #delivered = 0;
   #closed = false;
   #eventsSub: NatsSubscription | undefined;
-  #stopWatches: Array<() => void> = [];
+  readonly #watches = new Map<string, QueuedIterator<KvWatchEntry>>();
   readonly #poll: NodeJS.Timeout;
 
   constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
@@ -98,23 +99,7 @@ export class BrokerClient {
   /** Watches results and nodes, and listens to the nodes' events; resolves once the watches are set. */
   async start(): Promise<void> {
     const session = await this.#opened;
-    const results = await session.results.watch({ include: 'updates' });
-    this.#stopWatches.push(() => results.stop());
-    void this.#read(results, (entry) => {
-      if (entry.operation !== 'PUT') return;
-      const stored = decodeResult(entry.value);
-      this.#arrived(stored.submission, stored.result);
-    });
-    const nodes = await session.nodes.watch();
-    this.#stopWatches.push(() => nodes.stop());
-    void this.#read(nodes, (entry) => {
-      if (entry.operation === 'PUT') {
-        const beat = deserialize(entry.value) as NodeBeat;
-        this.#nodes.set(beat.node, beat);
-      } else {
-        for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
-      }
-    });
+    await this.#watch();
     const own = session.eventsSubject(session.node);
     this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
       callback: (error, msg) => {
@@ -131,18 +116,47 @@ export class BrokerClient {
     // connection was down is looked up as well, so no waiter is left behind.
     void (async () => {
       for await (const status of session.nc.status()) {
-        if (status.type === 'reconnect') this.#recheck();
+        if (status.type === 'reconnect') void this.#recheck();
       }
     })();
     await this.#pollCluster();
   }
 
-  async #read(watch: AsyncIterable<KvWatchEntry>, each: (entry: KvWatchEntry) => void): Promise<void> {
-    try {
-      for await (const entry of watch) each(entry);
-    } catch {
-      // Stopped with the connection.
-    }
+  /**
+   * Watches the results and nodes buckets: set at start, and set again after
+   * every reconnect (a watch whose bucket was lost with a server that kept
+   * nothing on disk goes quiet without ending). The new watch is set before
+   * the old one stops, and results stored in between are looked up (`#recheck`).
+   */
+  async #watch(): Promise<void> {
+    const session = await this.#opened;
+    this.#replace('results', await session.results.watch({ include: 'updates' }), (entry) => {
+      if (entry.operation !== 'PUT') return;
+      const stored = decodeResult(entry.value);
+      this.#arrived(stored.submission, stored.result);
+    });
+    this.#replace('nodes', await session.nodes.watch(), (entry) => {
+      if (entry.operation === 'PUT') {
+        const beat = deserialize(entry.value) as NodeBeat;
+        this.#nodes.set(beat.node, beat);
+      } else {
+        for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
+      }
+    });
+  }
+
+  #replace(name: string, watch: QueuedIterator<KvWatchEntry>, each: (entry: KvWatchEntry) => void): void {
+    const previous = this.#watches.get(name);
+    this.#watches.set(name, watch);
+    previous?.stop();
+    if (this.#closed) watch.stop();
+    void (async () => {
+      try {
+        for await (const entry of watch) each(entry);
+      } catch {
+        // Stopped, or ended with the connection.
+      }
+    })();
   }
 
   // ── queries ────────────────────────────────────────────────────────────────
@@ -316,6 +330,7 @@ export class BrokerClient {
           throw failure;
         }
         retried = true;
+        void session.restore(); // the stream may be gone (a server without file storage restarted)
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
       }
     }
@@ -324,19 +339,63 @@ export class BrokerClient {
   /** Looks up a stored result of `id`, for the waiters of a submission that joined another, or after a reconnect. */
   async #lookup(id: string): Promise<void> {
     try {
-      const entry = await (await this.#opened).results.get(keyOf(id));
-      if (entry && entry.operation === 'PUT') {
-        const stored = decodeResult(entry.value);
-        this.#arrived(stored.submission, stored.result);
-      }
+      await this.#read(id);
     } catch {
       // The watch delivers it when the server is back.
     }
   }
 
-  #recheck(): void {
-    for (const id of this.#submissions.keys()) void this.#lookup(id);
+  /** Reads the stored result of `id` into the waiters, if there is one; throws if the server cannot say. */
+  async #read(id: string): Promise<void> {
+    const entry = await (await this.#opened).results.get(keyOf(id));
+    if (entry && entry.operation === 'PUT') {
+      const stored = decodeResult(entry.value);
+      this.#arrived(stored.submission, stored.result);
+    }
+  }
+
+  /**
+   * After a reconnect: a result stored while the connection was down is
+   * looked up, and a task the server lost (one without file storage
+   * restarted: no result, not in the stream) ends failed, so no wait hangs.
+   */
+  async #recheck(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    try {
+      await session.restore();
+      await this.#watch();
+    } catch {
+      // The server is away again: the next reconnect sets them.
+    }
     for (const id of this.#waiters.keys()) void this.#lookup(id);
+    for (const [id, entry] of this.#submissions) {
+      if (!entry.published) continue; // its publish is still being tried
+      void (async () => {
+        try {
+          if (!(await this.#missing(id, entry, session))) return;
+          // A node may still hold it and store its result: it gets the time a
+          // silent node gets before its tasks are given to others.
+          await new Promise((resolve) => setTimeout(resolve, session.config.ackWait));
+          if (!(await this.#missing(id, entry, session))) return;
+          const lost = new BrokerError(`Task \`${id}\` is gone from the stream with no result: the server lost it (was it restarted without file storage?)`);
+          // Stored like any result, so whoever stores first decides, and every process reads the same.
+          const failure = brokerFailure(entry.task, lost);
+          await session.results.create(keyOf(id), encodeResult({ submission: entry.submission, result: failure })).catch(() => 0);
+          await this.#read(id);
+        } catch {
+          // The server is away again: the next reconnect looks again.
+        }
+      })();
+    }
+  }
+
+  /** Neither a result nor a message in the stream: the task is gone. Throws if the server cannot say. */
+  async #missing(id: string, entry: Submission, session: BrokerSession): Promise<boolean> {
+    await this.#read(id);
+    if (this.#submissions.get(id) !== entry || (await session.pending(id))) return false;
+    await this.#read(id); // it may have ended between the two looks
+    return this.#submissions.get(id) === entry;
   }
 
   #forget(id: string, entry: Submission): void {
@@ -525,7 +584,7 @@ export class BrokerClient {
     clearInterval(this.#poll);
     for (const stop of [...this.#stopWaiting]) stop();
     this.#stopWaiting.clear();
-    for (const stop of this.#stopWatches) stop();
+    for (const watch of this.#watches.values()) watch.stop();
     this.#eventsSub?.unsubscribe();
     this.events.complete();
     return unpublished;

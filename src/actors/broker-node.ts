@@ -119,10 +119,21 @@ export class BrokerNode implements RemoteTaskHooks {
       }
       try {
         const batch = await consumer.fetch({ max_messages: free, expires: 1_000 });
-        for await (const msg of batch) this.#deliver(msg);
+        let received = 0;
+        for await (const msg of batch) {
+          received++;
+          this.#deliver(msg);
+        }
+        // A pull on a consumer that no longer exists ends empty, without an
+        // error: an idle second is when to make sure it is still there.
+        if (received === 0 && this.#running) await consumer.info();
       } catch {
-        // The server is restarting, or the connection is being re-established.
-        if (this.#running) await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+        // The server is restarting, or the connection is being re-established,
+        // or the consumer is gone (a server without file storage restarted).
+        if (this.#running) {
+          void this.#session.restore();
+          await pause();
+        }
       }
     }
   }
@@ -162,7 +173,10 @@ export class BrokerNode implements RemoteTaskHooks {
           );
         }
       } catch {
-        if (this.#running) await pause();
+        if (this.#running) {
+          void this.#session.restore();
+          await pause();
+        }
       }
     }
   }

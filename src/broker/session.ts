@@ -34,6 +34,7 @@ let sessions = 0;
 export class BrokerSession {
   readonly node: string;
   readonly config: NatsBroker;
+  readonly #isNode: boolean;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -46,8 +47,10 @@ export class BrokerSession {
     readonly results: KV,
     readonly nodes: KV,
     config: NatsBroker,
+    node: boolean,
   ) {
     this.config = config;
+    this.#isNode = node;
     this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
   }
 
@@ -69,49 +72,35 @@ export class BrokerSession {
     }
     try {
       const jsm = await jetstreamManager(nc);
-      const { stream } = config;
-      await ensureStream(jsm, {
-        name: stream,
-        subjects: [`${stream}.tasks.>`, `${stream}.delayed.>`],
-        retention: RetentionPolicy.Workqueue,
-        storage: config.storage === 'file' ? StorageType.File : StorageType.Memory,
-        num_replicas: config.replicas,
-        duplicate_window: nanos(config.duplicateWindow),
-      });
-      const consumerConfig = {
-        durable_name: `${stream}-workers`,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(config.ackWait),
-        // Retries are counted by Troupe from the delivery count and end with
-        // `term`: the server's own limit would leave an exhausted task stuck.
-        max_deliver: -1,
-        // Tasks waiting on a nak delay count as pending: room for many.
-        max_ack_pending: 1_000_000,
-        filter_subject: `${stream}.tasks.>`,
-      };
       const js = jetstream(nc);
-      let consumer: Consumer | undefined;
-      let scheduler: Consumer | undefined;
-      if (node) {
-        consumer = await ensureConsumer(jsm, js, stream, consumerConfig);
-        // Delayed tasks wait here on nak delays, apart from the workers' consumer, so
-        // waiting never counts as a delivery of the task itself.
-        scheduler = await ensureConsumer(jsm, js, stream, {
-          ...consumerConfig,
-          durable_name: `${stream}-scheduler`,
-          filter_subject: `${stream}.delayed.>`,
-        });
-      }
-      const kvm = new Kvm(nc);
-      const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
-      const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
-      const nodes = await kvm.create(`${stream}-nodes`, { ttl: NODE_BEAT * 10, history: 1, storage: StorageType.Memory, replicas: config.replicas });
-      return new BrokerSession(nc, js, jsm, consumer, scheduler, results, nodes, config);
+      const { consumer, scheduler, results, nodes } = await provision(jsm, js, new Kvm(nc), config, node);
+      return new BrokerSession(nc, js, jsm, consumer, scheduler, results, nodes, config, node);
     } catch (error) {
       await nc.close().catch(() => {});
       throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, { cause: error });
     }
+  }
+
+  #restoring: Promise<void> | undefined;
+  #restoredAt = 0;
+
+  /**
+   * Creates again whatever of the stream, consumers and buckets is missing
+   * (a server without file storage restarted, or someone deleted them), so
+   * new work flows again. At most one at a time, and one every 2 s: callers
+   * call it on every failure they see.
+   */
+  restore(): Promise<void> {
+    if (this.#restoring) return this.#restoring;
+    if (Date.now() - this.#restoredAt < 2_000 || this.nc.isClosed()) return Promise.resolve();
+    this.#restoredAt = Date.now();
+    this.#restoring = provision(this.jsm, this.js, new Kvm(this.nc), this.config, this.#isNode)
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => (this.#restoring = undefined));
+    return this.#restoring;
   }
 
   get durable(): string {
@@ -135,9 +124,11 @@ export class BrokerSession {
   /** The task's message in the stream, ready or delayed; null once it has left (ended, or never there). */
   async pending(id: string): Promise<StoredMsg | null> {
     const { stream } = this.config;
+    // Delayed first: a node moves a due task by publishing it ready before it
+    // acks the delayed one, so in this order a moving task is always seen.
     return (
-      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.subject(id) })) ??
-      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.delayedSubject(id) }))
+      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.delayedSubject(id) })) ??
+      (await this.jsm.streams.getMessage(stream, { last_by_subj: this.subject(id) }))
     );
   }
 
@@ -171,6 +162,47 @@ async function ensureConsumer(
     await jsm.consumers.update(stream, config.durable_name, config);
   }
   return js.consumers.get(stream, config.durable_name);
+}
+
+/** The stream, its consumers (on a node) and the buckets: added, or brought to these settings. */
+async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, config: NatsBroker, node: boolean) {
+  const { stream } = config;
+  const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
+  await ensureStream(jsm, {
+    name: stream,
+    subjects: [`${stream}.tasks.>`, `${stream}.delayed.>`],
+    retention: RetentionPolicy.Workqueue,
+    storage,
+    num_replicas: config.replicas,
+    duplicate_window: nanos(config.duplicateWindow),
+  });
+  const consumerConfig = {
+    durable_name: `${stream}-workers`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(config.ackWait),
+    // Retries are counted by Troupe from the delivery count and end with
+    // `term`: the server's own limit would leave an exhausted task stuck.
+    max_deliver: -1,
+    // Tasks waiting on a nak delay count as pending: room for many.
+    max_ack_pending: 1_000_000,
+    filter_subject: `${stream}.tasks.>`,
+  };
+  let consumer: Consumer | undefined;
+  let scheduler: Consumer | undefined;
+  if (node) {
+    consumer = await ensureConsumer(jsm, js, stream, consumerConfig);
+    // Delayed tasks wait here on nak delays, apart from the workers' consumer, so
+    // waiting never counts as a delivery of the task itself.
+    scheduler = await ensureConsumer(jsm, js, stream, {
+      ...consumerConfig,
+      durable_name: `${stream}-scheduler`,
+      filter_subject: `${stream}.delayed.>`,
+    });
+  }
+  const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
+  const nodes = await kvm.create(`${stream}-nodes`, { ttl: NODE_BEAT * 10, history: 1, storage: StorageType.Memory, replicas: config.replicas });
+  return { consumer, scheduler, results, nodes };
 }
 
 /** Adds the stream, or brings an existing one to these settings (adding one that differs is an error). */

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProcessor, natsBroker, type Processor, type TaskResult } from '../../src/index.js';
 import { handlers } from '../helpers/index.js';
@@ -147,6 +148,31 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
 
   const binary = natsServerBinary();
   if (!binary && process.env['CI']) throw new Error('CI must run the server-restart test, but no nats-server binary was found');
+  it.skipIf(!binary)('ends every task a server without file storage lost, failed, and works again after it', { timeout: 60_000 }, async () => {
+    const server = await PrivateServer.start(binary as string);
+    cleanups.push(() => server.dispose());
+    const broker = natsBroker({ servers: server.url, stream: uniqueStream('memory'), storage: 'memory', ackWait: ACK_WAIT });
+    const node = createProcessor({ handlers, workers: 1, broker });
+    const submitter = createProcessor({ workers: 0, broker });
+    processors.push(node, submitter);
+    await Promise.all([node.ready, submitter.ready]);
+    const started = firstValueFrom(node.events.pipe(filter((event) => event.type === 'task.started')));
+    const ids = Array.from({ length: 30 }, (_, n) => submitter.submit({ id: `m${n}`, handler: 'sleep', payload: { ms: 100 } }));
+    const results = Promise.all(ids.map((id) => submitter.result(id)));
+    await started;
+    await server.down();
+    await server.up();
+    // The stream went with the server: what it held ends failed, none waits forever.
+    const ended = await results;
+    const lost = ended.filter((result) => result.status === 'failed');
+    expect(lost.length).toBeGreaterThan(0);
+    for (const result of lost) expect(result).toMatchObject({ error: { code: 'ERR_BROKER', message: expect.stringContaining('lost it') } });
+    expect(ended.every((result) => result.status === 'done' || result.status === 'failed')).toBe(true);
+    // The stream, consumers and buckets are back: new work flows.
+    const after = await submitter.submitAsync({ id: 'after-restart', handler: 'sleep', payload: { ms: 1 } });
+    expect(await submitter.result(after)).toMatchObject({ status: 'done' });
+  });
+
   it.skipIf(!binary)('loses nothing when the NATS server restarts mid-run (file storage)', { timeout: 90_000 }, async () => {
     const server = await PrivateServer.start(binary as string);
     cleanups.push(() => server.dispose());
