@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deserialize } from 'node:v8';
 import type { KvWatchEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/transport-node';
-import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
@@ -112,8 +111,8 @@ export class BrokerClient {
         }
       },
     });
-    // A watch resumes after a reconnect; a result stored while the
-    // connection was down is looked up as well, so no waiter is left behind.
+    // After a reconnect the watches are set again, and what was awaited
+    // meanwhile is looked up, so no waiter is left behind (`#recheck`).
     void (async () => {
       for await (const status of session.nc.status()) {
         if (status.type === 'reconnect') void this.#recheck();
@@ -271,7 +270,9 @@ export class BrokerClient {
     if (task.signal) {
       const signal = task.signal;
       entry.onAbort = () => this.cancel(task.id, signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      // Aborted already: cancelled as soon as the stream holds it (the cancel waits for the publish).
+      if (signal.aborted) entry.onAbort();
+      else signal.addEventListener('abort', entry.onAbort, { once: true });
     }
     const published = this.#publish(task, entry, data, delayed, strict);
     this.#publishing.add(published);
@@ -457,7 +458,7 @@ export class BrokerClient {
     });
   }
 
-  /** For an id this process did not submit: asks the results bucket, then the stream, and waits if it is still there. */
+  /** Waits on this process's own submission; for any other id, asks the results bucket, then the stream, and waits if it is still there. */
   #await(id: string, resolve: (result: TaskResult) => void, reject: (error: Error) => void): void {
     const entry = this.#submissions.get(id);
     if (entry) {
@@ -477,18 +478,17 @@ export class BrokerClient {
     };
     void (async () => {
       try {
-        await this.#lookup(id);
+        await this.#read(id);
         if (!this.#waiters.get(id)?.includes(resolve)) return;
         const pending = await (await this.#opened).pending(id);
         if (pending) return; // in the stream: its result is on its way
-        await this.#lookup(id); // it may have ended between the two looks
+        await this.#read(id); // it may have ended between the two looks
         give(new UnknownTaskError(id));
       } catch (error) {
         give(new BrokerError(`Could not look up task \`${id}\``, { cause: error }));
       }
     })();
   }
-
 
   // ── cancelling ─────────────────────────────────────────────────────────────
 

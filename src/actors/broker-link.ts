@@ -41,10 +41,6 @@ export class BrokerLink {
     return this.#failed;
   }
 
-  get held(): number {
-    return this.#node?.held ?? 0;
-  }
-
   /** Ties the link to the processor's supervisor; resolves when connected and, on a node, pulling. */
   attach(supervisor: Supervisor): Promise<void> {
     this.#supervisor = supervisor;

@@ -91,7 +91,13 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#cancels = session.nc.subscribe(session.cancelSubject, {
       callback: (error, msg) => {
         if (error) return;
-        const { id, reason } = JSON.parse(msg.string()) as { id: string; reason: string };
+        let notice: { id: string; reason: string };
+        try {
+          notice = JSON.parse(msg.string()) as { id: string; reason: string };
+        } catch {
+          return; // not a notice Troupe sent
+        }
+        const { id, reason } = notice;
         const flight = this.#flights.get(id);
         if (!flight) return; // not held here
         // Its cancelled result is stored already: this only stops the attempt.
@@ -102,10 +108,6 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#events = this.#supervisor.events.subscribe((event) => this.#relay(event));
     this.#publishBeat();
     this.#loop = Promise.all([this.#pull(), this.#schedule()]).then(() => {});
-  }
-
-  get held(): number {
-    return this.#flights.size;
   }
 
   async #pull(): Promise<void> {
