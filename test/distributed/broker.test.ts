@@ -14,6 +14,7 @@ import {
   InvalidOptionError,
   natsBroker,
   ProcessorShutdownError,
+  QueueFullError,
   UnknownTaskError,
   type NatsBrokerOptions,
   type Processor,
@@ -145,6 +146,23 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(await joined).toMatchObject({ status: 'done', value: 50 });
     await worker.onIdle();
     expect(starts).toEqual(['same']);
+  });
+
+  it("counts backpressure and idleness on this process's own submissions, wherever they run", async () => {
+    const node = cluster('backpressure');
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined, maxQueue: 2 });
+    await Promise.all([worker.ready, client.ready]);
+    client.submit({ id: 'a', handler: 'sleep', payload: { ms: 100 } });
+    client.submit({ id: 'b', handler: 'sleep', payload: { ms: 100 } });
+    expect(() => client.submit({ id: 'c', handler: 'sleep', payload: { ms: 1 } })).toThrow(QueueFullError);
+    expect(client.getTask('c')).toBeUndefined();
+    // submitAsync waits for room instead: one of the first two has to end.
+    const third = client.submitAsync({ id: 'c', handler: 'sleep', payload: { ms: 1 } });
+    expect(await third).toBe('c');
+    expect(client.getResult('a') ?? client.getResult('b')).toMatchObject({ status: 'done' });
+    await client.onIdle();
+    expect(['a', 'b', 'c'].map((id) => client.getResult(id)?.status)).toEqual(['done', 'done', 'done']);
   });
 
   it('refuses an id this process has unfinished at the call', async () => {
