@@ -1,3 +1,4 @@
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { InvalidOptionError } from '../errors.js';
 import { describe } from '../options.js';
 
@@ -56,6 +57,18 @@ export interface NatsBrokerOptions {
   replicas?: number;
   /** This node's name in `getStatus().cluster.nodes`. @defaultValue `<hostname>-<pid>-<n>` */
   name?: string;
+  /**
+   * Passed on to the NATS client's `connect`: authentication (`user` and
+   * `pass`, `token`, `authenticator` for NKeys and JWTs), `tls`, timeouts.
+   * Troupe's own settings (reconnect for as long as the process runs) apply
+   * unless these override them.
+   *
+   * @example
+   * ```ts
+   * natsBroker({ servers: 'tls://nats.internal:4222', connection: { user: 'troupe', pass: process.env.NATS_PASS, tls: {} } });
+   * ```
+   */
+  connection?: Omit<NodeConnectionOptions, 'servers'>;
 }
 
 /** A validated broker configuration: pass it as `createProcessor({ broker })`. */
@@ -70,6 +83,7 @@ export interface NatsBroker {
   readonly storage: 'file' | 'memory';
   readonly replicas: number;
   readonly name: string | undefined;
+  readonly connection: Omit<NodeConnectionOptions, 'servers'> | undefined;
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
@@ -133,6 +147,10 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
   if (prefetch !== undefined && (typeof prefetch !== 'number' || !Number.isSafeInteger(prefetch) || prefetch < 0)) {
     throw new InvalidOptionError('broker.prefetch', `Expected \`broker.prefetch\` to be a non-negative integer, got ${describe(prefetch)}`);
   }
+  const connection = options.connection;
+  if (connection !== undefined && (typeof connection !== 'object' || connection === null || 'servers' in connection)) {
+    throw new InvalidOptionError('broker.connection', `Expected \`broker.connection\` to be the NATS client's connect options without \`servers\` (set \`servers\` itself), got ${describe(connection)}`);
+  }
   return Object.freeze({
     kind: 'nats' as const,
     servers: Object.freeze(list.map((server) => server.trim())),
@@ -144,5 +162,6 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
     storage,
     replicas: positiveInteger('replicas', options.replicas, 1),
     name,
+    connection,
   });
 }

@@ -66,6 +66,7 @@ export class BrokerSession {
         // Without it the client builds two errors with stack traces per
         // request, in case it fails: 14% of a node's CPU in a profile.
         noAsyncTraces: true,
+        ...config.connection,
       });
     } catch (error) {
       throw new BrokerError(`Could not connect to NATS at ${config.servers.join(', ')}`, { cause: error });

@@ -22,7 +22,7 @@ import {
   type TaskResult,
 } from '../../src/index.js';
 import { handlers } from '../helpers/index.js';
-import { NATS_URL, natsAvailable, removeStream, uniqueStream } from './nats.js';
+import { NATS_URL, natsAvailable, natsServerBinary, PrivateServer, removeStream, uniqueStream } from './nats.js';
 
 const available = await natsAvailable();
 
@@ -37,6 +37,8 @@ describe('natsBroker options (no server needed)', () => {
     [{ storage: 'disk' }, 'broker.storage'],
     [{ prefetch: -1 }, 'broker.prefetch'],
     [{ name: '' }, 'broker.name'],
+    [{ connection: { servers: 'nats://elsewhere:4222' } }, 'broker.connection'],
+    [{ connection: 'user:pass' }, 'broker.connection'],
   ])('refuses %j, naming %s', (options, option) => {
     expect(() => natsBroker(options as NatsBrokerOptions)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option }));
   });
@@ -51,6 +53,27 @@ describe('natsBroker options (no server needed)', () => {
     await expect(processor.ready).rejects.toBeInstanceOf(BrokerError);
     expect(() => processor.submit({ payload: 1 })).toThrow(BrokerError);
     await processor.shutdown({ timeout: 0 });
+  });
+});
+
+const binary = natsServerBinary();
+
+describe.skipIf(!binary)('a server that wants credentials', () => {
+  it('connects with the connection options given, and fails ready with BrokerError without them', async () => {
+    const server = await PrivateServer.start(binary as string, ['--user', 'troupe', '--pass', 's3cret']);
+    try {
+      const stream = uniqueStream('auth');
+      const refused = createProcessor({ workers: 0, broker: natsBroker({ servers: server.url, stream }) });
+      await expect(refused.ready).rejects.toMatchObject({ code: 'ERR_BROKER', cause: expect.anything() });
+      await refused.shutdown({ timeout: 0 });
+      const broker = natsBroker({ servers: server.url, stream, storage: 'memory', connection: { user: 'troupe', pass: 's3cret' } });
+      const node = createProcessor({ handlers, workers: 1, broker });
+      await node.ready;
+      expect(await node.result(await node.submitAsync({ payload: 'in' }))).toMatchObject({ status: 'done', value: 'in' });
+      await node.shutdown();
+    } finally {
+      await server.dispose();
+    }
   });
 });
 

@@ -86,18 +86,20 @@ export class PrivateServer {
     readonly binary: string,
     readonly port: number,
     readonly store: string,
+    readonly args: readonly string[],
   ) {
     this.url = `nats://127.0.0.1:${port}`;
   }
 
-  static async start(binary: string): Promise<PrivateServer> {
-    const server = new PrivateServer(binary, await freePort(), mkdtempSync(join(tmpdir(), 'troupe-nats-')));
+  /** `args`: more of nats-server's flags, e.g. `['--user', 'a', '--pass', 'b']`. */
+  static async start(binary: string, args: readonly string[] = []): Promise<PrivateServer> {
+    const server = new PrivateServer(binary, await freePort(), mkdtempSync(join(tmpdir(), 'troupe-nats-')), args);
     await server.up();
     return server;
   }
 
   async up(): Promise<void> {
-    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store], { stdio: 'ignore' });
+    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store, ...this.args], { stdio: 'ignore' });
     this.#child = child;
     for (let i = 0; i < 200 && !(await reachable(this.url)); i++) await new Promise((resolve) => setTimeout(resolve, 25));
   }
