@@ -34,6 +34,10 @@ export const PAGE = `<!doctype html>
 </div>
 <h2>Throughput and run time</h2>
 <div id="chart"></div>
+<div id="cluster" hidden>
+<h2>Cluster <span id="backlog" class="muted"></span></h2>
+<table><thead><tr><th>node</th><th>host</th><th>pid</th><th>threads</th><th>held</th><th>running</th><th>done</th><th>failed</th></tr></thead><tbody id="nodes"></tbody></table>
+</div>
 <h2>Workers</h2>
 <table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>running</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
 <h2>Recent failures</h2>
@@ -66,6 +70,14 @@ source.onmessage = (message) => {
     chart.setData(points);
   }
   last = { at: s.at, finished };
+  // With a broker: the stream's backlog and every live node, from their heartbeats.
+  const cluster = s.status.cluster;
+  $('cluster').hidden = !cluster;
+  if (cluster) {
+    $('backlog').textContent = cluster.waiting + ' waiting, ' + cluster.delivered + ' delivered, ' + cluster.scheduled + ' scheduled';
+    $('nodes').innerHTML = cluster.nodes.map((n) =>
+      '<tr><td>' + text(n.node) + '</td><td>' + text(n.host) + '</td><td>' + n.pid + '</td><td>' + n.workers + '</td><td>' + n.held + '</td><td>' + n.processing + '</td><td>' + n.done + '</td><td>' + n.failed + '</td></tr>').join('');
+  }
   $('workers').innerHTML = s.workers.map((w) =>
     '<tr><td>' + w.slot + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + text(w.tasks.join(', ')) + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
   $('failures').innerHTML = s.failures.map((f) =>

@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Dashboard, Processor } from '../../src/index.js';
-import { useProcessor } from '../helpers/index.js';
+import { createProcessor, natsBroker, type Dashboard, type Processor } from '../../src/index.js';
+import { handlers, useProcessor } from '../helpers/index.js';
+import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -73,6 +74,44 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
     } finally {
       await browser.close();
+    }
+  });
+});
+
+const natsUp = await natsAvailable();
+
+describe.skipIf(!haveBrowser || !natsUp)('dashboard of a node, in Chromium', () => {
+  it('shows the cluster: the backlog and every node with its counts', { timeout: 60_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const stream = uniqueStream('dashboard');
+    const broker = natsBroker({ stream, storage: 'memory' });
+    const nodes = [createProcessor({ handlers, workers: 1, broker }), createProcessor({ handlers, workers: 1, broker })];
+    try {
+      await Promise.all(nodes.map((node) => node.ready));
+      const { url } = await serve(nodes[0] as Processor);
+      const page = await browser.newPage();
+      await page.goto(url);
+      const ids = Array.from({ length: 10 }, (_, i) => (nodes[1] as Processor).submit({ id: `c${i}`, handler: 'sleep', payload: { ms: 5 } }));
+      await Promise.all(ids.map((id) => (nodes[1] as Processor).result(id)));
+      // Both nodes, from their heartbeats, with all ten tasks between them.
+      await page.waitForFunction(`document.querySelectorAll('#nodes tr').length === 2`);
+      await page.waitForFunction(
+        `[...document.querySelectorAll('#nodes tr')].reduce((sum, row) => sum + Number(row.children[6].textContent), 0) === 10`,
+      );
+      expect(await page.isVisible('#cluster')).toBe(true);
+      expect(await page.textContent('#backlog')).toContain('0 waiting');
+      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard-cluster.png`, fullPage: true });
+    } finally {
+      await browser.close();
+      await Promise.all(nodes.map((node) => node.shutdown()));
+      await removeStream(stream);
     }
   });
 });
