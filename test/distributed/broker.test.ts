@@ -130,6 +130,23 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(await retrying).toMatchObject({ id: 'flaky', attempt: 1, delay: 20 });
   });
 
+  it('keeps an attempt longer than ackWait on its node with heartbeats: it is not delivered again', async () => {
+    const node = cluster('heartbeat', { ackWait: 600 });
+    const a = node();
+    const b = node();
+    await Promise.all([a.ready, b.ready]);
+    const starts: string[] = [];
+    for (const processor of [a, b]) {
+      processor.events.subscribe((event) => {
+        if (event.type === 'task.started' && event.node === undefined) starts.push(event.id);
+      });
+    }
+    // Five times ackWait: without heartbeats it would be delivered again to the idle node.
+    const id = a.submit({ id: 'long', handler: 'sleep', payload: { ms: 3_000 } });
+    expect(await a.result(id)).toMatchObject({ status: 'done', attempts: 1 });
+    expect(starts).toEqual(['long']);
+  });
+
   it('stores the final failure with its typed error, and terminates the message', async () => {
     const node = cluster('failure');
     const a = node();
