@@ -273,7 +273,8 @@ export class Processor {
    * Resolves with the task's final result: `done`, `failed` or `cancelled`.
    * It never rejects for a task failure; it rejects with `UnknownTaskError`
    * for an id the processor never accepted or has already forgotten
-   * (see `retention`).
+   * (see `retention`). With a broker, any process's task: its result comes
+   * from whichever node ran it.
    *
    * @example
    * ```ts
@@ -464,6 +465,8 @@ export class Processor {
    * once; a running one ends `cancelled` at once too, while its handler's
    * `ctx.signal` aborts and its thread is replaced if it does not stop within
    * `abortGrace`. Returns false, changing nothing, for an unknown or finished id.
+   * With a broker, true means requested: the cancelled result is stored
+   * unless the task ended first, and the node running it aborts the attempt.
    *
    * @example
    * ```ts
@@ -474,7 +477,7 @@ export class Processor {
   cancel(id: string, reason = 'cancelled'): boolean {
     const link = this.#link;
     if (link) {
-      // Which node holds it is known only to that node: the request goes out to all.
+      // Which node holds it, if any, only that node knows: the cancelled result is stored, then every node is told.
       if (!link.client.has(id) && link.client.getResult(id) !== undefined) return false;
       link.client.cancel(id, reason);
       return true;
