@@ -1,4 +1,3 @@
-import type { NatsBroker } from './broker/nats-broker.js';
 import type { RateLimit } from './rate-limiter.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
@@ -7,6 +6,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { InspectionEvent, Observer } from 'xstate';
 import { InvalidOptionError } from './errors.js';
 import { defaultClock, type Clock } from './clock.js';
+import type { NatsBroker } from './broker/nats-broker.js';
 
 /** Exponential backoff between attempts: `delay * factor^(attempt-1)`, capped at `maxDelay`. */
 export interface BackoffOptions {
