@@ -1,6 +1,11 @@
 /** Public generic types; checked by `npm run typecheck` (tsc), which CI runs. */
 import { describe, expectTypeOf, it } from 'vitest';
+import { natsBroker } from '../src/index.js';
 import type {
+  ClusterStatus,
+  NatsBroker,
+  ProcessorOptions,
+  ProcessorStatus,
   CancelledResult,
   DoneResult,
   FailedResult,
@@ -29,6 +34,17 @@ describe('public types', () => {
       if (event.type === 'worker.exited') expectTypeOf(event.exitCode).toEqualTypeOf<number | null>();
     };
     expectTypeOf(onEvent).toBeFunction();
+  });
+
+  it('task events relayed by a broker name their node; other events do not have one', () => {
+    const onEvent = (event: ProcessorEvent) => {
+      if (event.type === 'task.done') expectTypeOf(event.node).toEqualTypeOf<string | undefined>();
+      if (event.type === 'worker.started') expectTypeOf(event).not.toHaveProperty('node');
+    };
+    expectTypeOf(onEvent).toBeFunction();
+    expectTypeOf(natsBroker).returns.toEqualTypeOf<NatsBroker>();
+    expectTypeOf<NatsBroker>().toMatchTypeOf<NonNullable<ProcessorOptions['broker']>>();
+    expectTypeOf<ProcessorStatus['cluster']>().toEqualTypeOf<ClusterStatus | undefined>();
   });
 
   it('a handler takes its payload and a context', () => {
