@@ -128,6 +128,27 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
     expect(await submitter.result(after)).toMatchObject({ status: 'done', value: { pid: (alive[0] as Child).pid } });
   });
 
+  it('runs each id once when two client processes submit the same ids at once', { timeout: 60_000 }, async () => {
+    const stream = uniqueStream('twins');
+    cleanups.push(() => removeStream(stream));
+    const node = await startNode(NATS_URL, stream, 20);
+    const count = 200;
+    const clients = [0, 1].map(() => forkScript('./client-process.ts', { NATS_URL, STREAM: stream, COUNT: String(count), PREFIX: 'd' }));
+    type Submitted = { accepted: string[]; refused: string[] };
+    const submitted = await Promise.all(clients.map((child) => once(child, 'message').then(([message]) => message as Submitted)));
+    // The stream took each id from exactly one of them; the other was told DuplicateTaskError.
+    const accepted = submitted.flatMap((report) => report.accepted);
+    expect(accepted.sort()).toEqual(Array.from({ length: count }, (_, n) => `d${n}`).sort());
+    expect(submitted.flatMap((report) => report.refused)).toEqual(Array.from({ length: count }, () => 'DuplicateTaskError'));
+    for (const child of clients) child.send({ type: 'await' });
+    const results = await Promise.all(clients.map((child) => once(child, 'message').then(([message]) => (message as { statuses: string[] }).statuses)));
+    expect(results.flat()).toEqual(accepted.map(() => 'done'));
+    // And each ran once: the node started every id once, no id twice.
+    expect(node.started.length).toBe(count);
+    expect(new Set(node.started).size).toBe(count);
+    expect(await resultsStored(NATS_URL, stream)).toBe(count);
+  });
+
   it('gives a restarted client the results of what its predecessor submitted, from the results bucket', { timeout: 60_000 }, async () => {
     const stream = uniqueStream('client');
     cleanups.push(() => removeStream(stream));
