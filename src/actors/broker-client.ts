@@ -3,7 +3,7 @@ import { deserialize } from 'node:v8';
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
-import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from '../broker/codec.js';
+import { cancelledResult, decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, failedResult, keyOf } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors.js';
@@ -511,19 +511,7 @@ export class BrokerClient {
     const message = await session.pending(id);
     if (!message) return; // ended, or never submitted
     const wire = decodeTask(message.data);
-    const result: TaskResult = {
-      id,
-      handler: wire.handler,
-      priority: wire.priority,
-      maxRetries: wire.maxRetries,
-      timeout: wire.timeout,
-      attempts: 0,
-      submittedAt: wire.submittedAt,
-      startedAt: undefined,
-      finishedAt: Date.now(),
-      status: 'cancelled',
-      reason,
-    };
+    const result = cancelledResult(wire, reason, wire.submittedAt);
     const key = keyOf(id);
     const data = encodeResult({ submission: wire.submission, result });
     try {
@@ -592,8 +580,6 @@ export class BrokerClient {
 }
 
 function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
-  const now = Date.now();
-  const { id, handler, priority, maxRetries, timeout, payload } = task;
   const cause = error instanceof BrokerError || error instanceof InvalidTaskError ? error : new BrokerError('The broker could not be reached', { cause: error });
-  return { id, handler, priority, maxRetries, timeout, attempts: 0, submittedAt: now, startedAt: undefined, finishedAt: now, status: 'failed', error: cause, payload };
+  return failedResult(task, cause, 0, Date.now());
 }

@@ -3,7 +3,7 @@ import { serialize } from 'node:v8';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
-import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from '../broker/codec.js';
+import { decodeResult, decodeTask, encodeEvents, encodeResult, failedResult, keyOf, type WireTask } from '../broker/codec.js';
 import type { BrokerSession } from '../broker/session.js';
 import { NODE_BEAT } from '../broker/node-beat.js';
 import { BrokerError, PoisonTaskError } from '../errors.js';
@@ -375,11 +375,8 @@ export class BrokerNode implements RemoteTaskHooks {
 }
 
 function poisoned(wire: WireTask, attempts: number): FailedResult {
-  const { id, handler, priority, maxRetries, timeout, submittedAt, payload } = wire;
   const cause = new Error(`Delivered ${attempts} times, and each time its node died or went silent before answering`);
-  const error = new PoisonTaskError(id, attempts, { cause });
-  const now = Date.now();
-  return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt: undefined, finishedAt: now, status: 'failed', error, payload };
+  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), attempts, wire.submittedAt);
 }
 
 function pause(): Promise<void> {

@@ -105,11 +105,11 @@ export class BrokerSession {
   }
 
   get durable(): string {
-    return `${this.config.stream}-workers`;
+    return workersDurable(this.config.stream);
   }
 
   get schedulerDurable(): string {
-    return `${this.config.stream}-scheduler`;
+    return schedulerDurable(this.config.stream);
   }
 
   /** Where a ready task waits. */
@@ -165,6 +165,9 @@ async function ensureConsumer(
   return js.consumers.get(stream, config.durable_name);
 }
 
+const workersDurable = (stream: string) => `${stream}-workers`;
+const schedulerDurable = (stream: string) => `${stream}-scheduler`;
+
 /** The stream, its consumers (on a node) and the buckets: added, or brought to these settings. */
 async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, config: NatsBroker, node: boolean) {
   const { stream } = config;
@@ -178,7 +181,7 @@ async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, c
     duplicate_window: nanos(config.duplicateWindow),
   });
   const consumerConfig = {
-    durable_name: `${stream}-workers`,
+    durable_name: workersDurable(stream),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(config.ackWait),
@@ -197,7 +200,7 @@ async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, c
     // waiting never counts as a delivery of the task itself.
     scheduler = await ensureConsumer(jsm, js, stream, {
       ...consumerConfig,
-      durable_name: `${stream}-scheduler`,
+      durable_name: schedulerDurable(stream),
       filter_subject: `${stream}.delayed.>`,
     });
   }

@@ -76,15 +76,21 @@ function client(url: string, stream: string): Processor {
   return processor;
 }
 
+/** Three node processes and a client on a fresh stream of the shared server, removed after the test. */
+async function threeNodesAndAClient(label: string): Promise<{ stream: string; nodes: Child[]; submitter: Processor }> {
+  const stream = uniqueStream(label);
+  cleanups.push(() => removeStream(stream));
+  const nodes = await Promise.all([startNode(NATS_URL, stream), startNode(NATS_URL, stream), startNode(NATS_URL, stream)]);
+  const submitter = client(NATS_URL, stream);
+  await submitter.ready;
+  return { stream, nodes, submitter };
+}
+
 type Told = TaskResult<{ pid: number; attempt: number }>;
 
 describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => {
   it('loses nothing when a node is killed with SIGKILL mid-run: its tasks are redelivered and finish elsewhere', { timeout: 60_000 }, async () => {
-    const stream = uniqueStream('sigkill');
-    cleanups.push(() => removeStream(stream));
-    const nodes = await Promise.all([startNode(NATS_URL, stream), startNode(NATS_URL, stream), startNode(NATS_URL, stream)]);
-    const submitter = client(NATS_URL, stream);
-    await submitter.ready;
+    const { stream, nodes, submitter } = await threeNodesAndAClient('sigkill');
     const total = 2_000;
     // 25 ms a task: the victim, killed just as it reports a start, still holds that attempt.
     const ids = Array.from({ length: total }, (_, n) => submitter.submit({ id: `k${n}`, handler: 'napAndTell', payload: { ms: 25 } }));
@@ -113,11 +119,7 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
   });
 
   it('fails a task that takes its node down on every delivery, once its attempts are spent, before it takes them all', { timeout: 60_000 }, async () => {
-    const stream = uniqueStream('poison');
-    cleanups.push(() => removeStream(stream));
-    const nodes = await Promise.all([startNode(NATS_URL, stream), startNode(NATS_URL, stream), startNode(NATS_URL, stream)]);
-    const submitter = client(NATS_URL, stream);
-    await submitter.ready;
+    const { nodes, submitter } = await threeNodesAndAClient('poison');
     const poison = submitter.submit({ id: 'poison', handler: 'killProcess', payload: null, maxRetries: 1 });
     const result = await submitter.result(poison);
     expect(result).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'ERR_POISON_TASK', crashes: 2 } });

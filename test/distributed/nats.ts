@@ -98,10 +98,25 @@ export class PrivateServer {
     return server;
   }
 
+  /** Starts the server and resolves when it logs that it is ready (it logs to stderr); rejects if it exits first. */
   async up(): Promise<void> {
-    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store, ...this.args], { stdio: 'ignore' });
+    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store, ...this.args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.#child = child;
-    for (let i = 0; i < 200 && !(await reachable(this.url)); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`));
+      child.once('exit', onExit);
+      child.stderr.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (!log.includes('Server is ready')) return;
+        child.off('exit', onExit);
+        child.stderr.removeAllListeners('data');
+        child.stderr.resume(); // keep draining its log, unread
+        resolve();
+      });
+    });
   }
 
   async down(): Promise<void> {

@@ -22,6 +22,11 @@ afterEach(async () => {
   dashboard = undefined;
 });
 
+async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
 async function serve(p: Processor): Promise<Dashboard> {
   dashboard = await p.serveDashboard({ interval: 100 });
   return dashboard;
@@ -45,12 +50,7 @@ describe('dashboard over HTTP', () => {
 
 describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
   it('loads, counts as tasks run, and shows a failed task’s error when clicked', { timeout: 60_000 }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const p = make({ maxRetries: 0 });
       await p.ready;
@@ -82,12 +82,7 @@ const natsUp = await natsAvailable();
 
 describe.skipIf(!haveBrowser || !natsUp)('dashboard of a node, in Chromium', () => {
   it('shows the cluster: the backlog and every node with its counts', { timeout: 60_000 }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     const stream = uniqueStream('dashboard');
     const broker = natsBroker({ stream, storage: 'memory' });
     const nodes = [createProcessor({ handlers, workers: 1, broker }), createProcessor({ handlers, workers: 1, broker })];
