@@ -1,13 +1,12 @@
 export { createProcessor, Processor } from './processor.js';
-export { natsBroker } from './broker/nats-broker.js';
-export type { NatsBroker, NatsBrokerOptions } from './broker/nats-broker.js';
-export type { ClusterStatus } from './actors/broker-client.js';
-export type { NodeBeat } from './actors/broker-node.js';
-export { processorLogic } from './processor-logic.js';
-export type { ProcessorLogicEvent, ProcessorParentEvent, ProcessorSnapshot } from './processor-logic.js';
-export type { ProcessorStatus, ShutdownOptions, ShutdownOutcome } from './processor.js';
-export type { ProcessorOptions, BackoffOptions, RetentionOptions, RestartOptions } from './options.js';
-export type { Clock } from './clock.js';
+export { natsBroker } from './broker/options.js';
+export type { NatsBroker, NatsBrokerOptions } from './broker/options.js';
+export { processorLogic } from './integrations/xstate.js';
+export type { ProcessorLogicEvent, ProcessorParentEvent, ProcessorSnapshot } from './integrations/xstate.js';
+export type { ShutdownOptions, ShutdownOutcome } from './processor.js';
+export type { ProcessorStatus, ClusterStatus, NodeBeat } from './observe/status.js';
+export type { ProcessorOptions, BackoffOptions, RetentionOptions, RestartOptions } from './options/types.js';
+export type { Clock } from './util/clock.js';
 export type {
   TaskInput,
   TaskResult,
@@ -20,14 +19,14 @@ export type {
   TaskError,
   TaskHandler,
   HandlerContext,
-} from './task.js';
-export type { ProcessorEvent, ProcessorEventType } from './events.js';
-export { ofType } from './streams.js';
+} from './task/types.js';
+export type { ProcessorEvent, ProcessorEventType } from './observe/events.js';
+export { ofType } from './observe/streams.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
-export type { ProcessorMetrics, WorkerMetrics } from './metrics.js';
-export type { Percentiles } from './log-histogram.js';
-export type { EventOf } from './streams.js';
-export type { InspectionObserver } from './actors/inspection.js';
+export type { ProcessorMetrics, WorkerMetrics } from './observe/metrics.js';
+export type { Percentiles } from './observe/log-histogram.js';
+export type { EventOf } from './observe/streams.js';
+export type { InspectionObserver } from './observe/inspection.js';
 export {
   TroupeError,
   InvalidOptionError,
@@ -44,10 +43,10 @@ export {
   RestartIntensityError,
   UnknownHandlerError,
   BrokerError,
-} from './errors.js';
-export type { TroupeErrorCode } from './errors.js';
+} from './errors/errors.js';
+export type { TroupeErrorCode } from './errors/errors.js';
 export { taskMachine } from './machines/task.js';
 export type { TaskMachine, TaskContext, TaskEvent, TaskEntered, TaskMachineInput } from './machines/task.js';
 export { backoffDelay } from './machines/backoff.js';
-export { serializeError, deserializeError } from './serialize-error.js';
-export type { SerializedError } from './serialize-error.js';
+export { serializeError, deserializeError } from './errors/serialize.js';
+export type { SerializedError } from './errors/serialize.js';

@@ -1,48 +1,21 @@
 import { merge, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
-import type { InspectionObserver } from './actors/inspection.js';
-import type { ProcessorMetrics } from './metrics.js';
-import { serveDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.js';
-import { checkLoadable } from './actors/thread-handle.js';
-import { Supervisor, type Phase, type ShutdownOutcome } from './actors/supervisor.js';
-import { BrokerLink } from './actors/broker-link.js';
-import type { ClusterStatus } from './actors/broker-client.js';
-import { BrokerError, DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors.js';
-import type { ProcessorEvent } from './events.js';
-import { describe, resolveOptions, type ProcessorOptions, type ResolvedOptions } from './options.js';
-import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task.js';
-import { status$, TaskStreams } from './streams.js';
-import { normalizeTask } from './validate-task.js';
-import { resultInfo } from './task-info.js';
-
-/** What `getStatus()` returns: live counts and totals since start. */
-export interface ProcessorStatus {
-  /** Worker threads the pool keeps. */
-  readonly workers: number;
-  /** Delayed tasks not yet due. */
-  readonly scheduled: number;
-  readonly queued: number;
-  readonly processing: number;
-  readonly retrying: number;
-  /** Tasks finished `done` since start (not reset by `clearResults`). */
-  readonly done: number;
-  readonly failed: number;
-  readonly cancelled: number;
-  /** True once `shutdown` was called. */
-  readonly shutdown: boolean;
-  /**
-   * `starting` until every thread is up; `running`; `error` when the threads
-   * could not start or crashed past the restart intensity (new submits are
-   * refused); `draining` after `shutdown`, `stopped` once it resolved.
-   */
-  readonly state: Phase;
-  /**
-   * With a broker: the stream's backlog and every live node's counts (about a
-   * second old). The counts above are then this process's own: the tasks
-   * its threads hold.
-   */
-  readonly cluster?: ClusterStatus;
-}
+import type { InspectionObserver } from './observe/inspection.js';
+import type { ProcessorMetrics } from './observe/metrics.js';
+import type { Dashboard, DashboardOptions } from './dashboard/server.js';
+import { checkLoadable } from './workers/thread-handle.js';
+import { Supervisor, type ShutdownOutcome } from './supervisor/supervisor.js';
+import { BrokerLink } from './broker/link.js';
+import type { ProcessorStatus } from './observe/status.js';
+import { BrokerError, DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors/errors.js';
+import type { ProcessorEvent } from './observe/events.js';
+import { resolveOptions } from './options/resolve.js';
+import type { ProcessorOptions, ResolvedOptions } from './options/types.js';
+import { describe } from './util/validate.js';
+import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
+import { status$, TaskStreams } from './observe/streams.js';
+import { normalizeTask } from './task/normalize.js';
+import { resultInfo } from './task/results.js';
 
 export interface ShutdownOptions {
   /**
@@ -402,7 +375,9 @@ export class Processor {
    * console.log(\`dashboard at \${dashboard.url}\`);
    * ```
    */
-  serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
+  async serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
+    // Loaded on first use: a processor that never serves one never loads it.
+    const { serveDashboard } = await import('./dashboard/server.js');
     return serveDashboard(this, options);
   }
 

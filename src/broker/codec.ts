@@ -1,8 +1,8 @@
 import { deserialize, serialize } from 'node:v8';
-import type { ProcessorEvent } from '../events.js';
-import { deserializeError, serializeError, type SerializedError } from '../serialize-error.js';
-import type { CancelledResult, FailedResult, TaskResult } from '../task.js';
-import type { NormalizedTask } from '../validate-task.js';
+import type { ProcessorEvent } from '../observe/events.js';
+import { deserializeError, serializeError, type SerializedError } from '../errors/serialize.js';
+import type { CancelledResult, FailedResult, TaskResult } from '../task/types.js';
+import type { NormalizedTask } from '../task/normalize.js';
 
 /**
  * What travels through the broker is V8's serialization: the structured

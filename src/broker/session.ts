@@ -15,9 +15,9 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { BrokerError } from '../errors.js';
+import { BrokerError } from '../errors/errors.js';
 import { keyOf } from './codec.js';
-import type { NatsBroker } from './nats-broker.js';
+import type { NatsBroker } from './options.js';
 import { NODE_BEAT } from './node-beat.js';
 
 const nanos = (ms: number) => ms * 1_000_000;

@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
 import { createProcessor } from '../processor.js';
-import { natsBroker, type NatsBroker } from '../broker/nats-broker.js';
+import { natsBroker, type NatsBroker } from '../broker/options.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {

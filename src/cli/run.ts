@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { createProcessor, type Processor } from '../processor.js';
-import type { ProcessorOptions } from '../options.js';
-import type { TaskInput, TaskResult } from '../task.js';
+import type { ProcessorOptions } from '../options/types.js';
+import type { TaskInput, TaskResult } from '../task/types.js';
 import { readLines } from './lines.js';
 import type { Progress } from './progress.js';
 

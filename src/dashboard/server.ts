@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import type { Processor } from '../processor.js';
+import type { Observable } from 'rxjs';
+import type { ProcessorEvent } from '../observe/events.js';
+import type { ProcessorMetrics } from '../observe/metrics.js';
+import type { ProcessorStatus } from '../observe/status.js';
+import type { TaskInfo, TaskResult } from '../task/types.js';
 import { PAGE } from './page.js';
 import { Timelines } from './timeline.js';
 
@@ -17,6 +21,21 @@ export interface DashboardOptions {
   host?: string;
   /** How often the page gets a fresh snapshot, in ms. @defaultValue 500 */
   interval?: number;
+}
+
+/**
+ * What the dashboard reads of a processor, and all it may touch: a
+ * `Processor` is one. The dashboard depends on this, not on the processor
+ * module, so the processor can load it lazily.
+ */
+export interface DashboardSource {
+  readonly events: Observable<ProcessorEvent>;
+  getStatus(): ProcessorStatus;
+  getTask(id: string): TaskInfo | undefined;
+  getResult(id: string): TaskResult | undefined;
+  metrics(): ProcessorMetrics;
+  prometheus(): Promise<string>;
+  readonly metricsRegistry: { readonly contentType: string };
 }
 
 export interface Dashboard {
@@ -39,7 +58,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
  * workers, recent failures), a task's timeline at `/task/<id>`, and
  * Prometheus text at `/metrics`.
  */
-export async function serveDashboard(processor: Processor, { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {}): Promise<Dashboard> {
+export async function serveDashboard(processor: DashboardSource, { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {}): Promise<Dashboard> {
   const timelines = new Timelines(processor.events);
   const streams = new Set<ServerResponse>();
 

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
-import { TASK_EVENT_STATE, type ProcessorEvent } from '../events.js';
-import { ResultStore } from '../result-store.js';
-import type { TaskState } from '../task.js';
+import { TASK_EVENT_STATE, type ProcessorEvent } from '../observe/events.js';
+import { ResultStore } from '../util/result-store.js';
+import type { TaskState } from '../task/types.js';
 
 /** One state a task entered, and when (epoch ms). */
 export interface TimelineEntry {

@@ -1,4 +1,10 @@
-import type { ResolvedBackoff } from '../options.js';
+/** How the wait between attempts grows: what a task machine is given (see `BackoffOptions` for each field). */
+export interface Backoff {
+  readonly delay: number;
+  readonly factor: number;
+  readonly maxDelay: number;
+  readonly jitter: number;
+}
 
 /**
  * The wait before retry number `attempt` (1 for the first retry):
@@ -9,7 +15,7 @@ import type { ResolvedBackoff } from '../options.js';
  */
 export function backoffDelay(
   attempt: number,
-  { delay, factor, maxDelay, jitter }: ResolvedBackoff,
+  { delay, factor, maxDelay, jitter }: Backoff,
   random: () => number = Math.random,
 ): number {
   const base = Math.min(maxDelay, delay * factor ** Math.max(0, attempt - 1));

@@ -1,8 +1,7 @@
 import { assign, cancel, emit, raise, setup } from 'xstate';
-import { TaskTimeoutError } from '../errors.js';
-import type { ResolvedBackoff } from '../options.js';
-import type { TaskError, TaskState } from '../task.js';
-import { backoffDelay } from './backoff.js';
+import { TaskTimeoutError } from '../errors/errors.js';
+import type { TaskError, TaskState } from '../task/types.js';
+import { backoffDelay, type Backoff } from './backoff.js';
 
 /** What a task machine is created with. */
 export interface TaskMachineInput {
@@ -10,7 +9,7 @@ export interface TaskMachineInput {
   readonly handler: string;
   readonly maxRetries: number;
   readonly timeout: number | undefined;
-  readonly backoff: ResolvedBackoff;
+  readonly backoff: Backoff;
   /** Wait before the task is queued (a delayed task), in ms; `undefined` queues it at once. */
   readonly startDelay: number | undefined;
   /**

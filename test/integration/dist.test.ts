@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 // Inside node_modules so the build resolves the project's dependencies.
 const outDir = `${root}node_modules/.cache/troupe-dist-test`;
 

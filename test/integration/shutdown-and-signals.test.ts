@@ -71,7 +71,7 @@ describe('shutdown({ drain: false })', () => {
 
 describe('after shutdown', () => {
   it('nothing keeps the process alive: it exits by itself', async () => {
-    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const root = fileURLToPath(new URL('../..', import.meta.url));
     const script = `
       import { createProcessor } from './src/index.ts';
       const p = createProcessor({ handlers: './test/fixtures/handlers.ts', workers: 2, timeout: 60_000 });

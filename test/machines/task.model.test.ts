@@ -9,10 +9,10 @@
  */
 import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { CompiledLifecycles } from '../../src/actors/compiled-lifecycles.js';
+import { CompiledLifecycles } from '../../src/machines/lifecycles.js';
 import { taskMachine, type TaskContext, type TaskEvent, type TaskMachineInput } from '../../src/machines/task.js';
-import { DEFAULT_BACKOFF } from '../../src/options.js';
-import type { TaskState } from '../../src/task.js';
+import { DEFAULTS } from '../../src/options/defaults.js';
+import type { TaskState } from '../../src/task/types.js';
 
 type Step = TaskEvent | { type: 'time.passes' };
 
@@ -28,10 +28,10 @@ const STEPS: Step[] = [
 const FINAL = new Set<TaskState>(['done', 'failed', 'cancelled']);
 const MAX_RETRIES = 2;
 const INPUTS: TaskMachineInput[] = [
-  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF, startDelay: undefined },
-  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: undefined, backoff: DEFAULT_BACKOFF, startDelay: undefined },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULTS.backoff, startDelay: undefined },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: undefined, backoff: DEFAULTS.backoff, startDelay: undefined },
   // A delayed task: scheduled until the first `time.passes`.
-  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULT_BACKOFF, startDelay: 500 },
+  { id: 't', handler: 'h', maxRetries: MAX_RETRIES, timeout: 50, backoff: DEFAULTS.backoff, startDelay: 500 },
 ];
 
 /** When each pending timer of a clock is due (an infinite delay is never armed, so it is left out). */

@@ -1,15 +1,15 @@
 import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { TaskTimeoutError } from '../../src/errors.js';
+import { TaskTimeoutError } from '../../src/errors/errors.js';
 import { backoffDelay } from '../../src/machines/backoff.js';
 import { taskMachine, type TaskEntered, type TaskMachineInput } from '../../src/machines/task.js';
-import { DEFAULT_BACKOFF } from '../../src/options.js';
+import { DEFAULTS } from '../../src/options/defaults.js';
 
 function start(input: Partial<TaskMachineInput> = {}) {
   const clock = new SimulatedClock();
   const actor = createActor(taskMachine, {
     clock,
-    input: { id: 't', handler: 'default', maxRetries: 3, timeout: undefined, backoff: DEFAULT_BACKOFF, startDelay: undefined, ...input },
+    input: { id: 't', handler: 'default', maxRetries: 3, timeout: undefined, backoff: DEFAULTS.backoff, startDelay: undefined, ...input },
   });
   const entered: string[] = [];
   actor.on('task.entered', (event: TaskEntered) => entered.push(event.state));

@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import { deserialize } from 'node:v8';
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { Subject } from 'rxjs';
+import { cancelledResult, decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, failedResult, keyOf } from './codec.js';
+import type { BrokerSession } from './session.js';
+import { NODE_BEAT } from './node-beat.js';
+import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
+import { TASK_EVENT_STATE, type ProcessorEvent } from '../observe/events.js';
+import { Conditions } from '../util/conditions.js';
+import { ResultStore } from '../util/result-store.js';
+import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task/types.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import type { ClusterStatus, NodeBeat } from '../observe/status.js';
+
+/** One task this process submitted that has not ended yet. */
+interface Submission {
+  readonly submission: string;
+  readonly callback: ((result: TaskResult) => void) | undefined;
+  /** Its id was already taken (another submission holds it): whatever result that id gets is this one's. */
+  joined: boolean;
+  /** The broker has it. */
+  published: boolean;
+  readonly task: NormalizedTask;
+  readonly waiters: Array<(result: TaskResult) => void>;
+  onAbort: (() => void) | undefined;
+  readonly submittedAt: number;
+  /** When it is due, for a delayed start. */
+  readonly runAt: number | undefined;
+  /** What the task events of the nodes have told of it so far. */
+  state: TaskState;
+  attempts: number;
+  startedAt: number | undefined;
+  lastError: Error | undefined;
+  retryDelay: number | undefined;
+}
+
+
+const PUBLISH_TIMEOUT = 5_000;
+/** A task whose publish has failed this long ends failed (a server down for good, a stream deleted), so no wait hangs. */
+const PUBLISH_GIVE_UP = 60_000;
+const RETRY_PAUSE = 250;
+
+/**
+ * The client side of a broker, in every process (a node is also a client):
+ * it publishes tasks to the stream with their id as message id (the stream's
+ * duplicate window refuses an id taken within it, whichever process took
+ * it), learns results from the results bucket (a watch, plus a lookup for an
+ * id it did not submit), runs callbacks and resolves `result()` for the tasks
+ * it submitted, relays the task events of every node, and reads the
+ * cluster's status. It owns its submissions; nothing else touches them.
+ */
+export class BrokerClient {
+  /** Task events from other nodes. */
+  readonly events = new Subject<ProcessorEvent>();
+  /** Set once connected; every use of it before then awaits `#opened`. */
+  #session: BrokerSession | undefined;
+  readonly #opened: Promise<BrokerSession>;
+  readonly #submissions = new Map<string, Submission>();
+  /** `result(id)` calls for ids this process did not submit (or has finished), by id. */
+  readonly #waiters = new Map<string, Array<(result: TaskResult) => void>>();
+  readonly #done: ResultStore<TaskResult>;
+  readonly #failed: ResultStore<FailedResult>;
+  readonly #conditions = new Conditions();
+  readonly #publishing = new Set<Promise<void>>();
+  /** Rejects every `result()` still waiting, at shutdown. */
+  readonly #stopWaiting = new Set<() => void>();
+  readonly #nodes = new Map<string, NodeBeat>();
+  #waiting = 0;
+  #scheduled = 0;
+  #delivered = 0;
+  #closed = false;
+  #eventsSub: NatsSubscription | undefined;
+  readonly #watches = new Map<string, QueuedIterator<KvWatchEntry>>();
+  readonly #poll: NodeJS.Timeout;
+
+  constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
+    this.#opened = opened;
+    opened.then((session) => (this.#session = session), () => {});
+    this.#done = new ResultStore(retention.maxResults);
+    this.#failed = new ResultStore(retention.maxFailed);
+    this.#poll = setInterval(() => void this.#pollCluster(), NODE_BEAT);
+    this.#poll.unref();
+  }
+
+  /** Watches results and nodes, and listens to the nodes' events; resolves once the watches are set. */
+  async start(): Promise<void> {
+    const session = await this.#opened;
+    await this.#watch();
+    const own = session.eventsSubject(session.node);
+    this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
+      callback: (error, msg) => {
+        // This process's own events are on its stream already.
+        // Decoded only while someone listens, or while this process waits on tasks whose progress they tell.
+        if (error || msg.subject === own || (!this.events.observed && this.#submissions.size === 0)) return;
+        for (const event of decodeEvents(msg.data).events) {
+          this.note(event);
+          this.events.next(event);
+        }
+      },
+    });
+    // After a reconnect the watches are set again, and what was awaited
+    // meanwhile is looked up, so no waiter is left behind (`#recheck`).
+    void (async () => {
+      for await (const status of session.nc.status()) {
+        if (status.type === 'reconnect') void this.#recheck();
+      }
+    })();
+    await this.#pollCluster();
+  }
+
+  /**
+   * Watches the results and nodes buckets: set at start, and set again after
+   * every reconnect (a watch whose bucket was lost with a server that kept
+   * nothing on disk goes quiet without ending). The new watch is set before
+   * the old one stops, and results stored in between are looked up (`#recheck`).
+   */
+  async #watch(): Promise<void> {
+    const session = await this.#opened;
+    this.#replace('results', await session.results.watch({ include: 'updates' }), (entry) => {
+      if (entry.operation !== 'PUT') return;
+      const stored = decodeResult(entry.value);
+      this.#arrived(stored.submission, stored.result);
+    });
+    this.#replace('nodes', await session.nodes.watch(), (entry) => {
+      if (entry.operation === 'PUT') {
+        const beat = deserialize(entry.value) as NodeBeat;
+        this.#nodes.set(beat.node, beat);
+      } else {
+        for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
+      }
+    });
+  }
+
+  #replace(name: string, watch: QueuedIterator<KvWatchEntry>, each: (entry: KvWatchEntry) => void): void {
+    const previous = this.#watches.get(name);
+    this.#watches.set(name, watch);
+    previous?.stop();
+    if (this.#closed) watch.stop();
+    void (async () => {
+      try {
+        for await (const entry of watch) each(entry);
+      } catch {
+        // Stopped, or ended with the connection.
+      }
+    })();
+  }
+
+  // ── queries ────────────────────────────────────────────────────────────────
+
+  /**
+   * Follows a task event of any node (this one's too) for the submissions it
+   * concerns: what `getTask` and `task$` show of a task running elsewhere.
+   * Events are best effort, so this is the last state heard of, not a promise.
+   */
+  note(event: ProcessorEvent): void {
+    const state = TASK_EVENT_STATE[event.type];
+    if (state === undefined) return;
+    const entry = this.#submissions.get((event as { id: string }).id);
+    if (!entry) return;
+    entry.state = state;
+    entry.retryDelay = undefined;
+    switch (event.type) {
+      case 'task.started':
+        entry.attempts = event.attempt;
+        entry.startedAt ??= Date.now();
+        return;
+      case 'task.retrying':
+        entry.lastError = event.error;
+        entry.retryDelay = event.delay;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A task this process submitted that has not ended, as far as the events tell. */
+  taskInfo(id: string): TaskInfo | undefined {
+    const entry = this.#submissions.get(id);
+    if (!entry) return undefined;
+    const { handler, priority, maxRetries, timeout } = entry.task;
+    const { state, attempts, submittedAt, startedAt, lastError, retryDelay } = entry;
+    const runAt = state === 'scheduled' ? entry.runAt : undefined;
+    return { id, state, handler, priority, runAt, blockedBy: undefined, attempts, maxRetries, timeout, submittedAt, startedAt, lastError, retryDelay };
+  }
+
+  /** Tasks this process submitted that have not ended. */
+  get unfinished(): number {
+    return this.#submissions.size;
+  }
+
+  has(id: string): boolean {
+    return this.#submissions.has(id);
+  }
+
+  getResult(id: string): TaskResult | undefined {
+    return this.#done.get(id) ?? this.#failed.get(id);
+  }
+
+  getFailedTasks(): Map<string, FailedResult> {
+    return new Map(this.#failed.entries());
+  }
+
+  clearResults(): void {
+    this.#done.clear();
+    this.#failed.clear();
+  }
+
+  cluster(): ClusterStatus {
+    const now = Date.now();
+    // A node killed without a goodbye leaves its last beat: dropped once stale, so the table stays as big as the cluster.
+    for (const [node, beat] of this.#nodes) if (now - beat.at >= 3 * NODE_BEAT) this.#nodes.delete(node);
+    const nodes = [...this.#nodes.values()];
+    return { scheduled: this.#scheduled, waiting: this.#waiting, delivered: this.#delivered, nodes };
+  }
+
+  until(holds: () => boolean): Promise<void> {
+    return this.#conditions.until(holds);
+  }
+
+  // ── submitting ─────────────────────────────────────────────────────────────
+
+  /**
+   * Publishes a task. Resolves once the stream holds it. Rejects with
+   * `DuplicateTaskError` when the id was taken within the duplicate window:
+   * with `strict` the submission is dropped (`submitAsync`), without it the
+   * submission joins the task that holds the id (`submit`, which has already
+   * returned). A publish that fails is tried again (with the same message id,
+   * so the stream keeps one copy) until the broker answers.
+   */
+  submit(task: NormalizedTask, strict: boolean): Promise<void> {
+    const submission = randomUUID();
+    const now = Date.now();
+    const runAt = task.runAt ?? (task.delay !== undefined ? now + task.delay : undefined);
+    // Not yet due: it waits on the delayed subjects, where a node's scheduler moves it when it is.
+    const delayed = runAt !== undefined && runAt > now;
+    // Encoded now: the task is what it was at the call, and one too large is refused at it.
+    const data = encodeTask(task, submission, now, delayed ? runAt : undefined);
+    const oversize = this.#oversize(data);
+    if (oversize) throw oversize;
+    const entry: Submission = {
+      submission,
+      callback: task.callback,
+      joined: false,
+      published: false,
+      task,
+      waiters: [],
+      onAbort: undefined,
+      submittedAt: now,
+      runAt: delayed ? runAt : undefined,
+      state: delayed ? 'scheduled' : 'queued',
+      attempts: 0,
+      startedAt: undefined,
+      lastError: undefined,
+      retryDelay: undefined,
+    };
+    this.#submissions.set(task.id, entry);
+    if (task.signal) {
+      const signal = task.signal;
+      entry.onAbort = () => this.cancel(task.id, signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
+      // Aborted already: cancelled as soon as the stream holds it (the cancel waits for the publish).
+      if (signal.aborted) entry.onAbort();
+      else signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    const published = this.#publish(task, entry, data, delayed, strict);
+    this.#publishing.add(published);
+    const untrack = () => this.#publishing.delete(published);
+    published.then(untrack, untrack);
+    return published;
+  }
+
+  /** A message larger than the server takes would be refused on every try. */
+  #oversize(data: Uint8Array): InvalidTaskError | undefined {
+    const limit = this.#session?.nc.info?.max_payload;
+    if (limit === undefined || data.byteLength <= limit) return undefined;
+    return new InvalidTaskError('payload', `The task is ${data.byteLength} bytes encoded; the NATS server takes messages of at most ${limit} bytes (max_payload)`);
+  }
+
+  async #publish(task: NormalizedTask, entry: Submission, data: Uint8Array, delayed: boolean, strict: boolean): Promise<void> {
+    let session: BrokerSession;
+    try {
+      session = await this.#opened;
+    } catch (error) {
+      // Never reached the broker: it ends here, failed, with the reason.
+      this.#arrived(entry.submission, brokerFailure(task, error));
+      throw error;
+    }
+    const oversize = this.#oversize(data);
+    if (oversize) {
+      this.#arrived(entry.submission, brokerFailure(task, oversize));
+      throw oversize;
+    }
+    const subject = delayed ? session.delayedSubject(task.id) : session.subject(task.id);
+    const giveUp = Date.now() + PUBLISH_GIVE_UP;
+    let retried = false;
+    for (;;) {
+      if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
+      try {
+        const ack = await session.js.publish(subject, data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
+        if (ack.duplicate && !retried) {
+          if (strict) {
+            this.#forget(task.id, entry);
+            throw new DuplicateTaskError(task.id);
+          }
+          entry.joined = true;
+          void this.#lookup(task.id);
+        } else if (ack.duplicate) {
+          // A publish that timed out may have been stored: the copy the stream holds may be this one's.
+          entry.joined = true;
+        }
+        entry.published = true;
+        return;
+      } catch (error) {
+        if (error instanceof DuplicateTaskError) throw error;
+        // The same message id every time: the stream keeps one copy however many tries reach it.
+        if (Date.now() > giveUp) {
+          const failure = new BrokerError(`Task \`${task.id}\` could not be published for ${PUBLISH_GIVE_UP / 1000} s`, { cause: error });
+          this.#arrived(entry.submission, brokerFailure(task, failure));
+          throw failure;
+        }
+        retried = true;
+        void session.restore(); // the stream may be gone (a server without file storage restarted)
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+      }
+    }
+  }
+
+  /** Looks up a stored result of `id`, for the waiters of a submission that joined another, or after a reconnect. */
+  async #lookup(id: string): Promise<void> {
+    try {
+      await this.#read(id);
+    } catch {
+      // The watch delivers it when the server is back.
+    }
+  }
+
+  /** Reads the stored result of `id` into the waiters, if there is one; throws if the server cannot say. */
+  async #read(id: string): Promise<void> {
+    const entry = await (await this.#opened).results.get(keyOf(id));
+    if (entry && entry.operation === 'PUT') {
+      const stored = decodeResult(entry.value);
+      this.#arrived(stored.submission, stored.result);
+    }
+  }
+
+  /**
+   * After a reconnect: a result stored while the connection was down is
+   * looked up, and a task the server lost (one without file storage
+   * restarted: no result, not in the stream) ends failed, so no wait hangs.
+   */
+  async #recheck(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    try {
+      await session.restore();
+      await this.#watch();
+    } catch {
+      // The server is away again: the next reconnect sets them.
+    }
+    for (const id of this.#waiters.keys()) void this.#lookup(id);
+    for (const [id, entry] of this.#submissions) {
+      if (!entry.published) continue; // its publish is still being tried
+      void (async () => {
+        try {
+          if (!(await this.#missing(id, entry, session))) return;
+          // A node may still hold it and store its result: it gets the time a
+          // silent node gets before its tasks are given to others.
+          await new Promise((resolve) => setTimeout(resolve, session.config.ackWait));
+          if (!(await this.#missing(id, entry, session))) return;
+          const lost = new BrokerError(`Task \`${id}\` is gone from the stream with no result: the server lost it (was it restarted without file storage?)`);
+          // Stored like any result, so whoever stores first decides, and every process reads the same.
+          const failure = brokerFailure(entry.task, lost);
+          await session.results.create(keyOf(id), encodeResult({ submission: entry.submission, result: failure })).catch(() => 0);
+          await this.#read(id);
+        } catch {
+          // The server is away again: the next reconnect looks again.
+        }
+      })();
+    }
+  }
+
+  /** Neither a result nor a message in the stream: the task is gone. Throws if the server cannot say. */
+  async #missing(id: string, entry: Submission, session: BrokerSession): Promise<boolean> {
+    await this.#read(id);
+    if (this.#submissions.get(id) !== entry || (await session.pending(id))) return false;
+    await this.#read(id); // it may have ended between the two looks
+    return this.#submissions.get(id) === entry;
+  }
+
+  #forget(id: string, entry: Submission): void {
+    if (this.#submissions.get(id) === entry) this.#submissions.delete(id);
+    if (entry.onAbort) entry.task.signal?.removeEventListener('abort', entry.onAbort);
+    this.#conditions.check();
+  }
+
+  /** A terminal result was stored. */
+  #arrived(submission: string, result: TaskResult): void {
+    const { id } = result;
+    const entry = this.#submissions.get(id);
+    if (entry && (entry.joined || entry.submission === submission)) {
+      this.#forget(id, entry);
+      if (result.status === 'failed') this.#failed.set(result);
+      else this.#done.set(result);
+      if (entry.callback) {
+        try {
+          entry.callback(result);
+        } catch (error) {
+          this.events.next({ type: 'callback.error', id, error });
+        }
+      }
+      for (const resolve of entry.waiters) resolve(result);
+    }
+    if (this.#submissions.has(id)) return; // a newer submission of the id is still running
+    const waiters = this.#waiters.get(id);
+    if (waiters) {
+      this.#waiters.delete(id);
+      for (const resolve of waiters) resolve(result);
+    }
+  }
+
+  // ── results ────────────────────────────────────────────────────────────────
+
+  /**
+   * The task's terminal result, from whichever node ran it. For an id this
+   * process did not submit, the results bucket is asked, then the stream: an
+   * id found in neither is unknown (never submitted, or its result expired).
+   */
+  result(id: string): Promise<TaskResult> {
+    const known = this.#submissions.has(id) ? undefined : this.getResult(id);
+    if (known) return Promise.resolve(known);
+    // Every wait ends: with the result, or when this process shuts down (the task itself goes on in the cluster).
+    return new Promise((resolve, reject) => {
+      const stop = () => reject(new ProcessorShutdownError('The processor shut down while waiting; the task goes on in the cluster: read its result from another process'));
+      this.#stopWaiting.add(stop);
+      this.#await(
+        id,
+        (result) => {
+          this.#stopWaiting.delete(stop);
+          resolve(result);
+        },
+        (error) => {
+          this.#stopWaiting.delete(stop);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Waits on this process's own submission; for any other id, asks the results bucket, then the stream, and waits if it is still there. */
+  #await(id: string, resolve: (result: TaskResult) => void, reject: (error: Error) => void): void {
+    const entry = this.#submissions.get(id);
+    if (entry) {
+      entry.waiters.push(resolve);
+      return;
+    }
+    const waiters = this.#waiters.get(id) ?? [];
+    waiters.push(resolve);
+    this.#waiters.set(id, waiters);
+    const give = (error: Error) => {
+      const list = this.#waiters.get(id);
+      const index = list?.indexOf(resolve) ?? -1;
+      if (index === -1) return; // resolved meanwhile
+      list?.splice(index, 1);
+      if (list?.length === 0) this.#waiters.delete(id);
+      reject(error);
+    };
+    void (async () => {
+      try {
+        await this.#read(id);
+        if (!this.#waiters.get(id)?.includes(resolve)) return;
+        const pending = await (await this.#opened).pending(id);
+        if (pending) return; // in the stream: its result is on its way
+        await this.#read(id); // it may have ended between the two looks
+        give(new UnknownTaskError(id));
+      } catch (error) {
+        give(new BrokerError(`Could not look up task \`${id}\``, { cause: error }));
+      }
+    })();
+  }
+
+  // ── cancelling ─────────────────────────────────────────────────────────────
+
+  /**
+   * Stores the task's cancelled result, unless a result was stored first,
+   * then tells every node (the one holding it aborts the attempt) and
+   * deletes the message from the stream. The stored result is what counts:
+   * a node that takes the task later finds it and does not run it; a node
+   * that finishes it meanwhile finds it and keeps it.
+   */
+  cancel(id: string, reason: string): void {
+    void this.#cancel(id, reason).catch(() => {});
+  }
+
+  async #cancel(id: string, reason: string): Promise<void> {
+    const session = await this.#opened;
+    // A cancel right after submit must find the task in the stream.
+    if (this.#submissions.get(id)?.published === false) await Promise.allSettled([...this.#publishing]);
+    const { stream } = session.config;
+    const message = await session.pending(id);
+    if (!message) return; // ended, or never submitted
+    const wire = decodeTask(message.data);
+    const result = cancelledResult(wire, reason, wire.submittedAt);
+    const key = keyOf(id);
+    const data = encodeResult({ submission: wire.submission, result });
+    try {
+      await session.results.create(key, data);
+    } catch {
+      const entry = await session.results.get(key);
+      if (entry?.operation !== 'PUT' || decodeResult(entry.value).submission === wire.submission) return; // it ended first
+      await session.results.update(key, data, entry.revision); // the result of an earlier submission of the id
+    }
+    session.nc.publish(session.cancelSubject, JSON.stringify({ id, reason }));
+    await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
+  }
+
+  // ── cluster ────────────────────────────────────────────────────────────────
+
+  async #pollCluster(): Promise<void> {
+    try {
+      const session = this.#session;
+      if (!session) return;
+      // Read from the server: the consumer is the nodes' (it may not exist before the first node starts).
+      const { stream } = session.config;
+      const [info, scheduler] = await Promise.all([
+        session.jsm.consumers.info(stream, session.durable),
+        session.jsm.consumers.info(stream, session.schedulerDurable),
+      ]);
+      this.#waiting = info.num_pending;
+      this.#delivered = info.num_ack_pending;
+      this.#scheduled = scheduler.num_pending + scheduler.num_ack_pending;
+    } catch {
+      // Kept from the last poll while the server is away.
+    }
+  }
+
+  // ── shutdown ───────────────────────────────────────────────────────────────
+
+  /**
+   * Waits up to `timeout` for publishes still on their way; the tasks whose
+   * publish did not complete are returned (handed back by `shutdown`).
+   */
+  async close(timeout: number): Promise<NormalizedTask[]> {
+    const publishing = [...this.#publishing];
+    if (publishing.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(publishing),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#closed = true;
+    const unpublished: NormalizedTask[] = [];
+    for (const [id, entry] of this.#submissions) {
+      if (!entry.published) {
+        unpublished.push(entry.task);
+        this.#forget(id, entry);
+      }
+    }
+    clearInterval(this.#poll);
+    for (const stop of [...this.#stopWaiting]) stop();
+    this.#stopWaiting.clear();
+    for (const watch of this.#watches.values()) watch.stop();
+    this.#eventsSub?.unsubscribe();
+    this.events.complete();
+    return unpublished;
+  }
+}
+
+function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
+  const cause = error instanceof BrokerError || error instanceof InvalidTaskError ? error : new BrokerError('The broker could not be reached', { cause: error });
+  return failedResult(task, cause, 0, Date.now());
+}

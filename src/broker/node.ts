@@ -1,0 +1,383 @@
+import { hostname } from 'node:os';
+import { serialize } from 'node:v8';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { Subscription } from 'rxjs';
+import { decodeResult, decodeTask, encodeEvents, encodeResult, failedResult, keyOf, type WireTask } from './codec.js';
+import type { BrokerSession } from './session.js';
+import { NODE_BEAT } from './node-beat.js';
+import { BrokerError, PoisonTaskError } from '../errors/errors.js';
+import type { ProcessorEvent } from '../observe/events.js';
+import type { NodeBeat } from '../observe/status.js';
+import type { FailedResult, TaskResult } from '../task/types.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import type { RemoteTaskHooks, Supervisor } from '../supervisor/supervisor.js';
+
+/** A delivered task this node holds: waiting, running, or storing its result. */
+interface Flight {
+  /** The latest delivery: the one whose ack counts. */
+  msg: JsMsg;
+  readonly submission: string;
+  /** Cancelled before it reached the supervisor. */
+  cancelled: string | undefined;
+}
+
+
+const RETRY_PAUSE = 250;
+/** How long a closing node keeps trying to store results while the server is away. */
+const CLOSE_GRACE = 10_000;
+
+/**
+ * The node side of a broker: it pulls tasks from the shared consumer, never
+ * more than its threads can run plus `prefetch`, hands each to the
+ * supervisor (which runs it under the task machine, its attempt number taken
+ * from the delivery count), keeps every task it holds alive with in-progress
+ * heartbeats, and gives each back: a retry as a `nak` with the backoff delay,
+ * an end as a stored result followed by `ack` (`term` for failed and
+ * cancelled). It owns the deliveries it holds; the supervisor never sees a
+ * message.
+ */
+export class BrokerNode implements RemoteTaskHooks {
+  readonly #session: BrokerSession;
+  readonly #supervisor: Supervisor;
+  readonly #capacity: number;
+  readonly #workers: number;
+  readonly #flights = new Map<string, Flight>();
+  /** Results and acks on their way: waited for before the connection closes. */
+  readonly #writes = new Set<Promise<void>>();
+  #running = true;
+  /** Closing, and the server has been away too long: writes still failing give up. */
+  #abandon = false;
+  #room: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #beat: NodeJS.Timeout;
+  #cancels: NatsSubscription | undefined;
+  #events: Subscription | undefined;
+  #outbox: ProcessorEvent[] = [];
+
+  /** `slots`: attempts its threads run at once; `prefetch`: how many more it holds, unless the broker's settings say. */
+  constructor(session: BrokerSession, supervisor: Supervisor, slots: number, prefetch: number, workers: number) {
+    this.#session = session;
+    this.#supervisor = supervisor;
+    this.#workers = workers;
+    this.#capacity = slots + (session.config.prefetch ?? prefetch);
+    // A third of ack_wait: two heartbeats may be lost before a live node's task is redelivered.
+    this.#heartbeat = setInterval(() => {
+      for (const flight of this.#flights.values()) answer(() => flight.msg.working());
+    }, Math.max(100, Math.floor(session.config.ackWait / 3)));
+    this.#beat = setInterval(() => this.#publishBeat(), NODE_BEAT);
+    this.#heartbeat.unref();
+    this.#beat.unref();
+  }
+
+  /** Starts pulling once the threads are up; listens for cancellations and relays this node's events. */
+  start(): void {
+    const session = this.#session;
+    this.#cancels = session.nc.subscribe(session.cancelSubject, {
+      callback: (error, msg) => {
+        if (error) return;
+        let notice: { id: string; reason: string };
+        try {
+          notice = JSON.parse(msg.string()) as { id: string; reason: string };
+        } catch {
+          return; // not a notice Troupe sent
+        }
+        const { id, reason } = notice;
+        const flight = this.#flights.get(id);
+        if (!flight) return; // not held here
+        // Its cancelled result is stored already: this only stops the attempt.
+        if (this.#supervisor.isLive(id)) this.#supervisor.send({ type: 'task.cancel', id, reason });
+        else flight.cancelled = reason;
+      },
+    });
+    this.#events = this.#supervisor.events.subscribe((event) => this.#relay(event));
+    this.#publishBeat();
+    this.#loop = Promise.all([this.#pull(), this.#schedule()]).then(() => {});
+  }
+
+  async #pull(): Promise<void> {
+    const consumer = this.#session.consumer;
+    if (!consumer) return;
+    while (this.#running) {
+      const free = this.#capacity - this.#flights.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.#room = resolve));
+        continue;
+      }
+      try {
+        const batch = await consumer.fetch({ max_messages: free, expires: 1_000 });
+        let received = 0;
+        for await (const msg of batch) {
+          received++;
+          this.#deliver(msg);
+        }
+        // A pull on a consumer that no longer exists ends empty, without an
+        // error: an idle second is when to make sure it is still there.
+        if (received === 0 && this.#running) await consumer.info();
+      } catch {
+        // The server is restarting, or the connection is being re-established,
+        // or the consumer is gone (a server without file storage restarted).
+        if (this.#running) {
+          void this.#session.restore();
+          await pause();
+        }
+      }
+    }
+  }
+
+  /**
+   * Delayed tasks: one not yet due goes back with a nak for the time left
+   * (on its own consumer, so waiting never counts as an attempt); a due one
+   * is published to the ready subjects, with its submission as message id
+   * (moved once, whichever node and however often), then acked.
+   */
+  async #schedule(): Promise<void> {
+    const { scheduler, js } = this.#session;
+    if (!scheduler) return;
+    while (this.#running) {
+      try {
+        const batch = await scheduler.fetch({ max_messages: 256, expires: 1_000 });
+        for await (const msg of batch) {
+          if (!this.#running) {
+            answer(() => msg.nak());
+            continue;
+          }
+          let wire: WireTask;
+          try {
+            wire = decodeTask(msg.data);
+          } catch {
+            answer(() => msg.term());
+            continue;
+          }
+          const wait = (wire.runAt ?? 0) - Date.now();
+          if (wait > 0) {
+            answer(() => msg.nak(wait));
+            continue;
+          }
+          this.#track(
+            js.publish(this.#session.subject(wire.id), msg.data, { msgID: `due:${wire.submission}` }).then(() => answer(() => msg.ack())),
+            () => answer(() => msg.nak(RETRY_PAUSE)),
+          );
+        }
+      } catch {
+        if (this.#running) {
+          void this.#session.restore();
+          await pause();
+        }
+      }
+    }
+  }
+
+  #deliver(msg: JsMsg): void {
+    if (!this.#running) return answer(() => msg.nak());
+    let wire: WireTask;
+    try {
+      wire = decodeTask(msg.data);
+    } catch {
+      // Not a task Troupe published: it would come back forever.
+      return answer(() => msg.term());
+    }
+    const held = this.#flights.get(wire.id);
+    if (held) {
+      // Delivered again while this node still holds it (a heartbeat came late):
+      // the newest delivery is the one to answer.
+      held.msg = msg;
+      return;
+    }
+    const flight: Flight = { msg, submission: wire.submission, cancelled: undefined };
+    this.#flights.set(wire.id, flight);
+    const attempts = msg.info.deliveryCount - 1;
+    // At-least-once delivery: an earlier delivery may have stored its result
+    // and died before its ack. That result stands; the task does not run again.
+    // A first delivery has no earlier one: it skips the round trip (a
+    // cancel that stored its result just now still wins, when this node stores).
+    const stored = attempts === 0 ? Promise.resolve(null) : this.#session.results.get(keyOf(wire.id));
+    this.#track(
+      stored.then((entry) => {
+        if (entry && entry.operation === 'PUT' && decodeResult(entry.value).submission === wire.submission) {
+          this.#flights.delete(wire.id);
+          answer(() => msg.ack());
+          return this.#roomMade();
+        }
+        if (!this.#running) return this.returned(wire.id);
+        // More deliveries than attempts allowed, with no answer for the last:
+        // the task took its node down (or silenced it) each time. It is not
+        // run again, or it would take every node down in turn.
+        if (attempts > wire.maxRetries) return this.#store(poisoned(wire, attempts), flight);
+        const task: NormalizedTask = {
+          id: wire.id,
+          payload: wire.payload,
+          transfer: undefined,
+          handler: wire.handler,
+          priority: wire.priority,
+          delay: undefined,
+          runAt: undefined,
+          maxRetries: wire.maxRetries,
+          timeout: wire.timeout,
+          callback: undefined,
+          signal: undefined,
+        };
+        this.#supervisor.send({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt });
+        if (flight.cancelled !== undefined) this.#supervisor.send({ type: 'task.cancel', id: wire.id, reason: flight.cancelled });
+      }),
+      () => this.returned(wire.id),
+    );
+  }
+
+  // ── RemoteTaskHooks: called by the supervisor after the message that decided ──
+
+  retry(id: string, delay: number): void {
+    const flight = this.#flights.get(id);
+    if (!flight) return;
+    this.#flights.delete(id);
+    answer(() => flight.msg.nak(delay));
+    this.#roomMade();
+  }
+
+  returned(id: string): void {
+    const flight = this.#flights.get(id);
+    if (!flight) return;
+    this.#flights.delete(id);
+    answer(() => flight.msg.nak());
+    this.#roomMade();
+  }
+
+  finished(result: TaskResult): void {
+    const flight = this.#flights.get(result.id);
+    if (!flight) return;
+    this.#track(this.#store(result, flight), () => this.returned(result.id));
+  }
+
+  /**
+   * Stores the one terminal result, then acks. `create` refuses a key that
+   * exists: if an earlier delivery of this submission stored one, that one
+   * stands; a result of an earlier submission of the id is replaced. The
+   * task stays held (heartbeats go on) until the result is stored; if the
+   * server is away, the write is tried again until it is back.
+   */
+  async #store(result: TaskResult, flight: Flight): Promise<void> {
+    const results = this.#session.results;
+    const key = keyOf(result.id);
+    const data = encodeResult({ submission: flight.submission, result });
+    for (;;) {
+      if (this.#abandon) throw new BrokerError(`Could not store the result of task \`${result.id}\``);
+      try {
+        await results.create(key, data);
+        break;
+      } catch {
+        // It exists, or the server is away.
+      }
+      try {
+        const entry = await results.get(key);
+        if (entry && entry.operation === 'PUT') {
+          if (decodeResult(entry.value).submission !== flight.submission) await results.update(key, data, entry.revision);
+          break;
+        }
+      } catch {
+        // The server is away: try again.
+      }
+      await pause();
+    }
+    this.#flights.delete(result.id);
+    if (result.status === 'done') answer(() => flight.msg.ack());
+    else answer(() => flight.msg.term());
+    this.#roomMade();
+  }
+
+  #track(work: Promise<void>, onError: () => void): void {
+    const tracked = work.catch(onError).finally(() => this.#writes.delete(tracked));
+    this.#writes.add(tracked);
+  }
+
+  #roomMade(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+  }
+
+  #relay(event: ProcessorEvent): void {
+    if (!event.type.startsWith('task.')) return;
+    if (this.#outbox.length === 0) setImmediate(() => this.#flushEvents());
+    this.#outbox.push(event);
+  }
+
+  #flushEvents(): void {
+    const events = this.#outbox;
+    this.#outbox = [];
+    if (events.length === 0 || this.#session.nc.isClosed()) return;
+    try {
+      this.#session.nc.publish(this.#session.eventsSubject(this.#session.node), encodeEvents(this.#session.node, events));
+    } catch {
+      // Events are best effort (core NATS); results never depend on them.
+    }
+  }
+
+  #publishBeat(): void {
+    const { scheduled, queued, processing, retrying, done, failed, cancelled } = this.#supervisor.counts();
+    const beat: NodeBeat = {
+      node: this.#session.node,
+      host: hostname(),
+      pid: process.pid,
+      workers: this.#workers,
+      held: this.#flights.size,
+      queued: scheduled + queued + retrying,
+      processing,
+      done,
+      failed,
+      cancelled,
+      at: Date.now(),
+    };
+    this.#session.nodes.put(keyOf(this.#session.node), serialize(beat)).catch(() => {});
+  }
+
+  /**
+   * Stops pulling (tasks delivered from now on go straight back), then, once
+   * the supervisor has drained, waits for the results and acks on their way.
+   */
+  stopPulling(): void {
+    this.#running = false;
+    // The pulls run out by themselves (within a second): stopping them would
+    // drop messages already on their way, which only ackWait would bring back.
+    // Each one that arrives now is given straight back.
+    this.#roomMade();
+  }
+
+  async close(): Promise<void> {
+    this.stopPulling();
+    await this.#loop;
+    const deadline = setTimeout(() => (this.#abandon = true), CLOSE_GRACE);
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    clearTimeout(deadline);
+    // Anything still held (its result could not be stored) goes back now, not after ack_wait.
+    for (const id of [...this.#flights.keys()]) this.returned(id);
+    this.#flushEvents();
+    clearInterval(this.#heartbeat);
+    clearInterval(this.#beat);
+    this.#cancels?.unsubscribe();
+    this.#events?.unsubscribe();
+    await this.#session.nodes.delete(keyOf(this.#session.node)).catch(() => {});
+  }
+}
+
+function poisoned(wire: WireTask, attempts: number): FailedResult {
+  const cause = new Error(`Delivered ${attempts} times, and each time its node died or went silent before answering`);
+  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), attempts, wire.submittedAt);
+}
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+}
+
+/**
+ * Acks, naks, terms and heartbeats are fire-and-forget: one that cannot be
+ * sent (the connection closed under it) is one the server never heard, and
+ * it redelivers the task after `ackWait`, which is the answer it needs.
+ */
+function answer(send: () => void): void {
+  try {
+    send();
+  } catch {
+    // See above.
+  }
+}

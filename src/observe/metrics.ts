@@ -1,0 +1,221 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LogHistogram, type Percentiles } from './log-histogram.js';
+import type { FinalTaskState } from '../task/types.js';
+
+/** One worker actor as `metrics()` reports it. */
+export interface WorkerMetrics {
+  readonly id: number;
+  /** Its place in the pool, 1 to `workers`: a replacement thread takes the slot of the one it replaces. */
+  readonly slot: number;
+  readonly threadId: number;
+  /** `starting`, `ready`, `failed` or `exited`. */
+  readonly state: string;
+  /** Attempts in its thread now, running or waiting in its window. */
+  readonly held: number;
+  /** The ids of the first few of them (up to 5). */
+  readonly tasks: readonly string[];
+  /** Threads in this slot that crashed, and that were started to replace them, since start. */
+  readonly crashes: number;
+  readonly restarts: number;
+}
+
+/** What `processor.metrics()` returns. Times are in ms. */
+export interface ProcessorMetrics {
+  /** Unfinished tasks by state, now. */
+  readonly tasks: { readonly scheduled: number; readonly queued: number; readonly processing: number; readonly retrying: number };
+  /** Tasks finished since start, by final state. */
+  readonly finished: { readonly done: number; readonly failed: number; readonly cancelled: number };
+  readonly submitted: number;
+  readonly retries: number;
+  /** Tasks finished in the last 60 s, and that per second. */
+  readonly throughput: { readonly lastMinute: number; readonly perSecond: number };
+  /** From entering the queue (at submit, when due, after a backoff) to starting in a thread. */
+  readonly queueWait: Percentiles;
+  /** From starting in a thread to the attempt's outcome, per attempt. */
+  readonly runTime: Percentiles;
+  /** The worker actors now: a crashed one is replaced by a new one with a new id. */
+  readonly workers: readonly WorkerMetrics[];
+  /** Threads that exited unexpectedly, since start. */
+  readonly crashes: number;
+  /** Threads started to replace crashed ones, since start. */
+  readonly restarts: number;
+}
+
+/** Live counts read at scrape time, so a gauge costs nothing per task. */
+export interface MetricsSource {
+  tasks(): ProcessorMetrics['tasks'];
+  workers(): readonly WorkerMetrics[];
+}
+
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * A processor's measurements, owned by its supervisor and updated as tasks
+ * move: each step is O(1) (a counter, a log-histogram bucket, a prom-client
+ * observation), so memory stays flat however many tasks pass. Exposed as a
+ * plain object (`metrics()`) and as a prom-client `Registry` in Prometheus'
+ * naming scheme (`troupe_*`, seconds, `_total` counters; see docs/metrics.md).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #source: MetricsSource;
+  readonly #queueWait = new LogHistogram();
+  readonly #runTime = new LogHistogram();
+  readonly #finished = { done: 0, failed: 0, cancelled: 0 };
+  #submitted = 0;
+  #retries = 0;
+  #restarts = 0;
+  #crashes = 0;
+  readonly #slots = new Map<number, { crashes: number; restarts: number }>();
+  /** Tasks finished per second, for the last 60 s: a ring indexed by the second. */
+  readonly #perSecond = new Float64Array(60);
+  readonly #secondOf = new Float64Array(60).fill(-1);
+
+  readonly #promWait: Histogram;
+  readonly #promRun: Histogram;
+  /** One child per status, bound once: `inc({ status })` would hash the labels on every task. */
+  readonly #promFinished: Record<FinalTaskState, { inc(): void }>;
+  readonly #promSubmitted: Counter;
+  readonly #promRetries: Counter;
+  readonly #promCrashes: Counter<'slot'>;
+  readonly #promRestarts: Counter<'slot'>;
+
+  constructor(source: MetricsSource) {
+    this.#source = source;
+    const registers = [this.registry];
+    this.#promSubmitted = new Counter({ name: 'troupe_tasks_submitted_total', help: 'Tasks accepted by submit.', registers });
+    const finished = new Counter({
+      name: 'troupe_tasks_finished_total',
+      help: 'Tasks that reached a final state, by status.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#promFinished = {
+      done: finished.labels({ status: 'done' }),
+      failed: finished.labels({ status: 'failed' }),
+      cancelled: finished.labels({ status: 'cancelled' }),
+    };
+    this.#promRetries = new Counter({ name: 'troupe_task_retries_total', help: 'Failed attempts that were retried.', registers });
+    this.#promWait = new Histogram({
+      name: 'troupe_task_queue_wait_seconds',
+      help: 'Time from entering the queue to starting in a thread.',
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.#promRun = new Histogram({
+      name: 'troupe_task_run_seconds',
+      help: 'Time from starting in a thread to the outcome, per attempt.',
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    // Labelled by slot, not worker id: every replacement thread is a new
+    // worker, so ids would grow the label's values without bound.
+    this.#promCrashes = new Counter({
+      name: 'troupe_worker_crashes_total',
+      help: 'Worker threads that exited unexpectedly, by slot.',
+      labelNames: ['slot'],
+      registers,
+    });
+    this.#promRestarts = new Counter({
+      name: 'troupe_worker_restarts_total',
+      help: 'Worker threads started to replace crashed ones, by slot.',
+      labelNames: ['slot'],
+      registers,
+    });
+    new Gauge({
+      name: 'troupe_tasks',
+      help: 'Unfinished tasks, by state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const [state, count] of Object.entries(source.tasks())) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'troupe_workers',
+      help: 'Worker threads ready to take tasks.',
+      registers,
+      collect() {
+        this.set(source.workers().filter((worker) => worker.state === 'ready').length);
+      },
+    });
+  }
+
+  submitted(): void {
+    this.#submitted++;
+    this.#promSubmitted.inc();
+  }
+
+  /** A task left the queue for a thread after `ms`. */
+  started(ms: number): void {
+    this.#queueWait.record(ms);
+    this.#promWait.observe(ms / 1_000);
+  }
+
+  /** An attempt ran for `ms`. */
+  ran(ms: number): void {
+    this.#runTime.record(ms);
+    this.#promRun.observe(ms / 1_000);
+  }
+
+  retried(): void {
+    this.#retries++;
+    this.#promRetries.inc();
+  }
+
+  finished(status: FinalTaskState, now: number): void {
+    this.#finished[status]++;
+    this.#promFinished[status].inc();
+    const second = Math.floor(now / 1_000);
+    const slot = second % 60;
+    if (this.#secondOf[slot] !== second) {
+      this.#secondOf[slot] = second;
+      this.#perSecond[slot] = 0;
+    }
+    this.#perSecond[slot]!++;
+  }
+
+  crashed(slot: number): void {
+    this.#crashes++;
+    this.#slot(slot).crashes++;
+    this.#promCrashes.inc({ slot: String(slot) });
+  }
+
+  restarted(slot: number): void {
+    this.#restarts++;
+    this.#slot(slot).restarts++;
+    this.#promRestarts.inc({ slot: String(slot) });
+  }
+
+  /** Crashes and restarts of a slot, since start. */
+  ofSlot(slot: number): { readonly crashes: number; readonly restarts: number } {
+    return { ...this.#slot(slot) };
+  }
+
+  #slot(slot: number): { crashes: number; restarts: number } {
+    let counts = this.#slots.get(slot);
+    if (!counts) this.#slots.set(slot, (counts = { crashes: 0, restarts: 0 }));
+    return counts;
+  }
+
+  snapshot(now: number): ProcessorMetrics {
+    const second = Math.floor(now / 1_000);
+    let lastMinute = 0;
+    for (let slot = 0; slot < 60; slot++) {
+      // The current second and the 59 before it.
+      if (second - (this.#secondOf[slot] as number) < 60) lastMinute += this.#perSecond[slot] as number;
+    }
+    return {
+      tasks: this.#source.tasks(),
+      finished: { ...this.#finished },
+      submitted: this.#submitted,
+      retries: this.#retries,
+      throughput: { lastMinute, perSecond: lastMinute / 60 },
+      queueWait: this.#queueWait.percentiles(),
+      runTime: this.#runTime.percentiles(),
+      workers: this.#source.workers(),
+      crashes: this.#crashes,
+      restarts: this.#restarts,
+    };
+  }
+}

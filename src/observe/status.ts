@@ -1,0 +1,80 @@
+/**
+ * The shapes of what a processor reports about itself: its phase, its
+ * counts, and with a broker the cluster's. Read by `getStatus()`,
+ * `status$`, the dashboard and the broker's heartbeats alike.
+ */
+
+/**
+ * Where the processor is: `starting` until every thread is up; `running`;
+ * `error` when the threads could not start or crashed past the restart
+ * intensity; `draining` after `shutdown`; `stopped` once it resolved.
+ */
+export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
+
+/** Tasks by state: live counts, and totals of finished tasks since start. */
+export interface StatusCounts {
+  readonly scheduled: number;
+  readonly queued: number;
+  readonly processing: number;
+  readonly retrying: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+/** What `getStatus()` returns: live counts and totals since start. */
+export interface ProcessorStatus {
+  /** Worker threads the pool keeps. */
+  readonly workers: number;
+  /** Delayed tasks not yet due. */
+  readonly scheduled: number;
+  readonly queued: number;
+  readonly processing: number;
+  readonly retrying: number;
+  /** Tasks finished `done` since start (not reset by `clearResults`). */
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  /** True once `shutdown` was called. */
+  readonly shutdown: boolean;
+  /**
+   * `starting` until every thread is up; `running`; `error` when the threads
+   * could not start or crashed past the restart intensity (new submits are
+   * refused); `draining` after `shutdown`, `stopped` once it resolved.
+   */
+  readonly state: Phase;
+  /**
+   * With a broker: the stream's backlog and every live node's counts (about a
+   * second old). The counts above are then this process's own: the tasks
+   * its threads hold.
+   */
+  readonly cluster?: ClusterStatus;
+}
+
+/** The cluster as the broker and the nodes' heartbeats show it; counts are a second old at most. */
+export interface ClusterStatus {
+  /** Tasks with a delayed start, not yet due. */
+  readonly scheduled: number;
+  /** In the stream, not yet delivered to any node. */
+  readonly waiting: number;
+  /** Delivered and not yet answered: running or held by a node, or waiting out a retry delay. */
+  readonly delivered: number;
+  /** Nodes heard from in the last 3 seconds. */
+  readonly nodes: readonly NodeBeat[];
+}
+
+/** What a node publishes about itself on `<stream>-nodes`. */
+export interface NodeBeat {
+  readonly node: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly workers: number;
+  /** Tasks delivered to it and not yet given back. */
+  readonly held: number;
+  readonly queued: number;
+  readonly processing: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly at: number;
+}

@@ -1,0 +1,135 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { InvalidOptionError } from '../errors/errors.js';
+import { defaultClock } from '../util/clock.js';
+import type { RateLimit } from '../util/rate-limiter.js';
+import {
+  checkNumber,
+  checkObject,
+  describe,
+  fraction,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  optionalNumber,
+  positiveInteger,
+  type NumberRule,
+} from '../util/validate.js';
+import { DEFAULTS } from './defaults.js';
+import type { ProcessorOptions, ResolvedOptions } from './types.js';
+
+const positiveMs: NumberRule = { expected: 'a positive number of ms', test: (v) => Number.isFinite(v) && v > 0 };
+const growth: NumberRule = { expected: 'a number ≥ 1', test: (v) => Number.isFinite(v) && v >= 1 };
+const queueBound: NumberRule = {
+  expected: 'a positive integer or Infinity',
+  test: (v) => v === Infinity || positiveInteger.test(v),
+};
+
+function rateLimitOption(name: string, value: unknown): RateLimit {
+  const limit = checkObject(name, value);
+  return {
+    max: checkNumber(`${name}.max`, limit['max'], positiveInteger),
+    interval: checkNumber(`${name}.interval`, limit['interval'], positiveMs),
+  };
+}
+
+function handlerLimits(options: ProcessorOptions): Pick<ResolvedOptions, 'rateLimit' | 'perHandler'> {
+  const perHandler = new Map<string, { rateLimit?: RateLimit; concurrency?: number }>();
+  let rateLimit: RateLimit | undefined;
+  if (options.rateLimit !== undefined) {
+    const { perHandler: handlers, ...global } = checkObject('rateLimit', options.rateLimit);
+    if (global['max'] !== undefined || global['interval'] !== undefined) rateLimit = rateLimitOption('rateLimit', global);
+    for (const [name, limit] of Object.entries(checkObject('rateLimit.perHandler', handlers))) {
+      perHandler.set(name, { rateLimit: rateLimitOption(`rateLimit.perHandler.${name}`, limit) });
+    }
+  }
+  for (const [name, cap] of Object.entries(checkObject('handlerConcurrency', options.handlerConcurrency))) {
+    const concurrency = checkNumber(`handlerConcurrency.${name}`, cap, positiveInteger);
+    perHandler.set(name, { ...perHandler.get(name), concurrency });
+  }
+  return { rateLimit, perHandler };
+}
+
+function handlersUrl(value: unknown): URL {
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') {
+      throw new InvalidOptionError('handlers', `Expected \`handlers\` to be a file: URL, got \`${value.href}\``);
+    }
+    return value;
+  }
+  if (typeof value === 'string' && value.length > 0) {
+    if (value.startsWith('file:')) return new URL(value);
+    return pathToFileURL(isAbsolute(value) ? value : resolve(value));
+  }
+  throw new InvalidOptionError('handlers', `Expected \`handlers\` to be a module path or file: URL, got ${describe(value)}`);
+}
+
+function checkClock(options: ProcessorOptions): ResolvedOptions['clock'] {
+  const clock = options.clock ?? defaultClock;
+  if (typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw new InvalidOptionError('clock', 'Expected `clock` to have `setTimeout` and `clearTimeout` methods');
+  }
+  if (clock.now !== undefined && typeof clock.now !== 'function') {
+    throw new InvalidOptionError('clock', 'Expected `clock.now` to be a method when given');
+  }
+  return clock;
+}
+
+/**
+ * Fills every option the user left out from {@link DEFAULTS} and checks
+ * every one given, naming the one that is wrong. Throws
+ * `InvalidOptionError`; changes nothing.
+ */
+export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `Expected options to be an object, got ${describe(options)}`);
+  }
+  const backoff = checkObject('backoff', options.backoff);
+  const retention = checkObject('retention', options.retention);
+  const restart = checkObject('restart', options.restart);
+  const resourceLimits = options.resourceLimits === undefined ? undefined : checkObject('resourceLimits', options.resourceLimits);
+  for (const [key, value] of Object.entries(resourceLimits ?? {})) checkNumber(`resourceLimits.${key}`, value, nonNegativeNumber);
+  const inspect = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && typeof inspect?.next !== 'function') {
+    throw new InvalidOptionError('inspect', `Expected \`inspect\` to be a function or an observer, got ${describe(inspect)}`);
+  }
+  const broker = options.broker;
+  if (broker !== undefined && (typeof broker !== 'object' || broker === null || (broker as { kind?: unknown }).kind !== 'nats')) {
+    throw new InvalidOptionError('broker', `Expected \`broker\` to be made by natsBroker(), got ${describe(broker)}`);
+  }
+  // With a broker, 0 threads makes a pure client.
+  const workers = optionalNumber('workers', options.workers, DEFAULTS.workers, broker ? nonNegativeInteger : positiveInteger);
+  return {
+    handlers: workers === 0 && options.handlers === undefined ? new URL('troupe:none') : handlersUrl(options.handlers),
+    broker,
+    workers,
+    concurrency: optionalNumber('concurrency', options.concurrency, DEFAULTS.concurrency, positiveInteger),
+    window: optionalNumber('window', options.window, DEFAULTS.window, nonNegativeInteger),
+    maxRetries: optionalNumber('maxRetries', options.maxRetries, DEFAULTS.maxRetries, nonNegativeInteger),
+    backoff: {
+      delay: optionalNumber('backoff.delay', backoff['delay'], DEFAULTS.backoff.delay, nonNegativeNumber),
+      factor: optionalNumber('backoff.factor', backoff['factor'], DEFAULTS.backoff.factor, growth),
+      maxDelay: optionalNumber('backoff.maxDelay', backoff['maxDelay'], DEFAULTS.backoff.maxDelay, nonNegativeNumber),
+      jitter: optionalNumber('backoff.jitter', backoff['jitter'], DEFAULTS.backoff.jitter, fraction),
+    },
+    timeout: optionalNumber('timeout', options.timeout, DEFAULTS.timeout, nonNegativeInteger) || undefined,
+    abortGrace: optionalNumber('abortGrace', options.abortGrace, DEFAULTS.abortGrace, nonNegativeInteger),
+    retention: {
+      maxResults: optionalNumber('retention.maxResults', retention['maxResults'], DEFAULTS.retention.maxResults, nonNegativeInteger),
+      maxFailed: optionalNumber('retention.maxFailed', retention['maxFailed'], DEFAULTS.retention.maxFailed, nonNegativeInteger),
+    },
+    restart: {
+      minDelay: optionalNumber('restart.minDelay', restart['minDelay'], DEFAULTS.restart.minDelay, nonNegativeNumber),
+      maxDelay: optionalNumber('restart.maxDelay', restart['maxDelay'], DEFAULTS.restart.maxDelay, nonNegativeNumber),
+      jitter: optionalNumber('restart.jitter', restart['jitter'], DEFAULTS.restart.jitter, fraction),
+      maxRestarts: optionalNumber('restart.maxRestarts', restart['maxRestarts'], DEFAULTS.restart.maxRestarts, nonNegativeInteger),
+      window: optionalNumber('restart.window', restart['window'], DEFAULTS.restart.window, positiveInteger),
+    },
+    maxCrashes: optionalNumber('maxCrashes', options.maxCrashes, DEFAULTS.maxCrashes, positiveInteger),
+    ...handlerLimits(options),
+    maxQueue: optionalNumber('maxQueue', options.maxQueue, DEFAULTS.maxQueue, queueBound),
+    resourceLimits: resourceLimits as ResourceLimits | undefined,
+    clock: checkClock(options),
+    inspect,
+  };
+}

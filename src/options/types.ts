@@ -1,0 +1,226 @@
+import type { ResourceLimits } from 'node:worker_threads';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { NatsBroker } from '../broker/options.js';
+import type { Backoff } from '../machines/backoff.js';
+import type { Clock } from '../util/clock.js';
+import type { RateLimit } from '../util/rate-limiter.js';
+
+/** Exponential backoff between attempts: `delay * factor^(attempt-1)`, capped at `maxDelay`. */
+export interface BackoffOptions {
+  /**
+   * Wait before the first retry, in ms.
+   * @defaultValue 100
+   */
+  delay?: number;
+  /**
+   * Growth per further retry.
+   * @defaultValue 2
+   */
+  factor?: number;
+  /**
+   * Upper bound of any wait, in ms.
+   * @defaultValue 30_000
+   */
+  maxDelay?: number;
+  /**
+   * Random spread as a fraction of the wait: `0.2` draws each wait uniformly
+   * from ±20% of the computed value (never above `maxDelay`).
+   * @defaultValue 0
+   */
+  jitter?: number;
+}
+
+/** How many finished tasks the processor remembers. Oldest are forgotten first. */
+export interface RetentionOptions {
+  /**
+   * Results kept of tasks that ended `done` or `cancelled`.
+   * @defaultValue 10_000
+   */
+  maxResults?: number;
+  /**
+   * Results kept of tasks that ended `failed` (what `getFailedTasks()` returns).
+   * Kept apart so a flood of successes cannot push failure records out.
+   * @defaultValue 10_000
+   */
+  maxFailed?: number;
+}
+
+/** How crashed threads are restarted, and when the processor gives up. */
+export interface RestartOptions {
+  /**
+   * Wait before the first restart within `window`, ms; it doubles per restart.
+   * @defaultValue 100
+   */
+  minDelay?: number;
+  /**
+   * Upper bound of a restart wait, ms.
+   * @defaultValue 5_000
+   */
+  maxDelay?: number;
+  /**
+   * Random spread of each wait, as a fraction (±).
+   * @defaultValue 0.2
+   */
+  jitter?: number;
+  /**
+   * More restarts than this within `window` put the processor in its `error`
+   * state instead of restarting forever.
+   * @defaultValue 10
+   */
+  maxRestarts?: number;
+  /**
+   * The sliding window of `maxRestarts`, ms.
+   * @defaultValue 60_000
+   */
+  window?: number;
+}
+
+/** Options of {@link createProcessor}. */
+export interface ProcessorOptions {
+  /**
+   * The handler module: an absolute path, a path relative to the current
+   * directory, or a `file:` URL. Each exported function is a handler, named by
+   * its export name; the `default` export is the handler of tasks that name none.
+   * `.ts` modules work when `tsx` is installed.
+   */
+  handlers?: string | URL;
+  /**
+   * Worker threads. With a `broker`, 0 makes a pure client: it submits and
+   * reads results, and runs nothing (`handlers` may then be omitted).
+   * @defaultValue `os.availableParallelism()`
+   */
+  workers?: number;
+  /**
+   * Share the queue, results and status with other processes through a
+   * broker, e.g. `natsBroker({ servers, stream })`: every processor with the
+   * same broker settings is a node of one processor (see docs/distributed.md).
+   * Without one, everything lives in this process.
+   */
+  broker?: NatsBroker;
+  /**
+   * Attempts each thread runs at once. Above 1 suits async, I/O-bound
+   * handlers (like piscina's `concurrentTasksPerWorker`); CPU-bound handlers
+   * gain nothing from it.
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /**
+   * Attempts each thread may hold waiting behind the ones it runs, so it
+   * starts its next task the moment one ends instead of waiting a round trip
+   * for the main thread; tasks then travel many per message. A waiting task
+   * is still `queued`: its timeout starts when the thread starts it, it can be
+   * cancelled there, and work waiting in one thread's window is taken back
+   * when another thread runs dry. The cost: a task waits behind the attempts
+   * running on its thread, and if one of them blocks the thread's event loop
+   * for good (a synchronous handler with no `timeout`), the tasks waiting
+   * behind it wait with it until it ends. `0` sends a thread only what it can
+   * start at once.
+   * @defaultValue 16
+   */
+  window?: number;
+  /**
+   * Retries after the first attempt; a task runs at most `maxRetries + 1` times.
+   * @defaultValue 3
+   */
+  maxRetries?: number;
+  /** Backoff between attempts. Each omitted field takes its default. */
+  backoff?: BackoffOptions;
+  /**
+   * Per-attempt time limit in ms. On expiry the attempt fails with
+   * `TaskTimeoutError`, the handler's `ctx.signal` aborts, and the thread is
+   * replaced if the handler has not stopped `abortGrace` ms later. `0` means no limit.
+   * @defaultValue undefined (no limit)
+   */
+  timeout?: number;
+  /**
+   * How long an aborted attempt (timed out, cancelled) may take to stop before
+   * its thread is terminated and replaced, in ms.
+   * @defaultValue 1_000
+   */
+  abortGrace?: number;
+  /** How many finished results are kept. */
+  retention?: RetentionOptions;
+  /** Restarting crashed threads. Each omitted field takes its default. */
+  restart?: RestartOptions;
+  /**
+   * A task whose attempts crash their thread this many times ends `failed`
+   * with `PoisonTaskError`, so one bad payload cannot burn the pool.
+   * @defaultValue 2
+   */
+  maxCrashes?: number;
+  /**
+   * Most tasks that may wait (scheduled, queued or retrying; running ones do
+   * not count). `submit` beyond it throws `QueueFullError` and changes
+   * nothing; `submitAsync` waits for room. `Infinity` for no bound.
+   * @defaultValue Infinity
+   */
+  maxQueue?: number;
+  /**
+   * Caps how many attempts start (are sent to a thread) in any `interval` ms,
+   * across the processor; `perHandler` caps single handlers, for work that
+   * calls a throttled service. A task held back stays `queued`, and
+   * `getTask(id).blockedBy` says why. A sliding window: never more than `max`
+   * in any `interval`.
+   *
+   * @example
+   * ```ts
+   * createProcessor({ handlers, rateLimit: { max: 100, interval: 1_000, perHandler: { fetchPage: { max: 5, interval: 1_000 } } } });
+   * ```
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Caps the attempts of one handler in threads at once, across all threads,
+   * so one slow kind of work cannot occupy every thread: `{ upload: 2 }`.
+   */
+  handlerConcurrency?: Record<string, number>;
+  /** Passed to each `worker_threads` thread (heap limits: a thread over them dies and is restarted). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * The clock that machine delays (backoff, timeouts) and the processor's own
+   * timers run on. Pass XState's `SimulatedClock` to drive time in tests.
+   * @defaultValue the global `setTimeout`/`clearTimeout`
+   */
+  clock?: Clock;
+  /** An XState inspection observer: it sees every task lifecycle actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface ResolvedRestart {
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly jitter: number;
+  readonly maxRestarts: number;
+  readonly window: number;
+}
+
+/** See `ProcessorOptions.rateLimit`. */
+export interface RateLimitOptions {
+  /** Attempts started per `interval` across the processor; omitted: no processor-wide cap. */
+  max?: number;
+  /** ms. */
+  interval?: number;
+  perHandler?: Record<string, RateLimit>;
+}
+
+export interface ResolvedOptions {
+  /** A placeholder for a pure broker client (`workers: 0`), which loads none. */
+  readonly handlers: URL;
+  readonly broker: NatsBroker | undefined;
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly window: number;
+  readonly maxRetries: number;
+  readonly backoff: Backoff;
+  readonly timeout: number | undefined;
+  readonly abortGrace: number;
+  readonly retention: { readonly maxResults: number; readonly maxFailed: number };
+  readonly restart: ResolvedRestart;
+  readonly maxCrashes: number;
+  readonly maxQueue: number;
+  readonly rateLimit: RateLimit | undefined;
+  readonly perHandler: ReadonlyMap<string, { readonly rateLimit?: RateLimit; readonly concurrency?: number }>;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly clock: Clock;
+  readonly inspect: ProcessorOptions['inspect'];
+}
+

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { MessagePort, type TransferListItem } from 'node:worker_threads';
+import { isDetached } from '../util/detached.js';
+import { InvalidTaskError } from '../errors/errors.js';
+import { describe } from '../util/validate.js';
+import type { TaskInput, TaskResult } from './types.js';
+
+/** A task after `submit` checked it and filled its defaults. */
+export interface NormalizedTask {
+  readonly id: string;
+  /** The structured clone taken at submit: later changes by the caller do not leak in. */
+  readonly payload: unknown;
+  /** The payload's buffers to move rather than copy, as found in `payload`. */
+  readonly transfer: readonly TransferListItem[] | undefined;
+  readonly handler: string;
+  readonly priority: number;
+  /** A delayed start: in ms from submit, or at an epoch ms. At most one is set. */
+  readonly delay: number | undefined;
+  readonly runAt: number | undefined;
+  readonly maxRetries: number;
+  readonly timeout: number | undefined;
+  readonly callback: ((result: TaskResult) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface TaskDefaults {
+  readonly maxRetries: number;
+  readonly timeout: number | undefined;
+}
+
+function nonNegativeInteger(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidTaskError(field, `Expected \`${field}\` to be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks everything about a task that does not depend on the processor's
+ * state, synchronously, so a bad task is refused at the `submit` that made it.
+ */
+export function normalizeTask(input: TaskInput, defaults: TaskDefaults): NormalizedTask {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidTaskError('task', `Expected the task to be an object, got ${describe(input)}`);
+  }
+  const { id, handler, callback } = input;
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+    throw new InvalidTaskError('id', `Expected \`id\` to be a non-empty string, got ${describe(id)}`);
+  }
+  if (handler !== undefined && (typeof handler !== 'string' || handler.length === 0)) {
+    throw new InvalidTaskError('handler', `Expected \`handler\` to be a non-empty string, got ${describe(handler)}`);
+  }
+  if (callback !== undefined && typeof callback !== 'function') {
+    throw new InvalidTaskError('callback', `Expected \`callback\` to be a function, got ${describe(callback)}`);
+  }
+  const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
+  const { priority = 0, delay } = input;
+  if (delay !== undefined && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)) {
+    throw new InvalidTaskError('delay', `Expected \`delay\` to be a non-negative number of ms, got ${describe(delay)}`);
+  }
+  const runAt = input.runAt instanceof Date ? input.runAt.getTime() : input.runAt;
+  if (runAt !== undefined && (typeof runAt !== 'number' || !Number.isFinite(runAt))) {
+    throw new InvalidTaskError('runAt', `Expected \`runAt\` to be a Date or a finite epoch ms, got ${describe(input.runAt)}`);
+  }
+  if (delay !== undefined && runAt !== undefined) {
+    throw new InvalidTaskError('runAt', 'Expected at most one of `delay` and `runAt`, got both');
+  }
+  if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
+    throw new InvalidTaskError('priority', `Expected \`priority\` to be an integer, got ${describe(priority)}`);
+  }
+  const timeout = nonNegativeInteger('timeout', input.timeout) ?? defaults.timeout;
+  const { transfer, signal } = input;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidTaskError('signal', `Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new InvalidTaskError('transfer', `Expected \`transfer\` to be an array of transferables, got ${describe(transfer)}`);
+  }
+  transfer?.forEach((item, index) => {
+    const ok = item instanceof MessagePort || (item instanceof ArrayBuffer && !isDetached(item));
+    if (!ok) {
+      throw new InvalidTaskError(
+        'transfer',
+        `Expected \`transfer[${index}]\` to be an ArrayBuffer that is not detached, or a MessagePort, got ${describe(item)}`,
+      );
+    }
+  });
+  let payload: unknown;
+  let moved: readonly TransferListItem[] | undefined;
+  try {
+    if (transfer?.length) {
+      // Cloned together, the list keeps pointing at the buffers inside the
+      // clone: the caller's are detached, nothing is copied.
+      ({ payload, transfer: moved } = structuredClone(
+        { payload: input.payload, transfer },
+        { transfer: transfer as TransferListItem[] },
+      ));
+    } else {
+      payload = structuredClone(input.payload);
+    }
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const field = transfer?.length ? 'transfer' : 'payload';
+    const expected = field === 'transfer' ? 'transferable and not detached' : 'structured-cloneable';
+    throw new InvalidTaskError(field, `Expected \`${field}\` to be ${expected}: ${reason}`, { cause });
+  }
+  return {
+    id: id ?? randomUUID(),
+    payload,
+    transfer: moved,
+    handler: handler ?? 'default',
+    priority,
+    delay,
+    runAt,
+    maxRetries,
+    timeout: timeout === 0 ? undefined : timeout,
+    callback,
+    signal,
+  };
+}

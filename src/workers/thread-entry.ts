@@ -1,0 +1,197 @@
+/**
+ * The code that runs inside each worker thread: it imports the handler module
+ * once and exposes a runner over comlink. It holds no state but the handlers,
+ * the attempts waiting or running, and the news not yet sent.
+ */
+import { parentPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { expose } from 'comlink';
+import { isDetached } from '../util/detached.js';
+import { UnknownHandlerError } from '../errors/errors.js';
+import { Queue } from '../util/queue.js';
+import { deserializeError, serializeError } from '../errors/serialize.js';
+import type { TaskHandler } from '../task/types.js';
+import { nodeEndpoint } from './endpoint.js';
+import type { ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
+
+if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
+
+const handlers = new Map<string, TaskHandler>();
+const waiting = new Queue<WireAttempt>();
+/** Tokens in `waiting`, and those of them taken back (skipped when their turn comes): O(1) removal. */
+const waitingTokens = new Map<number, WireAttempt>();
+const controllers = new Map<number, AbortController>();
+let concurrency = 1;
+let port: MessagePort | undefined;
+let news: Array<number | WireOutcome> = [];
+/** Buffers the pending outcomes move rather than copy. */
+let moving: TransferListItem[] = [];
+let flushScheduled = false;
+let lastFlush = 0;
+/** How long news may wait for company, in ms: a no-op batch fills in far less, a 1 ms task goes alone. */
+const MAX_NEWS_AGE_MS = 0.5;
+
+/**
+ * Sends the news once per turn of the event loop, so everything that started
+ * or settled in this turn travels in one message.
+ */
+function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[]): void {
+  news.push(item);
+  if (transfers) moving.push(...transfers);
+  // An outcome with nothing else running or waiting is answered at once: the
+  // main thread cannot send more work before it has it, and an idle thread
+  // waiting on it is pure overhead. A flush already due at the end of the
+  // turn then finds nothing left to send. A start alone is never urgent.
+  if (typeof item !== 'number') {
+    if (controllers.size === 0 && waiting.size === 0) {
+      queueMicrotask(flush);
+      return;
+    }
+    // Synchronous handlers run back to back from the window without the
+    // event loop turning; news older than this goes out before the next one
+    // starts, so the main thread refills the window while this thread works.
+    if (performance.now() - lastFlush >= MAX_NEWS_AGE_MS) {
+      flush();
+      return;
+    }
+  }
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // Otherwise wait for the end of this event-loop turn, so the other
+  // attempts' news share the message.
+  setImmediate(() => {
+    flushScheduled = false;
+    flush();
+  });
+}
+
+function flush(): void {
+  lastFlush = performance.now();
+  if (news.length === 0) return;
+  const batch: ThreadNews = news;
+  const transfers = moving;
+  news = [];
+  moving = [];
+  try {
+    port?.postMessage(batch, transfers);
+  } catch {
+    // One value in the batch cannot be cloned (or a buffer moved): send
+    // each value that can, replace the others by a failure, and copy rather
+    // than move. Checking every value up front would clone each result twice.
+    port?.postMessage(batch.map(cloneable));
+  }
+}
+
+/** A transferred buffer the handler moved elsewhere cannot be moved again. */
+function stillOwned(item: TransferListItem): boolean {
+  return !(item instanceof ArrayBuffer) || !isDetached(item);
+}
+
+function cloneable(outcome: number | WireOutcome): number | WireOutcome {
+  if (typeof outcome === 'number' || !outcome.ok) return outcome;
+  try {
+    structuredClone(outcome.value);
+    return outcome;
+  } catch (cause) {
+    const error = new TypeError("The handler's return value cannot be structured-cloned to the main thread", { cause });
+    return { token: outcome.token, ok: false, error: serializeError(error), retryable: false };
+  }
+}
+
+function pump(): void {
+  while (controllers.size < concurrency) {
+    const attempt = waiting.shift();
+    if (!attempt) return;
+    // Taken back while it waited: its answer has already gone.
+    if (waitingTokens.delete(attempt.token)) start(attempt);
+  }
+}
+
+/** Drops a waiting attempt, and says so; its moved buffers go back with the answer. */
+function drop(token: number): void {
+  const attempt = waitingTokens.get(token);
+  if (!attempt) return;
+  waitingTokens.delete(token);
+  const { payload, transfer: moved } = attempt;
+  if (!moved) return tell({ token, ok: false, unstarted: true });
+  const back = moved.filter(stillOwned);
+  tell({ token, ok: false, unstarted: true, returned: { payload, transfer: back } }, back);
+}
+
+function start({ token, id, handler: name, attempt, payload, transfer: moved, windowed }: WireAttempt): void {
+  const handler = handlers.get(name);
+  if (windowed) tell(token);
+  if (!handler) {
+    // Retrying cannot make a missing export appear.
+    const error = serializeError(new UnknownHandlerError(name, [...handlers.keys()]));
+    return tell({ token, ok: false, error, retryable: false });
+  }
+  const controller = new AbortController();
+  controllers.set(token, controller);
+  let marked: TransferListItem[] | undefined;
+  const ctx = {
+    id,
+    attempt,
+    signal: controller.signal,
+    transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
+      (marked ??= []).push(...transferables);
+      return value;
+    },
+  };
+  const settle = (outcome: WireOutcome, transfers?: readonly TransferListItem[]) => {
+    controllers.delete(token);
+    tell(outcome, transfers);
+    pump();
+  };
+  const fail = (error: unknown) => {
+    const failure = { token, ok: false as const, error: serializeError(error), retryable: true };
+    if (!moved) return settle(failure);
+    // The payload's buffers came here moved; the next attempt needs them back.
+    const back = moved.filter(stillOwned);
+    settle({ ...failure, returned: { payload, transfer: back } }, back);
+  };
+  let result: unknown;
+  try {
+    result = handler(payload, ctx);
+  } catch (error) {
+    return fail(error);
+  }
+  Promise.resolve(result).then((value) => settle({ token, ok: true, value }, marked), fail);
+}
+
+function receive(orders: ThreadOrders): void {
+  if ('revoke' in orders) {
+    for (const token of orders.revoke) drop(token);
+    return;
+  }
+  if ('abort' in orders) {
+    const controller = controllers.get(orders.abort);
+    if (controller) controller.abort(deserializeError(orders.reason));
+    else drop(orders.abort);
+    return;
+  }
+  for (const attempt of orders) {
+    waiting.push(attempt);
+    waitingTokens.set(attempt.token, attempt);
+  }
+  pump();
+}
+
+const api: ThreadApi = {
+  async load(handlersUrl, config, channel) {
+    concurrency = config.concurrency;
+    try {
+      const module = (await import(handlersUrl)) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(module)) {
+        if (typeof value === 'function') handlers.set(name, value as TaskHandler);
+      }
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+    port = channel;
+    port.on('message', receive);
+    return { ok: true, handlers: [...handlers.keys()] };
+  },
+
+};
+
+expose(api, nodeEndpoint(parentPort));

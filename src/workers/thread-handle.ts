@@ -1,0 +1,245 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { transfer, wrap, type Remote } from 'comlink';
+import { WorkerStartError } from '../errors/errors.js';
+import type { SerializedError } from '../errors/serialize.js';
+import { nodeEndpoint } from './endpoint.js';
+import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
+
+/** How a thread ended. */
+export interface ThreadExit {
+  /** The exit code; `null` if the thread never reported one. */
+  readonly code: number | null;
+  /** The uncaught error that killed the thread, if one did. */
+  readonly error: Error | undefined;
+}
+
+/** Rejects a call whose thread exited before answering. */
+export class ThreadExitedError extends Error {
+  override name = 'ThreadExitedError';
+  constructor(readonly exit: ThreadExit) {
+    super(`The thread exited with code ${exit.code}`, { cause: exit.error });
+  }
+}
+
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+const SELF = import.meta.url;
+// Under tsx or vitest this module is TypeScript, and so is the thread entry beside it.
+const ENTRY = new URL(SELF.endsWith('.ts') ? './thread-entry.ts' : './thread-entry.js', SELF);
+
+let tsxPreload: string | undefined;
+
+/**
+ * tsx registers its loader in the main thread only, so a thread whose entry or
+ * handler module is TypeScript needs its own registration. A `data:` URL
+ * preload that calls tsx's ESM `register()` works under the tsx CLI, under
+ * vitest and from compiled JavaScript alike.
+ */
+function typescriptPreload(): string {
+  if (tsxPreload) return tsxPreload;
+  const require = createRequire(SELF);
+  let api: string;
+  try {
+    const manifest = require.resolve('tsx/package.json');
+    const exports = JSON.parse(readFileSync(manifest, 'utf8')).exports as Record<string, { import?: { default?: string } }>;
+    const file = exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+    api = pathToFileURL(join(dirname(manifest), file)).href;
+  } catch (cause) {
+    throw new WorkerStartError('Loading a TypeScript handler module in a worker thread needs `tsx`: run `npm install tsx`', { cause });
+  }
+  tsxPreload = `data:text/javascript,import{register}from${JSON.stringify(api)};register();`;
+  return tsxPreload;
+}
+
+/** Throws now (not in the thread) when the handler module will need tsx and it is missing. */
+export function checkLoadable(handlers: URL): void {
+  if (TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname)) typescriptPreload();
+}
+
+/** Flags of the main process that name its own entry; a thread given them fails to start. */
+const ENTRY_FLAGS = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
+
+/** Process-wide flags (V8's, `--expose-gc`) that Node refuses in a thread's explicit `execArgv`; learnt once. */
+const processWideFlags = new Set<string>();
+
+/**
+ * The main process's flags, as a thread inherits them by default, less those
+ * that only make sense for the main entry (`node --input-type=module -e …`
+ * would otherwise stop every thread from starting) and those Node refuses
+ * per thread. `undefined` means "inherit as is", which Node handles itself.
+ */
+function threadExecArgv(typescript: boolean): string[] | undefined {
+  const argv: string[] = [];
+  const inherited = process.execArgv;
+  for (let i = 0; i < inherited.length; i++) {
+    const arg = inherited[i] as string;
+    const [flag] = arg.split('=', 1) as [string];
+    if (ENTRY_FLAGS.has(flag)) {
+      if (!arg.includes('=')) i++; // the flag's value is the next argument
+      continue;
+    }
+    if (!processWideFlags.has(arg)) argv.push(arg);
+  }
+  if (!typescript && argv.length === inherited.length) return undefined;
+  if (typescript) argv.push('--import', typescriptPreload());
+  return argv;
+}
+
+const INVALID_FLAGS = /invalid execArgv flags: (.*)$/;
+
+function createWorker(typescript: boolean, resourceLimits: ResourceLimits | undefined): Worker {
+  for (;;) {
+    const execArgv = threadExecArgv(typescript);
+    try {
+      return new Worker(ENTRY, { ...(execArgv ? { execArgv } : {}), ...(resourceLimits ? { resourceLimits } : {}) });
+    } catch (error) {
+      // Node names the flags it refuses; drop them and try again (they still
+      // apply: they are process-wide). The loop ends: each pass drops some.
+      const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' && INVALID_FLAGS.exec((error as Error).message);
+      const flags = refused ? (refused[1] as string).split(', ').filter((flag) => !processWideFlags.has(flag)) : [];
+      if (flags.length === 0) throw error;
+      for (const flag of flags) processWideFlags.add(flag);
+    }
+  }
+}
+
+export interface ThreadOptions {
+  readonly handlers: URL;
+  readonly resourceLimits?: ResourceLimits;
+}
+
+type Method<K extends keyof ThreadApi> = (...args: Parameters<ThreadApi[K]>) => Promise<Awaited<ReturnType<ThreadApi[K]>>>;
+
+/**
+ * One `worker_threads` thread behind comlink: the only place that touches
+ * either. Comlink never settles a pending call when the thread dies, so every
+ * pending call is rejected here on the thread's exit; `error` is always
+ * listened to, or an uncaught error in the thread would be rethrown on the
+ * main thread.
+ */
+export class ThreadHandle {
+  /** Settles once, when the thread has exited for any reason. */
+  readonly exited: Promise<ThreadExit>;
+  readonly #worker: Worker;
+  readonly #remote: Remote<ThreadApi>;
+  /**
+   * Comlink builds (and registers for finalization) a new proxy on every
+   * property read, so each method's proxy is read once and kept.
+   */
+  readonly #methods = new Map<keyof ThreadApi, Method<keyof ThreadApi>>();
+  /**
+   * Rejecters of the calls in flight. Racing each call against one exit
+   * promise would pile a reaction per call onto that promise for the
+   * thread's whole life; this set holds only the calls still pending.
+   */
+  readonly #pending = new Set<(error: ThreadExitedError) => void>();
+  #exit: ThreadExit | undefined;
+  #error: Error | undefined;
+  readonly #handlers: URL;
+  readonly #threadId: number;
+  /** The main side of the batch channel, once loaded. */
+  #port: MessagePort | undefined;
+
+  constructor({ handlers, resourceLimits }: ThreadOptions) {
+    this.#handlers = handlers;
+    const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
+    this.#worker = createWorker(typescript, resourceLimits);
+    // Read now: a Worker's threadId reads -1 once it has exited.
+    this.#threadId = this.#worker.threadId;
+    this.#worker.on('error', (error) => {
+      this.#error ??= error;
+    });
+    this.exited = new Promise((resolve) => {
+      this.#worker.once('exit', (code) => {
+        const exit = { code, error: this.#error };
+        this.#exit = exit;
+        this.#port?.close();
+        const error = new ThreadExitedError(exit);
+        for (const reject of this.#pending) reject(error);
+        this.#pending.clear();
+        resolve(exit);
+      });
+    });
+    this.#remote = wrap<ThreadApi>(nodeEndpoint(this.#worker));
+  }
+
+  /** Calls into the thread; rejects with {@link ThreadExitedError} if the thread exits first. */
+  call<K extends keyof ThreadApi>(method: K, ...args: Parameters<ThreadApi[K]>): Promise<Awaited<ReturnType<ThreadApi[K]>>> {
+    if (this.#exit) return Promise.reject(new ThreadExitedError(this.#exit));
+    let invoke = this.#methods.get(method) as Method<K> | undefined;
+    if (!invoke) {
+      // Comlink's Remote<T> distributes over union return types; ThreadApi is
+      // the contract, so the method is typed from it directly.
+      invoke = (this.#remote as unknown as Record<K, Method<K>>)[method];
+      this.#methods.set(method, invoke as unknown as Method<keyof ThreadApi>);
+    }
+    const call = invoke;
+    return new Promise((resolve, reject) => {
+      this.#pending.add(reject);
+      call(...args).then(
+        (value) => {
+          this.#pending.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Loads the handler module in the thread and opens the batch channel:
+   * `onNews` receives every batch of starts and outcomes the thread sends.
+   */
+  load(config: ThreadConfig, onNews: (news: ThreadNews) => void): Promise<LoadOutcome> {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.on('message', onNews);
+    // The worker's ref decides whether this thread keeps the process alive.
+    port1.unref();
+    // comlink types transfer lists with the DOM's Transferable; Node's ports are the same objects.
+    return this.call('load', this.#handlers.href, config, transfer(port2, [port2 as never]));
+  }
+
+  /** Sends a batch of attempts, moving `transfers` instead of copying them. Throws if they cannot be sent. */
+  run(attempts: readonly WireAttempt[], transfers: readonly TransferListItem[] | undefined): void {
+    if (!this.#port || this.#exit) return; // #onExit of the worker reports the attempts lost
+    this.#port.postMessage(attempts satisfies ThreadOrders, transfers);
+  }
+
+  /** Aborts an attempt (see `ThreadAbort`). */
+  abort(token: number, reason: SerializedError): void {
+    if (!this.#port || this.#exit) return;
+    this.#port.postMessage({ abort: token, reason } satisfies ThreadOrders);
+  }
+
+  /** Takes back attempts still waiting in the thread; it answers for each one it still had. */
+  revoke(tokens: readonly number[]): void {
+    if (!this.#port || this.#exit) return;
+    this.#port.postMessage({ revoke: tokens } satisfies ThreadOrders);
+  }
+
+  get threadId(): number {
+    return this.#threadId;
+  }
+
+  /** Lets the process exit while this thread is idle. */
+  unref(): void {
+    this.#worker.unref();
+  }
+
+  ref(): void {
+    this.#worker.ref();
+  }
+
+  /** Stops the thread at once, whatever it is running. */
+  async terminate(): Promise<ThreadExit> {
+    await this.#worker.terminate();
+    return this.exited;
+  }
+}

@@ -1,0 +1,365 @@
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { Clock } from '../util/clock.js';
+import { WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { deserializeError, serializeError } from '../errors/serialize.js';
+import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
+import { ThreadHandle, type ThreadExit } from './thread-handle.js';
+
+/** What a worker actor tells its supervisor. */
+export type WorkerReport =
+  | { readonly type: 'worker.ready'; readonly worker: WorkerActor; readonly handlers: readonly string[] }
+  | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
+  | {
+      /** Every attempt that started or settled in one answer of the thread: many tasks per message. */
+      readonly type: 'attempts.settled';
+      readonly worker: WorkerActor;
+      readonly started: readonly StartedAttempt[];
+      readonly settled: readonly SettledAttempt[];
+    }
+  | {
+      readonly type: 'worker.exited';
+      readonly worker: WorkerActor;
+      readonly exit: ThreadExit;
+      /** Attempts the thread held when it died: they never settled; those not `started` never ran. */
+      readonly lost: ReadonlyArray<StartedAttempt & { readonly started: boolean }>;
+      /** True when the supervisor asked for the stop. */
+      readonly expected: boolean;
+      /** Set when this actor terminated the thread because that attempt ignored its abort. */
+      readonly killedFor: number | undefined;
+    };
+
+export interface StartedAttempt {
+  readonly token: number;
+  readonly id: string;
+}
+
+export interface SettledAttempt extends StartedAttempt {
+  readonly outcome: WireOutcome;
+}
+
+export interface WorkerActorOptions {
+  readonly id: number;
+  readonly handlers: URL;
+  /** Attempts its thread runs at once. */
+  readonly concurrency: number;
+  /** Attempts its thread may hold waiting beyond those it runs. */
+  readonly window: number;
+  readonly resourceLimits?: ResourceLimits | undefined;
+  readonly clock: Clock;
+  /** How long an aborted attempt may run on before the thread is terminated, in ms. */
+  readonly abortGrace: number;
+  readonly report: (report: WorkerReport) => void;
+}
+
+
+/**
+ * Drives one worker thread. It owns the thread and the set of attempts running
+ * on it, and talks to the supervisor only through `report`. It never decides a
+ * task's fate: it reports what happened (settled, lost with the thread) and
+ * the supervisor's task machines decide.
+ */
+export class WorkerActor {
+  readonly id: number;
+  readonly #options: WorkerActorOptions;
+  #thread: ThreadHandle | undefined;
+  #phase: 'idle' | 'starting' | 'ready' | 'failed' | 'exited' = 'idle';
+  #stopping = false;
+  #killedFor: number | undefined;
+  /** Every attempt sent to the thread and not settled: token → task id. */
+  readonly #running = new Map<number, string>();
+  /** Those of them the thread has not reported started, oldest first. */
+  readonly #unstarted = new Set<number>();
+  /** Refilling the window, from half empty to full. */
+  #filling = false;
+  /** The token of the attempt running alone on the thread, if any. */
+  #isolated: number | undefined;
+  #draining = false;
+  /** Those of the unstarted being taken back. */
+  readonly #revoking = new Set<number>();
+  /** Those of the unstarted aborted (their task was cancelled): dropped by the thread, or aborted once started. */
+  readonly #abortedWaiting = new Set<number>();
+  readonly #graceTimers = new Map<number, unknown>();
+  /** Attempts dispatched in this tick, sent to the thread as one message. */
+  #outbox: WireAttempt[] = [];
+
+  constructor(options: WorkerActorOptions) {
+    this.id = options.id;
+    this.#options = options;
+  }
+
+  /** Where its thread is: `idle`, `starting`, `ready`, `failed` or `exited`. */
+  get phase(): string {
+    return this.#phase;
+  }
+
+  /** The `worker_threads` thread id; -1 before the thread exists. */
+  get threadId(): number {
+    return this.#thread?.threadId ?? -1;
+  }
+
+  /**
+   * Whether it takes another attempt now, to run or to wait in its window.
+   * The window is refilled only once it is half empty, and then to the brim:
+   * so a message to the thread carries at least half a window, not the one
+   * or two tasks each answer freed.
+   */
+  canTake(): boolean {
+    if (this.#phase !== 'ready' || this.#isolated !== undefined || this.#draining) return false;
+    const held = this.#running.size;
+    const { concurrency, window } = this.#options;
+    if (held < concurrency) return true;
+    if (held >= concurrency + window) return (this.#filling = false);
+    if (held <= concurrency + (window >> 1)) this.#filling = true;
+    return this.#filling;
+  }
+
+  /** Whether an attempt sent now would start at once: a run slot is free. */
+  get hasFreeSlot(): boolean {
+    return (
+      this.#phase === 'ready' && this.#isolated === undefined && !this.#draining && this.#running.size < this.#options.concurrency
+    );
+  }
+
+  /** Holds nothing at all, running or waiting: it can take a suspect attempt to run alone. */
+  get isEmpty(): boolean {
+    return this.#phase === 'ready' && this.#running.size === 0;
+  }
+
+  /** The ids of up to `limit` tasks in its thread, oldest first. */
+  tasks(limit: number): string[] {
+    const ids: string[] = [];
+    for (const id of this.#running.values()) {
+      if (ids.length === limit) break;
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Attempts it holds, running or waiting. */
+  get held(): number {
+    return this.#running.size;
+  }
+
+  /** Takes nothing new until it is empty, so that a suspect attempt can run alone on it. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.#draining;
+  }
+
+  /** Runs one attempt alone: nothing else is sent to this thread until it settles. */
+  runAlone(attempt: WireAttempt): void {
+    this.#draining = false;
+    this.#isolated = attempt.token;
+    this.run(attempt);
+  }
+
+  /** Attempts waiting in its window that could be taken back. */
+  get revocable(): number {
+    return this.#unstarted.size - this.#revoking.size;
+  }
+
+  start(): void {
+    if (this.#phase !== 'idle') return;
+    this.#phase = 'starting';
+    const { handlers, report } = this.#options;
+    let thread: ThreadHandle;
+    try {
+      const { resourceLimits } = this.#options;
+      thread = new ThreadHandle({ handlers, ...(resourceLimits ? { resourceLimits } : {}) });
+    } catch (cause) {
+      this.#phase = 'failed';
+      queueMicrotask(() => report({ type: 'worker.startFailed', worker: this, error: startError(cause) }));
+      return;
+    }
+    this.#thread = thread;
+    void thread.exited.then((exit) => this.#onExit(exit));
+    thread.load({ concurrency: this.#options.concurrency }, (news) => this.#hear(news)).then(
+      (outcome) => {
+        if (this.#phase !== 'starting') return;
+        if (outcome.ok) {
+          this.#phase = 'ready';
+          // An idle pool must not keep the process alive; a running attempt does.
+          if (this.#running.size === 0) thread.unref();
+          report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
+        } else {
+          this.#phase = 'failed';
+          void thread.terminate();
+          report({
+            type: 'worker.startFailed',
+            worker: this,
+            error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${outcome.error.message}`, {
+              cause: deserializeError(outcome.error),
+            }),
+          });
+        }
+      },
+      () => {
+        // The thread exited while loading: #onExit reports it.
+      },
+    );
+  }
+
+  run(attempt: WireAttempt): void {
+    const thread = this.#thread;
+    const { token } = attempt;
+    this.#running.set(token, attempt.id);
+    if (attempt.windowed) this.#unstarted.add(token);
+    if (!thread || this.#phase !== 'ready') {
+      // The thread died before the supervisor heard of it: the attempt never
+      // started, and says so a tick later like any other answer.
+      queueMicrotask(() => this.#hear([{ token, ok: false, unstarted: true }]));
+      return;
+    }
+    if (this.#running.size === 1) thread.ref();
+    if (this.#outbox.push(attempt) === 1) queueMicrotask(() => this.flush());
+  }
+
+  /**
+   * Sends everything dispatched since the last send as one message; at the
+   * latest a microtask after the first, sooner when the supervisor asks.
+   */
+  flush(): void {
+    if (this.#outbox.length > 0 && this.#thread) this.#send(this.#thread);
+  }
+
+  #send(thread: ThreadHandle): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    let transfers: TransferListItem[] | undefined;
+    for (const attempt of batch) if (attempt.transfer) (transfers ??= []).push(...attempt.transfer);
+    try {
+      thread.run(batch, transfers);
+    } catch (error) {
+      // A buffer could not be moved: the attempts never reached the thread,
+      // so they fail here (retryable) rather than wait forever.
+      const failure = serializeError(error);
+      this.#hear(batch.map(({ token }) => ({ token, ok: false, error: failure, retryable: true })));
+    }
+  }
+
+  /**
+   * Takes back up to `count` attempts waiting in the thread, newest first (they
+   * would start last), so an idle thread can run them. The thread answers
+   * `unstarted` for each one it still had; one that started meanwhile runs on.
+   */
+  revoke(count: number): void {
+    const thread = this.#thread;
+    if (!thread || count <= 0) return;
+    const tokens: number[] = [];
+    const waiting = [...this.#unstarted];
+    for (let i = waiting.length - 1; i >= 0 && tokens.length < count; i--) {
+      const token = waiting[i] as number;
+      if (this.#revoking.has(token)) continue;
+      this.#revoking.add(token);
+      tokens.push(token);
+    }
+    if (tokens.length > 0) thread.revoke(tokens);
+  }
+
+  /**
+   * Aborts the attempt's signal in the thread. A handler that ignores it gets
+   * `abortGrace` ms; then the whole thread is terminated, which is the only way
+   * to stop synchronous JavaScript.
+   */
+  abort(token: number, reason: Error): void {
+    const thread = this.#thread;
+    if (!thread || !this.#running.has(token) || this.#graceTimers.has(token) || this.#abortedWaiting.has(token)) return;
+    this.flush(); // the attempt's batch goes first, so the abort finds it
+    thread.abort(token, serializeError(reason));
+    // Not started: the thread drops it when it reads the abort. If it is
+    // stuck in another attempt, that one's own limits apply, not this one's;
+    // if it turns out to have started meanwhile, its grace starts then.
+    if (this.#unstarted.has(token)) this.#abortedWaiting.add(token);
+    else this.#startGrace(thread, token);
+  }
+
+  #startGrace(thread: ThreadHandle, token: number): void {
+    const { clock, abortGrace } = this.#options;
+    this.#graceTimers.set(
+      token,
+      clock.setTimeout(() => {
+        this.#graceTimers.delete(token);
+        if (!this.#running.has(token)) return;
+        this.#killedFor ??= token;
+        void thread.terminate();
+      }, abortGrace),
+    );
+  }
+
+  /** Terminates the thread; the exit is reported as expected. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#clearTimers();
+    if (this.#thread && this.#phase !== 'exited') await this.#thread.terminate();
+  }
+
+  #hear(news: ThreadNews): void {
+    const started: StartedAttempt[] = [];
+    const settled: SettledAttempt[] = [];
+    for (let i = 0; i < news.length; i++) {
+      const item = news[i] as number | WireOutcome;
+      const token = typeof item === 'number' ? item : item.token;
+      const id = this.#running.get(token);
+      if (id === undefined) continue;
+      this.#revoking.delete(token);
+      if (typeof item === 'number') {
+        if (this.#unstarted.delete(token)) started.push({ token, id });
+        if (this.#abortedWaiting.delete(token) && this.#thread) this.#startGrace(this.#thread, token);
+        continue;
+      }
+      this.#running.delete(token);
+      this.#unstarted.delete(token);
+      this.#abortedWaiting.delete(token);
+      if (this.#isolated === token) this.#isolated = undefined;
+      if (this.#graceTimers.size > 0) this.#clearTimer(token);
+      settled.push({ token, id, outcome: item });
+    }
+    if (this.#running.size === 0) this.#thread?.unref();
+    if (started.length > 0 || settled.length > 0) {
+      this.#options.report({ type: 'attempts.settled', worker: this, started, settled });
+    }
+  }
+
+  #onExit(exit: ThreadExit): void {
+    const phase = this.#phase;
+    this.#phase = 'exited';
+    this.#clearTimers();
+    const lost = [...this.#running].map(([token, id]) => ({ token, id, started: !this.#unstarted.has(token) }));
+    this.#running.clear();
+    this.#unstarted.clear();
+    this.#revoking.clear();
+    this.#abortedWaiting.clear();
+    const { report } = this.#options;
+    if (phase === 'failed') return; // already reported as a failed start
+    if (phase === 'starting' && !this.#stopping) {
+      const detail = exit.error ? `: ${exit.error.message}` : ` with code ${exit.code}`;
+      report({
+        type: 'worker.startFailed',
+        worker: this,
+        error: new WorkerStartError(`Worker ${this.id} exited before it was ready${detail}`, { cause: exit.error }),
+      });
+      return;
+    }
+    report({ type: 'worker.exited', worker: this, exit, lost, expected: this.#stopping, killedFor: this.#killedFor });
+  }
+
+  #clearTimer(token: number): void {
+    const timer = this.#graceTimers.get(token);
+    if (timer === undefined) return;
+    this.#options.clock.clearTimeout(timer);
+    this.#graceTimers.delete(token);
+  }
+
+  #clearTimers(): void {
+    for (const token of [...this.#graceTimers.keys()]) this.#clearTimer(token);
+  }
+}
+
+function startError(cause: unknown): WorkerStartError {
+  return cause instanceof WorkerStartError
+    ? cause
+    : new WorkerStartError(`The worker thread could not be created: ${String(cause)}`, { cause });
+}

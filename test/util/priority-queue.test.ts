@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { PriorityQueue } from '../../src/util/priority-queue.js';
+
+describe('PriorityQueue', () => {
+  it('takes the highest priority first, oldest first within one, against a sorted reference', () => {
+    const queue = new PriorityQueue<number>();
+    const reference: Array<[number, number]> = [];
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let next = 0;
+    const taken: number[] = [];
+    const expected: number[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      if (random() < 0.55) {
+        const priority = Math.floor(random() * 9) - 4;
+        queue.push(next, priority);
+        reference.push([priority, next++]);
+      } else {
+        taken.push(queue.shift() ?? -1);
+        // Highest priority, then lowest sequence number.
+        let best = -1;
+        for (let i = 0; i < reference.length; i++) {
+          const [p, n] = reference[i] as [number, number];
+          const [bp, bn] = (reference[best] ?? [-Infinity, Infinity]) as [number, number];
+          if (p > bp || (p === bp && n < bn)) best = i;
+        }
+        expected.push(best === -1 ? -1 : (reference.splice(best, 1)[0] as [number, number])[1]);
+      }
+      expect(queue.size).toBe(reference.length);
+    }
+    expect(taken).toEqual(expected);
+  });
+});
