@@ -24,7 +24,7 @@ import type { Metrics, Scenario } from './scenarios/scenario.js';
 import { childCommand, runChild } from './spawn.js';
 import { median, summarize, type Summary } from './stats.js';
 
-const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const FLAGS = ['--distributed'];
