@@ -13,8 +13,8 @@ const processor = createProcessor({
 });
 await processor.ready;
 
-// Priorities: the urgent report overtakes the bulk still waiting (each thread
-// has already taken up to `window` tasks, which run first).
+// Priorities: the urgent report overtakes the bulk still waiting, in the
+// processor and in the threads' windows alike.
 const finished: string[] = [];
 processor.events.subscribe((event) => {
   if (event.type === 'task.done' && event.id.startsWith('report')) finished.push(event.id);

@@ -139,9 +139,9 @@ export class Processor {
       link.client.submit(normalized, false).catch(() => {});
       return normalized.id;
     }
-    if (supervisor.isLive(normalized.id)) throw new DuplicateTaskError(normalized.id);
+    if (supervisor.tasks.has(normalized.id)) throw new DuplicateTaskError(normalized.id);
     const { maxQueue } = this.#options;
-    if (supervisor.waiting >= maxQueue) throw new QueueFullError(maxQueue);
+    if (supervisor.tasks.waiting >= maxQueue) throw new QueueFullError(maxQueue);
     supervisor.send({ type: 'task.submit', task: normalized });
     return normalized.id;
   }
@@ -186,7 +186,7 @@ export class Processor {
           await link.client.submit(normalized, true);
           return normalized.id;
         }
-      } else if (this.#supervisor.waiting < maxQueue) {
+      } else if (this.#supervisor.tasks.waiting < maxQueue) {
         return this.submit(task);
       }
       await abortable(this.onSizeLessThan(maxQueue), signal);
@@ -209,7 +209,7 @@ export class Processor {
     const link = this.#link;
     if (link) return link.client.until(() => link.client.unfinished < limit);
     const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.waiting < limit);
+    return supervisor.until(() => supervisor.tasks.waiting < limit);
   }
 
   /**
@@ -224,7 +224,7 @@ export class Processor {
     // With a broker, this process cannot tell waiting from running elsewhere: its submissions must end.
     if (this.#link) return this.onIdle();
     const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.waiting === 0);
+    return supervisor.until(() => supervisor.tasks.waiting === 0);
   }
 
   /**
@@ -239,7 +239,7 @@ export class Processor {
     const link = this.#link;
     if (link) return link.client.until(() => link.client.unfinished === 0);
     const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.unfinished === 0);
+    return supervisor.until(() => supervisor.tasks.unfinished === 0);
   }
 
   /**
@@ -257,7 +257,7 @@ export class Processor {
    */
   result<T = unknown>(id: string): Promise<TaskResult<T>> {
     if (this.#link) return this.#link.client.result(id) as Promise<TaskResult<T>>;
-    const result = this.#supervisor.result(id);
+    const result = this.#supervisor.tasks.result(id);
     return (result ?? Promise.reject(new UnknownTaskError(id))) as Promise<TaskResult<T>>;
   }
 
@@ -272,7 +272,7 @@ export class Processor {
    * ```
    */
   getResult<T = unknown>(id: string): TaskResult<T> | undefined {
-    return (this.#link?.client.getResult(id) ?? this.#supervisor.getResult(id)) as TaskResult<T> | undefined;
+    return (this.#link?.client.getResult(id) ?? this.#supervisor.tasks.getResult(id)) as TaskResult<T> | undefined;
   }
 
   /**
@@ -285,7 +285,7 @@ export class Processor {
    * ```
    */
   getTask(id: string): TaskInfo | undefined {
-    const local = this.#supervisor.getTask(id);
+    const local = this.#supervisor.tasks.getTask(id);
     const link = this.#link;
     if (local || !link) return local;
     const result = link.client.getResult(id);
@@ -302,7 +302,7 @@ export class Processor {
    * ```
    */
   isProcessing(id: string): boolean {
-    return this.#supervisor.isProcessing(id);
+    return this.#supervisor.tasks.isProcessing(id);
   }
 
   /**
@@ -317,7 +317,7 @@ export class Processor {
    * ```
    */
   getFailedTasks(): Map<string, FailedResult> {
-    const failed = this.#supervisor.getFailedTasks();
+    const failed = this.#supervisor.tasks.getFailedTasks();
     if (this.#link) for (const [id, result] of this.#link.client.getFailedTasks()) failed.set(id, result);
     return failed;
   }
@@ -428,7 +428,7 @@ export class Processor {
     const phase = this.#supervisor.phase;
     return {
       workers: this.#options.workers,
-      ...this.#supervisor.counts(),
+      ...this.#supervisor.tasks.counts(),
       shutdown: phase === 'draining' || phase === 'stopped',
       state: phase,
       ...(this.#link ? { cluster: this.#link.client.cluster() } : {}),
@@ -457,7 +457,7 @@ export class Processor {
       link.client.cancel(id, reason);
       return true;
     }
-    if (!this.#supervisor.isLive(id)) return false;
+    if (!this.#supervisor.tasks.has(id)) return false;
     this.#supervisor.send({ type: 'task.cancel', id, reason });
     return true;
   }

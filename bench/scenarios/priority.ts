@@ -38,10 +38,9 @@ const LEVELS = 8;
  * round trip to the thread and back before the next is sent, and that round
  * trip, not the queue, would be most of what is measured. With the window,
  * tasks go many per message and the queue is taken from as fast as the thread
- * starts them. The price: the first `WINDOW` tasks submitted go to the
- * thread's window at once, before the rest exist, so they run in submission
- * order; every later task comes out of the ready queue, highest first, which
- * the scenario checks.
+ * starts them; the windows hold one priority at a time (a higher one takes
+ * them back), so every task, the first ones included, comes out highest
+ * first, which the scenario checks.
  */
 const WINDOW = 16;
 
@@ -76,8 +75,9 @@ interface Batch {
   /**
    * Resolves when every task has ended `done`, with how many results came
    * with a higher priority than the result before them, the first `skip`
-   * (and the one right after them) not counted: 0 when the queue handed the
-   * tasks out highest first. Rejects on the first other outcome.
+   * (and the one right after them) not counted (the warm-up skips them all):
+   * 0 when the queue handed the tasks out highest first. Rejects on the
+   * first other outcome.
    */
   readonly done: Promise<number>;
 }
@@ -150,7 +150,7 @@ export const priority: Scenario = {
       const blocker = processor.submit({ handler: 'hold', payload: null });
       await started(processor, blocker);
       // Drawn before the clock starts: the generator is not what is measured.
-      const batch = submitAll(processor, draw(WAITING, count), WINDOW);
+      const batch = submitAll(processor, draw(WAITING, count), 0);
       if (processor.getStatus().queued !== WAITING) {
         throw new Error(`expected ${WAITING} tasks queued behind the blocker, found ${processor.getStatus().queued}`);
       }

@@ -3,13 +3,15 @@ import { deserialize } from 'node:v8';
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
-import { cancelledResult, decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, failedResult, keyOf } from './codec.js';
+import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
+import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
+import { storeOnce } from './store-once.js';
 import type { BrokerSession } from './session.js';
 import { NODE_BEAT } from './node-beat.js';
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
 import { TASK_EVENT_STATE, type ProcessorEvent } from '../observe/events.js';
 import { Conditions } from '../util/conditions.js';
-import { ResultStore } from '../util/result-store.js';
+import { RetainedResults } from '../task/retained.js';
 import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task/types.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { ClusterStatus, NodeBeat } from '../observe/status.js';
@@ -60,8 +62,7 @@ export class BrokerClient {
   readonly #submissions = new Map<string, Submission>();
   /** `result(id)` calls for ids this process did not submit (or has finished), by id. */
   readonly #waiters = new Map<string, Array<(result: TaskResult) => void>>();
-  readonly #done: ResultStore<TaskResult>;
-  readonly #failed: ResultStore<FailedResult>;
+  readonly #results: RetainedResults;
   readonly #conditions = new Conditions();
   readonly #publishing = new Set<Promise<void>>();
   /** Rejects every `result()` still waiting, at shutdown. */
@@ -78,8 +79,7 @@ export class BrokerClient {
   constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
     this.#opened = opened;
     opened.then((session) => (this.#session = session), () => {});
-    this.#done = new ResultStore(retention.maxResults);
-    this.#failed = new ResultStore(retention.maxFailed);
+    this.#results = new RetainedResults(retention);
     this.#poll = setInterval(() => void this.#pollCluster(), NODE_BEAT);
     this.#poll.unref();
   }
@@ -179,10 +179,8 @@ export class BrokerClient {
   taskInfo(id: string): TaskInfo | undefined {
     const entry = this.#submissions.get(id);
     if (!entry) return undefined;
-    const { handler, priority, maxRetries, timeout } = entry.task;
-    const { state, attempts, submittedAt, startedAt, lastError, retryDelay } = entry;
-    const runAt = state === 'scheduled' ? entry.runAt : undefined;
-    return { id, state, handler, priority, runAt, blockedBy: undefined, attempts, maxRetries, timeout, submittedAt, startedAt, lastError, retryDelay };
+    const { state, attempts, submittedAt, startedAt, lastError, retryDelay, runAt } = entry;
+    return taskInfo(entry.task, { state, attempts, submittedAt, startedAt, lastError, retryDelay, runAt });
   }
 
   /** Tasks this process submitted that have not ended. */
@@ -195,16 +193,15 @@ export class BrokerClient {
   }
 
   getResult(id: string): TaskResult | undefined {
-    return this.#done.get(id) ?? this.#failed.get(id);
+    return this.#results.get(id);
   }
 
   getFailedTasks(): Map<string, FailedResult> {
-    return new Map(this.#failed.entries());
+    return this.#results.failed();
   }
 
   clearResults(): void {
-    this.#done.clear();
-    this.#failed.clear();
+    this.#results.clear();
   }
 
   cluster(): ClusterStatus {
@@ -400,8 +397,7 @@ export class BrokerClient {
     const entry = this.#submissions.get(id);
     if (entry && (entry.joined || entry.submission === submission)) {
       this.#forget(id, entry);
-      if (result.status === 'failed') this.#failed.set(result);
-      else this.#done.set(result);
+      this.#results.store(result);
       if (entry.callback) {
         try {
           entry.callback(result);
@@ -500,16 +496,10 @@ export class BrokerClient {
     const message = await session.pending(id);
     if (!message) return; // ended, or never submitted
     const wire = decodeTask(message.data);
-    const result = cancelledResult(wire, reason, wire.submittedAt);
+    const result = cancelledResult(wire, reason, { attempts: 0, submittedAt: wire.submittedAt, startedAt: undefined });
     const key = keyOf(id);
     const data = encodeResult({ submission: wire.submission, result });
-    try {
-      await session.results.create(key, data);
-    } catch {
-      const entry = await session.results.get(key);
-      if (entry?.operation !== 'PUT' || decodeResult(entry.value).submission === wire.submission) return; // it ended first
-      await session.results.update(key, data, entry.revision); // the result of an earlier submission of the id
-    }
+    if ((await storeOnce(session.results, key, data, wire.submission)) === 'kept') return; // it ended first
     session.nc.publish(session.cancelSubject, JSON.stringify({ id, reason }));
     await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
   }
@@ -570,5 +560,5 @@ export class BrokerClient {
 
 function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
   const cause = error instanceof BrokerError || error instanceof InvalidTaskError ? error : new BrokerError('The broker could not be reached', { cause: error });
-  return failedResult(task, cause, 0, Date.now());
+  return failedResult(task, cause, task.payload, { attempts: 0, submittedAt: Date.now(), startedAt: undefined });
 }

@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { ProcessorEvent } from '../observe/events.js';
 import { deserializeError, serializeError, type SerializedError } from '../errors/serialize.js';
-import type { CancelledResult, FailedResult, TaskResult } from '../task/types.js';
+import type { TaskResult } from '../task/types.js';
 import type { NormalizedTask } from '../task/normalize.js';
 
 /**
@@ -31,21 +31,6 @@ export interface WireTask {
 export interface StoredResult {
   readonly submission: string;
   readonly result: TaskResult;
-}
-
-/** What a result needs of its task, from a submission or from the stream. */
-type ResultFields = Pick<WireTask, 'id' | 'handler' | 'priority' | 'maxRetries' | 'timeout' | 'payload'>;
-
-/** A task that ends failed without an attempt of its own ending it (never published, lost, or poisoned). */
-export function failedResult(task: ResultFields, error: Error, attempts: number, submittedAt: number): FailedResult {
-  const { id, handler, priority, maxRetries, timeout, payload } = task;
-  return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt: undefined, finishedAt: Date.now(), status: 'failed', error, payload };
-}
-
-/** A task cancelled before a node ran it to the end. */
-export function cancelledResult(task: ResultFields, reason: string, submittedAt: number): CancelledResult {
-  const { id, handler, priority, maxRetries, timeout } = task;
-  return { id, handler, priority, maxRetries, timeout, attempts: 0, submittedAt, startedAt: undefined, finishedAt: Date.now(), status: 'cancelled', reason };
 }
 
 /** Task ids are any string; keys and subject tokens are not: base64url fits both. */

@@ -1,4 +1,5 @@
-import type { TaskInput, TaskResult } from '../task/types.js';
+import { handedBack } from '../task/results.js';
+import type { TaskResult } from '../task/types.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { BrokerSession } from './session.js';
 import type { NatsBroker } from './options.js';
@@ -69,19 +70,7 @@ export class BrokerLink {
     await this.#node?.close();
     const unpublished = await this.client.close(timeout);
     await this.#opened.then((session) => session.close(), () => {});
-    const handedBack: TaskInput[] = unpublished.map((task) => {
-      const { id, payload, handler, priority, maxRetries, timeout: limit, callback, signal } = task;
-      return {
-        id,
-        payload,
-        handler,
-        priority,
-        maxRetries,
-        ...(limit !== undefined ? { timeout: limit } : {}),
-        ...(callback ? { callback } : {}),
-        ...(signal ? { signal } : {}),
-      };
-    });
-    return { unfinished: [...outcome.unfinished, ...handedBack] };
+    const never = unpublished.map((task) => handedBack(task, task.payload, undefined, task.runAt));
+    return { unfinished: [...outcome.unfinished, ...never] };
   }
 }

@@ -3,7 +3,9 @@ import { serialize } from 'node:v8';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
-import { decodeResult, decodeTask, encodeEvents, encodeResult, failedResult, keyOf, type WireTask } from './codec.js';
+import { failedResult } from '../task/results.js';
+import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from './codec.js';
+import { storeOnce } from './store-once.js';
 import type { BrokerSession } from './session.js';
 import { NODE_BEAT } from './node-beat.js';
 import { BrokerError, PoisonTaskError } from '../errors/errors.js';
@@ -87,7 +89,7 @@ export class BrokerNode implements RemoteTaskHooks {
         const flight = this.#flights.get(id);
         if (!flight) return; // not held here
         // Its cancelled result is stored already: this only stops the attempt.
-        if (this.#supervisor.isLive(id)) this.#supervisor.send({ type: 'task.cancel', id, reason });
+        if (this.#supervisor.tasks.has(id)) this.#supervisor.send({ type: 'task.cancel', id, reason });
         else flight.cancelled = reason;
       },
     });
@@ -263,17 +265,8 @@ export class BrokerNode implements RemoteTaskHooks {
     for (;;) {
       if (this.#abandon) throw new BrokerError(`Could not store the result of task \`${result.id}\``);
       try {
-        await results.create(key, data);
+        await storeOnce(results, key, data, flight.submission);
         break;
-      } catch {
-        // It exists, or the server is away.
-      }
-      try {
-        const entry = await results.get(key);
-        if (entry && entry.operation === 'PUT') {
-          if (decodeResult(entry.value).submission !== flight.submission) await results.update(key, data, entry.revision);
-          break;
-        }
       } catch {
         // The server is away: try again.
       }
@@ -314,7 +307,7 @@ export class BrokerNode implements RemoteTaskHooks {
   }
 
   #publishBeat(): void {
-    const { scheduled, queued, processing, retrying, done, failed, cancelled } = this.#supervisor.counts();
+    const { scheduled, queued, processing, retrying, done, failed, cancelled } = this.#supervisor.tasks.counts();
     const beat: NodeBeat = {
       node: this.#session.node,
       host: hostname(),
@@ -362,7 +355,7 @@ export class BrokerNode implements RemoteTaskHooks {
 
 function poisoned(wire: WireTask, attempts: number): FailedResult {
   const cause = new Error(`Delivered ${attempts} times, and each time its node died or went silent before answering`);
-  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), attempts, wire.submittedAt);
+  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), wire.payload, { attempts, submittedAt: wire.submittedAt, startedAt: undefined });
 }
 
 function pause(): Promise<void> {

@@ -86,6 +86,9 @@ export interface NatsBroker {
   readonly connection: Omit<NodeConnectionOptions, 'servers'> | undefined;
 }
 
+/** Where a broker connects when neither `servers` nor `NATS_URL` says. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
@@ -121,7 +124,7 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('broker', `Expected broker options to be an object, got ${describe(options)}`);
   }
-  const servers = options.servers ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const servers = options.servers ?? process.env['NATS_URL'] ?? DEFAULT_NATS_URL;
   const list = typeof servers === 'string' ? servers.split(',') : servers;
   if (!Array.isArray(list) || list.length === 0 || list.some((server) => typeof server !== 'string' || server.trim() === '')) {
     throw new InvalidOptionError('broker.servers', `Expected \`broker.servers\` to be a URL or a list of URLs, got ${describe(servers)}`);

@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
 import { createProcessor } from '../processor.js';
-import { natsBroker, type NatsBroker } from '../broker/options.js';
+import { DEFAULT_NATS_URL, natsBroker, type NatsBroker } from '../broker/options.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -49,10 +49,10 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
 }
 
-const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 
 function broker(nats: string | true, stream: string): NatsBroker {
-  return natsBroker({ servers: nats === true ? (process.env['NATS_URL'] ?? DEFAULT_NATS) : nats, stream });
+  // `--nats` alone: natsBroker's own default ($NATS_URL, else DEFAULT_NATS_URL).
+  return natsBroker(nats === true ? { stream } : { servers: nats, stream });
 }
 
 const program = new Command()
@@ -72,7 +72,7 @@ program
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
   .option('--dashboard <port>', 'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)', integer('--dashboard', 0))
   .addOption(new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread').default(1_000).argParser(integer('--in-flight', 1)))
-  .option('--nats [url]', `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS})`)
+  .option('--nats [url]', `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS_URL})`)
   .option('--stream <name>', 'the JetStream stream the nodes share (with --nats)', 'troupe')
   .addHelpText(
     'after',
@@ -131,7 +131,7 @@ program
   .command('node')
   .description('Run a worker node: take tasks from a NATS JetStream stream shared with other nodes and `troupe run --nats` clients, until Ctrl-C.')
   .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
-  .option('--nats [url]', `the NATS server (default: $NATS_URL or ${DEFAULT_NATS})`, true)
+  .option('--nats [url]', `the NATS server (default: $NATS_URL or ${DEFAULT_NATS_URL})`, true)
   .option('--stream <name>', 'the JetStream stream the nodes share', 'troupe')
   .option('-w, --workers <n>', 'worker threads (default: one per core)', integer('--workers', 1))
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))

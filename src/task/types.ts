@@ -142,6 +142,23 @@ export interface CancelledResult extends TaskResultBase {
 /** The final result of a task: a union on `status`. */
 export type TaskResult<T = unknown> = DoneResult<T> | FailedResult | CancelledResult;
 
+/**
+ * Why a `queued` task has not started yet: where it waits.
+ * - `thread`: in the ready queue, until a thread has room; higher
+ *   priorities, then older tasks, go first.
+ * - `rateLimit`: in the ready queue, while the processor-wide `rateLimit`
+ *   lets nothing start.
+ * - `handlerConcurrency`, `handlerRateLimit`: held by its handler's own
+ *   limit (`handlerConcurrency`, `rateLimit.perHandler`).
+ * - `slot`: sent to worker `workerId`, waiting in its thread's window for a
+ *   run slot (the thread starts it without another round trip).
+ * - `emptyThread`: it was on a thread that crashed with other attempts on it,
+ *   so it runs only alone, on an empty thread, where a crash is its own.
+ * - `previousAttempt`: an earlier attempt of its id (timed out or cancelled)
+ *   is still stopping: at most one attempt of an id runs at a time.
+ */
+export type WaitingFor = 'thread' | 'rateLimit' | 'handlerConcurrency' | 'handlerRateLimit' | 'slot' | 'emptyThread' | 'previousAttempt';
+
 /** A task as `getTask(id)` sees it, in any state. */
 export interface TaskInfo {
   readonly id: string;
@@ -150,8 +167,15 @@ export interface TaskInfo {
   readonly priority: number;
   /** While `scheduled`: when it becomes due, epoch ms on the processor's clock. */
   readonly runAt: number | undefined;
-  /** While `queued`: the limit that holds it back (`rateLimit` or `handlerConcurrency`), if one does. */
+  /**
+   * While `queued`: the limit that holds it back (`rateLimit` or
+   * `handlerConcurrency`), if one does. `waitingFor` says this and more.
+   */
   readonly blockedBy: 'rateLimit' | 'handlerConcurrency' | undefined;
+  /** While `queued`: why it has not started, that is, where it waits (see {@link WaitingFor}). */
+  readonly waitingFor: WaitingFor | undefined;
+  /** The worker whose thread holds its attempt, while it has one: waiting in that thread's window, or running. */
+  readonly workerId: number | undefined;
   /** Attempts started so far. */
   readonly attempts: number;
   readonly maxRetries: number;

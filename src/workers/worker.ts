@@ -10,8 +10,8 @@ export type WorkerReport =
   | { readonly type: 'worker.ready'; readonly worker: WorkerActor; readonly handlers: readonly string[] }
   | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
   | {
-      /** Every attempt that started or settled in one answer of the thread: many tasks per message. */
-      readonly type: 'attempts.settled';
+      /** Every attempt the thread reported started or settled in one answer: many tasks per message. */
+      readonly type: 'attempts.reported';
       readonly worker: WorkerActor;
       readonly started: readonly StartedAttempt[];
       readonly settled: readonly SettledAttempt[];
@@ -69,11 +69,12 @@ export class WorkerActor {
   readonly #running = new Map<number, string>();
   /** Those of them the thread has not reported started, oldest first. */
   readonly #unstarted = new Set<number>();
-  /** Refilling the window, from half empty to full. */
-  #filling = false;
+  /** Refilling the window: set when it is half empty, cleared when it is full (see `hasWindowRoom`). */
+  #refilling = false;
   /** The token of the attempt running alone on the thread, if any. */
   #isolated: number | undefined;
-  #draining = false;
+  /** Takes nothing new until it is empty, so that a suspect can run alone on it. */
+  #reserved = false;
   /** Those of the unstarted being taken back. */
   readonly #revoking = new Set<number>();
   /** Those of the unstarted aborted (their task was cancelled): dropped by the thread, or aborted once started. */
@@ -103,21 +104,26 @@ export class WorkerActor {
    * so a message to the thread carries at least half a window, not the one
    * or two tasks each answer freed.
    */
-  canTake(): boolean {
-    if (this.#phase !== 'ready' || this.#isolated !== undefined || this.#draining) return false;
+  get hasWindowRoom(): boolean {
+    if (this.#phase !== 'ready' || this.#isolated !== undefined || this.#reserved) return false;
     const held = this.#running.size;
     const { concurrency, window } = this.#options;
-    if (held < concurrency) return true;
-    if (held >= concurrency + window) return (this.#filling = false);
-    if (held <= concurrency + (window >> 1)) this.#filling = true;
-    return this.#filling;
+    return held < concurrency || (this.#refilling && held < concurrency + window);
   }
 
   /** Whether an attempt sent now would start at once: a run slot is free. */
   get hasFreeSlot(): boolean {
     return (
-      this.#phase === 'ready' && this.#isolated === undefined && !this.#draining && this.#running.size < this.#options.concurrency
+      this.#phase === 'ready' && this.#isolated === undefined && !this.#reserved && this.#running.size < this.#options.concurrency
     );
+  }
+
+  /** Follows what it holds: refilling from half a window to a full one. */
+  #trackWindow(): void {
+    const held = this.#running.size;
+    const { concurrency, window } = this.#options;
+    if (held >= concurrency + window) this.#refilling = false;
+    else if (held <= concurrency + (window >> 1)) this.#refilling = true;
   }
 
   /** Holds nothing at all, running or waiting: it can take a suspect attempt to run alone. */
@@ -141,19 +147,24 @@ export class WorkerActor {
   }
 
   /** Takes nothing new until it is empty, so that a suspect attempt can run alone on it. */
-  drain(): void {
-    this.#draining = true;
+  reserve(): void {
+    this.#reserved = true;
   }
 
-  get isDraining(): boolean {
-    return this.#draining;
+  get isReserved(): boolean {
+    return this.#reserved;
   }
 
   /** Runs one attempt alone: nothing else is sent to this thread until it settles. */
   runAlone(attempt: WireAttempt): void {
-    this.#draining = false;
+    this.#reserved = false;
     this.#isolated = attempt.token;
     this.run(attempt);
+  }
+
+  /** Attempts waiting in its window, those being taken back included (they may yet start there). */
+  get windowed(): number {
+    return this.#unstarted.size;
   }
 
   /** Attempts waiting in its window that could be taken back. */
@@ -206,6 +217,7 @@ export class WorkerActor {
     const thread = this.#thread;
     const { token } = attempt;
     this.#running.set(token, attempt.id);
+    this.#trackWindow();
     if (attempt.windowed) this.#unstarted.add(token);
     if (!thread || this.#phase !== 'ready') {
       // The thread died before the supervisor heard of it: the attempt never
@@ -249,14 +261,25 @@ export class WorkerActor {
     const thread = this.#thread;
     if (!thread || count <= 0) return;
     const tokens: number[] = [];
+    // Still in the outbox: taken back here, answered at once, never sent.
+    const unsent = this.#outbox.length > 0 ? new Set(this.#outbox.map((attempt) => attempt.token)) : undefined;
+    const kept: number[] = [];
     const waiting = [...this.#unstarted];
-    for (let i = waiting.length - 1; i >= 0 && tokens.length < count; i--) {
+    for (let i = waiting.length - 1; i >= 0 && tokens.length + kept.length < count; i--) {
       const token = waiting[i] as number;
       if (this.#revoking.has(token)) continue;
-      this.#revoking.add(token);
-      tokens.push(token);
+      if (unsent?.has(token)) kept.push(token);
+      else {
+        this.#revoking.add(token);
+        tokens.push(token);
+      }
     }
     if (tokens.length > 0) thread.revoke(tokens);
+    if (kept.length > 0) {
+      const back = new Set(kept);
+      this.#outbox = this.#outbox.filter((attempt) => !back.has(attempt.token));
+      this.#hear(kept.map((token) => ({ token, ok: false as const, unstarted: true as const })));
+    }
   }
 
   /**
@@ -318,8 +341,9 @@ export class WorkerActor {
       settled.push({ token, id, outcome: item });
     }
     if (this.#running.size === 0) this.#thread?.unref();
+    this.#trackWindow();
     if (started.length > 0 || settled.length > 0) {
-      this.#options.report({ type: 'attempts.settled', worker: this, started, settled });
+      this.#options.report({ type: 'attempts.reported', worker: this, started, settled });
     }
   }
 

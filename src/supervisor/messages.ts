@@ -1,0 +1,79 @@
+import type { TaskEntered } from '../machines/task.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import type { TaskInput, TaskResult } from '../task/types.js';
+import type { WorkerReport } from '../workers/worker.js';
+import type { TaskRecord } from './task-record.js';
+
+/**
+ * What the supervisor processes, one at a time, in order: the only way into
+ * it. The facade and a broker send the `task.*` requests, `results.clear` and
+ * `shutdown`; task machines announce the states they enter (`task.entered`)
+ * and their timers (`task.timer`); worker actors send their reports
+ * (`worker.*`, `attempts.reported`); the supervisor's own timers and parts
+ * send the rest, through the callbacks it gave them.
+ */
+export type SupervisorMessage =
+  /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
+  | { readonly type: 'task.submit'; readonly task: NormalizedTask; readonly attempts?: number; readonly submittedAt?: number }
+  | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
+  /** The task's own AbortSignal aborted: it cancels that run of the id, not a later one. */
+  | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
+  | TaskEntered
+  /** A machine's timer fired (a backoff, an attempt timeout, a delayed start): `fire` delivers its event. */
+  | { readonly type: 'task.timer'; readonly fire: () => void }
+  | { readonly type: 'results.clear' }
+  | { readonly type: 'shutdown'; readonly timeout: number; readonly drain: boolean }
+  | { readonly type: 'shutdown.deadline' }
+  /** A crashed thread's restart backoff is over: a new worker takes its slot. */
+  | { readonly type: 'worker.respawn'; readonly slot: number }
+  /** A limit's window slid: held tasks may go. */
+  | { readonly type: 'limits.open' }
+  /** An attempt of a limited handler left its thread (queued behind that task's own transitions). */
+  | { readonly type: 'limits.ended'; readonly handler: string }
+  | WorkerReport;
+
+/** A supervisor message as an inspector sees it: its type and what names its subject, not its internals. */
+export function inspectable(message: SupervisorMessage): { type: string } & Record<string, unknown> {
+  switch (message.type) {
+    case 'task.submit':
+      return { type: message.type, id: message.task.id, handler: message.task.handler, priority: message.task.priority };
+    case 'task.cancel':
+      return { type: message.type, id: message.id, reason: message.reason };
+    case 'task.abort':
+      return { type: message.type, id: message.record.task.id, reason: message.reason };
+    case 'task.entered':
+      return { type: message.type, id: message.context.id, state: message.state };
+    case 'attempts.reported':
+      return { type: message.type, workerId: message.worker.id, started: message.started.length, settled: message.settled.length };
+    case 'worker.ready':
+    case 'worker.startFailed':
+    case 'worker.exited':
+      return { type: message.type, workerId: message.worker.id };
+    case 'shutdown':
+      return { type: message.type, timeout: message.timeout, drain: message.drain };
+    case 'limits.ended':
+      return { type: message.type, handler: message.handler };
+    default:
+      return { type: message.type };
+  }
+}
+
+export interface ShutdownOutcome {
+  /** Tasks that had not finished at the deadline: cancelled here, and handed back so they can be resubmitted. */
+  readonly unfinished: TaskInput[];
+}
+
+/**
+ * Where a broker's tasks go when they leave this node. A broker (see
+ * `broker/`) delivers tasks with `task.submit` and `attempts`; the supervisor
+ * runs each attempt under the same machine, and gives the task back through
+ * these, called after the message that decided it.
+ */
+export interface RemoteTaskHooks {
+  /** An attempt failed and the machine chose to retry: deliver the task again after `delay` ms. */
+  retry(id: string, delay: number, error: Error): void;
+  /** The task ended here: store `result` as its one terminal result. */
+  finished(result: TaskResult): void;
+  /** The task leaves this node unfinished (shutdown): deliver it again, to any node. */
+  returned(id: string): void;
+}

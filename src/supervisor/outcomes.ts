@@ -1,0 +1,180 @@
+import { PoisonTaskError, WorkerCrashedError } from '../errors/errors.js';
+import { deserializeError } from '../errors/serialize.js';
+import type { ProcessorEvent } from '../observe/events.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { WireOutcome } from '../workers/protocol.js';
+import type { ThreadExit } from '../workers/thread-handle.js';
+import type { SettledAttempt, StartedAttempt } from '../workers/worker.js';
+import type { Attempts } from './attempts.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { Limits } from './limits.js';
+import type { TaskRegistry } from './registry.js';
+import type { Attempt } from './task-record.js';
+
+export interface OutcomeParts {
+  readonly registry: TaskRegistry;
+  readonly attempts: Attempts;
+  readonly dispatcher: Dispatcher;
+  readonly limits: Limits;
+  readonly metrics: Metrics;
+  /** Crashes that make a task poison (`maxCrashes`). */
+  readonly maxCrashes: number;
+  /** Reports an event once the supervisor's mailbox is empty. */
+  readonly emit: (event: ProcessorEvent) => void;
+}
+
+/**
+ * Turns what worker actors report about attempts into what task machines
+ * hear: a start (`task.dispatch`), a verdict (`task.succeed`, `task.fail`),
+ * an uncharged return to the line (`task.release`), and for a thread that
+ * died, a crash charged to the attempt that caused it, or suspects isolated
+ * when the cause cannot be told. Owned by the supervisor and called inside
+ * its messages; a machine's answer comes back to the supervisor as a
+ * message of its own.
+ */
+export class Outcomes {
+  readonly #parts: OutcomeParts;
+  /** Handlers of limited attempts that left their threads in the message being processed. */
+  readonly #ended: string[] = [];
+
+  constructor(parts: OutcomeParts) {
+    this.#parts = parts;
+  }
+
+  /** Its thread started the attempt: the machine enters `processing`, and its timeout runs from now. */
+  start(attempt: Attempt): void {
+    const { record } = attempt;
+    attempt.started = true;
+    record.startedAt = Date.now();
+    record.runStart = performance.now();
+    this.#parts.metrics.started(record.runStart - record.queuedAt);
+    record.lifecycle.send({ type: 'task.dispatch' });
+    const { attempts } = record.lifecycle.context;
+    this.#parts.emit({ type: 'task.started', id: record.task.id, attempt: attempts, workerId: attempt.worker.id });
+  }
+
+  /**
+   * A thread's news: attempts it started, attempts that settled. Freed slots
+   * are refilled (and the new attempts sent) before the settled tasks'
+   * machines and results are updated: the thread waits for its next task for
+   * as long as that takes, and for a CPU-bound pool that wait is the overhead.
+   */
+  heard(started: readonly StartedAttempt[], settled: readonly SettledAttempt[]): void {
+    const { attempts, dispatcher, metrics } = this.#parts;
+    for (const { token, id } of started) {
+      const attempt = attempts.find(id, token);
+      if (attempt && !attempt.started && this.#owns(attempt)) this.start(attempt);
+    }
+    const verdicts: Array<[Attempt, Exclude<WireOutcome, { unstarted: true }>]> = [];
+    for (const { token, id, outcome } of settled) {
+      const attempt = this.#leftThread(id, token);
+      if (!attempt) continue;
+      const { record } = attempt;
+      if (!outcome.ok && outcome.returned) {
+        record.payload = outcome.returned.payload;
+        record.transfer = outcome.returned.transfer;
+      }
+      if (!this.#owns(attempt)) continue;
+      if ('unstarted' in outcome) this.#putBack(attempt);
+      else verdicts.push([attempt, outcome]);
+    }
+    dispatcher.dispatch();
+    dispatcher.flush();
+    for (const [attempt, outcome] of verdicts) {
+      // It ended without a start on record (it could not be sent at all): it started and ended here.
+      if (!attempt.started) this.start(attempt);
+      const { record } = attempt;
+      metrics.ran(performance.now() - record.runStart);
+      // The machine is the arbiter: if it already left `processing` it ignores these.
+      record.lifecycle.send(
+        outcome.ok
+          ? { type: 'task.succeed', value: outcome.value }
+          : { type: 'task.fail', error: deserializeError(outcome.error), retryable: outcome.retryable },
+      );
+    }
+  }
+
+  /**
+   * A thread exited with these attempts on it. Stopped by the supervisor
+   * (shutdown), each goes back in line, uncharged. Alone on a thread that
+   * crashed, an attempt is the cause: it is charged. With others beside it,
+   * the cause cannot be told (a thread's news of what it started and
+   * finished travels in batches), and neither when the worker killed the
+   * thread for another attempt's sake: every attempt it held becomes a
+   * suspect, put back uncharged, that runs alone from now on, where a crash
+   * is its own.
+   */
+  lost(lost: readonly StartedAttempt[], exit: ThreadExit, expected: boolean, killedFor: number | undefined): void {
+    const alone = lost.length === 1;
+    for (const { token, id } of lost) {
+      const attempt = this.#leftThread(id, token);
+      if (!attempt || !this.#owns(attempt)) continue;
+      if (expected) this.#putBack(attempt);
+      else if (alone && killedFor === undefined) this.#crashed(attempt, exit);
+      else {
+        attempt.record.isolated = true;
+        this.#putBack(attempt);
+      }
+    }
+  }
+
+  /**
+   * The handlers whose gates are to learn that an attempt left its thread:
+   * each from a message of its own, sent once the tasks' own transitions are
+   * queued, so the next task's `task.started` never precedes this one's
+   * `task.done` (a cap read from the events holds too).
+   */
+  takeEnded(): string[] {
+    return this.#ended.splice(0);
+  }
+
+  /**
+   * The attempt `token` of `id` left its thread (settled, or lost with it):
+   * it leaves the table, and a task of its id parked behind it goes back in
+   * line. Returns the attempt, if it was still in the table.
+   */
+  #leftThread(id: string, token: number): Attempt | undefined {
+    const { attempts, limits, dispatcher, registry } = this.#parts;
+    const attempt = attempts.find(id, token);
+    if (!attempt) return undefined;
+    attempts.close(attempt);
+    const { handler } = attempt.record.task;
+    if (limits.gates(handler)) this.#ended.push(handler);
+    dispatcher.unpark(registry.get(id));
+    return attempt;
+  }
+
+  /** Whether the attempt is still its task's own (not orphaned, not of an ended or replaced task). */
+  #owns(attempt: Attempt): boolean {
+    return attempt.record.attempt === attempt && this.#parts.registry.holds(attempt.record);
+  }
+
+  /**
+   * The attempt ended without a verdict (taken back, or lost with a thread
+   * stopped for another reason): the task waits again, uncharged, at its
+   * place in line.
+   */
+  #putBack(attempt: Attempt): void {
+    const { record } = attempt;
+    if (attempt.started) {
+      record.lifecycle.send({ type: 'task.release' }); // re-enters `queued`, which puts it back in line
+      return;
+    }
+    record.attempt = undefined;
+    if (record.state === 'queued') this.#parts.dispatcher.putBack(record);
+  }
+
+  /** The attempt took its thread down, alone on it: it is charged, and poison past `maxCrashes`. */
+  #crashed(attempt: Attempt, exit: ThreadExit): void {
+    const { record, worker } = attempt;
+    const crash = new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined);
+    const crashes = ++record.crashes;
+    const poisoned = crashes >= this.#parts.maxCrashes;
+    if (!attempt.started) this.start(attempt);
+    record.lifecycle.send({
+      type: 'task.fail',
+      error: poisoned ? new PoisonTaskError(record.task.id, crashes, { cause: crash }) : crash,
+      retryable: !poisoned,
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { handedBack } from '../task/results.js';
+import type { TaskInput } from '../task/types.js';
+import type { Clock } from '../util/clock.js';
+import type { TaskRecord } from './task-record.js';
+
+/**
+ * What `shutdown` keeps while the supervisor stops: whether queued tasks
+ * still start (`drain`), the deadline, and the inputs of the tasks it hands
+ * back. Owned by the supervisor and called inside its messages; the
+ * deadline reaches the supervisor as a message, through the callback it is
+ * given.
+ */
+export class Shutdown {
+  #drain = true;
+  #deadline: unknown;
+  readonly #unfinished: TaskInput[] = [];
+  readonly #clock: Clock;
+  readonly #expire: () => void;
+
+  constructor(clock: Clock, expire: () => void) {
+    this.#clock = clock;
+    this.#expire = expire;
+  }
+
+  /** Shutdown begins: with `timeout` above 0, `expire` is called that many ms from now. */
+  begin(timeout: number, drain: boolean): void {
+    this.#drain = drain;
+    if (timeout > 0) {
+      this.#deadline = this.#clock.setTimeout(() => {
+        this.#deadline = undefined;
+        this.#expire();
+      }, timeout);
+    }
+  }
+
+  /**
+   * Whether a task that is not running is handed back now rather than run:
+   * every one without `drain`; a broker's always (another node runs it).
+   */
+  handsBack(record: TaskRecord): boolean {
+    return !this.#drain || record.remote;
+  }
+
+  /**
+   * Cancels a task for shutdown and keeps its input, to return in
+   * `unfinished`; a broker's task is given back to the broker instead.
+   */
+  handBack(record: TaskRecord): void {
+    if (record.remote) record.returned = true;
+    else {
+      const runAt = record.state === 'scheduled' ? record.runAt : undefined;
+      this.#unfinished.push(handedBack(record.task, record.payload, record.transfer, runAt));
+    }
+    record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
+  }
+
+  /** The supervisor stopped: the deadline is not needed; what was handed back is returned, once. */
+  end(): TaskInput[] {
+    if (this.#deadline !== undefined) this.#clock.clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+    return this.#unfinished.splice(0);
+  }
+}

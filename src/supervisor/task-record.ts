@@ -1,0 +1,102 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { TaskLifecycle } from '../machines/lifecycles.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import type { TaskResult, TaskState } from '../task/types.js';
+import type { WorkerActor } from '../workers/worker.js';
+import type { HeldBy } from './limits.js';
+
+/**
+ * Where a task waits while its machine is `queued`, in which part of the
+ * supervisor. One field, so a queued task is always in exactly one of them
+ * and `getTask(id).waitingFor` can say which:
+ * - `ready`: the dispatcher's ready queue, in priority order;
+ * - `held`: its handler's gate (`handlerConcurrency`, `rateLimit.perHandler`);
+ * - `isolation`: the suspects' queue: it was on a thread that died with
+ *   others on it, and now runs only alone, on an empty thread;
+ * - `parked`: set aside until an earlier attempt of its id has stopped;
+ * - `thread`: an attempt of it is in a thread, waiting in its window or
+ *   running (then its machine is `processing`);
+ * - `none`: in none of them (scheduled, retrying, or ended).
+ */
+export type Place = 'ready' | 'held' | 'isolation' | 'parked' | 'thread' | 'none';
+
+/** An attempt sent to a worker, until it settles or is lost with its thread. */
+export interface Attempt {
+  /** Unique across the processor: the thread keys the attempt by it. */
+  readonly token: number;
+  readonly record: TaskRecord;
+  readonly worker: WorkerActor;
+  /** Its thread started it (sent into a free slot, or reported started from the window); its machine was told. */
+  started: boolean;
+}
+
+/** One accepted, unfinished task. Owned by the supervisor and the parts it calls, inside its messages. */
+export interface TaskRecord {
+  readonly task: NormalizedTask;
+  /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
+  payload: unknown;
+  transfer: readonly TransferListItem[] | undefined;
+  readonly lifecycle: TaskLifecycle;
+  /** The state its machine last announced. */
+  state: TaskState;
+  place: Place;
+  /** While `held`: the limit that holds it. */
+  heldBy: HeldBy | undefined;
+  /** Let back into the ready queue by its handler's gate and not yet sent: the gate counts it against the cap. */
+  reserved: boolean;
+  /** Its attempt in a thread, while it has one it still owns (not one that timed out or was cancelled). */
+  attempt: Attempt | undefined;
+  /** It was on a thread that died with other attempts on it: from now on it runs only alone. */
+  isolated: boolean;
+  /** Its place in arrival order among the tasks of its priority: set each time it enters `queued` anew. */
+  seq: number;
+  readonly submittedAt: number;
+  startedAt: number | undefined;
+  /** While scheduled: when it is due, on the clock. */
+  readonly runAt: number | undefined;
+  /** When it last entered the queue, and when its running attempt started (performance.now()). */
+  queuedAt: number;
+  runStart: number;
+  /** Attempts that ended with their thread crashing. */
+  crashes: number;
+  /** Delivered by a broker: its retries and its result go back to the broker. */
+  readonly remote: boolean;
+  /** A broker's task given back unfinished (shutdown): the broker delivers it again elsewhere. */
+  returned: boolean;
+  /** Listens to the task's AbortSignal until the task ends. */
+  onAbort: (() => void) | undefined;
+  waiters: Array<(result: TaskResult) => void> | undefined;
+}
+
+/** A record for a task just accepted: `scheduled`, in no queue yet. */
+export function createRecord(
+  task: NormalizedTask,
+  lifecycle: TaskLifecycle,
+  submittedAt: number,
+  runAt: number | undefined,
+  remote: boolean,
+): TaskRecord {
+  return {
+    task,
+    payload: task.payload,
+    transfer: task.transfer,
+    lifecycle,
+    state: 'scheduled',
+    place: 'none',
+    heldBy: undefined,
+    reserved: false,
+    attempt: undefined,
+    isolated: false,
+    seq: 0,
+    submittedAt,
+    startedAt: undefined,
+    runAt,
+    queuedAt: 0,
+    runStart: 0,
+    crashes: 0,
+    remote,
+    returned: false,
+    onAbort: undefined,
+    waiters: undefined,
+  };
+}
