@@ -3,8 +3,8 @@
  * orchestrator; every child then runs that same count, so all contenders do
  * identical work whatever their process's timing noise.
  */
-import { spin } from './workers/handlers.mjs';
 import { median } from './stats.js';
+import { spin } from './workers/handlers.mjs';
 
 const TARGET_MS = 1;
 

@@ -4,8 +4,8 @@
  * spawns it; it also runs by hand, which is how a failure in the report is
  * reproduced. Prints its result as a tagged JSON line (protocol.ts).
  */
-import { SIZES, cpuIterations } from './config.js';
-import { CLOSED, ERROR, RESULT, phase, send } from './protocol.js';
+import { cpuIterations, SIZES } from './config.js';
+import { CLOSED, ERROR, phase, RESULT, send } from './protocol.js';
 import { findScenario } from './scenarios/index.js';
 import { closeAll } from './scenarios/open.js';
 

@@ -59,7 +59,12 @@ function scenarioTable(s: ScenarioResult): string {
 }
 
 function targetsTable(run: RunResult): string {
-  const rows = checkTargets(run).map((t): Row => [t.target, t.measure, t.measured, t.met === undefined ? 'no data' : t.met ? 'met' : '**missed**']);
+  const rows = checkTargets(run).map((t): Row => [
+    t.target,
+    t.measure,
+    t.measured,
+    t.met === undefined ? 'no data' : t.met ? 'met' : '**missed**',
+  ]);
   return table(['target (issue 3)', 'measured as', 'measured', ''], [':--', ':--', '--:', ':--'], rows);
 }
 

@@ -12,6 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
 import { calibrateCpu } from './calibrate.js';
 import { CPU_ITERATIONS_ENV, DISTRIBUTED_SIZES, ONLY, QUICK, ROUNDS, SIZES } from './config.js';
 import { updatePerformanceDoc } from './docs.js';
@@ -71,7 +72,8 @@ async function runScenario(scenario: Scenario, env: NodeJS.ProcessEnv, problems:
       samples[contender]?.push(sample);
       const repro = `\`${QUICK ? 'BENCH_QUICK=1 ' : ''}${childCommand(scenario.id, contender, flags)}\``;
       if (outcome.error) problems.push(`${scenario.id} / ${contender}, round ${round}: ${outcome.error.split('\n')[0]} (rerun: ${repro})`);
-      if (outcome.closeError) problems.push(`${scenario.id} / ${contender}, round ${round}: after measuring, ${outcome.closeError} (rerun: ${repro})`);
+      if (outcome.closeError)
+        problems.push(`${scenario.id} / ${contender}, round ${round}: after measuring, ${outcome.closeError} (rerun: ${repro})`);
       const what = outcome.metrics ? describeSample(scenario, outcome.metrics) : `FAILED: ${outcome.error?.split('\n')[0]}`;
       log(`  [${scenario.id}] round ${round}/${rounds} ${contender}: ${what} (${(outcome.wallMs / 1_000).toFixed(1)} s)`);
     }
@@ -85,7 +87,7 @@ async function runScenario(scenario: Scenario, env: NodeJS.ProcessEnv, problems:
     summary[contender] = {};
     for (const metric of scenario.metrics) {
       const values = list.flatMap((m) => (m[metric.key] === undefined ? [] : [m[metric.key] as number]));
-      if (values.length > 0) (summary[contender] as Record<string, Summary>)[metric.key] = summarize(values);
+      if (values.length > 0) summary[contender][metric.key] = summarize(values);
     }
   }
   return {
@@ -123,13 +125,18 @@ async function main(): Promise<void> {
   const sourceAtStart = sourceDigest();
   const scenarios = select(SCENARIOS);
   const cpu = calibrateCpu();
-  log(`troupe bench${QUICK ? ' (BENCH_QUICK smoke run)' : ''}: ${ROUNDS} round(s); a ≈1 ms cpu task = ${num(cpu.iterations, 0)} iterations (${cpu.ms.toFixed(3)} ms here)`);
+  log(
+    `troupe bench${QUICK ? ' (BENCH_QUICK smoke run)' : ''}: ${ROUNDS} round(s); a ≈1 ms cpu task = ${num(cpu.iterations, 0)} iterations (${cpu.ms.toFixed(3)} ms here)`,
+  );
   const env = { ...process.env, [CPU_ITERATIONS_ENV]: String(cpu.iterations) };
   const problems: string[] = [];
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
     log(`${scenario.title}`);
-    const info = scenario.id === 'cpu' ? ` Calibrated: ${num(cpu.iterations, 0)} iterations ≈ ${cpu.ms.toFixed(2)} ms on the orchestrator's main thread.` : '';
+    const info =
+      scenario.id === 'cpu'
+        ? ` Calibrated: ${num(cpu.iterations, 0)} iterations ≈ ${cpu.ms.toFixed(2)} ms on the orchestrator's main thread.`
+        : '';
     results.push(await runScenario(scenario, env, problems, info));
   }
   if (sourceDigest() !== sourceAtStart) {
@@ -169,7 +176,9 @@ async function mainDistributed(): Promise<void> {
   const { STREAM_PREFIX_ENV, natsServer, newPrefix, sweepStreams } = await import('./cluster/nats.js');
   const server = await natsServer();
   const prefix = newPrefix();
-  log(`troupe bench --distributed${QUICK ? ' (BENCH_QUICK smoke run)' : ''}: ${ROUNDS} round(s); nats-server ${server.version} at ${server.url}, streams ${prefix}_*`);
+  log(
+    `troupe bench --distributed${QUICK ? ' (BENCH_QUICK smoke run)' : ''}: ${ROUNDS} round(s); nats-server ${server.version} at ${server.url}, streams ${prefix}_*`,
+  );
   const env = { ...process.env, [STREAM_PREFIX_ENV]: prefix };
   const problems: string[] = [];
   const results: ScenarioResult[] = [];
@@ -191,7 +200,12 @@ async function mainDistributed(): Promise<void> {
     sizes: DISTRIBUTED_SIZES,
     machine: machine(),
     loadAverageAtStart,
-    versions: { troupe, troupeRevision, natsServer: server.version, natsJetstream: packageVersion(`${ROOT}/node_modules/@nats-io/jetstream`) },
+    versions: {
+      troupe,
+      troupeRevision,
+      natsServer: server.version,
+      natsJetstream: packageVersion(`${ROOT}/node_modules/@nats-io/jetstream`),
+    },
     natsUrl: server.url,
     wallMs: performance.now() - start,
     scenarios: results,
@@ -201,7 +215,9 @@ async function mainDistributed(): Promise<void> {
   const name = QUICK ? 'distributed-quick' : ONLY.length > 0 ? 'distributed-partial' : 'distributed';
   const written = save(name, run, markdown);
   process.stdout.write(`\n${markdown}`);
-  log(`\nwrote ${written.join(', ')} in ${minutes(run.wallMs)}; docs/performance.md is left alone: paste the tables above where they belong`);
+  log(
+    `\nwrote ${written.join(', ')} in ${minutes(run.wallMs)}; docs/performance.md is left alone: paste the tables above where they belong`,
+  );
 }
 
 await (DISTRIBUTED ? mainDistributed() : main());

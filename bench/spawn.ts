@@ -1,7 +1,19 @@
 /** Runs one child measurement in a fresh Node process and collects what it reports. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLOSED, ERROR, PHASE, RESULT, receive, receiveLast, type ClosedMessage, type ErrorMessage, type PhaseMessage, type ResultMessage } from './protocol.js';
+
+import {
+  CLOSED,
+  type ClosedMessage,
+  ERROR,
+  type ErrorMessage,
+  PHASE,
+  type PhaseMessage,
+  receive,
+  receiveLast,
+  RESULT,
+  type ResultMessage,
+} from './protocol.js';
 import type { Metrics } from './scenarios/scenario.js';
 
 const CHILD = fileURLToPath(new URL('./child-entry.mjs', import.meta.url));

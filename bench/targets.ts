@@ -42,14 +42,24 @@ export function checkTargets(run: RunResult): TargetCheck[] {
   const memoryTasks = reached.length > 0 ? median(reached) : run.sizes.memoryTasks;
 
   return [
-    { target: 'no-op throughput ≥ 2× piscina defaults', measure: 'troupe ÷ piscina', measured: ratio(vsPiscina), met: check(vsPiscina, (v) => v >= 2) },
+    {
+      target: 'no-op throughput ≥ 2× piscina defaults',
+      measure: 'troupe ÷ piscina',
+      measured: ratio(vsPiscina),
+      met: check(vsPiscina, (v) => v >= 2),
+    },
     {
       target: "no-op throughput ≥ 1× piscina's best tuned setting",
       measure: 'best of troupe, troupe-tuned ÷ piscina-tuned',
       measured: ratio(vsTuned),
       met: check(vsTuned, (v) => v >= 1),
     },
-    { target: 'CPU-bound speedup ≥ 0.97× raw worker_threads', measure: 'troupe speedup ÷ raw speedup', measured: ratio(cpu), met: check(cpu, (v) => v >= 0.97) },
+    {
+      target: 'CPU-bound speedup ≥ 0.97× raw worker_threads',
+      measure: 'troupe speedup ÷ raw speedup',
+      measured: ratio(cpu),
+      met: check(cpu, (v) => v >= 0.97),
+    },
     { target: 'p50 latency ≤ 1.5× piscina', measure: 'troupe p50 ÷ piscina p50', measured: ratio(p50), met: check(p50, (v) => v <= 1.5) },
     {
       target: `heap after 1M tasks within 10 MB of the baseline${memoryTasks < run.sizes.memoryTasks ? ` (measured after ${num(memoryTasks, 0)}: time cap)` : ''}`,

@@ -4,6 +4,7 @@
  * a transient failure on some attempts so that retries and failures show.
  */
 import { createHash } from 'node:crypto';
+
 import type { HandlerContext } from '../src/index.js';
 
 export interface HashJob {

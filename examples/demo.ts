@@ -11,9 +11,9 @@
 import {
   BrokerError,
   createProcessor,
-  natsBroker,
   type FailedResult,
   type NatsBroker,
+  natsBroker,
   type Processor,
   type TaskResult,
 } from '../src/index.js';
@@ -142,10 +142,7 @@ async function runLocal(): Promise<void> {
   const startup = performance.now();
   await processor.ready;
   const { workers } = processor.getStatus();
-  console.log(
-    `Troupe demo: ${total} tasks on ${workers} worker threads ` +
-      `(started in ${Math.round(performance.now() - startup)} ms)`,
-  );
+  console.log(`Troupe demo: ${total} tasks on ${workers} worker threads ` + `(started in ${Math.round(performance.now() - startup)} ms)`);
 
   const started = performance.now();
   const shown = progress(total, (finished) => {
@@ -246,7 +243,9 @@ async function runClient(): Promise<void> {
   const listen = setInterval(() => {
     for (const node of nodes()) latest.set(node.node, node.done + node.failed);
   }, REDRAW_MS);
-  console.log(`Troupe demo client: ${total} tasks to stream ${STREAM} at ${broker.servers.join(', ')}, ${before.size} node${before.size === 1 ? '' : 's'} running`);
+  console.log(
+    `Troupe demo client: ${total} tasks to stream ${STREAM} at ${broker.servers.join(', ')}, ${before.size} node${before.size === 1 ? '' : 's'} running`,
+  );
   if (before.size === 0) console.log('No node yet: the tasks wait in the stream until `npm start -- --nats` runs.');
 
   // Ids of this run's own: the stream refuses an id it saw in the last 2 minutes.

@@ -1,6 +1,7 @@
 // examples/distributed.ts
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+
 import { createProcessor, DuplicateTaskError, natsBroker } from '../src/index.js';
 
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

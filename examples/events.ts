@@ -1,5 +1,6 @@
 // examples/events.ts
 import { count, lastValueFrom, map, scan, takeWhile, toArray } from 'rxjs';
+
 import { createProcessor, ofType } from '../src/index.js';
 
 const processor = createProcessor({
@@ -24,7 +25,12 @@ processor.events
 
 // One task's life, state by state, until it ends.
 const flaky = processor.submit({ id: 'flaky', handler: 'flaky', payload: { failures: 2 } });
-const states = await lastValueFrom(processor.task$(flaky).pipe(map((task) => task.state), toArray()));
+const states = await lastValueFrom(
+  processor.task$(flaky).pipe(
+    map((task) => task.state),
+    toArray(),
+  ),
+);
 console.log(`flaky: ${states.filter((state, i) => state !== states[i - 1]).join(' → ')}`);
 console.log(`retries: ${[...tally].map(([id, attempts]) => `${id} ×${attempts}`).join(', ')}`);
 

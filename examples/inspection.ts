@@ -1,7 +1,9 @@
 // examples/inspection.ts
 import { once } from 'node:events';
+
 import { createWebSocketInspector, createWebSocketReceiver } from '@statelyai/inspect';
 import { WebSocketServer } from 'ws';
+
 import { createProcessor } from '../src/index.js';
 
 // A relay on loopback, as `@statelyai/inspect/server` runs one (that one also
@@ -11,7 +13,7 @@ const relay = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 await once(relay, 'listening');
 relay.on('connection', (socket) => {
   socket.on('message', (data) => {
-    for (const client of relay.clients) if (client !== socket) client.send(data.toString());
+    for (const client of relay.clients) if (client !== socket) client.send((data as Buffer).toString());
   });
 });
 const url = `ws://127.0.0.1:${(relay.address() as { port: number }).port}`;

@@ -1,5 +1,6 @@
 // examples/metrics.ts
 import { createServer } from 'node:http';
+
 import { createProcessor } from '../src/index.js';
 
 const processor = createProcessor({
@@ -18,13 +19,18 @@ await Promise.all(ids.map((id) => processor.result(id)));
 const { finished, retries, throughput, runTime, queueWait } = processor.metrics();
 console.log(`finished: ${finished.done} done, ${finished.failed} failed; ${retries} retries`);
 console.log(`throughput: ${throughput.lastMinute} in the last minute`);
-console.log(`run time measured: ${runTime.count} attempts, p50 ≤ p99 ≤ max: ${runTime.p50! <= runTime.p99! && runTime.p99! <= runTime.max!}`);
+console.log(
+  `run time measured: ${runTime.count} attempts, p50 ≤ p99 ≤ max: ${runTime.p50! <= runTime.p99! && runTime.p99! <= runTime.max!}`,
+);
 console.log(`queue wait measured: ${queueWait.count} times`);
 
 // A /metrics endpoint for Prometheus, on loopback.
-const server = createServer(async (_request, response) => {
+const server = createServer((_request, response) => {
   response.setHeader('content-type', processor.metricsRegistry.contentType);
-  response.end(await processor.prometheus());
+  processor.prometheus().then(
+    (text) => response.end(text),
+    (error: unknown) => response.writeHead(500).end(String(error)),
+  );
 }).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const { port } = server.address() as { port: number };

@@ -1,5 +1,6 @@
 // examples/order-workflow.ts
 import { assign, createActor, enqueueActions, setup, toPromise } from 'xstate';
+
 import { processorLogic, type ProcessorParentEvent } from '../src/index.js';
 
 const SIZES = [64, 128, 256];
@@ -39,7 +40,9 @@ const orderMachine = setup({
             guard: ({ event }) => event.id === 'checksum',
             actions: assign({ checksum: ({ event }) => String(event.result.value) }),
           },
-          { actions: assign({ thumbnails: ({ context, event }) => [...context.thumbnails, (event.result.value as { size: number }).size] }) },
+          {
+            actions: assign({ thumbnails: ({ context, event }) => [...context.thumbnails, (event.result.value as { size: number }).size] }),
+          },
         ],
         'task.failed': 'failed',
         'task.rejected': 'failed',
@@ -57,6 +60,6 @@ const orderMachine = setup({
 
 const order = createActor(orderMachine).start();
 const { thumbnails, checksum } = await toPromise(order);
-console.log(`order 42: ${String(order.getSnapshot().value)}`);
+console.log(`order 42: ${order.getSnapshot().value as string}`);
 console.log(`thumbnails: ${[...thumbnails].sort((a, b) => a - b).join(', ')}`);
 console.log(`checksum: ${checksum}`);

@@ -4,6 +4,7 @@
  * not on thread memory, so the example prints the same lines on every run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { HandlerContext } from '../src/index.js';
 
 /** Fails its first `failures` attempts, then succeeds. */

@@ -4,6 +4,7 @@
  * broke.
  */
 import { parseArgs } from 'node:util';
+
 import { runChaos } from '../test/helpers/chaos.js';
 
 const { values } = parseArgs({
@@ -31,7 +32,9 @@ const report = await runChaos({
 const seconds = (performance.now() - started) / 1000;
 const { done, failed, cancelled, handedBack } = report.outcomes;
 console.log(`soak: ${report.tasks} tasks, ${report.attempts} attempts in ${seconds.toFixed(1)} s`);
-console.log(`faults injected: ${report.faults.crashes} thread crashes or kills, ${report.faults.timeouts} attempt timeouts, ~1 in 23 tasks cancelled`);
+console.log(
+  `faults injected: ${report.faults.crashes} thread crashes or kills, ${report.faults.timeouts} attempt timeouts, ~1 in 23 tasks cancelled`,
+);
 console.log(`ended: ${done} done, ${failed} failed, ${cancelled} cancelled, ${handedBack} handed back by shutdown`);
 console.log(`pool before shutdown: ${report.threadsAliveBeforeShutdown} threads`);
 console.log(`heap: ${report.heapBeforeMb.toFixed(1)} MB before, ${report.heapAfterMb.toFixed(1)} MB after (forced GC)`);

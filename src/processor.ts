@@ -1,21 +1,29 @@
-import { merge, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
+import { merge, type Observable } from 'rxjs';
+
+import { BrokerLink } from './broker/link.js';
+import type { Dashboard, DashboardOptions } from './dashboard/server.js';
+import {
+  BrokerError,
+  DuplicateTaskError,
+  InvalidOptionError,
+  ProcessorShutdownError,
+  QueueFullError,
+  UnknownTaskError,
+} from './errors/errors.js';
+import type { ProcessorEvent } from './observe/events.js';
 import type { InspectionObserver } from './observe/inspection.js';
 import type { ProcessorMetrics } from './observe/metrics.js';
-import type { Dashboard, DashboardOptions } from './dashboard/server.js';
-import { checkLoadable } from './workers/thread-handle.js';
-import { Supervisor, type ShutdownOutcome } from './supervisor/supervisor.js';
-import { BrokerLink } from './broker/link.js';
 import type { ProcessorStatus } from './observe/status.js';
-import { BrokerError, DuplicateTaskError, InvalidOptionError, ProcessorShutdownError, QueueFullError, UnknownTaskError } from './errors/errors.js';
-import type { ProcessorEvent } from './observe/events.js';
+import { status$, TaskStreams } from './observe/streams.js';
 import { resolveOptions } from './options/resolve.js';
 import type { ProcessorOptions, ResolvedOptions } from './options/types.js';
-import { describe } from './util/validate.js';
-import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
-import { status$, TaskStreams } from './observe/streams.js';
+import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
+import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
+import { describe } from './util/validate.js';
+import { checkLoadable } from './workers/thread-handle.js';
 
 export interface ShutdownOptions {
   /**
@@ -131,7 +139,7 @@ export class Processor {
     const phase = supervisor.phase;
     if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
     if (phase === 'error' && supervisor.error) throw supervisor.error;
-    const normalized = normalizeTask(task as TaskInput, this.#options);
+    const normalized = normalizeTask(task, this.#options);
     const link = this.#link;
     if (link) {
       this.#checkLink(link, normalized.id);
@@ -172,7 +180,7 @@ export class Processor {
    */
   async submitAsync<P>(task: TaskInput<P>, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
     // Refused for its content before it waits for anything.
-    normalizeTask(task as TaskInput, this.#options);
+    normalizeTask(task, this.#options);
     const { maxQueue } = this.#options;
     const link = this.#link;
     for (;;) {
@@ -181,7 +189,7 @@ export class Processor {
         if (link.client.unfinished < maxQueue) {
           const phase = this.#supervisor.phase;
           if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
-          const normalized = normalizeTask(task as TaskInput, this.#options);
+          const normalized = normalizeTask(task, this.#options);
           this.#checkLink(link, normalized.id);
           await link.client.submit(normalized, true);
           return normalized.id;

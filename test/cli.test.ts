@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
+
 import { NATS_URL, natsAvailable, removeStream, uniqueStream } from './distributed/nats.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -15,8 +17,8 @@ function troupe(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
   return { child, exited };
 }
@@ -28,7 +30,11 @@ function scratch(lines: string[]): { dir: string; input: string } {
   return { dir, input };
 }
 
-const jsonl = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonl = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('troupe run', () => {
   it('runs a file, reports a bad line by number, writes every result, exits 1 when any failed', async () => {
@@ -37,7 +43,8 @@ describe('troupe run', () => {
     lines.push(JSON.stringify({ id: 'bad', handler: 'alwaysFail', payload: null }));
     const { dir, input } = scratch(lines);
     const output = join(dir, 'out.jsonl');
-    const { code, stderr } = await troupe(['run', handlers, '--input', input, '--output', output, '--workers', '2', '--max-retries', '0']).exited;
+    const { code, stderr } = await troupe(['run', handlers, '--input', input, '--output', output, '--workers', '2', '--max-retries', '0'])
+      .exited;
     expect(code).toBe(1);
     expect(stderr).toContain('line 11: not JSON');
     const results = jsonl(readFileSync(output, 'utf8'));
@@ -52,7 +59,11 @@ describe('troupe run', () => {
     const { input } = scratch(Array.from({ length: 5 }, (_, i) => JSON.stringify({ payload: i * 2 })));
     const { code, stdout } = await troupe(['run', handlers, '--input', input, '--workers', '1']).exited;
     expect(code).toBe(0);
-    expect(jsonl(stdout).map((r) => r['value']).sort()).toEqual([0, 2, 4, 6, 8]);
+    expect(
+      jsonl(stdout)
+        .map((r) => r['value'])
+        .sort(),
+    ).toEqual([0, 2, 4, 6, 8]);
   });
 
   it('Ctrl-C stops, and every task is either in the results or in the resume file, once', async () => {
@@ -74,13 +85,13 @@ describe('troupe run', () => {
   });
 
   it('--dashboard serves the dashboard on loopback while the run lasts', async () => {
-    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ handler: 'sleep', payload: { ms: 20 } }));
+    const lines = Array.from({ length: 100 }, () => JSON.stringify({ handler: 'sleep', payload: { ms: 20 } }));
     const { input } = scratch(lines);
     const { child, exited } = troupe(['run', handlers, '--input', input, '--workers', '2', '--dashboard', '0']);
     let stderr = '';
     const url = await new Promise<string>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk;
+        stderr += String(chunk);
         const found = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
         if (found) resolve(found[1] as string);
       });
@@ -112,13 +123,29 @@ describe('troupe node and troupe run --nats', async () => {
       let stderr = '';
       await new Promise<void>((resolve) => {
         node.child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk;
+          stderr += String(chunk);
           if (stderr.includes('Ctrl-C stops')) resolve();
         });
       });
       expect(stderr).toContain(`1 worker thread on stream ${stream}`);
-      const { input } = scratch([...Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `n${i}`, payload: i })), JSON.stringify({ id: 'bad', handler: 'alwaysFail', payload: null })]);
-      const client = await troupe(['run', handlers, '--nats', NATS_URL, '--stream', stream, '--workers', '0', '--input', input, '--max-retries', '0']).exited;
+      const { input } = scratch([
+        ...Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `n${i}`, payload: i })),
+        JSON.stringify({ id: 'bad', handler: 'alwaysFail', payload: null }),
+      ]);
+      const client = await troupe([
+        'run',
+        handlers,
+        '--nats',
+        NATS_URL,
+        '--stream',
+        stream,
+        '--workers',
+        '0',
+        '--input',
+        input,
+        '--max-retries',
+        '0',
+      ]).exited;
       expect(client.code).toBe(1);
       const results = jsonl(client.stdout);
       expect(results).toHaveLength(21);

@@ -6,7 +6,9 @@ import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { beforeEach, describe, expect, it } from 'vitest';
+
 import { natsAvailable } from './distributed/nats.js';
 
 const run = promisify(execFile);
@@ -115,7 +117,17 @@ describe('examples run', () => {
 
   it('the troupe command on examples/cli-tasks.jsonl (docs/cli.md)', async () => {
     const run = promisify(execFile);
-    const cli = ['--import', 'tsx', 'src/cli/main.ts', 'run', 'examples/cli-handlers.ts', '--input', 'examples/cli-tasks.jsonl', '--max-retries', '0'];
+    const cli = [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'run',
+      'examples/cli-handlers.ts',
+      '--input',
+      'examples/cli-tasks.jsonl',
+      '--max-retries',
+      '0',
+    ];
     const failure = await run(process.execPath, cli, { cwd: root, timeout: 60_000, ...(signal ? { signal } : {}) }).then(
       () => undefined,
       (error: { code: number; stdout: string; stderr: string }) => error,
@@ -206,7 +218,12 @@ describe('examples on NATS JetStream', () => {
 });
 
 describe('docs', () => {
-  const pages = ['README.md', ...readdirSync(`${root}docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(`${root}docs`)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const blocks = (page: string) =>
     [...readFileSync(`${root}${page}`, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 

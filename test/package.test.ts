@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { NATS_URL, natsAvailable } from './distributed/nats.js';
 
 const run = promisify(execFile);
@@ -55,7 +57,10 @@ describe('the packed package', { timeout: 180_000 }, () => {
     project = mkdtempSync(join(tmpdir(), 'troupe-consumer-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     const { version: tsx } = (await import('tsx/package.json', { with: { type: 'json' } })).default as { version: string };
-    await run(npm, ['install', tarball, `tsx@${tsx}`, '--no-audit', '--no-fund', '--prefer-offline', '--silent'], { cwd: project, timeout: 150_000 });
+    await run(npm, ['install', tarball, `tsx@${tsx}`, '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+      cwd: project,
+      timeout: 150_000,
+    });
     writeFileSync(join(project, 'handlers.js'), 'export default function double(n) { return n * 2; }\n');
     writeFileSync(join(project, 'handlers.ts'), 'export default function double(n: number): number { return n * 2; }\n');
     writeFileSync(join(project, 'main.js'), main('./handlers.js'));

@@ -1,20 +1,21 @@
 /** Public generic types; checked by `npm run typecheck` (tsc), which CI runs. */
 import { describe, expectTypeOf, it } from 'vitest';
-import { natsBroker } from '../src/index.js';
+
 import type {
-  ClusterStatus,
-  NatsBroker,
-  ProcessorOptions,
-  ProcessorStatus,
   CancelledResult,
+  ClusterStatus,
   DoneResult,
   FailedResult,
+  NatsBroker,
   Processor,
   ProcessorEvent,
+  ProcessorOptions,
+  ProcessorStatus,
   TaskError,
   TaskHandler,
   TaskResult,
 } from '../src/index.js';
+import { natsBroker } from '../src/index.js';
 
 describe('public types', () => {
   it('result<T> narrows on status', () => {

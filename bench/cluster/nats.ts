@@ -4,7 +4,7 @@
  * prefix, so that samples never share a backlog, and the orchestrator can
  * delete whatever a killed child could not.
  */
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -83,14 +83,20 @@ export async function natsServer(): Promise<NatsServer> {
   try {
     nc = await connect({ servers: NATS_URL, timeout: 5_000 });
   } catch (error) {
-    throw new Error(`--distributed needs a NATS server with JetStream at ${NATS_URL} (set NATS_URL): ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `--distributed needs a NATS server with JetStream at ${NATS_URL} (set NATS_URL): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.getAccountInfo();
     return { url: NATS_URL, version: nc.info?.version ?? 'unknown' };
   } catch (error) {
-    throw new Error(`the NATS server at ${NATS_URL} has no JetStream (start it with -js): ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `the NATS server at ${NATS_URL} has no JetStream (start it with -js): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   } finally {
     await nc.close();
   }

@@ -7,8 +7,9 @@
  * is also what happens if the child that spawned it dies.
  */
 import { createInterface } from 'node:readline';
-import { createProcessor, natsBroker } from '../contenders/troupe.js';
+
 import { HANDLERS } from '../contenders/pool.js';
+import { createProcessor, natsBroker } from '../contenders/troupe.js';
 import { CLOSED, CPU, ERROR, READY, send } from '../protocol.js';
 
 export interface NodeSettings {
@@ -27,7 +28,13 @@ function message(error: unknown): string {
 
 async function main(): Promise<number> {
   const settings = JSON.parse(process.argv[2] ?? '') as NodeSettings;
-  const broker = natsBroker({ servers: settings.servers, stream: settings.stream, storage: 'memory', ackWait: 30_000, name: settings.name });
+  const broker = natsBroker({
+    servers: settings.servers,
+    stream: settings.stream,
+    storage: 'memory',
+    ackWait: 30_000,
+    name: settings.name,
+  });
   const processor = createProcessor({ handlers: HANDLERS, workers: settings.workers, concurrency: settings.concurrency, broker });
   try {
     await processor.ready;

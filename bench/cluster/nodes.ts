@@ -4,9 +4,10 @@
  * is the point of a cluster: each has its own main thread, event loop and
  * NATS connection, as on separate machines (here sharing the 2 cores).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLOSED, CPU, ERROR, READY, type ClosedMessage, type CpuMessage, type ErrorMessage } from '../protocol.js';
+
+import { CLOSED, type ClosedMessage, CPU, type CpuMessage, ERROR, type ErrorMessage, READY } from '../protocol.js';
 import type { NodeSettings } from './node.js';
 
 const ENTRY = fileURLToPath(new URL('./node-entry.mjs', import.meta.url));

@@ -1,6 +1,7 @@
 /** piscina, the pool Troupe is most often weighed against. */
 import { Piscina } from 'piscina';
-import { HANDLERS, THREADS, type Pool } from './pool.js';
+
+import { HANDLERS, type Pool, THREADS } from './pool.js';
 
 export interface PiscinaSettings {
   /** piscina's best-tuned setting for tiny tasks keeps many tasks in each thread. */

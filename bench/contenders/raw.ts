@@ -5,7 +5,8 @@
  * come back the same way: the ceiling any pool could reach by batching.
  */
 import { Worker } from 'node:worker_threads';
-import { THREADS, type HandlerName, type Pool } from './pool.js';
+
+import { type HandlerName, type Pool, THREADS } from './pool.js';
 
 const WORKER = new URL('../workers/raw-worker.mjs', import.meta.url);
 

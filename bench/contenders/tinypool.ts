@@ -1,6 +1,7 @@
 /** tinypool, the piscina fork vitest runs on. */
 import Tinypool from 'tinypool';
-import { HANDLERS, THREADS, type Pool } from './pool.js';
+
+import { HANDLERS, type Pool, THREADS } from './pool.js';
 
 export function createTinypool(): Pool {
   const pool = new Tinypool({ filename: HANDLERS.href, minThreads: THREADS, maxThreads: THREADS });

@@ -4,11 +4,12 @@
  * the peers' do, without tsx. Types come from the source, which `dist/` is
  * compiled from.
  */
+import type * as Troupe from '../../src/index.js';
 import type { ProcessorOptions, TaskResult } from '../../src/index.js';
-import { HANDLERS, THREADS, type Pool, type PoolOptions } from './pool.js';
+import { HANDLERS, type Pool, type PoolOptions, THREADS } from './pool.js';
 
 const dist = new URL('../../dist/index.js', import.meta.url);
-const { createProcessor, natsBroker } = (await import(dist.href)) as typeof import('../../src/index.js');
+const { createProcessor, natsBroker } = (await import(dist.href)) as typeof Troupe;
 
 /**
  * The same compiled `createProcessor`, for a scenario that drives Troupe's own

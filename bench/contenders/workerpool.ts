@@ -1,7 +1,9 @@
 /** workerpool, in its `worker_threads` mode. */
 import { fileURLToPath } from 'node:url';
+
 import workerpool from 'workerpool';
-import { THREADS, type Pool } from './pool.js';
+
+import { type Pool, THREADS } from './pool.js';
 
 const WORKER = fileURLToPath(new URL('../workers/workerpool-worker.mjs', import.meta.url));
 

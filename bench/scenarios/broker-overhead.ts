@@ -12,10 +12,11 @@
  * work of client, node and server.
  */
 import { Bench } from 'tinybench';
+
 import type { Processor, TaskResult } from '../../src/index.js';
 import { DISTRIBUTED_SIZES, SIZES } from '../config.js';
-import { runWindow } from '../drive.js';
 import { HANDLERS } from '../contenders/pool.js';
+import { runWindow } from '../drive.js';
 import { phase } from '../protocol.js';
 import { median } from '../stats.js';
 import { closeLater } from './open.js';
@@ -112,7 +113,13 @@ export const brokerOverhead: Scenario = {
     const run = await runWindow({ total: d.brokerTasks, inFlight: SIZES.inFlight }, task);
     phase('latency');
     let i = 0;
-    const bench = new Bench({ iterations: d.brokerLatencyTasks, time: 0, warmupIterations: d.brokerLatencyWarmup, warmupTime: 0, throws: true });
+    const bench = new Bench({
+      iterations: d.brokerLatencyTasks,
+      time: 0,
+      warmupIterations: d.brokerLatencyWarmup,
+      warmupTime: 0,
+      throws: true,
+    });
     bench.add('round trip', () => task(i++));
     await bench.run();
     const result = bench.getTask('round trip')?.result;

@@ -3,9 +3,9 @@
  * observer does nothing, so the difference is the inspection events Troupe
  * (XState) builds and delivers per task.
  */
-import { noopThroughput } from './throughput.js';
 import { openPool } from './open.js';
 import type { Scenario } from './scenario.js';
+import { noopThroughput } from './throughput.js';
 
 export const inspect: Scenario = {
   id: 'inspect',

@@ -4,6 +4,7 @@
  * each call and reports the percentiles.
  */
 import { Bench } from 'tinybench';
+
 import { phase } from '../protocol.js';
 import { openPool } from './open.js';
 import type { Scenario } from './scenario.js';

@@ -7,6 +7,7 @@
  * the tasks themselves left, apart from the library's own code and state.
  */
 import { setImmediate as tick } from 'node:timers/promises';
+
 import { THREADS } from '../contenders/pool.js';
 import { runWindow } from '../drive.js';
 import { phase } from '../protocol.js';

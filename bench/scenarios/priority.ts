@@ -13,6 +13,7 @@
  * this scenario closes it itself, after measuring.
  */
 import { setImmediate as tick } from 'node:timers/promises';
+
 import type { Processor, TaskResult } from '../../src/index.js';
 import { QUICK } from '../config.js';
 import { HANDLERS } from '../contenders/pool.js';
@@ -107,7 +108,7 @@ function submitAll(processor: Processor, priorities: Uint8Array, skip: number): 
   };
   const start = performance.now();
   for (let i = 0; i < total; i++) {
-    processor.submit({ handler: 'noop', payload: i, priority: priorities[i] as number, callback });
+    processor.submit({ handler: 'noop', payload: i, priority: priorities[i], callback });
   }
   return { submitMs: performance.now() - start, done };
 }

@@ -12,6 +12,7 @@
  * of the design.
  */
 import os from 'node:os';
+
 import type { Processor } from '../../src/index.js';
 import type { Cluster } from '../cluster/nodes.js';
 import { DISTRIBUTED_SIZES } from '../config.js';
@@ -55,7 +56,10 @@ async function drain(client: Processor, total: number, cluster: Cluster): Promis
   const ids = Array.from({ length: total }, () => client.submit({ handler: 'sleep', payload: { ms: SLEEP_MS } }));
   const results = await Promise.race([Promise.all(ids.map((id) => client.result(id))), cluster.failed]);
   const bad = results.find((result) => result.status !== 'done');
-  if (bad) throw new Error(`task ${bad.id} ended ${bad.status}: ${bad.status === 'failed' ? bad.error.message : bad.status === 'cancelled' ? bad.reason : ''}`);
+  if (bad)
+    throw new Error(
+      `task ${bad.id} ended ${bad.status}: ${bad.status === 'failed' ? bad.error.message : bad.status === 'cancelled' ? bad.reason : ''}`,
+    );
 }
 
 export const scaleOut: Scenario = {

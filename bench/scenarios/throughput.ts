@@ -1,6 +1,6 @@
 /** Scenario 1: how many no-op tasks per second a pool turns around: its per-task overhead. */
-import type { Pool } from '../contenders/pool.js';
 import type { Sizes } from '../config.js';
+import type { Pool } from '../contenders/pool.js';
 import { rate, runWindow } from '../drive.js';
 import { phase } from '../protocol.js';
 import { openPool } from './open.js';

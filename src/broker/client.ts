@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { deserialize } from 'node:v8';
+
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
-import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
-import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
-import { storeOnce } from './store-once.js';
-import type { BrokerSession } from './session.js';
-import { NODE_BEAT } from './node-beat.js';
+
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
-import { TASK_EVENT_STATE, type ProcessorEvent } from '../observe/events.js';
-import { Conditions } from '../util/conditions.js';
+import { type ProcessorEvent, TASK_EVENT_STATE } from '../observe/events.js';
+import type { ClusterStatus, NodeBeat } from '../observe/status.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
 import { RetainedResults } from '../task/retained.js';
 import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task/types.js';
-import type { NormalizedTask } from '../task/normalize.js';
-import type { ClusterStatus, NodeBeat } from '../observe/status.js';
+import { abortReason } from '../util/abort-reason.js';
+import { Conditions } from '../util/conditions.js';
+import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
+import { NODE_BEAT } from './node-beat.js';
+import type { BrokerSession } from './session.js';
+import { storeOnce } from './store-once.js';
 
 /** One task this process submitted that has not ended yet. */
 interface Submission {
@@ -37,7 +40,6 @@ interface Submission {
   lastError: Error | undefined;
   retryDelay: number | undefined;
 }
-
 
 const PUBLISH_TIMEOUT = 5_000;
 /** A task whose publish has failed this long ends failed (a server down for good, a stream deleted), so no wait hangs. */
@@ -78,7 +80,10 @@ export class BrokerClient {
 
   constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
     this.#opened = opened;
-    opened.then((session) => (this.#session = session), () => {});
+    opened.then(
+      (session) => (this.#session = session),
+      () => {},
+    );
     this.#results = new RetainedResults(retention);
     this.#poll = setInterval(() => void this.#pollCluster(), NODE_BEAT);
     this.#poll.unref();
@@ -255,7 +260,7 @@ export class BrokerClient {
     this.#submissions.set(task.id, entry);
     if (task.signal) {
       const signal = task.signal;
-      entry.onAbort = () => this.cancel(task.id, signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
+      entry.onAbort = () => this.cancel(task.id, abortReason(signal));
       // Aborted already: cancelled as soon as the stream holds it (the cancel waits for the publish).
       if (signal.aborted) entry.onAbort();
       else signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -271,7 +276,10 @@ export class BrokerClient {
   #oversize(data: Uint8Array): InvalidTaskError | undefined {
     const limit = this.#session?.nc.info?.max_payload;
     if (limit === undefined || data.byteLength <= limit) return undefined;
-    return new InvalidTaskError('payload', `The task is ${data.byteLength} bytes encoded; the NATS server takes messages of at most ${limit} bytes (max_payload)`);
+    return new InvalidTaskError(
+      'payload',
+      `The task is ${data.byteLength} bytes encoded; the NATS server takes messages of at most ${limit} bytes (max_payload)`,
+    );
   }
 
   async #publish(task: NormalizedTask, entry: Submission, data: Uint8Array, delayed: boolean, strict: boolean): Promise<void> {
@@ -365,7 +373,9 @@ export class BrokerClient {
           // silent node gets before its tasks are given to others.
           await new Promise((resolve) => setTimeout(resolve, session.config.ackWait));
           if (!(await this.#missing(id, entry, session))) return;
-          const lost = new BrokerError(`Task \`${id}\` is gone from the stream with no result: the server lost it (was it restarted without file storage?)`);
+          const lost = new BrokerError(
+            `Task \`${id}\` is gone from the stream with no result: the server lost it (was it restarted without file storage?)`,
+          );
           // Stored like any result, so whoever stores first decides, and every process reads the same.
           const failure = brokerFailure(entry.task, lost);
           await session.results.create(keyOf(id), encodeResult({ submission: entry.submission, result: failure })).catch(() => 0);
@@ -427,7 +437,12 @@ export class BrokerClient {
     if (known) return Promise.resolve(known);
     // Every wait ends: with the result, or when this process shuts down (the task itself goes on in the cluster).
     return new Promise((resolve, reject) => {
-      const stop = () => reject(new ProcessorShutdownError('The processor shut down while waiting; the task goes on in the cluster: read its result from another process'));
+      const stop = () =>
+        reject(
+          new ProcessorShutdownError(
+            'The processor shut down while waiting; the task goes on in the cluster: read its result from another process',
+          ),
+        );
       this.#stopWaiting.add(stop);
       this.#await(
         id,
@@ -534,10 +549,7 @@ export class BrokerClient {
     const publishing = [...this.#publishing];
     if (publishing.length > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled(publishing),
-        new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
-      ]);
+      await Promise.race([Promise.allSettled(publishing), new Promise((resolve) => (timer = setTimeout(resolve, timeout)))]);
       clearTimeout(timer);
     }
     this.#closed = true;
@@ -559,6 +571,9 @@ export class BrokerClient {
 }
 
 function brokerFailure(task: NormalizedTask, error: unknown): FailedResult {
-  const cause = error instanceof BrokerError || error instanceof InvalidTaskError ? error : new BrokerError('The broker could not be reached', { cause: error });
+  const cause =
+    error instanceof BrokerError || error instanceof InvalidTaskError
+      ? error
+      : new BrokerError('The broker could not be reached', { cause: error });
   return failedResult(task, cause, task.payload, { attempts: 0, submittedAt: Date.now(), startedAt: undefined });
 }

@@ -1,8 +1,9 @@
 import { deserialize, serialize } from 'node:v8';
+
+import { deserializeError, type SerializedError, serializeError } from '../errors/serialize.js';
 import type { ProcessorEvent } from '../observe/events.js';
-import { deserializeError, serializeError, type SerializedError } from '../errors/serialize.js';
-import type { TaskResult } from '../task/types.js';
 import type { NormalizedTask } from '../task/normalize.js';
+import type { TaskResult } from '../task/types.js';
 
 /**
  * What travels through the broker is V8's serialization: the structured

@@ -1,11 +1,11 @@
+import type { ResolvedOptions } from '../options/types.js';
+import type { RemoteTaskHooks, ShutdownOutcome, Supervisor } from '../supervisor/supervisor.js';
 import { handedBack } from '../task/results.js';
 import type { TaskResult } from '../task/types.js';
-import type { ResolvedOptions } from '../options/types.js';
-import type { BrokerSession } from './session.js';
-import type { NatsBroker } from './options.js';
 import { BrokerClient } from './client.js';
 import { BrokerNode } from './node.js';
-import type { RemoteTaskHooks, ShutdownOutcome, Supervisor } from '../supervisor/supervisor.js';
+import type { NatsBroker } from './options.js';
+import type { BrokerSession } from './session.js';
 
 /**
  * A processor's tie to its broker: the connection (opened at once, in the
@@ -69,7 +69,10 @@ export class BrokerLink {
     const outcome = await supervisor.stopped.promise;
     await this.#node?.close();
     const unpublished = await this.client.close(timeout);
-    await this.#opened.then((session) => session.close(), () => {});
+    await this.#opened.then(
+      (session) => session.close(),
+      () => {},
+    );
     const never = unpublished.map((task) => handedBack(task, task.payload, undefined, task.runAt));
     return { unfinished: [...outcome.unfinished, ...never] };
   }

@@ -1,19 +1,21 @@
 import { hostname } from 'node:os';
 import { serialize } from 'node:v8';
+
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
-import { failedResult } from '../task/results.js';
-import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from './codec.js';
-import { storeOnce } from './store-once.js';
-import type { BrokerSession } from './session.js';
-import { NODE_BEAT } from './node-beat.js';
+
 import { BrokerError, PoisonTaskError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { NodeBeat } from '../observe/status.js';
-import type { FailedResult, TaskResult } from '../task/types.js';
-import type { NormalizedTask } from '../task/normalize.js';
 import type { RemoteTaskHooks, Supervisor } from '../supervisor/supervisor.js';
+import type { NormalizedTask } from '../task/normalize.js';
+import { failedResult } from '../task/results.js';
+import type { FailedResult, TaskResult } from '../task/types.js';
+import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from './codec.js';
+import { NODE_BEAT } from './node-beat.js';
+import type { BrokerSession } from './session.js';
+import { storeOnce } from './store-once.js';
 
 /** A delivered task this node holds: waiting, running, or storing its result. */
 interface Flight {
@@ -23,7 +25,6 @@ interface Flight {
   /** Cancelled before it reached the supervisor. */
   cancelled: string | undefined;
 }
-
 
 const RETRY_PAUSE = 250;
 /** How long a closing node keeps trying to store results while the server is away. */
@@ -65,9 +66,12 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#workers = workers;
     this.#capacity = slots + (session.config.prefetch ?? prefetch);
     // A third of ack_wait: two heartbeats may be lost before a live node's task is redelivered.
-    this.#heartbeat = setInterval(() => {
-      for (const flight of this.#flights.values()) answer(() => flight.msg.working());
-    }, Math.max(100, Math.floor(session.config.ackWait / 3)));
+    this.#heartbeat = setInterval(
+      () => {
+        for (const flight of this.#flights.values()) answer(() => flight.msg.working());
+      },
+      Math.max(100, Math.floor(session.config.ackWait / 3)),
+    );
     this.#beat = setInterval(() => this.#publishBeat(), NODE_BEAT);
     this.#heartbeat.unref();
     this.#beat.unref();
@@ -355,7 +359,11 @@ export class BrokerNode implements RemoteTaskHooks {
 
 function poisoned(wire: WireTask, attempts: number): FailedResult {
   const cause = new Error(`Delivered ${attempts} times, and each time its node died or went silent before answering`);
-  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), wire.payload, { attempts, submittedAt: wire.submittedAt, startedAt: undefined });
+  return failedResult(wire, new PoisonTaskError(wire.id, attempts, { cause }), wire.payload, {
+    attempts,
+    submittedAt: wire.submittedAt,
+    startedAt: undefined,
+  });
 }
 
 function pause(): Promise<void> {

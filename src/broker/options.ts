@@ -1,4 +1,5 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
+
 import { InvalidOptionError } from '../errors/errors.js';
 import { describe } from '../util/validate.js';
 
@@ -125,7 +126,7 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
     throw new InvalidOptionError('broker', `Expected broker options to be an object, got ${describe(options)}`);
   }
   const servers = options.servers ?? process.env['NATS_URL'] ?? DEFAULT_NATS_URL;
-  const list = typeof servers === 'string' ? servers.split(',') : servers;
+  const list: readonly unknown[] = typeof servers === 'string' ? servers.split(',') : servers;
   if (!Array.isArray(list) || list.length === 0 || list.some((server) => typeof server !== 'string' || server.trim() === '')) {
     throw new InvalidOptionError('broker.servers', `Expected \`broker.servers\` to be a URL or a list of URLs, got ${describe(servers)}`);
   }
@@ -136,7 +137,10 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
   const resultTtl = positiveInteger('resultTtl', options.resultTtl, 86_400_000);
   const duplicateWindow = positiveInteger('duplicateWindow', options.duplicateWindow, Math.min(120_000, resultTtl));
   if (duplicateWindow > resultTtl) {
-    throw new InvalidOptionError('broker.duplicateWindow', `Expected \`broker.duplicateWindow\` (${duplicateWindow}) to be at most \`broker.resultTtl\` (${resultTtl})`);
+    throw new InvalidOptionError(
+      'broker.duplicateWindow',
+      `Expected \`broker.duplicateWindow\` (${duplicateWindow}) to be at most \`broker.resultTtl\` (${resultTtl})`,
+    );
   }
   const storage = options.storage ?? 'file';
   if (storage !== 'file' && storage !== 'memory') {
@@ -152,11 +156,14 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
   }
   const connection = options.connection;
   if (connection !== undefined && (typeof connection !== 'object' || connection === null || 'servers' in connection)) {
-    throw new InvalidOptionError('broker.connection', `Expected \`broker.connection\` to be the NATS client's connect options without \`servers\` (set \`servers\` itself), got ${describe(connection)}`);
+    throw new InvalidOptionError(
+      'broker.connection',
+      `Expected \`broker.connection\` to be the NATS client's connect options without \`servers\` (set \`servers\` itself), got ${describe(connection)}`,
+    );
   }
   return Object.freeze({
     kind: 'nats' as const,
-    servers: Object.freeze(list.map((server) => server.trim())),
+    servers: Object.freeze((list as readonly string[]).map((server) => server.trim())),
     stream,
     ackWait: positiveInteger('ackWait', options.ackWait, 30_000),
     resultTtl,

@@ -1,24 +1,26 @@
 import { hostname } from 'node:os';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+
 import {
   AckPolicy,
+  type Consumer,
+  type ConsumerConfig,
   DeliverPolicy,
   jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type Consumer,
-  type JetStreamClient,
-  type JetStreamManager,
-  type ConsumerConfig,
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
 import { BrokerError } from '../errors/errors.js';
 import { keyOf } from './codec.js';
-import type { NatsBroker } from './options.js';
 import { NODE_BEAT } from './node-beat.js';
+import type { NatsBroker } from './options.js';
 
 const nanos = (ms: number) => ms * 1_000_000;
 let sessions = 0;
@@ -78,7 +80,9 @@ export class BrokerSession {
       return new BrokerSession(nc, js, jsm, consumer, scheduler, results, nodes, config, node);
     } catch (error) {
       await nc.close().catch(() => {});
-      throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, { cause: error });
+      throw new BrokerError(`Could not set up JetStream stream \`${config.stream}\` (is JetStream enabled on the server?)`, {
+        cause: error,
+      });
     }
   }
 
@@ -205,7 +209,12 @@ async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, c
     });
   }
   const results = await kvm.create(`${stream}-results`, { ttl: config.resultTtl, history: 1, storage, replicas: config.replicas });
-  const nodes = await kvm.create(`${stream}-nodes`, { ttl: NODE_BEAT * 10, history: 1, storage: StorageType.Memory, replicas: config.replicas });
+  const nodes = await kvm.create(`${stream}-nodes`, {
+    ttl: NODE_BEAT * 10,
+    history: 1,
+    storage: StorageType.Memory,
+    replicas: config.replicas,
+  });
   return { consumer, scheduler, results, nodes };
 }
 

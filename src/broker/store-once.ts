@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+
 import { decodeResult } from './codec.js';
 
 /**

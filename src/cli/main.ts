@@ -6,18 +6,21 @@
  * JetStream, run by `troupe node` processes on any machines.
  */
 import { createReadStream } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { DEFAULT_NATS_URL, type NatsBroker, natsBroker } from '../broker/options.js';
+import { createProcessor } from '../processor.js';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
-import { createProcessor } from '../processor.js';
-import { DEFAULT_NATS_URL, natsBroker, type NatsBroker } from '../broker/options.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -40,7 +43,9 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
     ['failed', `${summary.failed.toLocaleString('en')}${summary.invalid ? ` (${summary.invalid} invalid lines)` : ''}`],
     ['retries', summary.retries.toLocaleString('en')],
     ['unfinished', summary.unfinished ? `${summary.unfinished.toLocaleString('en')} → ${summary.unfinishedPath}` : '0'],
-    ...(summary.elsewhere ? [['left running', `${summary.elsewhere.toLocaleString('en')} (in the cluster; results in its bucket)`] as [string, string]] : []),
+    ...(summary.elsewhere
+      ? [['left running', `${summary.elsewhere.toLocaleString('en')} (in the cluster; results in its bucket)`] as [string, string]]
+      : []),
     ['wall time', `${(summary.ms / 1_000).toFixed(2)} s`],
     ['rate', `${Math.round(((summary.done + summary.failed) / summary.ms) * 1_000).toLocaleString('en')} tasks/s`],
     ['peak RSS', `${peakRssMb.toFixed(0)} MB`],
@@ -48,7 +53,6 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
 }
-
 
 function broker(nats: string | true, stream: string): NatsBroker {
   // `--nats` alone: natsBroker's own default ($NATS_URL, else DEFAULT_NATS_URL).
@@ -66,13 +70,28 @@ program
   .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
   .requiredOption('-i, --input <file>', 'the tasks, one JSON object per line; - for stdin')
   .option('-o, --output <file>', 'where results go, one JSON object per line; - for stdout', '-')
-  .option('-w, --workers <n>', 'worker threads (default: one per core; 0 with --nats: submit only, nodes run the tasks)', integer('--workers', 0))
+  .option(
+    '-w, --workers <n>',
+    'worker threads (default: one per core; 0 with --nats: submit only, nodes run the tasks)',
+    integer('--workers', 0),
+  )
   .option('--max-retries <n>', 'retries after the first attempt (default: 3)', integer('--max-retries', 0))
   .option('--timeout <ms>', 'time limit per attempt, in ms; 0 for none (default: 0)', integer('--timeout', 0))
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
-  .option('--dashboard <port>', 'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)', integer('--dashboard', 0))
-  .addOption(new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread').default(1_000).argParser(integer('--in-flight', 1)))
-  .option('--nats [url]', `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS_URL})`)
+  .option(
+    '--dashboard <port>',
+    'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)',
+    integer('--dashboard', 0),
+  )
+  .addOption(
+    new Option('--in-flight <n>', 'tasks read ahead and unfinished at most; the rest of the file waits unread')
+      .default(1_000)
+      .argParser(integer('--in-flight', 1)),
+  )
+  .option(
+    '--nats [url]',
+    `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS_URL})`,
+  )
   .option('--stream <name>', 'the JetStream stream the nodes share (with --nats)', 'troupe')
   .addHelpText(
     'after',
@@ -87,49 +106,66 @@ failed: it is reported with its line number and written as a failed result),
 Example:
   troupe run ./handlers.js --input tasks.jsonl --output results.jsonl --workers 4`,
   )
-  .action(async (handlers: string, options: { input: string; output: string; workers?: number; maxRetries?: number; timeout?: number; concurrency?: number; inFlight: number; dashboard?: number; nats?: string | true; stream: string }) => {
-    if (options.workers === 0 && !options.nats) program.error('error: --workers 0 needs --nats: without a broker, something must run the tasks');
-    const controller = new AbortController();
-    let interrupts = 0;
-    process.on('SIGINT', () => {
-      // A second Ctrl-C does not wait.
-      if (++interrupts > 1) process.exit(130);
-      controller.abort(new Error('interrupted'));
-    });
-    let peakRss = process.memoryUsage.rss();
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100).unref();
-    const progress = createProgress();
-    const summary = await runFile({
-      handlers: pathToFileURL(resolve(handlers)).href,
-      input: options.input,
-      output: options.output,
-      // Only what was given: the processor's defaults apply to the rest.
-      processor: Object.fromEntries(
-        Object.entries({
-          workers: options.workers,
-          maxRetries: options.maxRetries,
-          timeout: options.timeout,
-          concurrency: options.concurrency,
-          broker: options.nats ? broker(options.nats, options.stream) : undefined,
-        }).filter(
-          ([, value]) => value !== undefined,
+  .action(
+    async (
+      handlers: string,
+      options: {
+        input: string;
+        output: string;
+        workers?: number;
+        maxRetries?: number;
+        timeout?: number;
+        concurrency?: number;
+        inFlight: number;
+        dashboard?: number;
+        nats?: string | true;
+        stream: string;
+      },
+    ) => {
+      if (options.workers === 0 && !options.nats)
+        program.error('error: --workers 0 needs --nats: without a broker, something must run the tasks');
+      const controller = new AbortController();
+      let interrupts = 0;
+      process.on('SIGINT', () => {
+        // A second Ctrl-C does not wait.
+        if (++interrupts > 1) process.exit(130);
+        controller.abort(new Error('interrupted'));
+      });
+      let peakRss = process.memoryUsage.rss();
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100).unref();
+      const progress = createProgress();
+      const summary = await runFile({
+        handlers: pathToFileURL(resolve(handlers)).href,
+        input: options.input,
+        output: options.output,
+        // Only what was given: the processor's defaults apply to the rest.
+        processor: Object.fromEntries(
+          Object.entries({
+            workers: options.workers,
+            maxRetries: options.maxRetries,
+            timeout: options.timeout,
+            concurrency: options.concurrency,
+            broker: options.nats ? broker(options.nats, options.stream) : undefined,
+          }).filter(([, value]) => value !== undefined),
         ),
-      ),
-      inFlight: options.inFlight,
-      ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
-      total: options.input === '-' ? undefined : await countLines(options.input),
-      progress,
-      signal: controller.signal,
-    });
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    process.stderr.write(`\n${summary.interrupted ? 'Interrupted' : 'Summary'}\n${summaryTable(summary, peakRss / 1e6)}\n`);
-    process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
-  });
+        inFlight: options.inFlight,
+        ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
+        total: options.input === '-' ? undefined : await countLines(options.input),
+        progress,
+        signal: controller.signal,
+      });
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      process.stderr.write(`\n${summary.interrupted ? 'Interrupted' : 'Summary'}\n${summaryTable(summary, peakRss / 1e6)}\n`);
+      process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+    },
+  );
 
 program
   .command('node')
-  .description('Run a worker node: take tasks from a NATS JetStream stream shared with other nodes and `troupe run --nats` clients, until Ctrl-C.')
+  .description(
+    'Run a worker node: take tasks from a NATS JetStream stream shared with other nodes and `troupe run --nats` clients, until Ctrl-C.',
+  )
   .argument('<handlers>', 'the handler module (.js, or .ts under tsx): each exported function is a handler')
   .option('--nats [url]', `the NATS server (default: $NATS_URL or ${DEFAULT_NATS_URL})`, true)
   .option('--stream <name>', 'the JetStream stream the nodes share', 'troupe')
@@ -149,34 +185,41 @@ Example (two nodes and a client, in three terminals):
   troupe node ./handlers.js --nats --stream thumbnails
   troupe run ./handlers.js --nats --stream thumbnails --workers 0 --input tasks.jsonl`,
   )
-  .action(async (handlers: string, options: { nats: string | true; stream: string; workers?: number; concurrency?: number; dashboard?: number }) => {
-    const processor = createProcessor({
-      handlers: pathToFileURL(resolve(handlers)).href,
-      broker: broker(options.nats, options.stream),
-      ...(options.workers !== undefined ? { workers: options.workers } : {}),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    });
-    await processor.ready;
-    const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
-    const { workers } = processor.getStatus();
-    process.stderr.write(`troupe node: ${workers} worker thread${workers === 1 ? '' : 's'} on stream ${options.stream}${dashboard ? `, dashboard at ${dashboard.url}` : ''}; Ctrl-C stops\n`);
-    const stop = async () => {
-      process.stderr.write('troupe node: stopping: waiting tasks go back to the stream, running ones finish\n');
-      await processor.shutdown();
-      await dashboard?.close();
-      const { done, failed, cancelled } = processor.getStatus();
-      process.stderr.write(`troupe node: stopped; it ran ${done} done, ${failed} failed, ${cancelled} cancelled\n`);
-      process.exitCode = 0;
-    };
-    let stopping = false;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(signal, () => {
-        // A second signal does not wait.
-        if (stopping) process.exit(130);
-        stopping = true;
-        void stop();
+  .action(
+    async (
+      handlers: string,
+      options: { nats: string | true; stream: string; workers?: number; concurrency?: number; dashboard?: number },
+    ) => {
+      const processor = createProcessor({
+        handlers: pathToFileURL(resolve(handlers)).href,
+        broker: broker(options.nats, options.stream),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       });
-    }
-  });
+      await processor.ready;
+      const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
+      const { workers } = processor.getStatus();
+      process.stderr.write(
+        `troupe node: ${workers} worker thread${workers === 1 ? '' : 's'} on stream ${options.stream}${dashboard ? `, dashboard at ${dashboard.url}` : ''}; Ctrl-C stops\n`,
+      );
+      const stop = async () => {
+        process.stderr.write('troupe node: stopping: waiting tasks go back to the stream, running ones finish\n');
+        await processor.shutdown();
+        await dashboard?.close();
+        const { done, failed, cancelled } = processor.getStatus();
+        process.stderr.write(`troupe node: stopped; it ran ${done} done, ${failed} failed, ${cancelled} cancelled\n`);
+        process.exitCode = 0;
+      };
+      let stopping = false;
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.on(signal, () => {
+          // A second signal does not wait.
+          if (stopping) process.exit(130);
+          stopping = true;
+          void stop();
+        });
+      }
+    },
+  );
 
 await program.parseAsync();

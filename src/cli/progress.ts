@@ -25,7 +25,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   const bars = new MultiBar(
     {
       stream,
-      format: ' {bar} {percentage}% | {value}/{total} | {speed}/s | ETA {eta_formatted} | failed {failed} | retrying {retrying} | running {processing}',
+      format:
+        ' {bar} {percentage}% | {value}/{total} | {speed}/s | ETA {eta_formatted} | failed {failed} | retrying {retrying} | running {processing}',
       hideCursor: true,
       etaBuffer: 200,
       fps: 10,
@@ -44,7 +45,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     update(finished, { retrying, failed, processing }, read) {
       if (!known) bar?.setTotal(read);
       const seconds = (performance.now() - started) / 1_000;
-      bar?.update(finished, { speed: seconds > 0 ? Math.round(finished / seconds).toLocaleString('en') : '0', failed, retrying, processing });
+      bar?.update(finished, {
+        speed: seconds > 0 ? Math.round(finished / seconds).toLocaleString('en') : '0',
+        failed,
+        retrying,
+        processing,
+      });
     },
     log: (line) => bars.log(`${line}\n`),
     stop: () => bars.stop(),

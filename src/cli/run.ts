@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { createProcessor, type Processor } from '../processor.js';
+
 import type { ProcessorOptions } from '../options/types.js';
+import { createProcessor, type Processor } from '../processor.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import { readLines } from './lines.js';
 import type { Progress } from './progress.js';
@@ -47,7 +48,7 @@ function parseLine(text: string, line: number): TaskInput {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`line ${line}: not JSON (${(error as Error).message})`);
+    throw new Error(`line ${line}: not JSON (${(error as Error).message})`, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`line ${line}: expected an object`);
   const { id, handler, payload } = value as Record<string, unknown>;
@@ -139,7 +140,18 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
         counts.invalid++;
         counts.failed++;
         progress.log(`troupe: ${(error as Error).message}`);
-        track(write(out, JSON.stringify({ id: null, line, status: 'failed', attempts: 0, error: { name: 'InvalidTaskError', message: (error as Error).message } })));
+        track(
+          write(
+            out,
+            JSON.stringify({
+              id: null,
+              line,
+              status: 'failed',
+              attempts: 0,
+              error: { name: 'InvalidTaskError', message: (error as Error).message },
+            }),
+          ),
+        );
         continue;
       }
       try {
@@ -162,7 +174,18 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
         counts.invalid++;
         counts.failed++;
         progress.log(`troupe: line ${line}: ${(error as Error).message}`);
-        track(write(out, JSON.stringify({ id: task.id ?? null, line, status: 'failed', attempts: 0, error: { name: (error as Error).name, message: (error as Error).message } })));
+        track(
+          write(
+            out,
+            JSON.stringify({
+              id: task.id ?? null,
+              line,
+              status: 'failed',
+              attempts: 0,
+              error: { name: (error as Error).name, message: (error as Error).message },
+            }),
+          ),
+        );
       }
     }
     if (!interrupted) await Promise.race([processor.onIdle(), once(options.signal, 'abort')]);

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+
 import type { Observable } from 'rxjs';
+
 import type { ProcessorEvent } from '../observe/events.js';
 import type { ProcessorMetrics } from '../observe/metrics.js';
 import type { ProcessorStatus } from '../observe/status.js';
@@ -58,7 +60,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
  * workers, recent failures), a task's timeline at `/task/<id>`, and
  * Prometheus text at `/metrics`.
  */
-export async function serveDashboard(processor: DashboardSource, { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {}): Promise<Dashboard> {
+export async function serveDashboard(
+  processor: DashboardSource,
+  { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {},
+): Promise<Dashboard> {
   const timelines = new Timelines(processor.events);
   const streams = new Set<ServerResponse>();
 

@@ -1,7 +1,8 @@
 import type { Observable } from 'rxjs';
-import { TASK_EVENT_STATE, type ProcessorEvent } from '../observe/events.js';
-import { ResultStore } from '../util/result-store.js';
+
+import { type ProcessorEvent, TASK_EVENT_STATE } from '../observe/events.js';
 import type { TaskState } from '../task/types.js';
+import { ResultStore } from '../util/result-store.js';
 
 /** One state a task entered, and when (epoch ms). */
 export interface TimelineEntry {
@@ -18,7 +19,6 @@ export interface FailureEntry {
   readonly attempts: number;
   readonly error: { readonly name: string; readonly message: string; readonly code?: string };
 }
-
 
 /**
  * The recent past the dashboard shows: each of the last `tasks` tasks' states
@@ -61,7 +61,12 @@ export class Timelines {
     if (event.type === 'task.failed') {
       const { error, attempts } = event.result;
       const code = (error as { code?: unknown }).code;
-      this.#failures.unshift({ id: event.id, at, attempts, error: { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) } });
+      this.#failures.unshift({
+        id: event.id,
+        at,
+        attempts,
+        error: { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) },
+      });
       if (this.#failures.length > this.#maxFailures) this.#failures.pop();
     }
   }

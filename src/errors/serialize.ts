@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+
 import { errorClasses, type TroupeErrorCode } from './errors.js';
 
 /**
@@ -55,9 +56,7 @@ function cloneable(value: unknown): boolean {
 export function serializeError(value: unknown, depth = 0): SerializedError {
   if (!isErrorLike(value)) {
     const message = typeof value === 'string' ? value : inspect(value, { depth: 2, breakLength: Infinity });
-    return cloneable(value)
-      ? { name: 'NonError', message, props: { value } }
-      : { name: 'NonError', message };
+    return cloneable(value) ? { name: 'NonError', message, props: { value } } : { name: 'NonError', message };
   }
   const record = value as unknown as Record<string, unknown>;
   let props: Record<string, unknown> | undefined;
@@ -86,9 +85,7 @@ export function deserializeError(data: SerializedError): Error {
   const error = new Error(data.message);
   const troupeClass = data.code !== undefined ? errorClasses[data.code as TroupeErrorCode] : undefined;
   const prototype =
-    troupeClass && troupeClass.name === data.name
-      ? troupeClass.prototype
-      : (BUILTINS[data.name]?.prototype ?? Error.prototype);
+    troupeClass && troupeClass.name === data.name ? (troupeClass.prototype as Error) : (BUILTINS[data.name]?.prototype ?? Error.prototype);
   Object.setPrototypeOf(error, prototype);
   const target = error as unknown as Record<string, unknown>;
   if (data.props) Object.assign(target, data.props);

@@ -1,7 +1,8 @@
 import type { ActorLogic, ActorRefLike, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
+
 import type { ProcessorEvent } from '../observe/events.js';
-import type { ProcessorOptions } from '../options/types.js';
 import type { ProcessorStatus } from '../observe/status.js';
+import type { ProcessorOptions } from '../options/types.js';
 import { createProcessor, type Processor } from '../processor.js';
 import type { CancelledResult, DoneResult, FailedResult, TaskInput } from '../task/types.js';
 
@@ -56,6 +57,8 @@ const listening = new WeakMap<ActorRefLike, Array<{ unsubscribe(): void }>>();
  * });
  * ```
  */
+// `ActorSystem<any>`: as XState's own `AnyActorLogic`, so it fits any machine's system.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, ProcessorOptions, ActorSystem<any>> = {
   config: 'troupe.processor',
 
@@ -75,12 +78,12 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
       return;
     }
     processors.set(self, processor);
-    const parent = (self as AnyActorRef)._parent as AnyActorRef | undefined;
+    const parent = (self as AnyActorRef)._parent;
     listening.set(self, [
       processor.events.subscribe((event: ProcessorEvent) => {
         if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') {
           // The event already has the parent event's shape: type, id, result.
-          parent?.send({ type: event.type, id: event.id, result: event.result } as ProcessorParentEvent);
+          parent?.send({ type: event.type, id: event.id, result: event.result });
         }
       }),
       processor.status$.subscribe((status) => self.send({ type: 'troupe.status', status } as unknown as ProcessorLogicEvent)),
@@ -104,7 +107,7 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
       case 'troupe.status':
         return { ...current, context: (message as StatusEvent).status };
       case 'troupe.error':
-        return { ...current, status: 'error', error: (message as { error: unknown }).error } as ProcessorSnapshot;
+        return { ...current, status: 'error', error: (message as { error: unknown }).error };
       case 'xstate.stop':
         // The parent stopped it (or left the state that invoked it): nothing is left to wait for.
         for (const subscription of listening.get(scope.self) ?? []) subscription.unsubscribe();
@@ -126,7 +129,7 @@ function submit(processor: Processor, task: TaskInput, scope: Scope): void {
   try {
     processor.submit(task);
   } catch (error) {
-    const parent = (scope.self as AnyActorRef)._parent as AnyActorRef | undefined;
+    const parent = (scope.self as AnyActorRef)._parent;
     const id = typeof task === 'object' && task !== null && typeof task.id === 'string' ? task.id : undefined;
     parent?.send({ type: 'task.rejected', id, error: error as Error } satisfies ProcessorParentEvent);
   }

@@ -13,11 +13,7 @@ export interface Backoff {
  *
  * @param random - a source of numbers in [0, 1); injectable for tests.
  */
-export function backoffDelay(
-  attempt: number,
-  { delay, factor, maxDelay, jitter }: Backoff,
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(attempt: number, { delay, factor, maxDelay, jitter }: Backoff, random: () => number = Math.random): number {
   const base = Math.min(maxDelay, delay * factor ** Math.max(0, attempt - 1));
   if (jitter === 0) return base;
   const spread = base * jitter * (2 * random() - 1);

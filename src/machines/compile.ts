@@ -150,7 +150,7 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
         };
       }
       default:
-        return refuse(`action ${JSON.stringify(typeof ref === 'string' ? ref : builtin.type ?? String(ref))}`);
+        return refuse(`action ${JSON.stringify(typeof ref === 'string' ? ref : (builtin.type ?? String(ref)))}`);
     }
   };
 
@@ -232,9 +232,10 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
   return {
     initial(input, effects) {
       const init = { type: 'xstate.init', input } as EventObject;
-      let context = (
-        typeof contextConfig === 'function' ? (contextConfig as (args: { input: unknown }) => object)({ input }) : { ...(contextConfig as object) }
-      ) as object;
+      let context =
+        typeof contextConfig === 'function'
+          ? (contextConfig as (args: { input: unknown }) => object)({ input })
+          : { ...(contextConfig as object) };
       raised.length = 0;
       context = runAll(initialState.entry, context, init, effects, raised);
       return step({ state: initialState.key, context, final: initialState.final }, effects) as CompiledSnapshot<C>;
@@ -242,7 +243,7 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
     transition(snapshot, event, effects) {
       if (snapshot.final) return snapshot;
       raised.length = 0;
-      const next = microstep(snapshot as CompiledSnapshot<object>, event, effects);
+      const next = microstep(snapshot, event, effects);
       return (raised.length === 0 ? next : step(next, effects)) as CompiledSnapshot<C>;
     },
   };

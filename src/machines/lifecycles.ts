@@ -1,8 +1,9 @@
 import type { EventObject } from 'xstate';
+
+import { InspectedActor, type Inspection, machineSnapshot } from '../observe/inspection.js';
 import type { Clock } from '../util/clock.js';
-import { compileMachine, type CompiledSnapshot, type Effect } from './compile.js';
-import { taskMachine, type TaskContext, type TaskEntered, type TaskEvent, type TaskMachineInput } from './task.js';
-import { InspectedActor, machineSnapshot, type Inspection } from '../observe/inspection.js';
+import { type CompiledSnapshot, compileMachine, type Effect } from './compile.js';
+import { type TaskContext, type TaskEntered, type TaskEvent, taskMachine, type TaskMachineInput } from './task.js';
 
 /** One task's lifecycle: the task machine, evaluated for one task. */
 export interface TaskLifecycle {

@@ -1,7 +1,8 @@
 import { assign, cancel, emit, raise, setup } from 'xstate';
+
 import { TaskTimeoutError } from '../errors/errors.js';
 import type { TaskError, TaskState } from '../task/types.js';
-import { backoffDelay, type Backoff } from './backoff.js';
+import { type Backoff, backoffDelay } from './backoff.js';
 
 /** What a task machine is created with. */
 export interface TaskMachineInput {
@@ -94,8 +95,7 @@ export const taskMachine = setup({
     })),
   },
   guards: {
-    canRetry: ({ context, event }) =>
-      event.type === 'task.fail' && event.retryable !== false && context.attempts <= context.maxRetries,
+    canRetry: ({ context, event }) => event.type === 'task.fail' && event.retryable !== false && context.attempts <= context.maxRetries,
     hasTimeout: ({ context }) => context.timeout !== undefined && context.timeout > 0,
   },
   delays: {

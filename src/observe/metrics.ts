@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LogHistogram, type Percentiles } from './log-histogram.js';
+
 import type { FinalTaskState } from '../task/types.js';
+import { LogHistogram, type Percentiles } from './log-histogram.js';
 
 /** One worker actor as `metrics()` reports it. */
 export interface WorkerMetrics {

@@ -1,7 +1,8 @@
-import { asapScheduler, auditTime, defer, filter, map, Observable, startWith, type OperatorFunction } from 'rxjs';
-import { TASK_EVENT_STATE, type ProcessorEvent, type ProcessorEventType } from './events.js';
+import { asapScheduler, auditTime, defer, filter, map, Observable, type OperatorFunction, startWith } from 'rxjs';
+
 import { resultInfo } from '../task/results.js';
 import type { FinalTaskState, TaskInfo } from '../task/types.js';
+import { type ProcessorEvent, type ProcessorEventType, TASK_EVENT_STATE } from './events.js';
 
 /** The events of one type, typed as such. */
 export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
@@ -20,7 +21,6 @@ export function ofType<T extends ProcessorEventType>(...types: T[]): OperatorFun
 }
 
 const FINAL = new Set<string>(['done', 'failed', 'cancelled'] satisfies FinalTaskState[]);
-
 
 /** Task events name the task they concern. */
 function taskId(event: ProcessorEvent): string | undefined {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
+
 import { InvalidOptionError } from '../errors/errors.js';
 import { defaultClock } from '../util/clock.js';
 import type { RateLimit } from '../util/rate-limiter.js';
@@ -11,9 +11,9 @@ import {
   fraction,
   nonNegativeInteger,
   nonNegativeNumber,
+  type NumberRule,
   optionalNumber,
   positiveInteger,
-  type NumberRule,
 } from '../util/validate.js';
 import { DEFAULTS } from './defaults.js';
 import type { ProcessorOptions, ResolvedOptions } from './types.js';
@@ -128,7 +128,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     maxCrashes: optionalNumber('maxCrashes', options.maxCrashes, DEFAULTS.maxCrashes, positiveInteger),
     ...handlerLimits(options),
     maxQueue: optionalNumber('maxQueue', options.maxQueue, DEFAULTS.maxQueue, queueBound),
-    resourceLimits: resourceLimits as ResourceLimits | undefined,
+    resourceLimits: resourceLimits,
     clock: checkClock(options),
     inspect,
   };

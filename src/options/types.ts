@@ -1,5 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
+
 import type { InspectionEvent, Observer } from 'xstate';
+
 import type { NatsBroker } from '../broker/options.js';
 import type { Backoff } from '../machines/backoff.js';
 import type { Clock } from '../util/clock.js';
@@ -223,4 +225,3 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly inspect: ProcessorOptions['inspect'];
 }
-

@@ -5,8 +5,8 @@ import { Queue } from '../util/queue.js';
 import type { WireAttempt } from '../workers/protocol.js';
 import type { WorkerActor } from '../workers/worker.js';
 import type { Attempts } from './attempts.js';
-import type { HeldBy, Limits } from './limits.js';
-import type { Attempt, TaskRecord } from './task-record.js';
+import type { Limits } from './limits.js';
+import type { Attempt, HeldBy, TaskRecord } from './task-record.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface DispatcherParts {

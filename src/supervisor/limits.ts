@@ -1,11 +1,8 @@
 import type { ResolvedOptions } from '../options/types.js';
 import { PriorityQueue } from '../util/priority-queue.js';
-import { RateLimiter, type RateLimit } from '../util/rate-limiter.js';
+import { type RateLimit, RateLimiter } from '../util/rate-limiter.js';
 import type { TimerQueue } from '../util/timer-queue.js';
-import type { TaskRecord } from './task-record.js';
-
-/** Which limit of its handler holds a task back. */
-export type HeldBy = 'handlerConcurrency' | 'rateLimit';
+import type { HeldBy, TaskRecord } from './task-record.js';
 
 /**
  * The limits of one handler (`handlerConcurrency`, `rateLimit.perHandler`).

@@ -5,17 +5,19 @@
  * attempts in threads.
  */
 import { Subject } from 'rxjs';
+
 import { ProcessorShutdownError, RestartIntensityError, TaskCancelledError, type WorkerStartError } from '../errors/errors.js';
 import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '../machines/lifecycles.js';
 import type { TaskContext } from '../machines/task.js';
 import type { ProcessorEvent } from '../observe/events.js';
-import { Inspection, InspectedActor, machineSnapshot, ROOT_ID } from '../observe/inspection.js';
+import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe/inspection.js';
 import { Metrics, type ProcessorMetrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
+import { abortReason } from '../util/abort-reason.js';
 import { Conditions } from '../util/conditions.js';
 import { deferred } from '../util/deferred.js';
 import { TimerQueue } from '../util/timer-queue.js';
@@ -25,10 +27,10 @@ import { Dispatcher } from './dispatcher.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { inspectable, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
-import { TaskRegistry } from './registry.js';
-import { createRecord, type TaskRecord } from './task-record.js';
-import { Shutdown } from './shutdown.js';
 import { Outcomes } from './outcomes.js';
+import { TaskRegistry } from './registry.js';
+import { Shutdown } from './shutdown.js';
+import { createRecord, type TaskRecord } from './task-record.js';
 import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -249,12 +251,8 @@ export class Supervisor {
     this.metrics.submitted();
     const { signal } = task;
     if (!signal) return;
-    const reason = () => {
-      const why: unknown = signal.reason;
-      return why instanceof Error ? why.message : why === undefined ? 'aborted' : String(why);
-    };
-    if (signal.aborted) return lifecycle.send({ type: 'task.cancel', reason: reason() });
-    record.onAbort = () => this.send({ type: 'task.abort', record, reason: reason() });
+    if (signal.aborted) return lifecycle.send({ type: 'task.cancel', reason: abortReason(signal) });
+    record.onAbort = () => this.send({ type: 'task.abort', record, reason: abortReason(signal) });
     signal.addEventListener('abort', record.onAbort, { once: true });
   }
 

@@ -1,9 +1,9 @@
 import type { TransferListItem } from 'node:worker_threads';
+
 import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskResult, TaskState } from '../task/types.js';
 import type { WorkerActor } from '../workers/worker.js';
-import type { HeldBy } from './limits.js';
 
 /**
  * Where a task waits while its machine is `queued`, in which part of the
@@ -19,6 +19,9 @@ import type { HeldBy } from './limits.js';
  * - `none`: in none of them (scheduled, retrying, or ended).
  */
 export type Place = 'ready' | 'held' | 'isolation' | 'parked' | 'thread' | 'none';
+
+/** Which limit of its handler holds a task back (see `Limits`). */
+export type HeldBy = 'handlerConcurrency' | 'rateLimit';
 
 /** An attempt sent to a worker, until it settles or is lost with its thread. */
 export interface Attempt {

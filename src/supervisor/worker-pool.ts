@@ -1,5 +1,6 @@
 import type { AnyEventObject } from 'xstate';
-import { InspectedActor, machineSnapshot, type Inspection } from '../observe/inspection.js';
+
+import { InspectedActor, type Inspection, machineSnapshot } from '../observe/inspection.js';
 import type { Metrics, WorkerMetrics } from '../observe/metrics.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { WorkerActor, type WorkerReport } from '../workers/worker.js';
@@ -146,7 +147,16 @@ export class WorkerPool {
     return [...this.#workers].map((worker) => {
       const slot = this.#slotOf.get(worker) ?? 1;
       const { crashes, restarts } = metrics.ofSlot(slot);
-      return { id: worker.id, slot, threadId: worker.threadId, state: worker.phase, held: worker.held, tasks: worker.tasks(5), crashes, restarts };
+      return {
+        id: worker.id,
+        slot,
+        threadId: worker.threadId,
+        state: worker.phase,
+        held: worker.held,
+        tasks: worker.tasks(5),
+        crashes,
+        restarts,
+      };
     });
   }
 }

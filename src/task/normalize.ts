@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MessagePort, type TransferListItem } from 'node:worker_threads';
-import { isDetached } from '../util/detached.js';
+
 import { InvalidTaskError } from '../errors/errors.js';
+import { isDetached } from '../util/detached.js';
 import { describe } from '../util/validate.js';
 import type { TaskInput, TaskResult } from './types.js';
 
@@ -92,10 +93,7 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     if (transfer?.length) {
       // Cloned together, the list keeps pointing at the buffers inside the
       // clone: the caller's are detached, nothing is copied.
-      ({ payload, transfer: moved } = structuredClone(
-        { payload: input.payload, transfer },
-        { transfer: transfer as TransferListItem[] },
-      ));
+      ({ payload, transfer: moved } = structuredClone({ payload: input.payload, transfer }, { transfer: transfer as TransferListItem[] }));
     } else {
       payload = structuredClone(input.payload);
     }

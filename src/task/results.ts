@@ -37,7 +37,12 @@ export function doneResult(task: TaskFields, value: unknown, { attempts, submitt
 }
 
 /** `payload`: the task's payload, kept so a failed task can be inspected or resubmitted. */
-export function failedResult(task: TaskFields, error: TaskError, payload: unknown, { attempts, submittedAt, startedAt }: Progress): FailedResult {
+export function failedResult(
+  task: TaskFields,
+  error: TaskError,
+  payload: unknown,
+  { attempts, submittedAt, startedAt }: Progress,
+): FailedResult {
   const { id, handler, priority, maxRetries, timeout } = task;
   const finishedAt = Date.now();
   return { id, handler, priority, maxRetries, timeout, attempts, submittedAt, startedAt, finishedAt, status: 'failed', error, payload };
@@ -131,7 +136,12 @@ export function resultInfo(result: TaskResult): TaskInfo {
  * its payload as the next attempt would get it (with the buffers it moves),
  * and `runAt` when it had not become due.
  */
-export function handedBack(task: NormalizedTask, payload: unknown, transfer: NormalizedTask['transfer'], runAt: number | undefined): TaskInput {
+export function handedBack(
+  task: NormalizedTask,
+  payload: unknown,
+  transfer: NormalizedTask['transfer'],
+  runAt: number | undefined,
+): TaskInput {
   const { id, handler, priority, maxRetries, timeout, callback, signal } = task;
   return {
     id,

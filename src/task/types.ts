@@ -50,6 +50,8 @@ export interface HandlerContext {
  * }
  * ```
  */
+// `any` by default: a handler declares the payload type it expects without a cast.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TaskHandler<P = any, R = unknown> = (payload: P, ctx: HandlerContext) => R | Promise<R>;
 
 /** What `submit` takes. */

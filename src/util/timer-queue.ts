@@ -1,4 +1,4 @@
-import { clockNow, type Clock } from './clock.js';
+import { type Clock, clockNow } from './clock.js';
 
 interface Entry {
   readonly due: number;

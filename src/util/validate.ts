@@ -14,7 +14,9 @@ export function describe(value: unknown): string {
   if (value === null) return '`null`';
   if (typeof value === 'object') return `\`${Object.prototype.toString.call(value).slice(8, -1)}\` (object)`;
   if (typeof value === 'function') return '`function` (function)';
-  return `\`${String(value)}\` (${typeof value})`;
+  // What is left is a primitive, which String renders as itself.
+  const primitive = value as number | boolean | bigint | symbol | undefined;
+  return `\`${String(primitive)}\` (${typeof value})`;
 }
 
 /** What a number must be, and how the refusal says so. */

@@ -1,4 +1,5 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+
 import type { SerializedError } from '../errors/serialize.js';
 
 /**
@@ -85,8 +86,7 @@ export interface ThreadAbort {
 export type ThreadOrders = readonly WireAttempt[] | ThreadRevoke | ThreadAbort;
 
 export type LoadOutcome =
-  | { readonly ok: true; readonly handlers: readonly string[] }
-  | { readonly ok: false; readonly error: SerializedError };
+  { readonly ok: true; readonly handlers: readonly string[] } | { readonly ok: false; readonly error: SerializedError };
 
 export interface ThreadConfig {
   /** Attempts the thread runs at once; the rest of its window waits in its queue, in order. */

@@ -3,13 +3,15 @@
  * once and exposes a runner over comlink. It holds no state but the handlers,
  * the attempts waiting or running, and the news not yet sent.
  */
-import { parentPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { type MessagePort, parentPort, type TransferListItem } from 'node:worker_threads';
+
 import { expose } from 'comlink';
-import { isDetached } from '../util/detached.js';
+
 import { UnknownHandlerError } from '../errors/errors.js';
-import { Queue } from '../util/queue.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { TaskHandler } from '../task/types.js';
+import { isDetached } from '../util/detached.js';
+import { Queue } from '../util/queue.js';
 import { nodeEndpoint } from './endpoint.js';
 import type { ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
@@ -191,7 +193,6 @@ const api: ThreadApi = {
     port.on('message', receive);
     return { ok: true, handlers: [...handlers.keys()] };
   },
-
 };
 
 expose(api, nodeEndpoint(parentPort));

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { transfer, wrap, type Remote } from 'comlink';
+import { MessageChannel, type MessagePort, type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+
+import { type Remote, transfer, wrap } from 'comlink';
+
 import { WorkerStartError } from '../errors/errors.js';
 import type { SerializedError } from '../errors/serialize.js';
 import { nodeEndpoint } from './endpoint.js';
@@ -44,7 +46,7 @@ function typescriptPreload(): string {
   let api: string;
   try {
     const manifest = require.resolve('tsx/package.json');
-    const exports = JSON.parse(readFileSync(manifest, 'utf8')).exports as Record<string, { import?: { default?: string } }>;
+    const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
     const file = exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
     api = pathToFileURL(join(dirname(manifest), file)).href;
   } catch (cause) {
@@ -174,7 +176,7 @@ export class ThreadHandle {
       // Comlink's Remote<T> distributes over union return types; ThreadApi is
       // the contract, so the method is typed from it directly.
       invoke = (this.#remote as unknown as Record<K, Method<K>>)[method];
-      this.#methods.set(method, invoke as unknown as Method<keyof ThreadApi>);
+      this.#methods.set(method, invoke);
     }
     const call = invoke;
     return new Promise((resolve, reject) => {

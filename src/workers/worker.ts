@@ -1,9 +1,10 @@
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
-import type { Clock } from '../util/clock.js';
-import { WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+
+import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
+import type { Clock } from '../util/clock.js';
 import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
-import { ThreadHandle, type ThreadExit } from './thread-handle.js';
+import { type ThreadExit, ThreadHandle } from './thread-handle.js';
 
 /** What a worker actor tells its supervisor. */
 export type WorkerReport =
@@ -50,7 +51,6 @@ export interface WorkerActorOptions {
   readonly abortGrace: number;
   readonly report: (report: WorkerReport) => void;
 }
-
 
 /**
  * Drives one worker thread. It owns the thread and the set of attempts running
@@ -113,9 +113,7 @@ export class WorkerActor {
 
   /** Whether an attempt sent now would start at once: a run slot is free. */
   get hasFreeSlot(): boolean {
-    return (
-      this.#phase === 'ready' && this.#isolated === undefined && !this.#reserved && this.#running.size < this.#options.concurrency
-    );
+    return this.#phase === 'ready' && this.#isolated === undefined && !this.#reserved && this.#running.size < this.#options.concurrency;
   }
 
   /** Follows what it holds: refilling from half a window to a full one. */
@@ -187,30 +185,32 @@ export class WorkerActor {
     }
     this.#thread = thread;
     void thread.exited.then((exit) => this.#onExit(exit));
-    thread.load({ concurrency: this.#options.concurrency }, (news) => this.#hear(news)).then(
-      (outcome) => {
-        if (this.#phase !== 'starting') return;
-        if (outcome.ok) {
-          this.#phase = 'ready';
-          // An idle pool must not keep the process alive; a running attempt does.
-          if (this.#running.size === 0) thread.unref();
-          report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
-        } else {
-          this.#phase = 'failed';
-          void thread.terminate();
-          report({
-            type: 'worker.startFailed',
-            worker: this,
-            error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${outcome.error.message}`, {
-              cause: deserializeError(outcome.error),
-            }),
-          });
-        }
-      },
-      () => {
-        // The thread exited while loading: #onExit reports it.
-      },
-    );
+    thread
+      .load({ concurrency: this.#options.concurrency }, (news) => this.#hear(news))
+      .then(
+        (outcome) => {
+          if (this.#phase !== 'starting') return;
+          if (outcome.ok) {
+            this.#phase = 'ready';
+            // An idle pool must not keep the process alive; a running attempt does.
+            if (this.#running.size === 0) thread.unref();
+            report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
+          } else {
+            this.#phase = 'failed';
+            void thread.terminate();
+            report({
+              type: 'worker.startFailed',
+              worker: this,
+              error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${outcome.error.message}`, {
+                cause: deserializeError(outcome.error),
+              }),
+            });
+          }
+        },
+        () => {
+          // The thread exited while loading: #onExit reports it.
+        },
+      );
   }
 
   run(attempt: WireAttempt): void {

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+
 import { describe, expect, it } from 'vitest';
+
 import { readLines } from '../../src/cli/lines.js';
 
 async function lines(chunks: Array<string | Buffer>): Promise<string[]> {

@@ -3,23 +3,24 @@
  * this process: what each call promises across nodes. The failure tests with
  * real processes are in failover.test.ts.
  */
-import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import {
   BrokerError,
   createProcessor,
   DuplicateTaskError,
   InvalidOptionError,
   natsBroker,
-  ProcessorShutdownError,
-  QueueFullError,
-  UnknownTaskError,
   type NatsBrokerOptions,
   type Processor,
   type ProcessorOptions,
+  ProcessorShutdownError,
+  QueueFullError,
   type TaskResult,
+  UnknownTaskError,
 } from '../../src/index.js';
 import { handlers } from '../helpers/index.js';
 import { NATS_URL, natsAvailable, natsServerBinary, PrivateServer, removeStream, uniqueStream } from './nats.js';
@@ -107,7 +108,12 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await Promise.all([a.ready, b.ready, client.ready]);
     const seen: string[] = [];
     const ids = Array.from({ length: 60 }, (_, i) =>
-      client.submit({ id: `t${i}`, handler: 'processTask', payload: { n: i, when: new Date(0) }, callback: (result) => seen.push(result.id) }),
+      client.submit({
+        id: `t${i}`,
+        handler: 'processTask',
+        payload: { n: i, when: new Date(0) },
+        callback: (result) => seen.push(result.id),
+      }),
     );
     const results = await Promise.all(ids.map((id) => client.result(id)));
     expect(results.map((result) => result.status)).toEqual(ids.map(() => 'done'));
@@ -181,7 +187,9 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(refused.reason).toBeInstanceOf(DuplicateTaskError);
     // A plain submit of the taken id joins the task that holds it: same result, one run.
     const [winner, loser] = outcomes[0].status === 'fulfilled' ? [one, two] : [two, one];
-    const joined = new Promise<TaskResult>((resolve) => loser.submit({ id: 'same', handler: 'sleep', payload: { ms: 50 }, callback: resolve }));
+    const joined = new Promise<TaskResult>((resolve) =>
+      loser.submit({ id: 'same', handler: 'sleep', payload: { ms: 50 }, callback: resolve }),
+    );
     expect(await winner.result('same')).toMatchObject({ status: 'done', value: 50 });
     expect(await joined).toMatchObject({ status: 'done', value: 50 });
     await worker.onIdle();
@@ -211,7 +219,9 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await client.ready;
     client.submit({ id: 'x', payload: 1 });
     expect(() => client.submit({ id: 'x', payload: 2 })).toThrow(DuplicateTaskError);
-    expect(() => client.submit({ id: 'y', payload: 1, delay: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }));
+    expect(() => client.submit({ id: 'y', payload: 1, delay: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'delay' }),
+    );
     // Larger than the server's max_payload (1 MB by default): refused at the call, not retried forever.
     expect(() => client.submit({ id: 'huge', payload: new Uint8Array(2 ** 21) })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_TASK', field: 'payload' }),

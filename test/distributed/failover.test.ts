@@ -4,13 +4,15 @@
  * itself restarted mid-run. Each checks that every id ends with exactly one
  * stored terminal result and that nothing is lost.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { connect } from '@nats-io/transport-node';
+
 import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { createProcessor, natsBroker, type Processor, type TaskResult } from '../../src/index.js';
 import { handlers } from '../helpers/index.js';
 import { NATS_URL, natsAvailable, natsServerBinary, PrivateServer, removeStream, uniqueStream } from './nats.js';
@@ -47,7 +49,12 @@ function forkScript(script: string, env: Record<string, string>): ChildProcess {
 }
 
 async function startNode(url: string, stream: string, concurrency = 8): Promise<Child> {
-  const child = forkScript('./node-process.ts', { NATS_URL: url, STREAM: stream, ACK_WAIT: String(ACK_WAIT), CONCURRENCY: String(concurrency) });
+  const child = forkScript('./node-process.ts', {
+    NATS_URL: url,
+    STREAM: stream,
+    ACK_WAIT: String(ACK_WAIT),
+    CONCURRENCY: String(concurrency),
+  });
   const started: string[] = [];
   const ready = new Promise<number>((resolve, reject) => {
     child.on('message', (message: { type: string; ids?: string[]; pid?: number }) => {
@@ -89,46 +96,54 @@ async function threeNodesAndAClient(label: string): Promise<{ stream: string; no
 type Told = TaskResult<{ pid: number; attempt: number }>;
 
 describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => {
-  it('loses nothing when a node is killed with SIGKILL mid-run: its tasks are redelivered and finish elsewhere', { timeout: 60_000 }, async () => {
-    const { stream, nodes, submitter } = await threeNodesAndAClient('sigkill');
-    const total = 2_000;
-    // 25 ms a task: the victim, killed just as it reports a start, still holds that attempt.
-    const ids = Array.from({ length: total }, (_, n) => submitter.submit({ id: `k${n}`, handler: 'napAndTell', payload: { ms: 25 } }));
-    const results = Promise.all(ids.map((id) => submitter.result(id) as Promise<Told>));
+  it(
+    'loses nothing when a node is killed with SIGKILL mid-run: its tasks are redelivered and finish elsewhere',
+    { timeout: 60_000 },
+    async () => {
+      const { stream, nodes, submitter } = await threeNodesAndAClient('sigkill');
+      const total = 2_000;
+      // 25 ms a task: the victim, killed just as it reports a start, still holds that attempt.
+      const ids = Array.from({ length: total }, (_, n) => submitter.submit({ id: `k${n}`, handler: 'napAndTell', payload: { ms: 25 } }));
+      const results = Promise.all(ids.map((id) => submitter.result(id) as Promise<Told>));
 
-    const victim = nodes[0] as Child;
-    while (victim.started.length < 100) await once(victim.process, 'message');
-    victim.process.kill('SIGKILL');
-    const killedAt = victim.started.length;
+      const victim = nodes[0] as Child;
+      while (victim.started.length < 100) await once(victim.process, 'message');
+      victim.process.kill('SIGKILL');
+      const killedAt = victim.started.length;
 
-    const finished = await results;
-    expect(finished.map((result) => result.status)).toEqual(ids.map(() => 'done'));
-    expect(new Set(finished.map((result) => result.id)).size).toBe(total);
-    // What the victim held when it died (running, or waiting in its prefetch) was delivered
-    // again and ran on another node: the only way a task that never fails takes a second attempt.
-    const redelivered = finished.filter((result) => result.attempts > 1);
-    expect(redelivered.length).toBeGreaterThan(0);
-    for (const result of redelivered) expect(result.status === 'done' && result.value.pid).not.toBe(victim.pid);
-    // Exactly one stored terminal result per id: the bucket took one put per task, no more.
-    const stored = await resultsStored(NATS_URL, stream);
-    expect(stored).toBe(total);
-    console.log(
-      `SIGKILL test: the victim had reported ${killedAt} starts when it was killed; ${redelivered.length} tasks were delivered again ` +
-        `and finished on another node; results stored: ${stored} for ${total} ids (duplicates stored: ${stored - total})`,
-    );
-  });
+      const finished = await results;
+      expect(finished.map((result) => result.status)).toEqual(ids.map(() => 'done'));
+      expect(new Set(finished.map((result) => result.id)).size).toBe(total);
+      // What the victim held when it died (running, or waiting in its prefetch) was delivered
+      // again and ran on another node: the only way a task that never fails takes a second attempt.
+      const redelivered = finished.filter((result) => result.attempts > 1);
+      expect(redelivered.length).toBeGreaterThan(0);
+      for (const result of redelivered) expect(result.status === 'done' && result.value.pid).not.toBe(victim.pid);
+      // Exactly one stored terminal result per id: the bucket took one put per task, no more.
+      const stored = await resultsStored(NATS_URL, stream);
+      expect(stored).toBe(total);
+      console.log(
+        `SIGKILL test: the victim had reported ${killedAt} starts when it was killed; ${redelivered.length} tasks were delivered again ` +
+          `and finished on another node; results stored: ${stored} for ${total} ids (duplicates stored: ${stored - total})`,
+      );
+    },
+  );
 
-  it('fails a task that takes its node down on every delivery, once its attempts are spent, before it takes them all', { timeout: 60_000 }, async () => {
-    const { nodes, submitter } = await threeNodesAndAClient('poison');
-    const poison = submitter.submit({ id: 'poison', handler: 'killProcess', payload: null, maxRetries: 1 });
-    const result = await submitter.result(poison);
-    expect(result).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'ERR_POISON_TASK', crashes: 2 } });
-    // Two deliveries took two nodes down; the third node stored the failure without running it, and still works.
-    const alive = nodes.filter((node) => node.process.exitCode === null && node.process.signalCode === null);
-    expect(alive).toHaveLength(1);
-    const after = submitter.submit({ id: 'after', handler: 'napAndTell', payload: { ms: 1 } });
-    expect(await submitter.result(after)).toMatchObject({ status: 'done', value: { pid: (alive[0] as Child).pid } });
-  });
+  it(
+    'fails a task that takes its node down on every delivery, once its attempts are spent, before it takes them all',
+    { timeout: 60_000 },
+    async () => {
+      const { nodes, submitter } = await threeNodesAndAClient('poison');
+      const poison = submitter.submit({ id: 'poison', handler: 'killProcess', payload: null, maxRetries: 1 });
+      const result = await submitter.result(poison);
+      expect(result).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'ERR_POISON_TASK', crashes: 2 } });
+      // Two deliveries took two nodes down; the third node stored the failure without running it, and still works.
+      const alive = nodes.filter((node) => node.process.exitCode === null && node.process.signalCode === null);
+      expect(alive).toHaveLength(1);
+      const after = submitter.submit({ id: 'after', handler: 'napAndTell', payload: { ms: 1 } });
+      expect(await submitter.result(after)).toMatchObject({ status: 'done', value: { pid: (alive[0] as Child).pid } });
+    },
+  );
 
   it('runs each id once when two client processes submit the same ids at once', { timeout: 60_000 }, async () => {
     const stream = uniqueStream('twins');
@@ -143,7 +158,9 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
     expect(accepted.sort()).toEqual(Array.from({ length: count }, (_, n) => `d${n}`).sort());
     expect(submitted.flatMap((report) => report.refused)).toEqual(Array.from({ length: count }, () => 'DuplicateTaskError'));
     for (const child of clients) child.send({ type: 'await' });
-    const results = await Promise.all(clients.map((child) => once(child, 'message').then(([message]) => (message as { statuses: string[] }).statuses)));
+    const results = await Promise.all(
+      clients.map((child) => once(child, 'message').then(([message]) => (message as { statuses: string[] }).statuses)),
+    );
     expect(results.flat()).toEqual(accepted.map(() => 'done'));
     // And each ran once: the node started every id once, no id twice.
     expect(node.started.length).toBe(count);
@@ -171,30 +188,35 @@ describe.skipIf(!available)(`failures with real processes (${NATS_URL})`, () => 
 
   const binary = natsServerBinary();
   if (!binary && process.env['CI']) throw new Error('CI must run the server-restart test, but no nats-server binary was found');
-  it.skipIf(!binary)('ends every task a server without file storage lost, failed, and works again after it', { timeout: 60_000 }, async () => {
-    const server = await PrivateServer.start(binary as string);
-    cleanups.push(() => server.dispose());
-    const broker = natsBroker({ servers: server.url, stream: uniqueStream('memory'), storage: 'memory', ackWait: ACK_WAIT });
-    const node = createProcessor({ handlers, workers: 1, broker });
-    const submitter = createProcessor({ workers: 0, broker });
-    processors.push(node, submitter);
-    await Promise.all([node.ready, submitter.ready]);
-    const started = firstValueFrom(node.events.pipe(filter((event) => event.type === 'task.started')));
-    const ids = Array.from({ length: 30 }, (_, n) => submitter.submit({ id: `m${n}`, handler: 'sleep', payload: { ms: 100 } }));
-    const results = Promise.all(ids.map((id) => submitter.result(id)));
-    await started;
-    await server.down();
-    await server.up();
-    // The stream went with the server: what it held ends failed, none waits forever.
-    const ended = await results;
-    const lost = ended.filter((result) => result.status === 'failed');
-    expect(lost.length).toBeGreaterThan(0);
-    for (const result of lost) expect(result).toMatchObject({ error: { code: 'ERR_BROKER', message: expect.stringContaining('lost it') } });
-    expect(ended.every((result) => result.status === 'done' || result.status === 'failed')).toBe(true);
-    // The stream, consumers and buckets are back: new work flows.
-    const after = await submitter.submitAsync({ id: 'after-restart', handler: 'sleep', payload: { ms: 1 } });
-    expect(await submitter.result(after)).toMatchObject({ status: 'done' });
-  });
+  it.skipIf(!binary)(
+    'ends every task a server without file storage lost, failed, and works again after it',
+    { timeout: 60_000 },
+    async () => {
+      const server = await PrivateServer.start(binary as string);
+      cleanups.push(() => server.dispose());
+      const broker = natsBroker({ servers: server.url, stream: uniqueStream('memory'), storage: 'memory', ackWait: ACK_WAIT });
+      const node = createProcessor({ handlers, workers: 1, broker });
+      const submitter = createProcessor({ workers: 0, broker });
+      processors.push(node, submitter);
+      await Promise.all([node.ready, submitter.ready]);
+      const started = firstValueFrom(node.events.pipe(filter((event) => event.type === 'task.started')));
+      const ids = Array.from({ length: 30 }, (_, n) => submitter.submit({ id: `m${n}`, handler: 'sleep', payload: { ms: 100 } }));
+      const results = Promise.all(ids.map((id) => submitter.result(id)));
+      await started;
+      await server.down();
+      await server.up();
+      // The stream went with the server: what it held ends failed, none waits forever.
+      const ended = await results;
+      const lost = ended.filter((result) => result.status === 'failed');
+      expect(lost.length).toBeGreaterThan(0);
+      for (const result of lost)
+        expect(result).toMatchObject({ error: { code: 'ERR_BROKER', message: expect.stringContaining('lost it') } });
+      expect(ended.every((result) => result.status === 'done' || result.status === 'failed')).toBe(true);
+      // The stream, consumers and buckets are back: new work flows.
+      const after = await submitter.submitAsync({ id: 'after-restart', handler: 'sleep', payload: { ms: 1 } });
+      expect(await submitter.result(after)).toMatchObject({ status: 'done' });
+    },
+  );
 
   it.skipIf(!binary)('loses nothing when the NATS server restarts mid-run (file storage)', { timeout: 90_000 }, async () => {
     const server = await PrivateServer.start(binary as string);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
+
 import {
+  deserializeError,
   DuplicateTaskError,
+  serializeError,
   TaskCancelledError,
   TaskTimeoutError,
   TroupeError,
   WorkerCrashedError,
-  deserializeError,
-  serializeError,
 } from '../../src/index.js';
 
 /** Through the structured clone algorithm, as across a thread. */

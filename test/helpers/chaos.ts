@@ -6,6 +6,7 @@
  * results themselves), so the heap it reports is Troupe's.
  */
 import { BroadcastChannel } from 'node:worker_threads';
+
 import { createProcessor, type ProcessorEvent } from '../../src/index.js';
 import type { ChaosReport } from '../fixtures/chaos-handlers.js';
 
@@ -126,10 +127,18 @@ export async function runChaos({
           settles[i]!++;
           if (callbacks[i] !== 1) violation(`${id}: result settled after ${callbacks[i]} callbacks`);
           if (result.attempts > MAX_RETRIES + 1) violation(`${id}: ${result.attempts} attempts`);
-          if (result.status === 'done') (endings[i] = 1), outcomes.done++;
-          else if (result.status === 'failed') (endings[i] = 2), outcomes.failed++;
-          else if (result.reason === 'shutdown') endings[i] = 4;
-          else (endings[i] = 3), outcomes.cancelled++;
+          if (result.status === 'done') {
+            endings[i] = 1;
+            outcomes.done++;
+          } else if (result.status === 'failed') {
+            endings[i] = 2;
+            outcomes.failed++;
+          } else if (result.reason === 'shutdown') {
+            endings[i] = 4;
+          } else {
+            endings[i] = 3;
+            outcomes.cancelled++;
+          }
           settled++;
           // Cancel some while they run, too.
           if (settled % 97 === 0) p.cancel(`chaos-${Math.max(0, submitted - 1 - (settled % 50))}`, 'chaos cancel');

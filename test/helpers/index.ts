@@ -1,12 +1,7 @@
-import { filter, firstValueFrom, take, toArray, type Observable } from 'rxjs';
+import { filter, firstValueFrom, type Observable, take, toArray } from 'rxjs';
 import { afterEach } from 'vitest';
-import {
-  createProcessor,
-  type Processor,
-  type ProcessorEvent,
-  type ProcessorEventType,
-  type ProcessorOptions,
-} from '../../src/index.js';
+
+import { createProcessor, type Processor, type ProcessorEvent, type ProcessorEventType, type ProcessorOptions } from '../../src/index.js';
 
 export type { EventOf } from '../../src/index.js';
 import type { EventOf } from '../../src/index.js';
@@ -40,9 +35,7 @@ export function nextEvent<T extends ProcessorEventType>(
   type: T,
   where: (event: EventOf<T>) => boolean = () => true,
 ): Promise<EventOf<T>> {
-  return firstValueFrom(
-    events$.pipe(filter((event): event is EventOf<T> => event.type === type && where(event as EventOf<T>))),
-  );
+  return firstValueFrom(events$.pipe(filter((event): event is EventOf<T> => event.type === type && where(event as EventOf<T>))));
 }
 
 /** The next `count` events of `type`, in order. */

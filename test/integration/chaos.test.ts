@@ -4,6 +4,7 @@
  * promises Troupe makes are checked. `npm run soak` runs the same, longer.
  */
 import { describe, expect, it } from 'vitest';
+
 import { runChaos } from '../helpers/chaos.js';
 
 describe('chaos', () => {

@@ -5,10 +5,12 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProcessor, natsBroker, type Dashboard, type Processor } from '../../src/index.js';
-import { handlers, useProcessor } from '../helpers/index.js';
+
+import { createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
 import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
+import { handlers, useProcessor } from '../helpers/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -24,7 +26,11 @@ afterEach(async () => {
 
 async function launchChromium() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }
 
 async function serve(p: Processor): Promise<Dashboard> {
@@ -91,7 +97,9 @@ describe.skipIf(!haveBrowser || !natsUp)('dashboard of a node, in Chromium', () 
       const { url } = await serve(nodes[0] as Processor);
       const page = await browser.newPage();
       await page.goto(url);
-      const ids = Array.from({ length: 10 }, (_, i) => (nodes[1] as Processor).submit({ id: `c${i}`, handler: 'sleep', payload: { ms: 5 } }));
+      const ids = Array.from({ length: 10 }, (_, i) =>
+        (nodes[1] as Processor).submit({ id: `c${i}`, handler: 'sleep', payload: { ms: 5 } }),
+      );
       await Promise.all(ids.map((id) => (nodes[1] as Processor).result(id)));
       // Both nodes, from their heartbeats, with all ten tasks between them.
       await page.waitForFunction(`document.querySelectorAll('#nodes tr').length === 2`);

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);

@@ -1,13 +1,8 @@
 /** Crashes, timeouts, cancellation and start failures: nothing hangs, nothing runs twice at once. */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import {
-  TaskTimeoutError,
-  WorkerCrashedError,
-  WorkerStartError,
-  type Processor,
-  type ProcessorEvent,
-} from '../../src/index.js';
+import { SimulatedClock } from 'xstate';
+
+import { type Processor, type ProcessorEvent, TaskTimeoutError, WorkerCrashedError, WorkerStartError } from '../../src/index.js';
 import { fixture, nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1 });

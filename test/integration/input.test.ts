@@ -1,17 +1,18 @@
 /** One test per input rule: bad input is refused at the call, with a typed error, and changes nothing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   createProcessor,
   DuplicateTaskError,
   InvalidOptionError,
   InvalidTaskError,
+  type Processor,
+  type ProcessorOptions,
   ProcessorShutdownError,
+  type TaskInput,
   TroupeError,
   UnknownHandlerError,
   UnknownTaskError,
-  type Processor,
-  type ProcessorOptions,
-  type TaskInput,
 } from '../../src/index.js';
 import { handlers } from '../helpers/index.js';
 
@@ -160,7 +161,7 @@ describe('createProcessor refuses bad options', () => {
   });
 
   it('missing handlers', () => {
-    expect(() => createProcessor({} as ProcessorOptions)).toThrow(InvalidOptionError);
+    expect(() => createProcessor({})).toThrow(InvalidOptionError);
     expect(() => createProcessor({ handlers: '' })).toThrow(/`handlers`/);
   });
 });

@@ -1,5 +1,6 @@
-import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+
 import { useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1 });
@@ -37,7 +38,9 @@ describe('inspection', () => {
     const ids = new Set(seen.map((event) => event.actorRef.sessionId));
     expect(ids.has('troupe.task.late')).toBe(true);
     const runs = seen.filter((event) => event.type === '@xstate.event' && event.actorRef.sessionId === 'troupe.worker.1');
-    expect(runs.map((event) => event.type === '@xstate.event' && event.event)).toEqual([expect.objectContaining({ type: 'attempt.run', id: 'late' })]);
+    expect(runs.map((event) => event.type === '@xstate.event' && event.event)).toEqual([
+      expect.objectContaining({ type: 'attempt.run', id: 'late' }),
+    ]);
     subscription.unsubscribe();
     const count = seen.length;
     await processor.result(processor.submit({ payload: 2 }));

@@ -1,5 +1,6 @@
 /** metrics() and the Prometheus registry, checked against a workload whose numbers are known. */
 import { describe, expect, it } from 'vitest';
+
 import { nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 2, window: 0 });

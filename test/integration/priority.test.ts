@@ -4,8 +4,9 @@
  * thread; equal priorities keep their order. And `getTask(id).waitingFor`
  * says, for every queued task, why it has not started.
  */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+
 import type { Processor } from '../../src/index.js';
 import { nextEvent, nextEvents, settle, useProcessor } from '../helpers/index.js';
 

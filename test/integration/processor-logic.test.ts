@@ -1,6 +1,7 @@
 /** A processor as an XState actor in the user's own statechart. */
-import { assign, createActor, setup, waitFor } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { assign, createActor, setup, waitFor } from 'xstate';
+
 import { DuplicateTaskError, InvalidOptionError, processorLogic, type ProcessorParentEvent } from '../../src/index.js';
 
 const handlers = new URL('../fixtures/handlers.ts', import.meta.url);

@@ -1,7 +1,8 @@
 /** Priorities, and the order in which one thread runs what waits. */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { InvalidTaskError, QueueFullError, type Processor } from '../../src/index.js';
+import { SimulatedClock } from 'xstate';
+
+import { InvalidTaskError, type Processor, QueueFullError } from '../../src/index.js';
 import { nextEvent, useProcessor } from '../helpers/index.js';
 
 // One thread taking only what it can start: the queue's order is the run order.

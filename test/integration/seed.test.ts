@@ -2,14 +2,10 @@
  * The ten scenarios of the Python processor's suite, each asserting what the
  * original test meant, waiting on results and events instead of sleeping.
  */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import {
-  DuplicateTaskError,
-  ProcessorShutdownError,
-  UnknownTaskError,
-  type TaskResult,
-} from '../../src/index.js';
+import { SimulatedClock } from 'xstate';
+
+import { DuplicateTaskError, ProcessorShutdownError, type TaskResult, UnknownTaskError } from '../../src/index.js';
 import { nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 2 });

@@ -2,7 +2,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { describe, expect, it } from 'vitest';
+
 import { InvalidTaskError } from '../../src/index.js';
 import { nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 

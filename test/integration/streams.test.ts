@@ -1,7 +1,8 @@
 /** The rxjs side: events by type, one task's snapshots, the status stream. */
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ofType, UnknownTaskError, type ProcessorStatus, type TaskInfo } from '../../src/index.js';
+
+import { ofType, type ProcessorStatus, type TaskInfo, UnknownTaskError } from '../../src/index.js';
 import { useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1 });

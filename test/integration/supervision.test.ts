@@ -1,7 +1,8 @@
 /** Restarting crashed threads: backoff, intensity, poison tasks, resource limits. */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { PoisonTaskError, RestartIntensityError, WorkerCrashedError, type ProcessorEvent } from '../../src/index.js';
+import { SimulatedClock } from 'xstate';
+
+import { PoisonTaskError, type ProcessorEvent, RestartIntensityError, WorkerCrashedError } from '../../src/index.js';
 import { nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1, backoff: { delay: 0 } });

@@ -1,5 +1,6 @@
 /** Buffers move between the main thread and the threads instead of being copied. */
 import { describe, expect, it } from 'vitest';
+
 import { InvalidTaskError } from '../../src/index.js';
 import { useProcessor } from '../helpers/index.js';
 
@@ -37,7 +38,9 @@ describe('transferables', () => {
     expect(() => p.submit({ payload: 1, transfer: 'x' as never })).toThrow(InvalidTaskError);
     const detached = new ArrayBuffer(8);
     structuredClone(detached, { transfer: [detached] });
-    expect(() => p.submit({ payload: { detached }, transfer: [detached] })).toThrow(/`transfer\[0\]` to be an ArrayBuffer that is not detached/);
+    expect(() => p.submit({ payload: { detached }, transfer: [detached] })).toThrow(
+      /`transfer\[0\]` to be an ArrayBuffer that is not detached/,
+    );
     expect(p.getStatus()).toEqual(before);
   });
 });

@@ -4,8 +4,9 @@
  * then, they can be cancelled or taken back there, and a thread that dies
  * with several attempts makes each of them a suspect that runs alone.
  */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+
 import { InvalidOptionError, PoisonTaskError, type Processor, type ProcessorEvent } from '../../src/index.js';
 import { nextEvent, useProcessor } from '../helpers/index.js';
 
@@ -70,7 +71,11 @@ describe('window', () => {
     expect(p.getTask(blocker)?.state).toBe('processing');
     const blockerThread = events.find((event) => event.type === 'task.started' && event.id === blocker);
     const ranBeside = events.filter(
-      (event) => event.type === 'task.started' && event.id !== blocker && blockerThread?.type === 'task.started' && event.workerId === blockerThread.workerId,
+      (event) =>
+        event.type === 'task.started' &&
+        event.id !== blocker &&
+        blockerThread?.type === 'task.started' &&
+        event.workerId === blockerThread.workerId,
     );
     expect(ranBeside).toEqual([]);
     p.cancel(blocker);

@@ -2,11 +2,12 @@
  * The two ways of evaluating the task machine (an actor per task, or one
  * compiled tables) must be indistinguishable to the supervisor.
  */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { CompiledLifecycles } from '../../src/machines/lifecycles.js';
-import type { TaskLifecycles } from '../../src/machines/lifecycles.js';
+import { SimulatedClock } from 'xstate';
+
 import { TaskTimeoutError } from '../../src/errors/errors.js';
+import type { TaskLifecycles } from '../../src/machines/lifecycles.js';
+import { CompiledLifecycles } from '../../src/machines/lifecycles.js';
 import { DEFAULTS } from '../../src/options/defaults.js';
 import { settle } from '../helpers/index.js';
 
@@ -15,8 +16,7 @@ type Make = (clock: SimulatedClock, entered: string[]) => TaskLifecycles;
 const implementations: Array<[string, Make]> = [
   [
     'CompiledLifecycles',
-    (clock, entered) =>
-      new CompiledLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() }),
+    (clock, entered) => new CompiledLifecycles(clock, { entered: (event) => entered.push(event.state), timer: (fire) => fire() }),
   ],
 ];
 

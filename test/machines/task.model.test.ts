@@ -7,10 +7,11 @@
  * and nothing after it, attempts never exceed maxRetries + 1, and a cancel
  * from any unfinished state ends it cancelled.
  */
-import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+
 import { CompiledLifecycles } from '../../src/machines/lifecycles.js';
-import { taskMachine, type TaskContext, type TaskEvent, type TaskMachineInput } from '../../src/machines/task.js';
+import { type TaskContext, type TaskEvent, taskMachine, type TaskMachineInput } from '../../src/machines/task.js';
 import { DEFAULTS } from '../../src/options/defaults.js';
 import type { TaskState } from '../../src/task/types.js';
 

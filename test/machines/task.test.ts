@@ -1,8 +1,9 @@
-import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+
 import { TaskTimeoutError } from '../../src/errors/errors.js';
 import { backoffDelay } from '../../src/machines/backoff.js';
-import { taskMachine, type TaskEntered, type TaskMachineInput } from '../../src/machines/task.js';
+import { type TaskEntered, taskMachine, type TaskMachineInput } from '../../src/machines/task.js';
 import { DEFAULTS } from '../../src/options/defaults.js';
 
 function start(input: Partial<TaskMachineInput> = {}) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { LogHistogram } from '../../src/observe/log-histogram.js';
 
 describe('LogHistogram', () => {
@@ -12,7 +13,11 @@ describe('LogHistogram', () => {
     const exact = (q: number) => sorted[Math.ceil(q * sorted.length) - 1] as number;
     const read = histogram.percentiles();
     expect(read.count).toBe(50_000);
-    for (const [q, got] of [[0.5, read.p50], [0.9, read.p90], [0.99, read.p99]] as const) {
+    for (const [q, got] of [
+      [0.5, read.p50],
+      [0.9, read.p90],
+      [0.99, read.p99],
+    ] as const) {
       expect(got).toBeGreaterThanOrEqual(exact(q));
       expect(got! / exact(q)).toBeLessThanOrEqual(1.05);
     }

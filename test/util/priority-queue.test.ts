@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { PriorityQueue } from '../../src/util/priority-queue.js';
 
 describe('PriorityQueue', () => {
@@ -21,7 +22,7 @@ describe('PriorityQueue', () => {
         let best = -1;
         for (let i = 0; i < reference.length; i++) {
           const [p, n] = reference[i] as [number, number];
-          const [bp, bn] = (reference[best] ?? [-Infinity, Infinity]) as [number, number];
+          const [bp, bn] = reference[best] ?? [-Infinity, Infinity];
           if (p > bp || (p === bp && n < bn)) best = i;
         }
         expected.push(best === -1 ? -1 : (reference.splice(best, 1)[0] as [number, number])[1]);
@@ -46,7 +47,7 @@ describe('PriorityQueue.putBack', () => {
       let index = -1;
       for (let i = 0; i < reference.length; i++) {
         const [p, n] = reference[i] as [number, number];
-        const [bp, bn] = (reference[index] ?? [-Infinity, Infinity]) as [number, number];
+        const [bp, bn] = reference[index] ?? [-Infinity, Infinity];
         if (p > bp || (p === bp && n < bn)) index = i;
       }
       return index === -1 ? -1 : (reference.splice(index, 1)[0] as [number, number])[1];

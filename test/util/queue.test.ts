@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { Queue } from '../../src/util/queue.js';
 import { ResultStore } from '../../src/util/result-store.js';
 

@@ -1,5 +1,6 @@
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+
 import { TimerQueue } from '../../src/util/timer-queue.js';
 
 /** How many timers are pending on a simulated clock. */
