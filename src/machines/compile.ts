@@ -344,9 +344,7 @@ class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
   initial(input: I, effects: Effect[]): CompiledSnapshot<C> {
     const init = { type: 'xstate.init', input } as EventObject;
     const config = this.#context;
-    let context = (
-      typeof config === 'function' ? (config as (args: { input: unknown }) => object)({ input }) : { ...(config as object) }
-    );
+    let context = typeof config === 'function' ? (config as (args: { input: unknown }) => object)({ input }) : { ...(config as object) };
     this.#raised.length = 0;
     context = runAll(this.#initial.entry, context, init, effects, this.#raised);
     const { key, final } = this.#initial;
