@@ -22,7 +22,7 @@ import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
-import { describe } from './util/validate.js';
+import { aNumber, checkNumber, describe, nonNegativeNumber } from './util/validate.js';
 import { checkLoadable } from './workers/thread-handle.js';
 
 export interface ShutdownOptions {
@@ -211,9 +211,7 @@ export class Processor {
    * ```
    */
   onSizeLessThan(limit: number): Promise<void> {
-    if (typeof limit !== 'number' || Number.isNaN(limit)) {
-      throw new InvalidOptionError('limit', `Expected \`limit\` to be a number, got ${describe(limit)}`);
-    }
+    checkNumber('limit', limit, aNumber);
     const link = this.#link;
     if (link) return link.client.until(() => link.client.unfinished < limit);
     const supervisor = this.#supervisor;
@@ -483,9 +481,7 @@ export class Processor {
    */
   shutdown({ timeout = 10_000, drain = true }: ShutdownOptions = {}): Promise<ShutdownOutcome> {
     if (this.#shutdown) return this.#shutdown;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
-      throw new InvalidOptionError('timeout', `Expected \`timeout\` to be a non-negative number, got ${describe(timeout)}`);
-    }
+    checkNumber('timeout', timeout, nonNegativeNumber);
     if (typeof drain !== 'boolean') {
       throw new InvalidOptionError('drain', `Expected \`drain\` to be a boolean, got ${describe(drain)}`);
     }

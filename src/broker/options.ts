@@ -1,7 +1,7 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 
 import { InvalidOptionError } from '../errors/errors.js';
-import { describe } from '../util/validate.js';
+import { checkNumber, describe, nonNegativeInteger, optionalNumber, positiveInteger as positive } from '../util/validate.js';
 
 /** How to reach NATS JetStream, and the names and settings of what Troupe creates there. */
 export interface NatsBrokerOptions {
@@ -93,11 +93,7 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidOptionError(`broker.${option}`, `Expected \`broker.${option}\` to be a positive integer, got ${describe(value)}`);
-  }
-  return value;
+  return optionalNumber(`broker.${option}`, value, fallback, positive);
 }
 
 /**
@@ -150,10 +146,7 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new InvalidOptionError('broker.name', `Expected \`broker.name\` to be a non-empty string, got ${describe(name)}`);
   }
-  const prefetch = options.prefetch;
-  if (prefetch !== undefined && (typeof prefetch !== 'number' || !Number.isSafeInteger(prefetch) || prefetch < 0)) {
-    throw new InvalidOptionError('broker.prefetch', `Expected \`broker.prefetch\` to be a non-negative integer, got ${describe(prefetch)}`);
-  }
+  const prefetch = options.prefetch === undefined ? undefined : checkNumber('broker.prefetch', options.prefetch, nonNegativeInteger);
   const connection = options.connection;
   if (connection !== undefined && (typeof connection !== 'object' || connection === null || 'servers' in connection)) {
     throw new InvalidOptionError(

@@ -3,7 +3,7 @@ import { MessagePort, type TransferListItem } from 'node:worker_threads';
 
 import { InvalidTaskError } from '../errors/errors.js';
 import { isDetached } from '../util/detached.js';
-import { describe } from '../util/validate.js';
+import { checkNumber, describe, integer, nonNegativeInteger, nonNegativeNumber, type NumberRule, refuseTask } from '../util/validate.js';
 import type { TaskInput, TaskResult } from './types.js';
 
 /** A task after `submit` checked it and filled its defaults. */
@@ -29,12 +29,12 @@ export interface TaskDefaults {
   readonly timeout: number | undefined;
 }
 
-function nonNegativeInteger(field: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidTaskError(field, `Expected \`${field}\` to be a non-negative integer, got ${describe(value)}`);
-  }
-  return value;
+const delayMs: NumberRule = { expected: 'a non-negative number of ms', test: nonNegativeNumber.test };
+const epochMs: NumberRule = { expected: 'a Date or a finite epoch ms', test: (v) => Number.isFinite(v) };
+
+/** A field that may be left out: `undefined`, or checked. */
+function optional(field: string, value: unknown, rule: NumberRule): number | undefined {
+  return value === undefined ? undefined : checkNumber(field, value, rule, refuseTask);
 }
 
 /**
@@ -55,22 +55,14 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
   if (callback !== undefined && typeof callback !== 'function') {
     throw new InvalidTaskError('callback', `Expected \`callback\` to be a function, got ${describe(callback)}`);
   }
-  const maxRetries = nonNegativeInteger('maxRetries', input.maxRetries) ?? defaults.maxRetries;
-  const { priority = 0, delay } = input;
-  if (delay !== undefined && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)) {
-    throw new InvalidTaskError('delay', `Expected \`delay\` to be a non-negative number of ms, got ${describe(delay)}`);
-  }
-  const runAt = input.runAt instanceof Date ? input.runAt.getTime() : input.runAt;
-  if (runAt !== undefined && (typeof runAt !== 'number' || !Number.isFinite(runAt))) {
-    throw new InvalidTaskError('runAt', `Expected \`runAt\` to be a Date or a finite epoch ms, got ${describe(input.runAt)}`);
-  }
+  const maxRetries = optional('maxRetries', input.maxRetries, nonNegativeInteger) ?? defaults.maxRetries;
+  const delay = optional('delay', input.delay, delayMs);
+  const runAt = optional('runAt', input.runAt instanceof Date ? input.runAt.getTime() : input.runAt, epochMs);
   if (delay !== undefined && runAt !== undefined) {
     throw new InvalidTaskError('runAt', 'Expected at most one of `delay` and `runAt`, got both');
   }
-  if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
-    throw new InvalidTaskError('priority', `Expected \`priority\` to be an integer, got ${describe(priority)}`);
-  }
-  const timeout = nonNegativeInteger('timeout', input.timeout) ?? defaults.timeout;
+  const priority = checkNumber('priority', input.priority ?? 0, integer, refuseTask);
+  const timeout = optional('timeout', input.timeout, nonNegativeInteger) ?? defaults.timeout;
   const { transfer, signal } = input;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidTaskError('signal', `Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);

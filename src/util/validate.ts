@@ -22,7 +22,7 @@ export function describe(value: unknown): string {
 /** What a number must be, and how the refusal says so. */
 export interface NumberRule {
   readonly expected: string;
-  test(value: number): boolean;
+  readonly test: (value: number) => boolean;
 }
 
 export const positiveInteger: NumberRule = { expected: 'a positive integer', test: (v) => Number.isSafeInteger(v) && v >= 1 };
@@ -30,6 +30,8 @@ export const nonNegativeInteger: NumberRule = { expected: 'a non-negative intege
 export const nonNegativeNumber: NumberRule = { expected: 'a non-negative number', test: (v) => Number.isFinite(v) && v >= 0 };
 export const fraction: NumberRule = { expected: 'a number from 0 to 1', test: (v) => Number.isFinite(v) && v >= 0 && v <= 1 };
 export const integer: NumberRule = { expected: 'an integer', test: (v) => Number.isSafeInteger(v) };
+/** Any number but NaN (a bound may be Infinity). */
+export const aNumber: NumberRule = { expected: 'a number', test: (v) => !Number.isNaN(v) };
 
 /** Which error a refusal raises: options and tasks have their own classes. */
 export type Refusal = (field: string, message: string) => Error;
