@@ -17,6 +17,7 @@ export const PAGE = `<!doctype html>
   .count b { display: block; font-size: 1.4rem; }
   table { border-collapse: collapse; } td, th { padding: .2rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
   button.failure { background: none; border: 0; color: #b00; cursor: pointer; font: inherit; text-decoration: underline; padding: 0; }
+  button.task { background: none; border: 0; color: inherit; cursor: pointer; font: inherit; text-decoration: underline; padding: 0; }
   #detail { border: 1px solid #ddd; border-radius: 6px; padding: .6rem; min-height: 2rem; }
   .muted { color: #888; }
 </style>
@@ -36,10 +37,10 @@ export const PAGE = `<!doctype html>
 <div id="chart"></div>
 <div id="cluster" hidden>
 <h2>Cluster <span id="backlog" class="muted"></span></h2>
-<table><thead><tr><th>node</th><th>host</th><th>pid</th><th>threads</th><th>held</th><th>running</th><th>done</th><th>failed</th></tr></thead><tbody id="nodes"></tbody></table>
+<table><thead><tr><th>node</th><th>host</th><th>pid</th><th>threads</th><th>held</th><th>holds</th><th>done</th><th>failed</th></tr></thead><tbody id="nodes"></tbody></table>
 </div>
 <h2>Workers</h2>
-<table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>running</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
+<table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>holds</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
 <h2>Recent failures</h2>
 <table><thead><tr><th>task</th><th>error</th><th>attempts</th><th>at</th></tr></thead><tbody id="failures"></tbody></table>
 <h2>Task</h2>
@@ -79,18 +80,40 @@ source.onmessage = (message) => {
       '<tr><td>' + text(n.node) + '</td><td>' + text(n.host) + '</td><td>' + n.pid + '</td><td>' + n.workers + '</td><td>' + n.held + '</td><td>' + n.processing + '</td><td>' + n.done + '</td><td>' + n.failed + '</td></tr>').join('');
   }
   $('workers').innerHTML = s.workers.map((w) =>
-    '<tr><td>' + w.slot + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + text(w.tasks.join(', ')) + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
+    '<tr><td>' + w.slot + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + w.tasks.map(taskButton).join(' ') + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
   $('failures').innerHTML = s.failures.map((f) =>
     '<tr><td><button class="failure" data-id="' + text(f.id) + '">' + text(f.id) + '</button></td><td>' + text(f.error.name + ': ' + f.error.message) + '</td><td>' + f.attempts + '</td><td>' + time(f.at) + '</td></tr>').join('');
 };
-$('failures').addEventListener('click', async (event) => {
+function taskButton(id) {
+  return '<button class="task" data-id="' + text(id) + '">' + text(id) + '</button>';
+}
+// Why a queued task has not started (TaskInfo.waitingFor).
+const WAITING = {
+  thread: 'in the ready queue, until a thread has room',
+  rateLimit: 'held by the processor-wide rate limit',
+  handlerConcurrency: "held by its handler's concurrency cap",
+  handlerRateLimit: "held by its handler's rate limit",
+  slot: "in a thread's window, behind what it runs (worker ",
+  emptyThread: 'a crash suspect: it runs only alone, on an empty thread',
+  previousAttempt: 'an earlier attempt of its id is still stopping',
+};
+function where(info) {
+  if (!info) return '';
+  let said = info.state;
+  if (info.state === 'queued' && info.waitingFor) said += ': ' + WAITING[info.waitingFor] + (info.waitingFor === 'slot' ? info.workerId + ')' : '');
+  else if (info.workerId !== undefined) said += ' on worker ' + info.workerId;
+  return '<p class="where">' + text(said) + '</p>';
+}
+async function showTask(event) {
   const id = event.target.dataset && event.target.dataset.id;
   if (!id) return;
   const task = await (await fetch('/task/' + encodeURIComponent(id))).json();
   const steps = task.timeline.map((t) => '<li>' + time(t.at) + ' ' + text(t.state) + (t.attempt ? ' (attempt ' + t.attempt + ')' : '') + '</li>').join('');
   $('detail').classList.remove('muted');
-  $('detail').innerHTML = '<b>' + text(task.id) + '</b>' + (task.error ? '<p class="error">' + text(task.error.name + ': ' + task.error.message) + '</p>' : '') + '<ol>' + steps + '</ol>';
-});
+  $('detail').innerHTML = '<b>' + text(task.id) + '</b>' + where(task.task) + (task.error ? '<p class="error">' + text(task.error.name + ': ' + task.error.message) + '</p>' : '') + '<ol>' + steps + '</ol>';
+}
+$('failures').addEventListener('click', showTask);
+$('workers').addEventListener('click', showTask);
 </script>
 </body>
 </html>

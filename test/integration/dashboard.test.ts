@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
 import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
-import { handlers, useProcessor } from '../helpers/index.js';
+import { handlers, nextEvents, settle, useProcessor } from '../helpers/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -33,6 +33,14 @@ async function launchChromium() {
   });
 }
 
+/** Holds both threads with tasks that run until cancelled; resolves once both run. */
+async function blockBoth(p: Processor): Promise<void> {
+  const ids = ['blocker-0', 'blocker-1'];
+  const started = nextEvents(p.events, 'task.started', 2);
+  for (const id of ids) p.submit({ id, handler: 'waitForAbort', payload: null });
+  await started;
+}
+
 async function serve(p: Processor): Promise<Dashboard> {
   dashboard = await p.serveDashboard({ interval: 100 });
   return dashboard;
@@ -51,6 +59,13 @@ describe('dashboard over HTTP', () => {
     expect(task.timeline.map((entry) => entry.state)).toEqual(['queued', 'processing', 'done']);
     expect((await fetch(`${url}task/nope`)).status).toBe(404);
     expect(await (await fetch(`${url}metrics`)).text()).toContain('troupe_tasks_finished_total{status="done"} 1');
+    // A queued task's view says why it has not started.
+    await blockBoth(p);
+    p.submit({ id: 'behind', payload: 1 });
+    await settle();
+    const behind = (await (await fetch(`${url}task/behind`)).json()) as { task: { state: string; waitingFor: string; workerId: number } };
+    expect(behind.task).toMatchObject({ state: 'queued', waitingFor: 'slot', workerId: expect.any(Number) });
+    for (const blocker of ['blocker-0', 'blocker-1']) p.cancel(blocker);
   });
 });
 
@@ -75,6 +90,15 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       await page.click('button.failure[data-id="broken"]');
       await shows('detail', 'Always fails');
       expect(await page.textContent('#detail')).toMatch(/broken[\s\S]*Error: Always fails[\s\S]*processing[\s\S]*failed/);
+      // A task in a thread's window: its worker's row names it, and its view says why it waits.
+      await blockBoth(p);
+      p.submit({ id: 'behind', payload: 1 });
+      await page.waitForSelector('button.task[data-id="behind"]');
+      await page.click('button.task[data-id="behind"]');
+      await shows('detail', "queued: in a thread's window");
+      await page.click('button.task[data-id="blocker-0"]');
+      await shows('detail', 'processing on worker');
+      for (const blocker of ['blocker-0', 'blocker-1']) p.cancel(blocker);
       const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
