@@ -1,3 +1,9 @@
+/**
+ * The facade users call: `createProcessor` and the `Processor` class. It
+ * owns no task state: it checks input, reads the supervisor's read-only
+ * view, and sends the supervisor (or, with a broker, the broker link)
+ * messages. Exported by name from index.ts.
+ */
 import type { Registry } from 'prom-client';
 import { merge, type Observable } from 'rxjs';
 

@@ -1,3 +1,10 @@
+/**
+ * broker/: everything NATS JetStream. The link (this file) ties a processor
+ * to its broker; the client (client.ts) submits and reads results in every
+ * process; the node (node.ts) pulls tasks for this process's threads; the
+ * session, codec, options and store-once write are theirs. The NATS client
+ * is loaded only when a broker is configured.
+ */
 import type { ResolvedOptions } from '../options/types.js';
 import type { RemoteTaskHooks, ShutdownOutcome, Supervisor } from '../supervisor/supervisor.js';
 import { handedBack } from '../task/results.js';

@@ -1,3 +1,8 @@
+/**
+ * dashboard/: the live dashboard: an HTTP server (this file) over what it
+ * reads of a processor (`DashboardSource`), the page it serves (page.ts),
+ * and each task's recent timeline (timeline.ts). Loaded only when served.
+ */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';

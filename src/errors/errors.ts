@@ -1,4 +1,10 @@
 /**
+ * errors/: every error Troupe raises (this file), each a class with a
+ * `code`, and how they cross threads and the broker keeping class, code and
+ * cause (serialize.ts).
+ */
+
+/**
  * Every error Troupe raises carries a `code` from this union, so callers can
  * branch on `error.code` even after the error has crossed a thread boundary.
  */

@@ -1,3 +1,7 @@
+/**
+ * integrations/: Troupe inside other frameworks. This file: a processor as
+ * XState actor logic (`processorLogic`), to embed in a statechart.
+ */
 import type { ActorLogic, ActorRefLike, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
 
 import type { ProcessorEvent } from '../observe/events.js';

@@ -1,3 +1,9 @@
+/**
+ * machines/: the task machine (this file), the one description of a task's
+ * lifecycle, with its backoff; the compiler that turns it into tables
+ * (compile.ts); and the runner that steps every task through them
+ * (lifecycles.ts). Machines do no I/O: what one needs comes in its input.
+ */
 import { assign, cancel, emit, raise, setup } from 'xstate';
 
 import { TaskTimeoutError } from '../errors/errors.js';

@@ -1,3 +1,8 @@
+/**
+ * observe/: what users watch: the events (this file), rxjs streams
+ * (streams.ts), the status shapes (status.ts), metrics and their histograms
+ * (metrics.ts, log-histogram.ts), and XState inspection (inspection.ts).
+ */
 import type { CancelledResult, DoneResult, FailedResult, TaskError, TaskState } from '../task/types.js';
 
 /**

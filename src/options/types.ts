@@ -1,3 +1,8 @@
+/**
+ * options/: what `createProcessor` takes (this file), every default in one
+ * object (defaults.ts), and how options are checked and filled
+ * (resolve.ts).
+ */
 import type { ResourceLimits } from 'node:worker_threads';
 
 import type { InspectionEvent, Observer } from 'xstate';

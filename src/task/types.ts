@@ -1,3 +1,9 @@
+/**
+ * task/: what a task is to users (this file: input, results, info, handler
+ * types), how `submit` checks and fills one (normalize.ts), the one builder
+ * of each shape it is reported in (results.ts), and the results a process
+ * retains (retained.ts).
+ */
 import type { TransferListItem } from 'node:worker_threads';
 
 /** Where a task is in its lifecycle. `done`, `failed` and `cancelled` are final. */

@@ -1,4 +1,12 @@
 /**
+ * util/: data structures and small tools owned by whoever uses them: queues
+ * (this file, priority-queue.ts), timers on one clock (timer-queue.ts,
+ * clock.ts), bounded stores (result-store.ts), waiters (conditions.ts,
+ * deferred.ts), the sliding-window rate limiter and the one input checker
+ * (validate.ts). Nothing here knows tasks or threads.
+ */
+
+/**
  * A FIFO queue with O(1) push and shift. `Array.prototype.shift` is O(n) on
  * large arrays; this keeps a head index and compacts only when the dead
  * prefix outweighs the live part, so the cost stays amortised O(1).

@@ -21,7 +21,7 @@ import type { SerializedError } from '../errors/serialize.js';
  *
  * Every outcome is data: the thread reports failures as values, never as a
  * rejected call, so errors keep their class, code and cause
- * (see `serialize-error.ts`).
+ * (see `errors/serialize.ts`).
  */
 
 /** One attempt of one task, as the thread sees it. */

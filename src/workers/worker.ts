@@ -1,3 +1,9 @@
+/**
+ * workers/: one worker actor per `worker_threads` thread (this file), the
+ * handle that is the only code touching a `Worker` and comlink
+ * (thread-handle.ts), the code that runs inside each thread
+ * (thread-entry.ts), and the wire protocol between the two (protocol.ts).
+ */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
 import { WorkerStartError } from '../errors/errors.js';

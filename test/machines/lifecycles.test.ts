@@ -1,6 +1,9 @@
 /**
- * The two ways of evaluating the task machine (an actor per task, or one
- * compiled tables) must be indistinguishable to the supervisor.
+ * The task lifecycles the supervisor runs: every task's machine stepped
+ * through its compiled tables, with its delays (backoff, attempt timeout) on
+ * the clock and each state it enters announced. That the tables behave as an
+ * XState actor is task.model.test.ts's job; this checks the runner around
+ * them: timers armed, fired and cleared as the machine asks.
  */
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
