@@ -41,7 +41,8 @@ export interface DispatcherParts {
  * this costs anything.
  */
 export class Dispatcher {
-  readonly #ready = new PriorityQueue<TaskRecord>((record) => record.seq);
+  /** The ready queue: queued tasks in priority order, oldest first within one. */
+  readonly #queue = new PriorityQueue<TaskRecord>((record) => record.seq);
   /** Crash suspects: each runs alone, on an empty thread. */
   readonly #isolation = new Queue<TaskRecord>();
   readonly #pool: WorkerPool;
@@ -94,8 +95,8 @@ export class Dispatcher {
       this.#isolation.push(record);
     } else {
       record.place = 'ready';
-      if (backToPlace) this.#ready.putBack(record, record.task.priority);
-      else this.#ready.push(record, record.task.priority);
+      if (backToPlace) this.#queue.putBack(record, record.task.priority);
+      else this.#queue.push(record, record.task.priority);
     }
   }
 
@@ -146,11 +147,11 @@ export class Dispatcher {
    */
   dispatch(): void {
     this.#dispatchIsolated();
-    while (this.#ready.size > 0) {
-      const worker = this.#nextWorker(this.#ready.topPriority as number);
+    while (this.#queue.size > 0) {
+      const worker = this.#nextWorker(this.#queue.topPriority as number);
       if (!worker) break;
       if (this.#holdForRateLimit()) return;
-      this.#place(this.#ready.shift() as TaskRecord, 'ready', worker, false);
+      this.#place(this.#queue.shift() as TaskRecord, 'ready', worker, false);
     }
     this.#steal();
   }
@@ -306,7 +307,7 @@ export class Dispatcher {
   #steal(): void {
     const ring = this.#pool.ready;
     if (ring.length < 2) return;
-    const top = this.#ready.size > 0 ? this.#ready.topPriority : undefined;
+    const top = this.#queue.size > 0 ? this.#queue.topPriority : undefined;
     const level = this.#windowPriority;
     const belowWindows = top !== undefined && level !== undefined && top < level;
     if (top !== undefined && !belowWindows) return;
