@@ -11,6 +11,8 @@ export {
   ProcessorShutdownError,
   QueueFullError,
   RestartIntensityError,
+  StoreError,
+  StoreLockedError,
   TaskCancelledError,
   TaskTimeoutError,
   TroupeError,
@@ -36,6 +38,8 @@ export { ofType } from './observe/streams.js';
 export type { BackoffOptions, ProcessorOptions, RestartOptions, RetentionOptions } from './options/types.js';
 export type { ShutdownOptions, ShutdownOutcome } from './processor.js';
 export { createProcessor, Processor } from './processor.js';
+export type { SqliteStore, SqliteStoreOptions } from './store/options.js';
+export { sqliteStore } from './store/options.js';
 export type {
   CancelledResult,
   DoneResult,

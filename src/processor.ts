@@ -15,6 +15,8 @@ import {
   InvalidOptionError,
   ProcessorShutdownError,
   QueueFullError,
+  StoreError,
+  StoreLockedError,
   UnknownTaskError,
 } from './errors/errors.js';
 import type { ProcessorEvent } from './observe/events.js';
@@ -24,6 +26,9 @@ import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
 import { resolveOptions } from './options/resolve.js';
 import type { ProcessorOptions, ResolvedOptions } from './options/types.js';
+import type { SqliteStore } from './store/options.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { TaskStore } from './store/store.js';
 import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
@@ -105,7 +110,7 @@ export class Processor {
     this.#options = options;
     const link = options.broker && new BrokerLink(options.broker, options);
     this.#link = link;
-    this.#supervisor = new Supervisor(options, link?.hooks);
+    this.#supervisor = new Supervisor(options, link?.hooks, options.store && openStore(options.store, options.retention));
     this.ready = link ? link.attach(this.#supervisor) : this.#supervisor.ready.promise;
     this.events = link ? merge(this.#supervisor.events, link.client.events) : this.#supervisor.events.asObservable();
     this.status$ = status$(this.events, () => this.getStatus());
@@ -201,7 +206,10 @@ export class Processor {
           return normalized.id;
         }
       } else if (this.#supervisor.tasks.waiting < maxQueue) {
-        return this.submit(task);
+        const id = this.submit(task);
+        // With a store: on disk before it resolves.
+        await this.#supervisor.committed();
+        return id;
       }
       await abortable(this.onSizeLessThan(maxQueue), signal);
     }
@@ -520,6 +528,16 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const resolved = resolveOptions(options);
   if (resolved.workers > 0) checkLoadable(resolved.handlers);
   return new Processor(resolved);
+}
+
+/** Opens the task store; what keeps it from opening is returned, for `ready` to reject with. */
+function openStore(config: SqliteStore, retention: ResolvedOptions['retention']): TaskStore | StoreError | StoreLockedError {
+  try {
+    return openSqliteStore(config, retention);
+  } catch (error) {
+    if (error instanceof StoreError || error instanceof StoreLockedError) return error;
+    return new StoreError(config.path, `Could not open the task store ${config.path}: ${String(error)}`, { cause: error });
+  }
 }
 
 /** `promise`, or a rejection with the signal's reason if it aborts first. */

@@ -36,6 +36,14 @@ describe('examples run', () => {
     expect(await runExample('quickstart.ts')).toBe('square-7: 49\ngreet-ada: "Hello, Ada! (task greet-ada, attempt 1)"\n');
   });
 
+  it('durability: a second run on the same store reads the results of the first and runs its unfinished task', async () => {
+    expect(await runExample('durability.ts')).toBe(
+      'first run: handed back 0, kept in the store\n' +
+        'square-7 from the first run: done\n' +
+        'square-9: 81, submitted in the first run, started no earlier than its delay\n',
+    );
+  });
+
   it('retries', async () => {
     const out = await runExample('retries.ts');
     expect(out).toContain('fetch-1: done after 3 attempts');

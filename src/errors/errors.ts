@@ -22,7 +22,9 @@ export type TroupeErrorCode =
   | 'ERR_POISON_TASK'
   | 'ERR_RESTART_INTENSITY'
   | 'ERR_UNKNOWN_HANDLER'
-  | 'ERR_BROKER';
+  | 'ERR_BROKER'
+  | 'ERR_STORE'
+  | 'ERR_STORE_LOCKED';
 
 /**
  * Base class of every error Troupe raises.
@@ -208,10 +210,6 @@ export class UnknownHandlerError extends TroupeError {
 type TroupeErrorClass = new (...args: never[]) => TroupeError;
 
 /**
- * Classes by code, so that an error serialised in a thread comes back as the
- * same class on the main thread.
- */
-/**
  * The broker (NATS JetStream) could not be reached, or refused an operation
  * Troupe needed from it; `cause` holds the client's error.
  */
@@ -222,6 +220,34 @@ export class BrokerError extends TroupeError {
   }
 }
 
+/**
+ * The task store could not be opened (not a Troupe store, a newer schema,
+ * the package missing) or a write to it failed; `cause` holds the driver's
+ * error, and `path` names the file.
+ */
+export class StoreError extends TroupeError {
+  override name = 'StoreError';
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super('ERR_STORE', message, options);
+    this.path = path;
+  }
+}
+
+/** Another processor has the store's file open: one process per file. */
+export class StoreLockedError extends TroupeError {
+  override name = 'StoreLockedError';
+  readonly path: string;
+  constructor(path: string, options?: ErrorOptions) {
+    super('ERR_STORE_LOCKED', `The task store ${path} is in use by another processor (one process per file)`, options);
+    this.path = path;
+  }
+}
+
+/**
+ * Classes by code, so that an error serialised in a thread comes back as the
+ * same class on the main thread.
+ */
 export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> = {
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_INVALID_TASK: InvalidTaskError,
@@ -237,4 +263,6 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_RESTART_INTENSITY: RestartIntensityError,
   ERR_UNKNOWN_HANDLER: UnknownHandlerError,
   ERR_BROKER: BrokerError,
+  ERR_STORE: StoreError,
+  ERR_STORE_LOCKED: StoreLockedError,
 };

@@ -14,7 +14,7 @@ export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ delay: 100, factor: 2, maxDelay: 30_000, jitter: 0 }),
   timeout: 0,
   abortGrace: 1_000,
-  retention: Object.freeze({ maxResults: 10_000, maxFailed: 10_000 }),
+  retention: Object.freeze({ maxResults: 10_000, maxFailed: 10_000, maxAge: Infinity }),
   restart: Object.freeze({ minDelay: 100, maxDelay: 5_000, jitter: 0.2, maxRestarts: 10, window: 60_000 }),
   maxCrashes: 2,
   maxQueue: Infinity,

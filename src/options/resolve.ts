@@ -19,6 +19,7 @@ import { DEFAULTS } from './defaults.js';
 import type { ProcessorOptions, ResolvedOptions } from './types.js';
 
 const positiveMs: NumberRule = { expected: 'a positive number of ms', test: (v) => Number.isFinite(v) && v > 0 };
+const positiveDuration: NumberRule = { expected: 'a positive number of ms, or Infinity', test: (v) => v > 0 };
 const growth: NumberRule = { expected: 'a number ≥ 1', test: (v) => Number.isFinite(v) && v >= 1 };
 const queueBound: NumberRule = {
   expected: 'a positive integer or Infinity',
@@ -97,6 +98,13 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   if (broker !== undefined && (typeof broker !== 'object' || broker === null || (broker as { kind?: unknown }).kind !== 'nats')) {
     throw new InvalidOptionError('broker', `Expected \`broker\` to be made by natsBroker(), got ${describe(broker)}`);
   }
+  const store = options.store;
+  if (store !== undefined && (typeof store !== 'object' || store === null || (store as { kind?: unknown }).kind !== 'sqlite')) {
+    throw new InvalidOptionError('store', `Expected \`store\` to be made by sqliteStore(), got ${describe(store)}`);
+  }
+  if (store && broker) {
+    throw new InvalidOptionError('store', 'Expected at most one of `store` and `broker`: a broker keeps the tasks on its server');
+  }
   // With a broker, 0 threads makes a pure client.
   const workers = optionalNumber('workers', options.workers, DEFAULTS.workers, broker ? nonNegativeInteger : positiveInteger);
   return {
@@ -117,7 +125,9 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     retention: {
       maxResults: optionalNumber('retention.maxResults', retention['maxResults'], DEFAULTS.retention.maxResults, nonNegativeInteger),
       maxFailed: optionalNumber('retention.maxFailed', retention['maxFailed'], DEFAULTS.retention.maxFailed, nonNegativeInteger),
+      maxAge: optionalNumber('retention.maxAge', retention['maxAge'], DEFAULTS.retention.maxAge, positiveDuration),
     },
+    store,
     restart: {
       minDelay: optionalNumber('restart.minDelay', restart['minDelay'], DEFAULTS.restart.minDelay, nonNegativeNumber),
       maxDelay: optionalNumber('restart.maxDelay', restart['maxDelay'], DEFAULTS.restart.maxDelay, nonNegativeNumber),

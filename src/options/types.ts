@@ -9,6 +9,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 
 import type { NatsBroker } from '../broker/options.js';
 import type { Backoff } from '../machines/backoff.js';
+import type { SqliteStore } from '../store/options.js';
 import type { Clock } from '../util/clock.js';
 import type { RateLimit } from '../util/rate-limiter.js';
 
@@ -50,6 +51,12 @@ export interface RetentionOptions {
    * @defaultValue 10_000
    */
   maxFailed?: number;
+  /**
+   * With a `store`: results older than this many ms (since they finished)
+   * are dropped from the file. In memory, the counts above bound them.
+   * @defaultValue Infinity
+   */
+  maxAge?: number;
 }
 
 /** How crashed threads are restarted, and when the processor gives up. */
@@ -104,6 +111,12 @@ export interface ProcessorOptions {
    * Without one, everything lives in this process.
    */
   broker?: NatsBroker;
+  /**
+   * Keep tasks and results on disk, so they survive the process:
+   * `sqliteStore({ path })` (see docs/durability.md). At `ready`, the tasks a
+   * previous run left unfinished are queued again. Not with a `broker`.
+   */
+  store?: SqliteStore;
   /**
    * Attempts each thread runs at once. Above 1 suits async, I/O-bound
    * handlers (like piscina's `concurrentTasksPerWorker`); CPU-bound handlers
@@ -220,7 +233,8 @@ export interface ResolvedOptions {
   readonly backoff: Backoff;
   readonly timeout: number | undefined;
   readonly abortGrace: number;
-  readonly retention: { readonly maxResults: number; readonly maxFailed: number };
+  readonly retention: { readonly maxResults: number; readonly maxFailed: number; readonly maxAge: number };
+  readonly store: SqliteStore | undefined;
   readonly restart: ResolvedRestart;
   readonly maxCrashes: number;
   readonly maxQueue: number;

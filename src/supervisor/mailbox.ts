@@ -14,13 +14,19 @@ export class Mailbox<M> {
   readonly #effects = new Queue<() => void>();
   readonly #process: (message: M) => void;
   readonly #settled: () => void;
+  readonly #release: (run: () => void) => void;
   #processing = false;
   #running = false;
 
-  /** `settled` runs each time the mailbox has been emptied, before the effects. */
-  constructor(process: (message: M) => void, settled: () => void) {
+  /**
+   * `settled` runs each time the mailbox has been emptied, before the
+   * effects; `release` decides when they run (at once, unless a store makes
+   * them wait for the commit that holds their change).
+   */
+  constructor(process: (message: M) => void, settled: () => void, release: (run: () => void) => void = (run) => run()) {
     this.#process = process;
     this.#settled = settled;
+    this.#release = release;
   }
 
   send(message: M): void {
@@ -33,7 +39,7 @@ export class Mailbox<M> {
       this.#processing = false;
     }
     this.#settled();
-    this.#runEffects();
+    this.#release(this.#runEffects);
   }
 
   /** Runs `effect` once every message now in the mailbox has been processed. */
@@ -41,7 +47,7 @@ export class Mailbox<M> {
     this.#effects.push(effect);
   }
 
-  #runEffects(): void {
+  readonly #runEffects = (): void => {
     if (this.#running) return;
     this.#running = true;
     try {
@@ -49,5 +55,5 @@ export class Mailbox<M> {
     } finally {
       this.#running = false;
     }
-  }
+  };
 }

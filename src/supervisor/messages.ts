@@ -1,3 +1,4 @@
+import type { StoreError } from '../errors/errors.js';
 import type { TaskEntered } from '../machines/task.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
@@ -14,7 +15,14 @@ import type { TaskRecord } from './task-record.js';
  */
 export type SupervisorMessage =
   /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
-  | { readonly type: 'task.submit'; readonly task: NormalizedTask; readonly attempts?: number; readonly submittedAt?: number }
+  | {
+      readonly type: 'task.submit';
+      readonly task: NormalizedTask;
+      readonly attempts?: number;
+      readonly submittedAt?: number;
+      /** A task of an earlier run, read from the store: its crashes so far. */
+      readonly resumed?: { readonly crashes: number };
+    }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   /** The task's own AbortSignal aborted: it cancels that run of the id, not a later one. */
   | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
@@ -26,6 +34,8 @@ export type SupervisorMessage =
   | { readonly type: 'shutdown.deadline' }
   /** A crashed thread's restart backoff is over: a new worker takes its slot. */
   | { readonly type: 'worker.respawn'; readonly slot: number }
+  /** A write to the task store failed: nothing more is accepted. */
+  | { readonly type: 'store.failed'; readonly error: StoreError }
   /** A limit's window slid: held tasks may go. */
   | { readonly type: 'limits.open' }
   /** An attempt of a limited handler left its thread (queued behind that task's own transitions). */

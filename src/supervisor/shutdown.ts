@@ -16,10 +16,13 @@ export class Shutdown {
   readonly #unfinished: TaskInput[] = [];
   readonly #clock: Clock;
   readonly #expire: () => void;
+  /** With a store, what shutdown leaves unfinished stays in it, to run at the next start. */
+  readonly #keeps: boolean;
 
-  constructor(clock: Clock, expire: () => void) {
+  constructor(clock: Clock, expire: () => void, keeps: boolean) {
     this.#clock = clock;
     this.#expire = expire;
+    this.#keeps = keeps;
   }
 
   /** Shutdown begins: with `timeout` above 0, `expire` is called that many ms from now. */
@@ -43,10 +46,11 @@ export class Shutdown {
 
   /**
    * Cancels a task for shutdown and keeps its input, to return in
-   * `unfinished`; a broker's task is given back to the broker instead.
+   * `unfinished`; a broker's task is given back to the broker instead, and
+   * with a store the task stays stored, queued for the next start.
    */
   handBack(record: TaskRecord): void {
-    if (record.remote) record.returned = true;
+    if (record.remote || this.#keeps) record.returned = true;
     else {
       const runAt = record.state === 'scheduled' ? record.runAt : undefined;
       this.#unfinished.push(handedBack(record.task, record.payload, record.transfer, runAt));

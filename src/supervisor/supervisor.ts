@@ -6,7 +6,14 @@
  */
 import { Subject } from 'rxjs';
 
-import { ProcessorShutdownError, RestartIntensityError, TaskCancelledError, type WorkerStartError } from '../errors/errors.js';
+import {
+  ProcessorShutdownError,
+  RestartIntensityError,
+  StoreError,
+  type StoreLockedError,
+  TaskCancelledError,
+  type WorkerStartError,
+} from '../errors/errors.js';
 import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '../machines/lifecycles.js';
 import type { TaskContext } from '../machines/task.js';
 import type { ProcessorEvent } from '../observe/events.js';
@@ -14,6 +21,7 @@ import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe
 import { Metrics, type ProcessorMetrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
+import type { Recovered, TaskStore } from '../store/store.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
@@ -24,10 +32,12 @@ import { TimerQueue } from '../util/timer-queue.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
 import { Attempts } from './attempts.js';
 import { Dispatcher } from './dispatcher.js';
+import { Journal } from './journal.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { inspectable, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
 import { Outcomes } from './outcomes.js';
+import { resume } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Shutdown } from './shutdown.js';
 import { createRecord, type TaskRecord } from './task-record.js';
@@ -69,7 +79,12 @@ export class Supervisor {
   readonly #remote: RemoteTaskHooks | undefined;
   readonly #mailbox = new Mailbox<SupervisorMessage>(
     (message) => this.#receive(message),
-    () => this.#conditions.check(),
+    () => {
+      this.#conditions.check();
+      this.#journal?.settled();
+    },
+    // With a store, effects that promise durability wait for the commit holding their change.
+    (run) => (this.#journal ? this.#journal.afterCommit(run) : run()),
   );
   readonly #conditions = new Conditions();
   readonly #registry: TaskRegistry;
@@ -83,18 +98,27 @@ export class Supervisor {
   readonly #lifecycles: TaskLifecycles;
   readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.#registry.counts(), this.#phase === 'stopped'));
   readonly #outcomes: Outcomes;
+  /** With a store: every change, written in groups. */
+  readonly #journal: Journal | undefined;
 
   readonly #shutdown: Shutdown;
   #phase: Phase = 'starting';
-  #error: WorkerStartError | RestartIntensityError | undefined;
+  #error: WorkerStartError | RestartIntensityError | StoreError | StoreLockedError | undefined;
 
-  constructor(options: ResolvedOptions, remote?: RemoteTaskHooks) {
+  /**
+   * `store`: the opened task store (its unfinished tasks are queued again,
+   * its results retained), or the error that kept it from opening (the
+   * processor then starts in its `error` state and `ready` rejects with it).
+   */
+  constructor(options: ResolvedOptions, remote?: RemoteTaskHooks, store?: TaskStore | StoreError | StoreLockedError) {
     this.#options = options;
     this.#remote = remote;
     this.ready.promise.catch(() => {});
     this.#registry = new TaskRegistry(options.retention);
     this.#timers = new TimerQueue(options.clock);
-    this.#shutdown = new Shutdown(options.clock, () => this.send({ type: 'shutdown.deadline' }));
+    this.#shutdown = new Shutdown(options.clock, () => this.send({ type: 'shutdown.deadline' }), store !== undefined);
+    this.#journal =
+      store && !(store instanceof Error) ? new Journal(store, (error) => this.send({ type: 'store.failed', error })) : undefined;
     this.#limits = new Limits(options, this.#timers, () => this.send({ type: 'limits.open' }));
     if (options.inspect) this.inspection.attach(options.inspect);
     this.inspection.started(this.#ref);
@@ -104,6 +128,7 @@ export class Supervisor {
       this.#ref,
       (report) => this.send(report),
       (slot) => this.send({ type: 'worker.respawn', slot }),
+      this.#journal && ((send) => this.#journal?.beforeSending(send)),
     );
     this.#dispatcher = new Dispatcher({
       pool: this.#pool,
@@ -135,6 +160,21 @@ export class Supervisor {
       timer: (fire) => this.send({ type: 'task.timer', fire }),
     };
     this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
+    if (store instanceof Error) {
+      this.#failOpen(store);
+      return;
+    }
+    if (store) {
+      let recovered: Recovered;
+      try {
+        recovered = store.load();
+      } catch (cause) {
+        this.#failOpen(new StoreError(store.path, `Could not read the task store ${store.path}: ${(cause as Error).message}`, { cause }));
+        store.close();
+        return;
+      }
+      this.#recover(recovered);
+    }
     for (let slot = 1; slot <= options.workers; slot++) this.#pool.spawn(slot);
     // A pure client of a broker runs nothing here: it is ready at once.
     if (options.workers === 0) {
@@ -149,9 +189,19 @@ export class Supervisor {
     return this.#phase;
   }
 
-  /** Set when the threads could not start; new submits are refused with it. */
-  get error(): WorkerStartError | RestartIntensityError | undefined {
+  /** Set when the threads could not start, or the store failed; new submits are refused with it. */
+  get error(): WorkerStartError | RestartIntensityError | StoreError | StoreLockedError | undefined {
     return this.#error;
+  }
+
+  /** Resolves once every change so far is on disk (at once without a store); rejects if the store failed. */
+  committed(): Promise<void> {
+    return this.#journal ? this.#journal.committed() : Promise.resolve();
+  }
+
+  /** The store's file, size and commit times, for the dashboard and metrics; undefined without one. */
+  get journal(): Journal | undefined {
+    return this.#journal;
   }
 
   /**
@@ -198,7 +248,7 @@ export class Supervisor {
   #handle(message: SupervisorMessage): void {
     switch (message.type) {
       case 'task.submit':
-        return this.#submit(message.task, message.attempts, message.submittedAt);
+        return this.#submit(message.task, message.attempts, message.submittedAt, message.resumed);
       case 'task.cancel':
         return this.#registry.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
       case 'task.abort':
@@ -209,7 +259,10 @@ export class Supervisor {
       case 'task.timer':
         return message.fire();
       case 'results.clear':
+        this.#journal?.clearResults();
         return this.#registry.results.clear();
+      case 'store.failed':
+        return this.#storeFailed(message.error);
       case 'attempts.reported':
         this.#outcomes.heard(message.started, message.settled);
         this.#sendEnded();
@@ -239,15 +292,19 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now()): void {
+  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now(), resumed?: { readonly crashes: number }): void {
     const now = this.#timers.now();
     const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
     const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
     const { id, handler, maxRetries, timeout } = task;
     const lifecycle = this.#lifecycles.create({ id, handler, maxRetries, timeout, backoff: this.#options.backoff, startDelay, attempts });
     const runAt = startDelay === undefined ? undefined : now + startDelay;
-    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined);
+    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed);
     this.#registry.add(record);
+    if (resumed) {
+      record.crashes = resumed.crashes;
+      this.#journal?.adopted(record);
+    } else this.#journal?.accepted(record);
     this.metrics.submitted();
     const { signal } = task;
     if (!signal) return;
@@ -262,6 +319,7 @@ export class Supervisor {
     if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#finish(record, state, context);
     const previous = record.state;
     this.#registry.enter(record, state);
+    if (this.#journal) this.#journal.changed(record, state === 'retrying' ? this.#timers.now() + (context.retryDelay ?? 0) : record.runAt);
     // Shutting down without draining: nothing starts again; it is handed back.
     // A broker's task is given back to the broker, for another node to run.
     if (this.#phase === 'draining' && state !== 'processing' && this.#shutdown.handsBack(record)) return this.#shutdown.handBack(record);
@@ -336,10 +394,11 @@ export class Supervisor {
     }
     this.#dispatcher.forget(record);
     const remote = this.#remote;
-    if (record.returned && remote) {
-      // Not an end: the broker delivers it again. Nothing is stored or announced.
+    if (record.returned) {
+      // Not an end: the broker delivers it again, or the store keeps it for the next start. Nothing is announced.
       this.#registry.remove(record, undefined);
-      this.#mailbox.defer(() => remote.returned(id));
+      if (record.remote && remote) this.#mailbox.defer(() => remote.returned(id));
+      else this.#journal?.kept(record);
       return this.#stopIfDone();
     }
     this.#registry.remove(record, state);
@@ -347,6 +406,7 @@ export class Supervisor {
     const progress = { attempts: context.attempts, submittedAt: record.submittedAt, startedAt: record.startedAt };
     const result = finalResult(record.task, state, context, record.payload, progress);
     this.#registry.results.store(result);
+    this.#journal?.ended(record, result);
     if (record.remote && remote) this.#mailbox.defer(() => remote.finished(result));
     const { callback } = record.task;
     const waiters = record.waiters;
@@ -448,6 +508,43 @@ export class Supervisor {
     this.#stopIfDone();
   }
 
+  /** The store could not be opened: nothing can be accepted, and `ready` rejects. */
+  #failOpen(error: StoreError | StoreLockedError): void {
+    this.#phase = 'error';
+    this.#error = error;
+    this.ready.reject(error);
+  }
+
+  /**
+   * The store's results are retained again, and its unfinished tasks queued
+   * again (a `processing` one charged for the process that died under it;
+   * see `recovery.ts`), before anything else is accepted.
+   */
+  #recover({ tasks, results }: Recovered): void {
+    for (const result of results) this.#registry.results.store(result);
+    const now = this.#timers.now();
+    for (const stored of tasks) {
+      const resumed = resume(stored, now, this.#options.maxCrashes, this.#options.backoff);
+      if (resumed.kind === 'run') {
+        const { task, attempts, crashes, submittedAt } = resumed;
+        this.send({ type: 'task.submit', task, attempts, submittedAt, resumed: { crashes } });
+        continue;
+      }
+      this.#registry.results.store(resumed.result);
+      this.#journal?.resolved(resumed.result);
+      this.metrics.finished('failed', Date.now());
+      this.#emit({ type: 'task.failed', id: resumed.result.id, result: resumed.result });
+    }
+  }
+
+  /** A write failed: nothing more is accepted or written; what runs finishes, what was acknowledged is on disk. */
+  #storeFailed(error: StoreError): void {
+    if (this.#phase === 'stopped') return;
+    this.#phase = this.#phase === 'draining' ? 'draining' : 'error';
+    this.#error = error;
+    this.#emit({ type: 'processor.error', error });
+  }
+
   /** Whatever has not finished by the deadline is cancelled and handed back, never dropped. */
   #deadlinePassed(): void {
     if (this.#phase !== 'draining') return;
@@ -467,6 +564,7 @@ export class Supervisor {
     // Nothing is left to start: the limits' timers would only keep the process alive.
     this.#limits.stop();
     void this.#pool.stopAll().then(() => {
+      this.#journal?.close();
       this.stopped.resolve({ unfinished });
       this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
       this.events.complete();

@@ -27,6 +27,7 @@ export class WorkerPool {
   readonly #parent: InspectedActor;
   readonly #report: (report: WorkerReport) => void;
   readonly #respawn: (slot: number) => void;
+  readonly #release: ((send: () => void) => void) | undefined;
   #ids = 0;
   #joined = 0;
 
@@ -36,7 +37,9 @@ export class WorkerPool {
     parent: InspectedActor,
     report: (report: WorkerReport) => void,
     respawn: (slot: number) => void,
+    release?: (send: () => void) => void,
   ) {
+    this.#release = release;
     this.#options = options;
     this.#restarts = new RestartPolicy(options.restart);
     this.#inspection = inspection;
@@ -71,6 +74,7 @@ export class WorkerPool {
       clock,
       abortGrace,
       report: this.#report,
+      release: this.#release,
     });
     this.#workers.add(worker);
     this.#slotOf.set(worker, slot);

@@ -56,6 +56,12 @@ export interface WorkerActorOptions {
   /** How long an aborted attempt may run on before the thread is terminated, in ms. */
   readonly abortGrace: number;
   readonly report: (report: WorkerReport) => void;
+  /**
+   * When a batch may go to the thread: at once by default. With a task
+   * store, after the commit that records its attempts (write-ahead: a task
+   * that takes the whole process down is on disk as running, and charged).
+   */
+  readonly release?: ((send: () => void) => void) | undefined;
 }
 
 /**
@@ -88,6 +94,8 @@ export class WorkerActor {
   readonly #graceTimers = new Map<number, unknown>();
   /** Attempts dispatched in this tick, sent to the thread as one message. */
   #outbox: WireAttempt[] = [];
+  /** A batch waits for `release` (see the options). */
+  #releasing = false;
 
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
@@ -240,7 +248,14 @@ export class WorkerActor {
    * latest a microtask after the first, sooner when the supervisor asks.
    */
   flush(): void {
-    if (this.#outbox.length > 0 && this.#thread) this.#send(this.#thread);
+    if (this.#outbox.length === 0 || !this.#thread || this.#releasing) return;
+    const release = this.#options.release;
+    if (!release) return this.#send(this.#thread);
+    this.#releasing = true;
+    release(() => {
+      this.#releasing = false;
+      if (this.#outbox.length > 0 && this.#thread) this.#send(this.#thread);
+    });
   }
 
   #send(thread: ThreadHandle): void {
@@ -296,7 +311,11 @@ export class WorkerActor {
   abort(token: number, reason: Error): void {
     const thread = this.#thread;
     if (!thread || !this.#running.has(token) || this.#graceTimers.has(token) || this.#abortedWaiting.has(token)) return;
-    this.flush(); // the attempt's batch goes first, so the abort finds it
+    if (this.#outbox.some((attempt) => attempt.token === token)) {
+      // Not sent yet: it never reaches the thread.
+      this.#outbox = this.#outbox.filter((attempt) => attempt.token !== token);
+      return this.#hear([{ token, ok: false, unstarted: true }]);
+    }
     thread.abort(token, serializeError(reason));
     // Not started: the thread drops it when it reads the abort. If it is
     // stuck in another attempt, that one's own limits apply, not this one's;

@@ -1,0 +1,122 @@
+/**
+ * The task store in one process: what survives a shutdown and a new start,
+ * and each refusal when the file cannot be used, typed and changing nothing.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+
+import { createProcessor, InvalidOptionError, type Processor, sqliteStore, StoreError, StoreLockedError } from '../../src/index.js';
+import { handlers, nextEvent } from '../helpers/index.js';
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+
+let dir: string;
+const open: Processor[] = [];
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.shutdown({ timeout: 0 });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function make(path: string, options: { clock?: SimulatedClock } = {}): Processor {
+  const p = createProcessor({ handlers, workers: 1, store: sqliteStore({ path }), ...options });
+  open.push(p);
+  return p;
+}
+
+function scratch(): string {
+  dir = mkdtempSync(join(tmpdir(), 'troupe-store-'));
+  return join(dir, 'tasks.db');
+}
+
+describe('sqliteStore', () => {
+  it('is validated, and not with a broker', () => {
+    expect(() => sqliteStore({ path: '' })).toThrow(InvalidOptionError);
+    expect(() => sqliteStore({ path: 'x.db', synchronous: 'sometimes' as 'full' })).toThrow(/store\.synchronous/);
+    dir = mkdtempSync(join(tmpdir(), 'troupe-store-'));
+    expect(() => createProcessor({ handlers, store: { kind: 'redis' } as never })).toThrow(/`store`/);
+  });
+
+  it('keeps results and unfinished tasks across a shutdown: the next start queues them again, due when they were', async () => {
+    const path = scratch();
+    const clock = new SimulatedClock();
+    const first = make(path, { clock });
+    await first.ready;
+    await first.submitAsync({ id: 'done-1', payload: 'one' });
+    expect(await first.result('done-1')).toMatchObject({ status: 'done', value: 'one' });
+    await first.submitAsync({ id: 'later', payload: 'due at 1000', delay: 1_000 });
+    const held = nextEvent(first.events, 'task.started', (event) => event.id === 'held');
+    await first.submitAsync({ id: 'held', handler: 'waitForAbort', payload: null });
+    await held;
+    // Unfinished at the deadline: kept in the store for the next start, not handed back.
+    expect((await first.shutdown({ timeout: 0 })).unfinished).toEqual([]);
+    open.length = 0;
+
+    const clock2 = new SimulatedClock();
+    const second = make(path, { clock: clock2 });
+    await second.ready;
+    expect(second.getResult('done-1')).toMatchObject({ status: 'done', value: 'one' });
+    // Running again, on the one thread: its attempt that shutdown interrupted was not charged.
+    expect(second.getTask('held')).toMatchObject({ state: 'processing', attempts: 1 });
+    expect(second.getTask('later')).toMatchObject({ state: 'scheduled', runAt: 1_000 });
+    // Duplicate ids are refused across restarts as within one run.
+    expect(() => second.submit({ id: 'held', payload: null })).toThrow(/held/);
+    second.cancel('held');
+    clock2.increment(999);
+    expect(second.getTask('later')?.state).toBe('scheduled');
+    clock2.increment(1);
+    expect(await second.result('later')).toMatchObject({ status: 'done', value: 'due at 1000' });
+  });
+
+  it('refuses a file another processor has open: StoreLockedError at ready, the first one unharmed', async () => {
+    const path = scratch();
+    const first = make(path);
+    await first.ready;
+    const second = make(path);
+    await expect(second.ready).rejects.toThrow(StoreLockedError);
+    await expect(second.ready).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED', path });
+    expect(() => second.submit({ payload: 1 })).toThrow(StoreLockedError);
+    expect(await first.result(first.submit({ payload: 'still fine' }))).toMatchObject({ status: 'done' });
+  });
+
+  it('refuses a file that is not a Troupe store, or of a newer schema, changing nothing in it', async () => {
+    const path = scratch();
+    writeFileSync(path, 'not a database at all, just text');
+    await expect(make(path).ready).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE', path });
+    expect(readFileSync(path, 'utf8')).toBe('not a database at all, just text');
+
+    const foreign = join(dir, 'foreign.db');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE notes (text TEXT)');
+    db.close();
+    const before = readFileSync(foreign);
+    await expect(make(foreign).ready).rejects.toThrow(/not a Troupe task store/);
+    expect(readFileSync(foreign).equals(before)).toBe(true);
+
+    const newer = join(dir, 'newer.db');
+    const p = make(newer);
+    await p.ready;
+    await p.shutdown();
+    open.length = 0;
+    const raw = new Database(newer);
+    raw.pragma('user_version = 99');
+    raw.close();
+    await expect(make(newer).ready).rejects.toThrow(/schema version 99, newer than this Troupe's 1/);
+  });
+
+  it('refuses a file it cannot create: StoreError naming it', async () => {
+    scratch();
+    // Its folder is a file: nothing can be created there, whoever runs the test (root ignores permissions).
+    const notAFolder = join(dir, 'plain-file');
+    writeFileSync(notAFolder, '');
+    const path = join(notAFolder, 'tasks.db');
+    const p = make(path);
+    await expect(p.ready).rejects.toBeInstanceOf(StoreError);
+    await expect(p.ready).rejects.toMatchObject({ path, message: expect.stringContaining(path) });
+  });
+});
