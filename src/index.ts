@@ -31,7 +31,7 @@ export { taskMachine } from './machines/task.js';
 export type { ProcessorEvent, ProcessorEventType } from './observe/events.js';
 export type { InspectionObserver } from './observe/inspection.js';
 export type { Percentiles } from './observe/log-histogram.js';
-export type { ProcessorMetrics, WorkerMetrics } from './observe/metrics.js';
+export type { ProcessorMetrics, StoreMetrics, WorkerMetrics } from './observe/metrics.js';
 export type { ClusterStatus, NodeBeat, ProcessorStatus } from './observe/status.js';
 export type { EventOf } from './observe/streams.js';
 export { ofType } from './observe/streams.js';

@@ -39,6 +39,10 @@ export const PAGE = `<!doctype html>
 <h2>Cluster <span id="backlog" class="muted"></span></h2>
 <table><thead><tr><th>node</th><th>host</th><th>pid</th><th>threads</th><th>held</th><th>holds</th><th>done</th><th>failed</th></tr></thead><tbody id="nodes"></tbody></table>
 </div>
+<div id="store" hidden>
+<h2>Store</h2>
+<p id="store-line"></p>
+</div>
 <h2>Workers</h2>
 <table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>holds</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
 <h2>Recent failures</h2>
@@ -71,6 +75,13 @@ source.onmessage = (message) => {
     chart.setData(points);
   }
   last = { at: s.at, finished };
+  // With a task store: its file, its size, and how long its group commits take.
+  const store = s.store;
+  $('store').hidden = !store;
+  if (store) {
+    const ms = (v) => (v === undefined || v === null ? '–' : v.toFixed(2) + ' ms');
+    $('store-line').textContent = store.path + ': ' + (store.bytes / 1048576).toFixed(1) + ' MB, ' + store.commits + ' commits, p50 ' + ms(store.commitMs.p50) + ', p99 ' + ms(store.commitMs.p99);
+  }
   // With a broker: the stream's backlog and every live node, from their heartbeats.
   const cluster = s.status.cluster;
   $('cluster').hidden = !cluster;

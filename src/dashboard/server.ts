@@ -84,6 +84,7 @@ export async function serveDashboard(
       workers: metrics.workers,
       crashes: metrics.crashes,
       restarts: metrics.restarts,
+      store: metrics.store,
       failures: timelines.failures(),
     };
   };

@@ -40,12 +40,27 @@ export interface ProcessorMetrics {
   readonly crashes: number;
   /** Threads started to replace crashed ones, since start. */
   readonly restarts: number;
+  /** With a `store`: its file, its size and how long its commits take. */
+  readonly store?: StoreMetrics;
+}
+
+/** A task store as `metrics()` reports it. */
+export interface StoreMetrics {
+  readonly path: string;
+  /** The file's size on disk, database and write-ahead log, in bytes. */
+  readonly bytes: number;
+  /** Group commits since start. */
+  readonly commits: number;
+  /** How long a commit takes, in ms. */
+  readonly commitMs: Percentiles;
 }
 
 /** Live counts read at scrape time, so a gauge costs nothing per task. */
 export interface MetricsSource {
   tasks(): ProcessorMetrics['tasks'];
   workers(): readonly WorkerMetrics[];
+  /** With a store: its file and size (read at scrape time: a `stat`). */
+  readonly store?: { readonly path: string; size(): number } | undefined;
 }
 
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -80,6 +95,9 @@ export class Metrics {
   readonly #promRetries: Counter;
   readonly #promCrashes: Counter<'slot'>;
   readonly #promRestarts: Counter<'slot'>;
+  readonly #commitTimes = new LogHistogram();
+  #commits = 0;
+  readonly #promCommit: Histogram | undefined;
 
   constructor(source: MetricsSource) {
     this.#source = source;
@@ -132,6 +150,23 @@ export class Metrics {
         for (const [state, count] of Object.entries(source.tasks())) this.set({ state }, count);
       },
     });
+    const store = source.store;
+    if (store) {
+      this.#promCommit = new Histogram({
+        name: 'troupe_store_commit_seconds',
+        help: 'Time a group commit of the task store takes (one transaction per turn of the event loop).',
+        buckets: SECONDS_BUCKETS,
+        registers,
+      });
+      new Gauge({
+        name: 'troupe_store_size_bytes',
+        help: "The task store's file on disk, database and write-ahead log.",
+        registers,
+        collect() {
+          this.set(store.size());
+        },
+      });
+    }
     new Gauge({
       name: 'troupe_workers',
       help: 'Worker threads ready to take tasks.',
@@ -157,6 +192,13 @@ export class Metrics {
   ran(ms: number): void {
     this.#runTime.record(ms);
     this.#promRun.observe(ms / 1_000);
+  }
+
+  /** A group commit of the task store took `ms`. */
+  committed(ms: number): void {
+    this.#commits++;
+    this.#commitTimes.record(ms);
+    this.#promCommit?.observe(ms / 1_000);
   }
 
   retried(): void {
@@ -217,6 +259,11 @@ export class Metrics {
       workers: this.#source.workers(),
       crashes: this.#crashes,
       restarts: this.#restarts,
+      ...(this.#source.store ? { store: this.#storeMetrics(this.#source.store) } : {}),
     };
+  }
+
+  #storeMetrics(store: { readonly path: string; size(): number }): StoreMetrics {
+    return { path: store.path, bytes: store.size(), commits: this.#commits, commitMs: this.#commitTimes.percentiles() };
   }
 }

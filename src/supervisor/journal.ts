@@ -31,6 +31,7 @@ const NO_PAYLOAD = new Uint8Array(0);
 export class Journal {
   readonly #store: TaskStore;
   readonly #failed: (error: StoreError) => void;
+  readonly #committed: (ms: number) => void;
   readonly #pending = new Map<TaskRecord, Pending>();
   readonly #results: TaskResult[] = [];
   /** Ids of stored tasks that ended without a record in this run. */
@@ -44,25 +45,11 @@ export class Journal {
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   #scheduled = false;
   #error: StoreError | undefined;
-  /** Commit times, for the dashboard and metrics: ms of the last commits, a ring. */
-  readonly latencies = new Float64Array(256);
-  #commits = 0;
-
-  constructor(store: TaskStore, failed: (error: StoreError) => void) {
+  /** `committed` learns how long each commit took, in ms (for metrics). */
+  constructor(store: TaskStore, failed: (error: StoreError) => void, committed: (ms: number) => void) {
     this.#store = store;
     this.#failed = failed;
-  }
-
-  get path(): string {
-    return this.#store.path;
-  }
-
-  get commits(): number {
-    return this.#commits;
-  }
-
-  size(): number {
-    return this.#store.size();
+    this.#committed = committed;
   }
 
   /**
@@ -210,7 +197,7 @@ export class Journal {
       this.#failed(this.#error);
       return;
     }
-    this.latencies[this.#commits++ % this.latencies.length] = performance.now() - started;
+    this.#committed(performance.now() - started);
     for (const record of written) {
       this.#written.add(record);
       this.#payloads.delete(record);

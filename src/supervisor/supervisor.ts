@@ -118,7 +118,13 @@ export class Supervisor {
     this.#timers = new TimerQueue(options.clock);
     this.#shutdown = new Shutdown(options.clock, () => this.send({ type: 'shutdown.deadline' }), store !== undefined);
     this.#journal =
-      store && !(store instanceof Error) ? new Journal(store, (error) => this.send({ type: 'store.failed', error })) : undefined;
+      store && !(store instanceof Error)
+        ? new Journal(
+            store,
+            (error) => this.send({ type: 'store.failed', error }),
+            (ms) => this.metrics.committed(ms),
+          )
+        : undefined;
     this.#limits = new Limits(options, this.#timers, () => this.send({ type: 'limits.open' }));
     if (options.inspect) this.inspection.attach(options.inspect);
     this.inspection.started(this.#ref);
@@ -144,6 +150,7 @@ export class Supervisor {
         return { scheduled, queued, processing, retrying };
       },
       workers: () => this.#pool.metrics(this.metrics),
+      store: store && !(store instanceof Error) ? store : undefined,
     });
     this.#outcomes = new Outcomes({
       registry: this.#registry,
@@ -197,11 +204,6 @@ export class Supervisor {
   /** Resolves once every change so far is on disk (at once without a store); rejects if the store failed. */
   committed(): Promise<void> {
     return this.#journal ? this.#journal.committed() : Promise.resolve();
-  }
-
-  /** The store's file, size and commit times, for the dashboard and metrics; undefined without one. */
-  get journal(): Journal | undefined {
-    return this.#journal;
   }
 
   /**

@@ -73,6 +73,21 @@ describe('sqliteStore', () => {
     expect(await second.result('later')).toMatchObject({ status: 'done', value: 'due at 1000' });
   });
 
+  it('reports its file, size and commit times in metrics() and as troupe_store_* Prometheus metrics', async () => {
+    const path = scratch();
+    const p = make(path);
+    await p.ready;
+    for (let i = 0; i < 50; i++) await p.submitAsync({ payload: i });
+    await p.onIdle();
+    const { store } = p.metrics();
+    expect(store).toMatchObject({ path, commits: expect.any(Number), commitMs: { p50: expect.any(Number), p99: expect.any(Number) } });
+    expect(store?.commits).toBeGreaterThan(0);
+    expect(store?.bytes).toBeGreaterThan(0);
+    const text = await p.prometheus();
+    expect(text).toMatch(/^troupe_store_size_bytes [1-9]\d*$/m);
+    expect(text).toMatch(/^troupe_store_commit_seconds_count [1-9]\d*$/m);
+  });
+
   it('refuses a file another processor has open: StoreLockedError at ready, the first one unharmed', async () => {
     const path = scratch();
     const first = make(path);
