@@ -65,7 +65,7 @@ function targetsTable(run: RunResult): string {
     t.measured,
     t.met === undefined ? 'no data' : t.met ? 'met' : '**missed**',
   ]);
-  return table(['target (issue 3)', 'measured as', 'measured', ''], [':--', ':--', '--:', ':--'], rows);
+  return table(['target', 'measured as', 'measured', ''], [':--', ':--', '--:', ':--'], rows);
 }
 
 export function header(run: RunResult): string {

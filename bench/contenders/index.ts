@@ -24,6 +24,10 @@ export const CONTENDERS = {
     const { createTroupe } = await import('./troupe.js');
     return (options) => createTroupe({ inspect: true }, options);
   },
+  'troupe-store': async (): Promise<Factory> => {
+    const { createTroupe } = await import('./troupe.js');
+    return (options) => createTroupe({ store: true }, options);
+  },
   piscina: async (): Promise<Factory> => {
     const { createPiscina } = await import('./piscina.js');
     return () => createPiscina({});

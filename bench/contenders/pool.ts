@@ -4,7 +4,7 @@
  */
 
 /** The exports of bench/workers/handlers.mjs that tasks name. */
-export type HandlerName = 'noop' | 'cpu' | 'flaky';
+export type HandlerName = 'noop' | 'cpu' | 'flaky' | 'sleep';
 
 export interface Pool {
   /**

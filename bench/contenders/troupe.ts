@@ -4,12 +4,16 @@
  * the peers' do, without tsx. Types come from the source, which `dist/` is
  * compiled from.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type * as Troupe from '../../src/index.js';
 import type { ProcessorOptions, TaskResult } from '../../src/index.js';
 import { HANDLERS, type Pool, type PoolOptions, THREADS } from './pool.js';
 
 const dist = new URL('../../dist/index.js', import.meta.url);
-const { createProcessor, natsBroker } = (await import(dist.href)) as typeof Troupe;
+const { createProcessor, natsBroker, sqliteStore } = (await import(dist.href)) as typeof Troupe;
 
 /**
  * The same compiled `createProcessor`, for a scenario that drives Troupe's own
@@ -23,6 +27,8 @@ export interface TroupeSettings {
   readonly concurrency?: number;
   /** Attach a do-nothing XState inspection observer. */
   readonly inspect?: boolean;
+  /** Keep tasks and results in a task store (SQLite, `synchronous: 'normal'`) in a scratch folder. */
+  readonly store?: boolean;
 }
 
 function failure(result: Exclude<TaskResult, { status: 'done' }>): Error {
@@ -33,6 +39,8 @@ export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): 
   const options: ProcessorOptions = { handlers: HANDLERS, workers: THREADS };
   if (settings.concurrency !== undefined) options.concurrency = settings.concurrency;
   if (settings.inspect) options.inspect = () => {};
+  const scratch = settings.store ? mkdtempSync(join(tmpdir(), 'troupe-bench-')) : undefined;
+  if (scratch) options.store = sqliteStore({ path: join(scratch, 'tasks.db') });
   // Retry at once, as the peers' drivers resubmit at once: the scenario
   // measures the cost of a retry, not a backoff wait.
   if (retry) options.backoff = { delay: 0 };
@@ -52,6 +60,7 @@ export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): 
     },
     async close() {
       await processor.shutdown();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

@@ -9,9 +9,10 @@ import { retry } from './retry.js';
 import { scaleOut } from './scale-out.js';
 import type { Scenario } from './scenario.js';
 import { startup } from './startup.js';
+import { store } from './store.js';
 import { throughput } from './throughput.js';
 
-export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority];
+export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
 export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead];
