@@ -7,25 +7,13 @@
 /**
  * Where the processor is: `starting` until every thread is up; `running`;
  * `error` when the threads could not start or crashed past the restart
- * intensity; `draining` after `shutdown`; `stopped` once it resolved.
+ * intensity, or the task store failed; `draining` after `shutdown`;
+ * `stopped` once it resolved.
  */
 export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
 
 /** Tasks by state: live counts, and totals of finished tasks since start. */
 export interface StatusCounts {
-  readonly scheduled: number;
-  readonly queued: number;
-  readonly processing: number;
-  readonly retrying: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly cancelled: number;
-}
-
-/** What `getStatus()` returns: live counts and totals since start. */
-export interface ProcessorStatus {
-  /** Worker threads the pool keeps. */
-  readonly workers: number;
   /** Delayed tasks not yet due. */
   readonly scheduled: number;
   readonly queued: number;
@@ -35,12 +23,19 @@ export interface ProcessorStatus {
   readonly done: number;
   readonly failed: number;
   readonly cancelled: number;
+}
+
+/** What `getStatus()` returns: live counts and totals since start. */
+export interface ProcessorStatus extends StatusCounts {
+  /** Worker threads the pool keeps. */
+  readonly workers: number;
   /** True once `shutdown` was called. */
   readonly shutdown: boolean;
   /**
    * `starting` until every thread is up; `running`; `error` when the threads
-   * could not start or crashed past the restart intensity (new submits are
-   * refused); `draining` after `shutdown`, `stopped` once it resolved.
+   * could not start or crashed past the restart intensity, or the task store
+   * could not be opened or written (new submits are refused); `draining`
+   * after `shutdown`, `stopped` once it resolved.
    */
   readonly state: Phase;
   /**

@@ -77,7 +77,7 @@ export class Limits {
   }
 
   /** Whether `handler` has limits of its own. */
-  gates(handler: string): boolean {
+  hasGate(handler: string): boolean {
     return this.#gates.has(handler);
   }
 

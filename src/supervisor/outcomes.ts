@@ -139,7 +139,7 @@ export class Outcomes {
     if (!attempt) return undefined;
     attempts.close(attempt);
     const { handler } = attempt.record.task;
-    if (limits.gates(handler)) this.#ended.push(handler);
+    if (limits.hasGate(handler)) this.#ended.push(handler);
     dispatcher.unpark(registry.get(id));
     return attempt;
   }

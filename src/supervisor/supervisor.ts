@@ -46,6 +46,9 @@ import { WorkerPool } from './worker-pool.js';
 
 export type { RemoteTaskHooks, ShutdownOutcome } from './messages.js';
 
+/** What puts the processor in its `error` state; new submits are refused with it. */
+export type Fault = WorkerStartError | RestartIntensityError | StoreError | StoreLockedError;
+
 /**
  * The supervisor actor. It alone owns the tasks of a processor from `submit`
  * to their final state, and the threads that run them; every change to
@@ -103,7 +106,7 @@ export class Supervisor {
 
   readonly #shutdown: Shutdown;
   #phase: Phase = 'starting';
-  #error: WorkerStartError | RestartIntensityError | StoreError | StoreLockedError | undefined;
+  #error: Fault | undefined;
 
   /**
    * `store`: the opened task store (its unfinished tasks are queued again,
@@ -197,7 +200,7 @@ export class Supervisor {
   }
 
   /** Set when the threads could not start, or the store failed; new submits are refused with it. */
-  get error(): WorkerStartError | RestartIntensityError | StoreError | StoreLockedError | undefined {
+  get error(): Fault | undefined {
     return this.#error;
   }
 
