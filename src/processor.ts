@@ -15,8 +15,6 @@ import {
   InvalidOptionError,
   ProcessorShutdownError,
   QueueFullError,
-  StoreError,
-  StoreLockedError,
   UnknownTaskError,
 } from './errors/errors.js';
 import type { ProcessorEvent } from './observe/events.js';
@@ -26,9 +24,7 @@ import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
 import { resolveOptions } from './options/resolve.js';
 import type { ProcessorOptions, ResolvedOptions } from './options/types.js';
-import type { SqliteStore } from './store/options.js';
-import { openSqliteStore } from './store/sqlite.js';
-import type { TaskStore } from './store/store.js';
+import { openStore } from './store/open.js';
 import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
@@ -531,15 +527,6 @@ export function createProcessor(options: ProcessorOptions): Processor {
 }
 
 /** Opens the task store; what keeps it from opening is returned, for `ready` to reject with. */
-function openStore(config: SqliteStore, retention: ResolvedOptions['retention']): TaskStore | StoreError | StoreLockedError {
-  try {
-    return openSqliteStore(config, retention);
-  } catch (error) {
-    if (error instanceof StoreError || error instanceof StoreLockedError) return error;
-    return new StoreError(config.path, `Could not open the task store ${config.path}: ${String(error)}`, { cause: error });
-  }
-}
-
 /** `promise`, or a rejection with the signal's reason if it aborts first. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;

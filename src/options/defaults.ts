@@ -10,6 +10,8 @@ export const DEFAULTS = Object.freeze({
   workers: availableParallelism(),
   concurrency: 1,
   window: 16,
+  /** `window` with a store (see `ProcessorOptions.window`). */
+  storeWindow: 64,
   maxRetries: 3,
   backoff: Object.freeze({ delay: 100, factor: 2, maxDelay: 30_000, jitter: 0 }),
   timeout: 0,

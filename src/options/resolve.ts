@@ -112,7 +112,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     broker,
     workers,
     concurrency: optionalNumber('concurrency', options.concurrency, DEFAULTS.concurrency, positiveInteger),
-    window: optionalNumber('window', options.window, DEFAULTS.window, nonNegativeInteger),
+    window: optionalNumber('window', options.window, store ? DEFAULTS.storeWindow : DEFAULTS.window, nonNegativeInteger),
     maxRetries: optionalNumber('maxRetries', options.maxRetries, DEFAULTS.maxRetries, nonNegativeInteger),
     backoff: {
       delay: optionalNumber('backoff.delay', backoff['delay'], DEFAULTS.backoff.delay, nonNegativeNumber),

@@ -134,7 +134,9 @@ export interface ProcessorOptions {
    * running on its thread, and if one of them blocks the thread's event loop
    * for good (a synchronous handler with no `timeout`), the tasks waiting
    * behind it wait with it until it ends. `0` sends a thread only what it can
-   * start at once.
+   * start at once. With a `store`, the default is 64: a batch goes to a
+   * thread only once the store has it on disk, a round trip that a window of
+   * 16 no-op tasks does not cover.
    * @defaultValue 16
    */
   window?: number;

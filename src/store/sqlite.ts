@@ -1,50 +1,11 @@
 import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
 
 import type BetterSqlite3 from 'better-sqlite3';
 
-import { StoreError, StoreLockedError } from '../errors/errors.js';
-import { deserializeError, type SerializedError, serializeError } from '../errors/serialize.js';
+import { deserializeError, type SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
-import type { SqliteStore } from './options.js';
-import type { Changes, Recovered, StoredState, StoredTask, TaskStore } from './store.js';
-
-/** Marks a file as Troupe's (SQLite's `application_id`): 'TRPE'. */
-const APPLICATION_ID = 0x54525045;
-/**
- * The schema's version (SQLite's `user_version`). A file of an older version
- * is migrated when opened (MIGRATIONS[n] takes version n to n + 1); one of a
- * newer version is refused, unchanged. See docs/durability.md.
- */
-export const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-  CREATE TABLE tasks (
-    id TEXT PRIMARY KEY,
-    handler TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    max_retries INTEGER NOT NULL,
-    timeout INTEGER,
-    payload BLOB NOT NULL,
-    submitted_at INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    crashes INTEGER NOT NULL,
-    due_at INTEGER
-  ) WITHOUT ROWID;
-  CREATE TABLE results (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    failed INTEGER NOT NULL,
-    finished_at INTEGER NOT NULL,
-    result BLOB NOT NULL
-  );
-  CREATE INDEX results_by_kind ON results (failed, seq);
-`;
-
-/** Steps from each older schema version to the next; none yet. */
-const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [];
+import type { Changes, Recovered, StoredResult, StoredState, StoredTask, TaskStore } from './store.js';
 
 export interface StoreRetention {
   readonly maxResults: number;
@@ -57,6 +18,7 @@ type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
 
 interface TaskRow {
+  key: number;
   id: string;
   handler: string;
   priority: number;
@@ -67,97 +29,23 @@ interface TaskRow {
   state: StoredState;
   attempts: number;
   crashes: number;
+  suspected: number;
   due_at: number | null;
 }
 
-/** A result as stored: its error flattened, so it comes back as its class. */
-type Flat = Omit<TaskResult, 'error'> & { error?: SerializedError };
-
-/** Loads better-sqlite3 (an optional peer dependency), or says which package to install. */
-function driver(path: string): typeof BetterSqlite3 {
-  try {
-    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  } catch (cause) {
-    throw new StoreError(path, 'sqliteStore needs the better-sqlite3 package (12.x): npm install better-sqlite3@12', { cause });
-  }
-}
-
 /**
- * Opens (creating it when missing) and locks the store's file, checks that
- * it is a Troupe store of a version this code reads, and migrates an older
- * one. Throws `StoreLockedError` when another process has it open, and
- * `StoreError` for anything else, having changed nothing in the file.
+ * A store's SQLite file, as rows: read once on the main thread when the
+ * store is opened (`recover`), then written by the store's thread (`commit`),
+ * each with a connection of its own.
  */
-export function openSqliteStore(config: SqliteStore, retention: StoreRetention): TaskStore {
-  const Database = driver(config.path);
-  let db: Database;
-  try {
-    // No busy wait: a file in use is refused at once, not after a timeout.
-    db = new Database(config.path, { timeout: 0 });
-  } catch (cause) {
-    throw new StoreError(config.path, `Could not open the task store ${config.path}: ${(cause as Error).message}`, { cause });
-  }
-  try {
-    claim(db, config.path);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteTaskStore(db, config.path, retention);
-}
-
-/**
- * Takes the file for this process (an exclusive lock held until close) and
- * checks what is in it, inside one transaction: a refusal rolls back,
- * leaving the file as it was.
- */
-function claim(db: Database, path: string): void {
-  try {
-    // Exclusive before WAL: the lock then lasts as long as the connection.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE');
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new StoreLockedError(path, { cause });
-    throw new StoreError(path, `${path} is not a Troupe task store (${(cause as Error).message})`, { cause });
-  }
-  try {
-    const application = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'`).get() as { n: number }).n;
-    if (tables === 0 && application === 0) {
-      db.exec(SCHEMA);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    } else if (application !== APPLICATION_ID) {
-      throw new StoreError(path, `${path} is an SQLite database, but not a Troupe task store (application_id ${application})`);
-    } else if (version > SCHEMA_VERSION) {
-      throw new StoreError(
-        path,
-        `${path} has schema version ${version}, newer than this Troupe's ${SCHEMA_VERSION}: upgrade Troupe to open it`,
-      );
-    } else {
-      for (let from = version; from < SCHEMA_VERSION; from++) (MIGRATIONS[from - 1] as (db: Database) => void)(db);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    if (error instanceof StoreError) throw error;
-    throw new StoreError(path, `Could not read the task store ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-class SqliteTaskStore implements TaskStore {
+export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   readonly #db: Database;
   readonly #retention: StoreRetention;
   readonly #upsert: Statement;
   readonly #remove: Statement;
   readonly #addResult: Statement;
-  readonly #write: (changes: Changes) => void;
+  readonly #write: (changes: readonly Changes[]) => void;
   /** Results stored, by kind: trimmed to the retention once they exceed it by a margin, so a commit rarely pays for it. */
   #done = 0;
   #failed = 0;
@@ -168,14 +56,18 @@ class SqliteTaskStore implements TaskStore {
     this.path = path;
     this.#retention = retention;
     this.#upsert = db.prepare(
-      `INSERT INTO tasks (id, handler, priority, max_retries, timeout, payload, submitted_at, state, attempts, crashes, due_at)
-       VALUES (@id, @handler, @priority, @max_retries, @timeout, @payload, @submitted_at, @state, @attempts, @crashes, @due_at)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, crashes = excluded.crashes, due_at = excluded.due_at`,
+      `INSERT INTO tasks (key, id, handler, priority, max_retries, timeout, payload, submitted_at, state, attempts, crashes, suspected, due_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, crashes = excluded.crashes,
+         suspected = excluded.suspected, due_at = excluded.due_at`,
     );
-    this.#remove = db.prepare('DELETE FROM tasks WHERE id = ?');
-    // REPLACE: a result of an earlier task of the id goes, and the new one takes the newest place.
-    this.#addResult = db.prepare('INSERT OR REPLACE INTO results (id, failed, finished_at, result) VALUES (?, ?, ?, ?)');
-    this.#write = db.transaction((changes: Changes) => this.#apply(changes));
+    this.#remove = db.prepare('DELETE FROM tasks WHERE key = ?');
+    // An earlier result of the id stays until the file is next read, which keeps the newest (see `load`).
+    this.#addResult = db.prepare('INSERT INTO results (id, failed, finished_at, result) VALUES (?, ?, ?, ?)');
+    this.#write = db.transaction((changes: readonly Changes[]) => {
+      for (const change of changes) this.#apply(change);
+      this.#trim(false);
+    });
     const counts = db.prepare('SELECT failed, count(*) AS n FROM results GROUP BY failed').all() as Array<{ failed: number; n: number }>;
     for (const { failed, n } of counts) {
       if (failed) this.#failed = n;
@@ -183,10 +75,20 @@ class SqliteTaskStore implements TaskStore {
     }
   }
 
-  load(): Recovered {
+  /** Drops what retention no longer keeps, then reads the unfinished tasks and the results. */
+  recover(): Recovered {
+    // An id's earlier results, left when a task of the id ran again: only the newest is its result.
+    const replaced = this.#db
+      .prepare('DELETE FROM results WHERE seq NOT IN (SELECT max(seq) FROM results GROUP BY id) RETURNING failed')
+      .all() as Array<{ failed: number }>;
+    for (const { failed } of replaced) {
+      if (failed) this.#failed--;
+      else this.#done--;
+    }
     this.#trim(true);
-    const rows = this.#db.prepare('SELECT * FROM tasks').all() as TaskRow[];
+    const rows = this.#db.prepare('SELECT * FROM tasks ORDER BY key').all() as TaskRow[];
     const tasks: StoredTask[] = rows.map((row) => ({
+      key: row.key,
       id: row.id,
       handler: row.handler,
       priority: row.priority,
@@ -197,14 +99,15 @@ class SqliteTaskStore implements TaskStore {
       state: row.state,
       attempts: row.attempts,
       crashes: row.crashes,
+      suspected: row.suspected,
       dueAt: row.due_at ?? undefined,
     }));
     const stored = this.#db.prepare('SELECT result FROM results ORDER BY seq').all() as Array<{ result: Uint8Array }>;
-    const results = stored.map(({ result }) => rebuild(deserialize(result) as Flat));
+    const results = stored.map(({ result }) => rebuild(deserialize(result) as StoredResult));
     return { tasks, results };
   }
 
-  commit(changes: Changes): void {
+  commit(changes: readonly Changes[]): void {
     this.#write(changes);
   }
 
@@ -214,29 +117,31 @@ class SqliteTaskStore implements TaskStore {
       this.#done = 0;
       this.#failed = 0;
     }
-    for (const id of changes.ended) this.#remove.run(id);
+    for (const key of changes.ended) this.#remove.run(key);
     for (const task of changes.tasks) {
-      this.#upsert.run({
-        id: task.id,
-        handler: task.handler,
-        priority: task.priority,
-        max_retries: task.maxRetries,
-        timeout: task.timeout ?? null,
-        payload: task.payload,
-        submitted_at: task.submittedAt,
-        state: task.state,
-        attempts: task.attempts,
-        crashes: task.crashes,
-        due_at: task.dueAt ?? null,
-      });
+      // Positional parameters: binding by name costs a property lookup per column per row.
+      this.#upsert.run(
+        task.key,
+        task.id,
+        task.handler,
+        task.priority,
+        task.maxRetries,
+        task.timeout ?? null,
+        task.payload,
+        task.submittedAt,
+        task.state,
+        task.attempts,
+        task.crashes,
+        task.suspected,
+        task.dueAt ?? null,
+      );
     }
     for (const result of changes.results) {
       const failed = result.status === 'failed';
-      this.#addResult.run(result.id, failed ? 1 : 0, result.finishedAt, serialize(flatten(result)));
+      this.#addResult.run(result.id, failed ? 1 : 0, result.finishedAt, serialize(result));
       if (failed) this.#failed++;
       else this.#done++;
     }
-    this.#trim(false);
   }
 
   /**
@@ -289,10 +194,6 @@ class SqliteTaskStore implements TaskStore {
   }
 }
 
-function flatten(result: TaskResult): Flat {
-  return result.status === 'failed' ? { ...result, error: serializeError(result.error) } : result;
-}
-
-function rebuild(flat: Flat): TaskResult {
-  return (flat.status === 'failed' ? { ...flat, error: deserializeError(flat.error as SerializedError) } : flat) as TaskResult;
+function rebuild(stored: StoredResult): TaskResult {
+  return (stored.status === 'failed' ? { ...stored, error: deserializeError(stored.error as SerializedError) } : stored) as TaskResult;
 }

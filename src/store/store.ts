@@ -1,11 +1,16 @@
 /**
- * store/: durability without a server. The interface a backend implements
- * (this file), the SQLite backend (sqlite.ts) and its options (options.ts).
+ * store/: durability without a server. A store is opened on the main thread
+ * (`open.ts`: the file locked, checked, migrated and read, so the tasks of
+ * an earlier run are known before `createProcessor` returns) and written on
+ * a thread of its own (`store-thread.ts`, `store-entry.ts`), so neither a
+ * commit nor a checkpoint's flush to disk holds up the event loop. The
+ * SQLite backend is `sqlite-file.ts` (opening) and `sqlite.ts` (writing).
  * The supervisor writes through its journal (supervisor/journal.ts) and
  * queues stored tasks again at start (supervisor/recovery.ts). A second
- * backend (Node 22's `node:sqlite`, say) is one more file implementing
- * `TaskStore`.
+ * backend (Node 22's `node:sqlite`, say) is one more pair of files behind
+ * `StoreWriter` and `Recovered`.
  */
+import type { SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
 
 /** The states an unfinished task is stored in. */
@@ -13,6 +18,11 @@ export type StoredState = 'scheduled' | 'queued' | 'processing' | 'retrying';
 
 /** An unfinished task as it is stored: enough to queue it again in another process. */
 export interface StoredTask {
+  /**
+   * The row's key, given by the journal in the order tasks were accepted:
+   * a task's row is found by it, and recovery queues tasks in its order.
+   */
+  readonly key: number;
   readonly id: string;
   readonly handler: string;
   readonly priority: number;
@@ -24,39 +34,63 @@ export interface StoredTask {
   readonly state: StoredState;
   /** Attempts started; a `processing` task's last one was interrupted if the process died. */
   readonly attempts: number;
-  /** Attempts that ended with their thread, or the whole process, dying. */
+  /** Attempts that ended with their thread, or the whole process, dying, while nothing else that ran could have caused it. */
   readonly crashes: number;
+  /** Process deaths it was running at beside other tasks: not charged (the cause cannot be told), but it runs alone after two. */
+  readonly suspected: number;
   /** `scheduled`: when it is due; `retrying`: when its retry is due; on the processor's clock. */
   readonly dueAt: number | undefined;
 }
+
+/** A result as it travels to the store and is kept there: its error flattened, so it comes back as its class. */
+export type StoredResult = Omit<TaskResult, 'error'> & { readonly error?: SerializedError };
 
 /** What changed since the last commit, in the order it happened. */
 export interface Changes {
   /** Tasks accepted, or whose state, attempts or crashes changed (the whole row). */
   readonly tasks: readonly StoredTask[];
-  /** Ids of stored tasks that ended (their result is in `results`) or left. */
-  readonly ended: readonly string[];
-  readonly results: readonly TaskResult[];
+  /** Keys of stored tasks that ended (their result is in `results`) or left. */
+  readonly ended: readonly number[];
+  readonly results: readonly StoredResult[];
   /** `clearResults()` was called: every stored result goes, before `results` are added. */
   readonly clearResults: boolean;
 }
 
 /** What a store kept from earlier runs. */
 export interface Recovered {
+  /** In the order they were accepted. */
   readonly tasks: readonly StoredTask[];
-  /** Retained results, oldest first. */
+  /** Retained results, oldest first, one per id. */
   readonly results: readonly TaskResult[];
 }
 
-/** A backend: opened (and locked) by its factory, then written by one journal only. */
+/** A backend as its thread drives it: opened there, then written by one journal only. */
 export interface TaskStore {
-  readonly path: string;
-  /** Everything the file holds: the unfinished tasks and the retained results. */
-  load(): Recovered;
-  /** Writes the changes in one transaction; throws (writing nothing) when it cannot. */
-  commit(changes: Changes): void;
+  /** Writes the changes, in order, in one transaction; throws (writing nothing) when it cannot. */
+  commit(changes: readonly Changes[]): void;
   /** The file's size on disk, in bytes (database and write-ahead log). */
   size(): number;
-  /** Checkpoints and closes; the file is free for another process. */
+  /** Checkpoints and closes. */
   close(): void;
+}
+
+/** The journal's side of an open store. */
+export interface StoreWriter {
+  readonly path: string;
+  /**
+   * Writes `changes` after every earlier write. Resolves once they are on
+   * disk, with how long the transaction that held them took (ms); rejects
+   * with the cause when they cannot be, and so does every later write.
+   */
+  write(changes: Changes): Promise<number>;
+  /** The file's size on disk, in bytes, as last measured. */
+  size(): number;
+  /** Closes once the writes made so far are done (the log checkpointed into the file); the file is then free for another process. */
+  close(): Promise<void>;
+}
+
+/** A store opened for a processor: its writer, and what earlier runs left in it. */
+export interface OpenStore {
+  readonly writer: StoreWriter;
+  readonly recovered: Recovered;
 }

@@ -16,6 +16,8 @@ export interface DispatcherParts {
   readonly inspection: Inspection;
   /** The attempt started on arrival in its thread (sent into a free slot): its machine is told now. */
   readonly started: (attempt: Attempt) => void;
+  /** A task went into a thread's window, or came back from one, with no change of state: the store notes where it is. */
+  readonly moved?: (record: TaskRecord) => void;
 }
 
 /**
@@ -45,11 +47,16 @@ export class Dispatcher {
   readonly #queue = new PriorityQueue<TaskRecord>((record) => record.seq);
   /** Crash suspects: each runs alone, on an empty thread. */
   readonly #isolation = new Queue<TaskRecord>();
+  /** Suspects of process deaths: each runs alone in the process, once every attempt elsewhere has ended. */
+  readonly #alone = new Queue<TaskRecord>();
+  /** One of them is in a thread: nothing else starts until it has ended. */
+  #solo = false;
   readonly #pool: WorkerPool;
   readonly #limits: Limits;
   readonly #attempts: Attempts;
   readonly #inspection: Inspection;
   readonly #started: (attempt: Attempt) => void;
+  readonly #moved: ((record: TaskRecord) => void) | undefined;
   /** Arrivals so far: each task's place in line. */
   #arrivals = 0;
   /** Where the round-robin goes next. */
@@ -57,12 +64,13 @@ export class Dispatcher {
   /** The one priority of the attempts waiting in windows; undefined once none may be waiting. */
   #windowPriority: number | undefined;
 
-  constructor({ pool, limits, attempts, inspection, started }: DispatcherParts) {
+  constructor({ pool, limits, attempts, inspection, started, moved }: DispatcherParts) {
     this.#pool = pool;
     this.#limits = limits;
     this.#attempts = attempts;
     this.#inspection = inspection;
     this.#started = started;
+    this.#moved = moved;
   }
 
   // ── lines ──────────────────────────────────────────────────────────────────
@@ -75,7 +83,9 @@ export class Dispatcher {
 
   /** A task lost its attempt through no fault of its own, or left its gate: back to its place in line. */
   putBack(record: TaskRecord): void {
+    const fromThread = record.place === 'thread';
     this.#line(record, true);
+    if (fromThread) this.#moved?.(record);
   }
 
   /** The task ended: it leaves whatever line holds it (its entry there is skipped when it comes up). */
@@ -90,9 +100,9 @@ export class Dispatcher {
   }
 
   #line(record: TaskRecord, backToPlace: boolean): void {
-    if (record.isolated) {
+    if (record.isolation) {
       record.place = 'isolation';
-      this.#isolation.push(record);
+      (record.isolation === 'thread' ? this.#isolation : this.#alone).push(record);
     } else {
       record.place = 'ready';
       if (backToPlace) this.#queue.putBack(record, record.task.priority);
@@ -146,6 +156,12 @@ export class Dispatcher {
    * that could run it now and has nothing it may run.
    */
   dispatch(): void {
+    if (this.#alone.size > 0 || this.#solo) {
+      // Nothing else starts until every attempt in the threads has ended.
+      if (this.#attempts.size > 0) return;
+      this.#solo = false;
+      if (this.#dispatchAlone()) return;
+    }
     this.#dispatchIsolated();
     while (this.#queue.size > 0) {
       const worker = this.#nextWorker(this.#queue.topPriority as number);
@@ -219,6 +235,23 @@ export class Dispatcher {
     else worker.run(wire);
     if (this.#inspection.active) this.#pool.inspectReceived(worker, { type: 'attempt.run', id, attempt: number, token });
     if (startsNow) this.#started(attempt);
+    else this.#moved?.(record);
+  }
+
+  /**
+   * Suspects of process deaths, with nothing left running: the next one
+   * goes to a thread alone, and nothing else starts until it has ended, so
+   * a death now is its own. Returns whether one was sent.
+   */
+  #dispatchAlone(): boolean {
+    while (this.#alone.size > 0) {
+      const worker = this.#pool.ready[0];
+      if (!worker || this.#holdForRateLimit()) return true;
+      this.#place(this.#alone.shift() as TaskRecord, 'isolation', worker, true);
+      // Not sent (it ended, was parked or held at its gate): the next one.
+      if (this.#attempts.size > 0) return (this.#solo = true);
+    }
+    return false;
   }
 
   /** Each suspect goes to an empty thread, alone; if none is empty, one thread is reserved for them (takes nothing new until empty). */

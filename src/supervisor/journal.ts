@@ -1,7 +1,8 @@
 import { serialize } from 'node:v8';
 
 import { StoreError } from '../errors/errors.js';
-import type { StoredState, StoredTask, TaskStore } from '../store/store.js';
+import { serializeError } from '../errors/serialize.js';
+import type { Changes, Recovered, StoredResult, StoredState, StoredTask, StoreWriter } from '../store/store.js';
 import type { TaskResult } from '../task/types.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -10,46 +11,72 @@ interface Pending {
   ended: boolean;
   /** `scheduled` or `retrying`: when it is due, on the processor's clock. */
   dueAt: number | undefined;
-  /** Written as `queued` with the attempts it had before an attempt shutdown interrupted (it runs again next start). */
+  /** Written as `queued`, to run again at the next start: shutdown left it unfinished. */
   kept: boolean;
+  /** Kept with an attempt shutdown interrupted: that attempt is given back. */
+  interrupted: boolean;
+}
+
+/** What waits for one commit: effects to run and promises to settle once it is on disk (or has failed). */
+interface Group {
+  readonly effects: Array<() => void>;
+  readonly waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
 }
 
 /** Changes this many tasks before the end of a turn commit at once: a producer's loop cannot pile up without bound. */
 const MAX_BATCH = 4_096;
 const NO_PAYLOAD = new Uint8Array(0);
 
+const group = (): Group => ({ effects: [], waiters: [] });
+
 /**
  * The supervisor's record of every change it makes to a task, written to
- * the store in groups: one transaction per turn of the event loop (or per
- * 4,096 changed tasks), holding the latest row of each task changed since
- * the last one, so a task submitted and finished within one commit costs
- * one result row. Effects that promise durability (callbacks, `result()`,
- * final events, `submitAsync`) wait for the commit that holds their change.
- * Owned by the supervisor and called inside its messages; a failed commit
- * reaches the supervisor through the callback it is given.
+ * the store in groups: one commit per turn of the event loop (or per 4,096
+ * changed tasks), holding the latest row of each task changed since the
+ * last one, so a task submitted and finished within one commit costs one
+ * result row. Commits go to the store's thread, which writes them in order
+ * (several in one transaction when they queue up) without holding up this
+ * thread; the next commit need not wait for the last one. Effects that
+ * promise durability (callbacks, `result()`, final events, `submitAsync`,
+ * and sending a batch of attempts to a thread: write-ahead) wait for the
+ * commit that holds their change. Owned by the supervisor and called inside
+ * its messages; commit outcomes reach it through the callbacks it is given.
  */
 export class Journal {
-  readonly #store: TaskStore;
+  readonly #store: StoreWriter;
   readonly #failed: (error: StoreError) => void;
   readonly #committed: (ms: number) => void;
   readonly #pending = new Map<TaskRecord, Pending>();
-  readonly #results: TaskResult[] = [];
-  /** Ids of stored tasks that ended without a record in this run. */
-  #resolved: string[] = [];
+  readonly #results: StoredResult[] = [];
+  /** Keys of stored tasks that ended without a record in this run. */
+  #resolved: number[] = [];
   #clear = false;
-  /** Each task's payload as structured clone data, taken once, kept until its row is written. */
+  /** Each task's payload as structured clone data, taken once, kept until its row is sent to be written. */
   readonly #payloads = new WeakMap<TaskRecord, Uint8Array>();
-  /** Tasks whose row is on disk. */
+  /** Tasks whose row was sent to be written: the store writes in order, so a later change or delete finds it. */
   readonly #written = new WeakSet<TaskRecord>();
-  #afterCommit: Array<() => void> = [];
-  #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  /** Tasks whose last row written says `processing`: with how many attempts. */
+  readonly #inThread = new WeakMap<TaskRecord, number>();
+  /** Each task's row key: given in the order tasks are accepted, after the keys of the rows already stored. */
+  readonly #keys = new WeakMap<TaskRecord, number>();
+  #nextKey = 1;
+  /** What waits for the next commit (the one `#scheduled` says is coming). */
+  #next = group();
+  /** What waits for the last commit sent, until the store acknowledges it. */
+  #last: Group | undefined;
   #scheduled = false;
   #error: StoreError | undefined;
-  /** `committed` learns how long each commit took, in ms (for metrics). */
-  constructor(store: TaskStore, failed: (error: StoreError) => void, committed: (ms: number) => void) {
+
+  /**
+   * `recovered`: what the store held when it was opened (new rows are keyed
+   * after its tasks'). `failed` hears of the first write that fails;
+   * `committed` learns how long each transaction took, in ms (for metrics).
+   */
+  constructor(store: StoreWriter, recovered: Recovered, failed: (error: StoreError) => void, committed: (ms: number) => void) {
     this.#store = store;
     this.#failed = failed;
     this.#committed = committed;
+    for (const { key } of recovered.tasks) this.#nextKey = Math.max(this.#nextKey, key + 1);
   }
 
   /**
@@ -59,8 +86,9 @@ export class Journal {
    */
   accepted(record: TaskRecord): void {
     if (this.#error) return;
+    this.#keys.set(record, this.#nextKey++);
     this.#payloads.set(record, serialize(record.payload));
-    this.#note(record, { ended: false, dueAt: record.runAt, kept: false });
+    this.#note(record, { ended: false, dueAt: record.runAt, kept: false, interrupted: false });
   }
 
   /** Its state, attempts or crashes changed; `dueAt` while it waits for a time. */
@@ -71,7 +99,7 @@ export class Journal {
       pending.dueAt = dueAt;
       return;
     }
-    this.#note(record, { ended: false, dueAt, kept: false });
+    this.#note(record, { ended: false, dueAt, kept: false, interrupted: false });
   }
 
   /** It ended: its row goes, and `result` is stored (none for a task that leaves unfinished). */
@@ -79,30 +107,34 @@ export class Journal {
     if (this.#error) return;
     const pending = this.#pending.get(record);
     if (pending) pending.ended = true;
-    else this.#note(record, { ended: true, dueAt: undefined, kept: false });
-    if (result) this.#results.push(result);
+    else this.#note(record, { ended: true, dueAt: undefined, kept: false, interrupted: false });
+    if (result) this.#results.push(stored(result));
   }
 
   /** Shutdown left it unfinished: it stays stored, queued, to run at the next start, its interrupted attempt uncharged. */
   kept(record: TaskRecord): void {
     if (this.#error) return;
-    // Waiting (scheduled, queued, retrying): its row, written or pending, is what the next start needs.
-    if (record.state !== 'processing') return;
+    const interrupted = record.state === 'processing';
+    // Waiting (scheduled, queued, retrying), and not on disk as in a thread: its row is what the next start needs.
+    if (!interrupted && !this.#inThread.has(record) && record.place !== 'thread') return;
     const pending = this.#pending.get(record);
-    if (pending) pending.kept = true;
-    else this.#note(record, { ended: false, dueAt: undefined, kept: true });
+    if (pending) {
+      pending.kept = true;
+      pending.interrupted = interrupted;
+    } else this.#note(record, { ended: false, dueAt: undefined, kept: true, interrupted });
   }
 
-  /** A stored task of an earlier run ended without running again (its process died in its last allowed attempt). */
-  resolved(result: TaskResult): void {
+  /** A stored task of an earlier run, row `key`, ended without running again (its process died in its last allowed attempt). */
+  resolved(result: TaskResult, key: number): void {
     if (this.#error) return;
-    this.#resolved.push(result.id);
-    this.#results.push(result);
+    this.#resolved.push(key);
+    this.#results.push(stored(result));
     this.#schedule();
   }
 
-  /** A task of an earlier run, queued again: its row is on disk already. */
-  adopted(record: TaskRecord): void {
+  /** A task of an earlier run, queued again: its row, `key`, is on disk already. */
+  adopted(record: TaskRecord, key: number): void {
+    this.#keys.set(record, key);
     this.#written.add(record);
   }
 
@@ -115,54 +147,68 @@ export class Journal {
 
   /** Runs `effect` once everything recorded so far is on disk: at once when nothing waits. */
   afterCommit(effect: () => void): void {
-    if (!this.#scheduled || this.#error) return effect();
-    this.#afterCommit.push(effect);
+    if (this.#error) return effect();
+    const waiting = this.#waiting();
+    if (waiting) waiting.effects.push(effect);
+    else effect();
   }
 
   /** Runs `send` after the next commit, which holds whatever the message being processed records (write-ahead). */
   beforeSending(send: () => void): void {
     if (this.#error) return send();
-    this.#afterCommit.push(send);
+    this.#next.effects.push(send);
     this.#schedule();
   }
 
   /** Resolves once everything recorded so far is on disk; rejects with the store's error if it cannot be. */
   committed(): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (!this.#scheduled) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const waiting = this.#waiting();
+    if (!waiting) return Promise.resolve();
+    return new Promise((resolve, reject) => waiting.waiters.push({ resolve, reject }));
   }
 
-  /** The mailbox was emptied: a full batch is written now rather than at the end of the turn. */
+  /** The mailbox was emptied: a full batch is sent now rather than at the end of the turn. */
   settled(): void {
     if (this.#pending.size >= MAX_BATCH) this.commit();
   }
 
-  /** Writes everything recorded since the last commit, in one transaction, then runs what waited for it. */
+  /**
+   * Sends everything recorded since the last commit to be written, as one
+   * commit; what waited for it runs once the store has it on disk.
+   */
   commit(): void {
     if (!this.#scheduled) return;
     this.#scheduled = false;
-    if (!this.#error) this.#write();
-    const effects = this.#afterCommit;
-    const waiters = this.#waiters;
-    this.#afterCommit = [];
-    this.#waiters = [];
-    for (const effect of effects) effect();
-    for (const waiter of waiters) {
-      if (this.#error) waiter.reject(this.#error);
-      else waiter.resolve();
-    }
+    const waiting = this.#next;
+    this.#next = group();
+    if (this.#error) return settle(waiting, this.#error);
+    this.#last = waiting;
+    this.#store.write(this.#take()).then(
+      (ms) => {
+        if (this.#last === waiting) this.#last = undefined;
+        this.#committed(ms);
+        settle(waiting, undefined);
+        // What those effects recorded and hold back (a callback's next task, say) goes now, not a turn later.
+        if (this.#next.effects.length > 0) this.commit();
+      },
+      (cause: unknown) => {
+        if (this.#last === waiting) this.#last = undefined;
+        this.#fail(cause);
+        settle(waiting, this.#error);
+      },
+    );
   }
 
-  /** The last commit, then the file is closed (its log checkpointed into it). */
-  close(): void {
+  /** The last commit, then the file is closed (its log checkpointed into it) and free for another process. */
+  async close(): Promise<void> {
     this.commit();
-    if (this.#error) return;
-    try {
-      this.#store.close();
-    } catch {
-      // Everything was committed: a failed checkpoint leaves a log SQLite replays at the next open.
-    }
+    await this.#store.close();
+  }
+
+  /** The commit whatever was recorded so far is in: the next one, or the last one sent while it is unacknowledged. */
+  #waiting(): Group | undefined {
+    return this.#scheduled ? this.#next : this.#last;
   }
 
   #note(record: TaskRecord, pending: Pending): void {
@@ -176,52 +222,69 @@ export class Journal {
     setImmediate(() => this.commit());
   }
 
-  #write(): void {
-    const tasks: StoredTask[] = [];
-    const ended: string[] = this.#resolved;
-    const written: TaskRecord[] = [];
-    for (const [record, pending] of this.#pending) {
-      if (pending.ended) {
-        if (this.#written.has(record)) ended.push(record.task.id);
-        continue;
-      }
-      tasks.push(this.#row(record, pending));
-      written.push(record);
-    }
-    const started = performance.now();
-    try {
-      this.#store.commit({ tasks, ended, results: this.#results, clearResults: this.#clear });
-    } catch (cause) {
-      const message = cause instanceof Error ? cause.message : String(cause);
-      this.#error = new StoreError(this.#store.path, `A write to the task store ${this.#store.path} failed: ${message}`, { cause });
-      this.#failed(this.#error);
-      return;
-    }
-    this.#committed(performance.now() - started);
-    for (const record of written) {
-      this.#written.add(record);
-      this.#payloads.delete(record);
-    }
+  #fail(cause: unknown): void {
+    if (this.#error) return;
+    this.#error =
+      cause instanceof StoreError
+        ? cause
+        : new StoreError(this.#store.path, `A write to the task store ${this.#store.path} failed: ${String(cause)}`, { cause });
     this.#pending.clear();
     this.#results.length = 0;
     this.#resolved = [];
-    this.#clear = false;
+    this.#failed(this.#error);
   }
 
-  #row(record: TaskRecord, pending: Pending): StoredTask {
+  /** The changes since the last commit, as the store takes them; the journal starts afresh. */
+  #take(): Changes {
+    const tasks: StoredTask[] = [];
+    const ended: number[] = this.#resolved;
+    for (const [record, pending] of this.#pending) {
+      if (pending.ended) {
+        if (this.#written.has(record)) ended.push(this.#keys.get(record) as number);
+        continue;
+      }
+      const row = this.#row(record, pending);
+      if (row) tasks.push(row);
+      this.#written.add(record);
+      this.#payloads.delete(record);
+    }
+    const changes: Changes = { tasks, ended, results: this.#results.splice(0), clearResults: this.#clear };
+    this.#pending.clear();
+    this.#resolved = [];
+    this.#clear = false;
+    return changes;
+  }
+
+  /**
+   * A task's row as it is now. One in a thread, running or waiting in its
+   * window, is stored as `processing`, counting the attempt it was sent as:
+   * a thread starts what waits in its window on its own, so if the process
+   * dies, any task in a thread may have been running (see recovery.ts).
+   * Undefined when the row on disk says this already (a task the window
+   * held, reported started).
+   */
+  #row(record: TaskRecord, pending: Pending): StoredTask | undefined {
     const { id, handler, priority, maxRetries, timeout } = record.task;
     let { attempts } = record.lifecycle.context;
-    let state: StoredState =
-      record.state === 'processing' || record.state === 'retrying' || record.state === 'scheduled' ? record.state : 'queued';
+    let state: StoredState;
     if (pending.kept) {
       // Interrupted by shutdown, not by its own fault: the attempt is not counted.
-      if (record.state === 'processing') attempts--;
+      if (pending.interrupted) attempts--;
       state = 'queued';
-    }
+    } else if (record.state === 'processing') state = 'processing';
+    else if (record.place === 'thread') {
+      state = 'processing';
+      attempts++;
+    } else state = record.state === 'retrying' || record.state === 'scheduled' ? record.state : 'queued';
+    if (state === 'processing') {
+      if (this.#inThread.get(record) === attempts && this.#written.has(record)) return undefined;
+      this.#inThread.set(record, attempts);
+    } else this.#inThread.delete(record);
     // A row on disk keeps its payload: an update writes none.
     const payload = this.#payloads.get(record) ?? NO_PAYLOAD;
     const dueAt = state === 'scheduled' || state === 'retrying' ? pending.dueAt : undefined;
     return {
+      key: this.#keys.get(record) as number,
       id,
       handler,
       priority,
@@ -232,7 +295,21 @@ export class Journal {
       state,
       attempts,
       crashes: record.crashes,
+      suspected: record.suspected,
       dueAt,
     };
+  }
+}
+
+/** A result as the store keeps it: a failure's error flattened, so it comes back as its class. */
+function stored(result: TaskResult): StoredResult {
+  return result.status === 'failed' ? { ...result, error: serializeError(result.error) } : result;
+}
+
+function settle(waiting: Group, error: StoreError | undefined): void {
+  for (const effect of waiting.effects) effect();
+  for (const waiter of waiting.waiters) {
+    if (error) waiter.reject(error);
+    else waiter.resolve();
   }
 }

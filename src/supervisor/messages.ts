@@ -13,6 +13,13 @@ import type { TaskRecord } from './task-record.js';
  * (`worker.*`, `attempts.reported`); the supervisor's own timers and parts
  * send the rest, through the callbacks it gave them.
  */
+/** A task of an earlier run, read from the store: its crashes and suspicions so far, and its row's key. */
+export interface Resumed {
+  readonly crashes: number;
+  readonly suspected: number;
+  readonly key: number;
+}
+
 export type SupervisorMessage =
   /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
   | {
@@ -20,8 +27,7 @@ export type SupervisorMessage =
       readonly task: NormalizedTask;
       readonly attempts?: number;
       readonly submittedAt?: number;
-      /** A task of an earlier run, read from the store: its crashes so far. */
-      readonly resumed?: { readonly crashes: number };
+      readonly resumed?: Resumed;
     }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   /** The task's own AbortSignal aborted: it cancels that run of the id, not a later one. */

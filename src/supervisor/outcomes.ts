@@ -112,7 +112,7 @@ export class Outcomes {
       if (expected) this.#putBack(attempt);
       else if (alone && killedFor === undefined) this.#crashed(attempt, exit);
       else {
-        attempt.record.isolated = true;
+        attempt.record.isolation ??= 'thread';
         this.#putBack(attempt);
       }
     }

@@ -14,26 +14,40 @@ export type Resumption =
       readonly task: NormalizedTask;
       readonly attempts: number;
       readonly crashes: number;
+      readonly suspected: number;
       readonly submittedAt: number;
     }
   | { readonly kind: 'failed'; readonly result: FailedResult };
+
+/** Process deaths a task may be running at, beside others, before it runs only alone. */
+export const SUSPICIONS_BEFORE_ISOLATION = 2;
 
 /**
  * What becomes of a stored, unfinished task when a processor opens its
  * store. A scheduled or retrying task comes back due when it was; a queued
  * one, queued. One that was `processing` had its attempt cut short by the
- * process dying: that is charged as a thread crash is, so a task that takes
- * the whole process down each time it runs ends `failed` with
- * `PoisonTaskError` after `maxCrashes` such deaths instead of crash-looping
- * the service; otherwise it retries after the backoff, unless that was its
- * last attempt. A recovered task has no callback and no signal: functions
- * are not stored.
+ * process dying. When it was the only task running (`alone`), the death is
+ * charged to it as a thread crash is, so a task that takes the whole
+ * process down each time it runs ends `failed` with `PoisonTaskError` after
+ * `maxCrashes` such deaths instead of crash-looping the service; otherwise
+ * it retries after the backoff, unless that was its last attempt. When
+ * others ran beside it, the cause cannot be told: nobody is charged, each
+ * is queued again with its interrupted attempt given back and one more
+ * suspicion, and one suspected twice runs only alone in the process from
+ * then on, where a death is its own. A recovered task has no callback and
+ * no signal: functions are not stored.
  */
-export function resume(stored: StoredTask, now: number, maxCrashes: number, backoff: Backoff): Resumption {
-  const { id, handler, priority, maxRetries, timeout, submittedAt, attempts } = stored;
+export function resume(stored: StoredTask, alone: boolean, now: number, maxCrashes: number, backoff: Backoff): Resumption {
+  const { id, handler, priority, maxRetries, timeout, submittedAt } = stored;
   const payload: unknown = deserialize(stored.payload);
-  let { crashes, dueAt } = stored;
-  if (stored.state === 'processing') {
+  let { attempts, crashes, suspected, dueAt } = stored;
+  let state = stored.state;
+  if (state === 'processing' && !alone) {
+    suspected++;
+    attempts--;
+    state = 'queued';
+  }
+  if (state === 'processing') {
     crashes++;
     const crash = new WorkerCrashedError(0, null, { cause: new Error('The process died while this attempt ran') });
     const poisoned = crashes >= maxCrashes;
@@ -43,7 +57,7 @@ export function resume(stored: StoredTask, now: number, maxCrashes: number, back
     }
     dueAt = now + backoffDelay(attempts, backoff);
   }
-  const runAt = stored.state === 'queued' || dueAt === undefined ? undefined : Math.max(now, dueAt);
+  const runAt = state === 'queued' || dueAt === undefined ? undefined : Math.max(now, dueAt);
   const task: NormalizedTask = {
     id,
     payload,
@@ -57,5 +71,5 @@ export function resume(stored: StoredTask, now: number, maxCrashes: number, back
     callback: undefined,
     signal: undefined,
   };
-  return { kind: 'run', task, attempts, crashes, submittedAt };
+  return { kind: 'run', task, attempts, crashes, suspected, submittedAt };
 }

@@ -9,7 +9,7 @@ import { Subject } from 'rxjs';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
-  StoreError,
+  type StoreError,
   type StoreLockedError,
   TaskCancelledError,
   type WorkerStartError,
@@ -21,7 +21,7 @@ import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe
 import { Metrics, type ProcessorMetrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
-import type { Recovered, TaskStore } from '../store/store.js';
+import type { OpenStore } from '../store/store.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
@@ -35,9 +35,9 @@ import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
-import { inspectable, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
+import { inspectable, type RemoteTaskHooks, type Resumed, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
 import { Outcomes } from './outcomes.js';
-import { resume } from './recovery.js';
+import { resume, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Shutdown } from './shutdown.js';
 import { createRecord, type TaskRecord } from './task-record.js';
@@ -113,7 +113,7 @@ export class Supervisor {
    * its results retained), or the error that kept it from opening (the
    * processor then starts in its `error` state and `ready` rejects with it).
    */
-  constructor(options: ResolvedOptions, remote?: RemoteTaskHooks, store?: TaskStore | StoreError | StoreLockedError) {
+  constructor(options: ResolvedOptions, remote?: RemoteTaskHooks, store?: OpenStore | StoreError | StoreLockedError) {
     this.#options = options;
     this.#remote = remote;
     this.ready.promise.catch(() => {});
@@ -123,7 +123,8 @@ export class Supervisor {
     this.#journal =
       store && !(store instanceof Error)
         ? new Journal(
-            store,
+            store.writer,
+            store.recovered,
             (error) => this.send({ type: 'store.failed', error }),
             (ms) => this.metrics.committed(ms),
           )
@@ -145,6 +146,7 @@ export class Supervisor {
       attempts: this.#attempts,
       inspection: this.inspection,
       started: (attempt) => this.#outcomes.start(attempt),
+      moved: this.#journal && ((record) => this.#journal?.changed(record, undefined)),
     });
     this.tasks = new TaskView(this.#registry, this.#dispatcher);
     this.metrics = new Metrics({
@@ -153,7 +155,7 @@ export class Supervisor {
         return { scheduled, queued, processing, retrying };
       },
       workers: () => this.#pool.metrics(this.metrics),
-      store: store && !(store instanceof Error) ? store : undefined,
+      store: store && !(store instanceof Error) ? store.writer : undefined,
     });
     this.#outcomes = new Outcomes({
       registry: this.#registry,
@@ -174,17 +176,7 @@ export class Supervisor {
       this.#failOpen(store);
       return;
     }
-    if (store) {
-      let recovered: Recovered;
-      try {
-        recovered = store.load();
-      } catch (cause) {
-        this.#failOpen(new StoreError(store.path, `Could not read the task store ${store.path}: ${(cause as Error).message}`, { cause }));
-        store.close();
-        return;
-      }
-      this.#recover(recovered);
-    }
+    if (store) this.#recover(store.recovered);
     for (let slot = 1; slot <= options.workers; slot++) this.#pool.spawn(slot);
     // A pure client of a broker runs nothing here: it is ready at once.
     if (options.workers === 0) {
@@ -297,7 +289,7 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now(), resumed?: { readonly crashes: number }): void {
+  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now(), resumed?: Resumed): void {
     const now = this.#timers.now();
     const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
     const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
@@ -308,7 +300,9 @@ export class Supervisor {
     this.#registry.add(record);
     if (resumed) {
       record.crashes = resumed.crashes;
-      this.#journal?.adopted(record);
+      record.suspected = resumed.suspected;
+      if (resumed.suspected >= SUSPICIONS_BEFORE_ISOLATION) record.isolation = 'process';
+      this.#journal?.adopted(record, resumed.key);
     } else this.#journal?.accepted(record);
     this.metrics.submitted();
     const { signal } = task;
@@ -525,18 +519,19 @@ export class Supervisor {
    * again (a `processing` one charged for the process that died under it;
    * see `recovery.ts`), before anything else is accepted.
    */
-  #recover({ tasks, results }: Recovered): void {
+  #recover({ tasks, results }: OpenStore['recovered']): void {
     for (const result of results) this.#registry.results.store(result);
     const now = this.#timers.now();
+    const alone = tasks.filter((stored) => stored.state === 'processing').length === 1;
     for (const stored of tasks) {
-      const resumed = resume(stored, now, this.#options.maxCrashes, this.#options.backoff);
+      const resumed = resume(stored, alone, now, this.#options.maxCrashes, this.#options.backoff);
       if (resumed.kind === 'run') {
-        const { task, attempts, crashes, submittedAt } = resumed;
-        this.send({ type: 'task.submit', task, attempts, submittedAt, resumed: { crashes } });
+        const { task, attempts, crashes, suspected, submittedAt } = resumed;
+        this.send({ type: 'task.submit', task, attempts, submittedAt, resumed: { crashes, suspected, key: stored.key } });
         continue;
       }
       this.#registry.results.store(resumed.result);
-      this.#journal?.resolved(resumed.result);
+      this.#journal?.resolved(resumed.result, stored.key);
       this.metrics.finished('failed', Date.now());
       this.#emit({ type: 'task.failed', id: resumed.result.id, result: resumed.result });
     }
@@ -568,11 +563,13 @@ export class Supervisor {
     const unfinished = this.#shutdown.end();
     // Nothing is left to start: the limits' timers would only keep the process alive.
     this.#limits.stop();
-    void this.#pool.stopAll().then(() => {
-      this.#journal?.close();
-      this.stopped.resolve({ unfinished });
-      this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
-      this.events.complete();
-    });
+    void this.#pool
+      .stopAll()
+      .then(() => this.#journal?.close())
+      .then(() => {
+        this.stopped.resolve({ unfinished });
+        this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
+        this.events.complete();
+      });
   }
 }

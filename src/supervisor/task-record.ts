@@ -11,8 +11,10 @@ import type { WorkerActor } from '../workers/worker.js';
  * and `getTask(id).waitingFor` can say which:
  * - `ready`: the dispatcher's ready queue, in priority order;
  * - `held`: its handler's gate (`handlerConcurrency`, `rateLimit.perHandler`);
- * - `isolation`: the suspects' queue: it was on a thread that died with
- *   others on it, and now runs only alone, on an empty thread;
+ * - `isolation`: a suspects' queue: it was on a thread that died with
+ *   others on it, and now runs only alone, on an empty thread; or it was
+ *   running when the process died, twice, with others running, and now
+ *   runs only alone in the process;
  * - `parked`: set aside until an earlier attempt of its id has stopped;
  * - `thread`: an attempt of it is in a thread, waiting in its window or
  *   running (then its machine is `processing`);
@@ -49,8 +51,14 @@ export interface TaskRecord {
   reserved: boolean;
   /** Its attempt in a thread, while it has one it still owns (not one that timed out or was cancelled). */
   attempt: Attempt | undefined;
-  /** It was on a thread that died with other attempts on it: from now on it runs only alone. */
-  isolated: boolean;
+  /**
+   * Runs only alone from now on: `thread`, on an empty thread (it was on a
+   * thread that died with other attempts on it); `process`, with nothing
+   * else running in the process (see `suspected`).
+   */
+  isolation: 'thread' | 'process' | undefined;
+  /** Process deaths it was running at, beside other tasks: not charged, since the cause cannot be told. */
+  suspected: number;
   /** Its place in arrival order among the tasks of its priority: set each time it enters `queued` anew. */
   seq: number;
   readonly submittedAt: number;
@@ -89,7 +97,8 @@ export function createRecord(
     heldBy: undefined,
     reserved: false,
     attempt: undefined,
-    isolated: false,
+    isolation: undefined,
+    suspected: 0,
     seq: 0,
     submittedAt,
     startedAt: undefined,

@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits, type TransferListItem, type Worker } from 'node:worker_threads';
 
 import { type Remote, transfer, wrap } from 'comlink';
 
-import { WorkerStartError } from '../errors/errors.js';
 import type { SerializedError } from '../errors/serialize.js';
+import { needsTypescript, startThread, typescriptPreload } from '../util/threads.js';
 import { nodeEndpoint } from './endpoint.js';
 import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
 
@@ -27,85 +23,13 @@ export class ThreadExitedError extends Error {
   }
 }
 
-const TYPESCRIPT = /\.[cm]?tsx?$/;
 const SELF = import.meta.url;
 // Under tsx or vitest this module is TypeScript, and so is the thread entry beside it.
 const ENTRY = new URL(SELF.endsWith('.ts') ? './thread-entry.ts' : './thread-entry.js', SELF);
 
-let tsxPreload: string | undefined;
-
-/**
- * tsx registers its loader in the main thread only, so a thread whose entry or
- * handler module is TypeScript needs its own registration. A `data:` URL
- * preload that calls tsx's ESM `register()` works under the tsx CLI, under
- * vitest and from compiled JavaScript alike.
- */
-function typescriptPreload(): string {
-  if (tsxPreload) return tsxPreload;
-  const require = createRequire(SELF);
-  let api: string;
-  try {
-    const manifest = require.resolve('tsx/package.json');
-    const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
-    const file = exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-    api = pathToFileURL(join(dirname(manifest), file)).href;
-  } catch (cause) {
-    throw new WorkerStartError('Loading a TypeScript handler module in a worker thread needs `tsx`: run `npm install tsx`', { cause });
-  }
-  tsxPreload = `data:text/javascript,import{register}from${JSON.stringify(api)};register();`;
-  return tsxPreload;
-}
-
 /** Throws now (not in the thread) when the handler module will need tsx and it is missing. */
 export function checkLoadable(handlers: URL): void {
-  if (TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname)) typescriptPreload();
-}
-
-/** Flags of the main process that name its own entry; a thread given them fails to start. */
-const ENTRY_FLAGS = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
-
-/** Process-wide flags (V8's, `--expose-gc`) that Node refuses in a thread's explicit `execArgv`; learnt once. */
-const processWideFlags = new Set<string>();
-
-/**
- * The main process's flags, as a thread inherits them by default, less those
- * that only make sense for the main entry (`node --input-type=module -e …`
- * would otherwise stop every thread from starting) and those Node refuses
- * per thread. `undefined` means "inherit as is", which Node handles itself.
- */
-function threadExecArgv(typescript: boolean): string[] | undefined {
-  const argv: string[] = [];
-  const inherited = process.execArgv;
-  for (let i = 0; i < inherited.length; i++) {
-    const arg = inherited[i] as string;
-    const [flag] = arg.split('=', 1) as [string];
-    if (ENTRY_FLAGS.has(flag)) {
-      if (!arg.includes('=')) i++; // the flag's value is the next argument
-      continue;
-    }
-    if (!processWideFlags.has(arg)) argv.push(arg);
-  }
-  if (!typescript && argv.length === inherited.length) return undefined;
-  if (typescript) argv.push('--import', typescriptPreload());
-  return argv;
-}
-
-const INVALID_FLAGS = /invalid execArgv flags: (.*)$/;
-
-function createWorker(typescript: boolean, resourceLimits: ResourceLimits | undefined): Worker {
-  for (;;) {
-    const execArgv = threadExecArgv(typescript);
-    try {
-      return new Worker(ENTRY, { ...(execArgv ? { execArgv } : {}), ...(resourceLimits ? { resourceLimits } : {}) });
-    } catch (error) {
-      // Node names the flags it refuses; drop them and try again (they still
-      // apply: they are process-wide). The loop ends: each pass drops some.
-      const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' && INVALID_FLAGS.exec((error as Error).message);
-      const flags = refused ? (refused[1] as string).split(', ').filter((flag) => !processWideFlags.has(flag)) : [];
-      if (flags.length === 0) throw error;
-      for (const flag of flags) processWideFlags.add(flag);
-    }
-  }
+  if (needsTypescript(ENTRY) || needsTypescript(handlers)) typescriptPreload();
 }
 
 export interface ThreadOptions {
@@ -147,8 +71,8 @@ export class ThreadHandle {
 
   constructor({ handlers, resourceLimits }: ThreadOptions) {
     this.#handlers = handlers;
-    const typescript = TYPESCRIPT.test(ENTRY.pathname) || TYPESCRIPT.test(handlers.pathname);
-    this.#worker = createWorker(typescript, resourceLimits);
+    const typescript = needsTypescript(ENTRY) || needsTypescript(handlers);
+    this.#worker = startThread(ENTRY, { typescript, ...(resourceLimits ? { resourceLimits } : {}) });
     // Read now: a Worker's threadId reads -1 once it has exited.
     this.#threadId = this.#worker.threadId;
     this.#worker.on('error', (error) => {

@@ -6,12 +6,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
 import { createProcessor, InvalidOptionError, type Processor, sqliteStore, StoreError, StoreLockedError } from '../../src/index.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite-file.js';
 import { handlers, nextEvent } from '../helpers/index.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -121,7 +123,47 @@ describe('sqliteStore', () => {
     const raw = new Database(newer);
     raw.pragma('user_version = 99');
     raw.close();
-    await expect(make(newer).ready).rejects.toThrow(/schema version 99, newer than this Troupe's 1/);
+    await expect(make(newer).ready).rejects.toThrow(new RegExp(`schema version 99, newer than this Troupe's ${SCHEMA_VERSION}`));
+  });
+
+  it('migrates a file of schema version 1: its tasks run and its results are kept', async () => {
+    const path = scratch();
+    const v1 = new Database(path);
+    v1.exec(`
+      CREATE TABLE tasks (id TEXT PRIMARY KEY, handler TEXT NOT NULL, priority INTEGER NOT NULL, max_retries INTEGER NOT NULL,
+        timeout INTEGER, payload BLOB NOT NULL, submitted_at INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+        crashes INTEGER NOT NULL, due_at INTEGER) WITHOUT ROWID;
+      CREATE TABLE results (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, failed INTEGER NOT NULL, finished_at INTEGER NOT NULL,
+        result BLOB NOT NULL);
+      CREATE INDEX results_by_kind ON results (failed, seq);
+      PRAGMA application_id = ${0x54525045};
+      PRAGMA user_version = 1;
+    `);
+    const now = Date.now();
+    v1.prepare('INSERT INTO tasks VALUES (?, ?, 0, 3, NULL, ?, ?, ?, 0, 0, NULL)').run(
+      'old-task',
+      'default',
+      serialize('kept'),
+      now,
+      'queued',
+    );
+    const result = { id: 'old-result', handler: 'default', priority: 0, maxRetries: 3, attempts: 1, submittedAt: now, finishedAt: now };
+    v1.prepare('INSERT INTO results (id, failed, finished_at, result) VALUES (?, 0, ?, ?)').run(
+      'old-result',
+      now,
+      serialize({ ...result, startedAt: now, status: 'done', value: 42 }),
+    );
+    v1.close();
+
+    const p = make(path);
+    await p.ready;
+    expect(await p.result('old-task')).toMatchObject({ status: 'done', value: 'kept' });
+    expect(p.getResult('old-result')).toMatchObject({ status: 'done', value: 42 });
+    await p.shutdown();
+    open.length = 0;
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    after.close();
   });
 
   it('refuses a file it cannot create: StoreError naming it', async () => {

@@ -8,29 +8,26 @@ import { describe, expect, it } from 'vitest';
 
 import { StoreError } from '../../src/errors/errors.js';
 import { resolveOptions } from '../../src/options/resolve.js';
-import type { Changes, TaskStore } from '../../src/store/store.js';
+import type { Changes, OpenStore, StoreWriter } from '../../src/store/store.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { normalizeTask } from '../../src/task/normalize.js';
 import { handlers, nextEvent } from '../helpers/index.js';
 
-/** A store whose commits succeed until `fail()` is called, then throw as a full disk would. */
-function flakyStore(): TaskStore & { fail(): void; commits: Changes[] } {
+/** A store whose writes succeed until `fail()` is called, then fail as a full disk would. */
+function flakyStore(): OpenStore & { fail(): void; commits: Changes[] } {
   let failing = false;
   const commits: Changes[] = [];
-  return {
+  const writer: StoreWriter = {
     path: '/tmp/flaky.db',
-    commits,
-    fail: () => (failing = true),
-    load: () => ({ tasks: [], results: [] }),
-    commit(changes) {
+    async write(changes) {
       if (failing) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-      commits.push(
-        structuredClone({ ...changes, tasks: changes.tasks.map((task) => ({ ...task, payload: new Uint8Array(task.payload) })) }),
-      );
+      commits.push(structuredClone(changes));
+      return 0.1;
     },
     size: () => 0,
-    close: () => {},
+    close: async () => {},
   };
+  return { writer, recovered: { tasks: [], results: [] }, commits, fail: () => (failing = true) };
 }
 
 describe('a failed store write', () => {

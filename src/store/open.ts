@@ -1,0 +1,21 @@
+import { StoreError, StoreLockedError } from '../errors/errors.js';
+import type { SqliteStore } from './options.js';
+import type { StoreRetention } from './sqlite.js';
+import { claimSqliteFile } from './sqlite-file.js';
+import type { OpenStore } from './store.js';
+import { StoreThread } from './store-thread.js';
+
+/**
+ * Opens a processor's store: the file claimed and read here, synchronously,
+ * then written from its own thread. Returns the error instead of throwing,
+ * so the processor can start in its `error` state and reject `ready` with it.
+ */
+export function openStore(config: SqliteStore, retention: StoreRetention): OpenStore | StoreError | StoreLockedError {
+  try {
+    const { lock, recovered } = claimSqliteFile(config, retention);
+    return { writer: new StoreThread(config, retention, lock), recovered };
+  } catch (error) {
+    if (error instanceof StoreError || error instanceof StoreLockedError) return error;
+    return new StoreError(config.path, `Could not open the task store ${config.path}: ${String(error)}`, { cause: error });
+  }
+}
