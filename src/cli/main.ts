@@ -41,6 +41,9 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
     ['lines', summary.lines.toLocaleString('en')],
     ['done', summary.done.toLocaleString('en')],
     ['failed', `${summary.failed.toLocaleString('en')}${summary.invalid ? ` (${summary.invalid} invalid lines)` : ''}`],
+    ...(summary.earlier
+      ? [['from the store', `${summary.earlier.toLocaleString('en')} (finished by an earlier run, not run again)`] as [string, string]]
+      : []),
     ['retries', summary.retries.toLocaleString('en')],
     ['unfinished', summary.unfinished ? `${summary.unfinished.toLocaleString('en')} → ${summary.unfinishedPath}` : '0'],
     ...(summary.elsewhere
@@ -93,6 +96,10 @@ program
     `share the work with \`troupe node\` processes through NATS JetStream (default url: $NATS_URL or ${DEFAULT_NATS_URL})`,
   )
   .option('--stream <name>', 'the JetStream stream the nodes share (with --nats)', 'troupe')
+  .option(
+    '--store <file>',
+    'keep tasks and results in this SQLite file (needs better-sqlite3): after Ctrl-C, a crash or kill -9, the same command resumes',
+  )
   .addHelpText(
     'after',
     `
@@ -102,6 +109,11 @@ failed: it is reported with its line number and written as a failed result),
 5 s, and writes every task it did not finish to <output>.unfinished.jsonl
 (<input>.unfinished.jsonl when the output is stdout): run again with
 --input on that file to resume.
+
+With --store, run the same command again instead, after Ctrl-C, a crash or
+kill -9: the tasks left unfinished go on, lines whose result is in the store
+are written out without running again, and only the rest run. A line without
+an "id" gets line-<n> (its line number), so the next run knows it.
 
 Example:
   troupe run ./handlers.js --input tasks.jsonl --output results.jsonl --workers 4`,
@@ -120,10 +132,13 @@ Example:
         dashboard?: number;
         nats?: string | true;
         stream: string;
+        store?: string;
       },
     ) => {
       if (options.workers === 0 && !options.nats)
         program.error('error: --workers 0 needs --nats: without a broker, something must run the tasks');
+      if (options.store && options.nats)
+        program.error('error: --store and --nats do not go together: a broker keeps the tasks on its server');
       const controller = new AbortController();
       let interrupts = 0;
       process.on('SIGINT', () => {
@@ -150,6 +165,7 @@ Example:
         ),
         inFlight: options.inFlight,
         ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
+        ...(options.store !== undefined ? { store: options.store } : {}),
         total: options.input === '-' ? undefined : await countLines(options.input),
         progress,
         signal: controller.signal,
@@ -157,6 +173,8 @@ Example:
       clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       process.stderr.write(`\n${summary.interrupted ? 'Interrupted' : 'Summary'}\n${summaryTable(summary, peakRss / 1e6)}\n`);
+      if (summary.interrupted && options.store)
+        process.stderr.write(`  to resume, run the same command again (the store ${options.store} holds the rest)\n`);
       process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
     },
   );

@@ -4,6 +4,8 @@ import type { Writable } from 'node:stream';
 
 import type { ProcessorOptions } from '../options/types.js';
 import { createProcessor, type Processor } from '../processor.js';
+import { sqliteStore } from '../store/options.js';
+import { openResultReader, type ResultReader } from '../store/result-reader.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import { readLines } from './lines.js';
 import type { Progress } from './progress.js';
@@ -20,6 +22,11 @@ export interface RunOptions {
   readonly inFlight: number;
   /** Serve the dashboard on this port (loopback) for the length of the run. */
   readonly dashboard?: number;
+  /**
+   * Keep tasks and results in this SQLite file, so that the same run,
+   * started again after a crash, runs only the lines without a result.
+   */
+  readonly store?: string;
   /** The line count, when known up front (for the progress bar's total and ETA). */
   readonly total: number | undefined;
   readonly progress: Progress;
@@ -33,6 +40,8 @@ export interface RunSummary {
   readonly failed: number;
   /** Lines that were not a task: reported, and written as failed results. */
   readonly invalid: number;
+  /** With a store: lines whose result an earlier run left in it (written out, not run again). */
+  readonly earlier: number;
   readonly retries: number;
   /** With a broker, interrupted: tasks submitted that go on in the cluster (their results are in its bucket, not in the output). */
   readonly elsewhere: number;
@@ -42,8 +51,12 @@ export interface RunSummary {
   readonly ms: number;
 }
 
-/** One line of the input as a task; throws with the reason when it is not one. */
-function parseLine(text: string, line: number): TaskInput {
+/**
+ * One line of the input as a task; throws with the reason when it is not
+ * one. `lineIds`: a line without an id gets `line-<n>`, so that a run
+ * started again finds its task in the store.
+ */
+function parseLine(text: string, line: number, lineIds: boolean): TaskInput {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -53,7 +66,8 @@ function parseLine(text: string, line: number): TaskInput {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`line ${line}: expected an object`);
   const { id, handler, payload } = value as Record<string, unknown>;
   if (!('payload' in value)) throw new Error(`line ${line}: no "payload"`);
-  return { payload, ...(id !== undefined ? { id: id as string } : {}), ...(handler !== undefined ? { handler: handler as string } : {}) };
+  const named = id !== undefined ? (id as string) : lineIds ? `line-${line}` : undefined;
+  return { payload, ...(named !== undefined ? { id: named } : {}), ...(handler !== undefined ? { handler: handler as string } : {}) };
 }
 
 function resultLine(result: TaskResult, line: number): string {
@@ -78,7 +92,10 @@ async function write(stream: Writable, text: string): Promise<void> {
  * there is room), results written as they finish. On abort it stops reading,
  * shuts the processor down, and writes every task it did not finish (handed
  * back, or never read) to `<output>.unfinished.jsonl`, so the run resumes with
- * `--input` on that file.
+ * `--input` on that file. With a `store`, the run itself resumes: started
+ * again (after an abort, a crash or `kill -9`), the tasks the last run left
+ * unfinished go on from the store, lines whose result the store holds are
+ * written out without running again, and only the rest run.
  */
 export async function runFile(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
@@ -87,14 +104,50 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     handlers: options.handlers,
     ...options.processor,
     maxQueue: options.inFlight,
-    // Every result is written out as it finishes: none needs keeping.
+    // Every result is written out as it finishes: none needs keeping in memory. The store keeps them all, for a rerun.
     retention: { maxResults: 0, maxFailed: 0 },
+    ...(options.store ? { store: sqliteStore({ path: options.store, retention: { maxResults: Infinity, maxFailed: Infinity } }) } : {}),
   });
+  let reader: ResultReader | undefined;
+  if (options.store) {
+    await processor.ready;
+    reader = openResultReader(options.store);
+  }
   const { progress } = options;
   const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
   if (dashboard) progress.log(`troupe: dashboard at ${dashboard.url}`);
   progress.start(options.total);
-  const counts = { lines: 0, done: 0, failed: 0, invalid: 0, retries: 0, elsewhere: 0 };
+  const counts = { lines: 0, done: 0, failed: 0, invalid: 0, earlier: 0, retries: 0, elsewhere: 0 };
+  const record = (result: TaskResult, line: number) => {
+    if (result.status === 'done') counts.done++;
+    else counts.failed++;
+    track(write(out, resultLine(result, line)));
+  };
+  // With a store: ids submitted by this run (their results come through `result`), tasks of the last run that it
+  // left unfinished and that go on (by id: the line that names them, once read), and those that ended before their
+  // line was read. The last two hold at most what the last run left unfinished.
+  const submitted = new Set<string>();
+  const resumedAt = new Map<string, number>();
+  const endedEarly = new Map<string, TaskResult>();
+  /** With a store: whether the line's task needs no submitting: it ended, or goes on, from the last run. */
+  const resumeFromStore = (id: string, line: number): boolean => {
+    const ended = endedEarly.get(id);
+    if (ended) {
+      endedEarly.delete(id);
+      record(ended, line);
+      return true;
+    }
+    const info = processor.getTask(id);
+    if (info && info.state !== 'done' && info.state !== 'failed' && info.state !== 'cancelled') {
+      resumedAt.set(id, line);
+      return true;
+    }
+    const stored = reader?.get(id);
+    if (!stored) return false;
+    counts.earlier++;
+    record(stored, line);
+    return true;
+  };
   // Writes still waiting for the output's buffer to drain: a set, not a list, so a finished run keeps none.
   const writes = new Set<Promise<void>>();
   const track = (pending: Promise<void>) => {
@@ -103,6 +156,15 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   };
   processor.events.subscribe((event) => {
     if (event.type === 'task.retrying') counts.retries++;
+    if (!reader || (event.type !== 'task.done' && event.type !== 'task.failed' && event.type !== 'task.cancelled')) return;
+    const { id, result } = event;
+    if (submitted.has(id) || (result.status === 'cancelled' && result.reason === 'shutdown')) return;
+    const line = resumedAt.get(id);
+    if (line === undefined) endedEarly.set(id, result);
+    else {
+      resumedAt.delete(id);
+      record(result, line);
+    }
   });
   processor.status$.subscribe((status) => progress.update(counts.done + counts.failed, { ...status, failed: counts.failed }, counts.lines));
 
@@ -127,6 +189,8 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   try {
     for await (const text of lines) {
       if (interrupted) {
+        // With a store, the same command resumes: nothing more to read.
+        if (reader) break;
         // Not read into a task: it goes to the resume file as it was.
         if (text.trim() !== '') await toResume(text);
         continue;
@@ -135,7 +199,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
       if (text.trim() === '') continue;
       let task: TaskInput;
       try {
-        task = parseLine(text, line);
+        task = parseLine(text, line, reader !== undefined);
       } catch (error) {
         counts.invalid++;
         counts.failed++;
@@ -154,21 +218,22 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
         );
         continue;
       }
+      if (reader && resumeFromStore(task.id as string, line)) continue;
       try {
         const id = await processor.submitAsync(task, { signal: options.signal });
+        if (reader) submitted.add(id);
         processor.result(id).then(
           (result) => {
+            submitted.delete(id);
             if (result.status === 'cancelled' && result.reason === 'shutdown') return; // handed back below
-            if (result.status === 'done') counts.done++;
-            else counts.failed++;
-            track(write(out, resultLine(result, line)));
+            record(result, line);
           },
           // With a broker, interrupted: the task goes on in the cluster, its result in the bucket.
           () => counts.elsewhere++,
         );
       } catch (error) {
         if (interrupted) {
-          await toResume(text);
+          if (!reader) await toResume(text);
           continue;
         }
         counts.invalid++;
@@ -203,6 +268,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     await done;
   }
   progress.stop();
+  reader?.close();
   await dashboard?.close();
   if (out !== process.stdout) {
     out.end();

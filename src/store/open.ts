@@ -7,13 +7,17 @@ import { StoreThread } from './store-thread.js';
 
 /**
  * Opens a processor's store: the file claimed and read here, synchronously,
- * then written from its own thread. Returns the error instead of throwing,
- * so the processor can start in its `error` state and reject `ready` with it.
+ * then written from its own thread. `retention` is the processor's: what
+ * memory holds (the newest results are read back up to it) and, for each
+ * field the store's own `retention` omits, what the file keeps. Returns the
+ * error instead of throwing, so the processor can start in its `error`
+ * state and reject `ready` with it.
  */
 export function openStore(config: SqliteStore, retention: StoreRetention): OpenStore | StoreError | StoreLockedError {
   try {
-    const { lock, recovered } = claimSqliteFile(config, retention);
-    return { writer: new StoreThread(config, retention, lock), recovered };
+    const file: StoreRetention = { ...retention, ...config.retention };
+    const { lock, recovered } = claimSqliteFile(config, file, retention);
+    return { writer: new StoreThread(config, file, lock), recovered };
   } catch (error) {
     if (error instanceof StoreError || error instanceof StoreLockedError) return error;
     return new StoreError(config.path, `Could not open the task store ${config.path}: ${String(error)}`, { cause: error });

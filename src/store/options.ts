@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 import { InvalidOptionError } from '../errors/errors.js';
-import { describe } from '../util/validate.js';
+import { checkNumber, checkObject, describe, type NumberRule } from '../util/validate.js';
 
 /** Where a processor keeps its tasks and results on disk, and how safely. */
 export interface SqliteStoreOptions {
@@ -16,6 +16,14 @@ export interface SqliteStoreOptions {
    * @defaultValue 'normal'
    */
   synchronous?: 'normal' | 'full';
+  /**
+   * What the file keeps, when it should keep more (or less) than memory:
+   * each field omitted is the processor's `retention`. `Infinity` keeps
+   * every result. At start, memory is filled with the newest results the
+   * processor's `retention` allows; the rest stay on disk. (`troupe run
+   * --store` keeps every result on disk and none in memory.)
+   */
+  retention?: { maxResults?: number; maxFailed?: number; maxAge?: number };
 }
 
 /** A validated store configuration: pass it as `createProcessor({ store })`. */
@@ -24,7 +32,12 @@ export interface SqliteStore {
   /** Absolute path of the database file. */
   readonly path: string;
   readonly synchronous: 'normal' | 'full';
+  /** The file's own retention, field by field; the processor's for each one omitted. */
+  readonly retention: { readonly maxResults?: number; readonly maxFailed?: number; readonly maxAge?: number };
 }
+
+const count: NumberRule = { expected: 'an integer ≥ 0, or Infinity', test: (v) => v === Infinity || (Number.isSafeInteger(v) && v >= 0) };
+const age: NumberRule = { expected: 'a positive number of ms, or Infinity', test: (v) => v > 0 };
 
 /**
  * Keeps a processor's tasks and results in one SQLite file, so they survive
@@ -47,7 +60,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('store', `Expected store options to be an object, got ${describe(options)}`);
   }
-  const { path, synchronous = 'normal' } = options;
+  const { path, synchronous = 'normal', retention } = options;
   if (typeof path !== 'string' || path.length === 0) {
     throw new InvalidOptionError('store.path', `Expected \`store.path\` to be a file path, got ${describe(path)}`);
   }
@@ -57,5 +70,14 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       `Expected \`store.synchronous\` to be 'normal' or 'full', got ${describe(synchronous)}`,
     );
   }
-  return Object.freeze({ kind: 'sqlite' as const, path: resolve(path), synchronous });
+  const keep = checkObject('store.retention', retention);
+  const file: { maxResults?: number; maxFailed?: number; maxAge?: number } = {};
+  for (const [field, rule] of [
+    ['maxResults', count],
+    ['maxFailed', count],
+    ['maxAge', age],
+  ] as const) {
+    if (keep[field] !== undefined) file[field] = checkNumber(`store.retention.${field}`, keep[field], rule);
+  }
+  return Object.freeze({ kind: 'sqlite' as const, path: resolve(path), synchronous, retention: Object.freeze(file) });
 }

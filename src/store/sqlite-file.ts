@@ -24,7 +24,10 @@ export const SCHEMA_VERSION = 2;
  * the task's id: ids are random (UUIDs by default), and a table or index
  * ordered by them takes each row to a different page, so a commit of a few
  * dozen tasks rewrote a few dozen pages. Keyed in order, new rows share the
- * last pages, and the oldest go from the first ones.
+ * last pages, and the oldest go from the first ones. Results keep one index
+ * by id (a later task of an id replaces its result; `troupe run --store`
+ * looks results up by id): its pages are written by the store's thread,
+ * not the main one.
  */
 const SCHEMA = `
   CREATE TABLE tasks (
@@ -50,13 +53,15 @@ const SCHEMA = `
     result BLOB NOT NULL
   );
   CREATE INDEX results_by_kind ON results (failed, seq);
+  CREATE INDEX results_by_id ON results (id);
 `;
 
 /**
  * Steps from each older schema version to the next.
  * 1 → 2: tasks keyed by a row key in acceptance order instead of by id, with
- * the process deaths each was a suspect of (none for v1's); results without
- * a unique index on the id (an id's newest result wins when the file is read).
+ * the process deaths each was a suspect of (none for v1's); results keyed by
+ * when they were stored, their id indexed without the unique constraint (a
+ * later task's result replaces an earlier one's by a delete).
  */
 const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [
   (db) =>
@@ -93,13 +98,14 @@ export interface ClaimedFile {
 /**
  * Takes the store's file for this process, creating it when missing, checks
  * that it is a Troupe store of a version this code reads (migrating an older
- * one), and reads what earlier runs left in it. Synchronous, on the main
+ * one), trims it to `retention`, and reads what earlier runs left in it: its
+ * unfinished tasks, and its newest results up to `memory`. Synchronous, on the main
  * thread, so a processor knows its recovered tasks (and refuses their ids)
  * from the moment it is created. Throws `StoreLockedError` when another
  * process has the file, and `StoreError` for anything else, having changed
  * nothing in it.
  */
-export function claimSqliteFile(config: SqliteStore, retention: StoreRetention): ClaimedFile {
+export function claimSqliteFile(config: SqliteStore, retention: StoreRetention, memory: StoreRetention = retention): ClaimedFile {
   const Database = driver(config.path);
   const lock = takeLock(Database, config.path);
   let db: Database | undefined;
@@ -112,7 +118,7 @@ export function claimSqliteFile(config: SqliteStore, retention: StoreRetention):
     }
     claim(db, config.path);
     db.pragma('journal_mode = WAL');
-    const recovered = new SqliteTaskStore(db, config.path, retention).recover();
+    const recovered = new SqliteTaskStore(db, config.path, retention).recover(memory);
     db.close();
     return { lock, recovered };
   } catch (error) {

@@ -45,6 +45,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #upsert: Statement;
   readonly #remove: Statement;
   readonly #addResult: Statement;
+  readonly #replace: Statement;
   readonly #write: (changes: readonly Changes[]) => void;
   /** Results stored, by kind: trimmed to the retention once they exceed it by a margin, so a commit rarely pays for it. */
   #done = 0;
@@ -62,8 +63,9 @@ export class SqliteTaskStore implements TaskStore {
          suspected = excluded.suspected, due_at = excluded.due_at`,
     );
     this.#remove = db.prepare('DELETE FROM tasks WHERE key = ?');
-    // An earlier result of the id stays until the file is next read, which keeps the newest (see `load`).
     this.#addResult = db.prepare('INSERT INTO results (id, failed, finished_at, result) VALUES (?, ?, ?, ?)');
+    // One result per id: an earlier task's goes when a later task of its id ends.
+    this.#replace = db.prepare('DELETE FROM results WHERE id = ? RETURNING failed');
     this.#write = db.transaction((changes: readonly Changes[]) => {
       for (const change of changes) this.#apply(change);
       this.#trim(false);
@@ -75,16 +77,8 @@ export class SqliteTaskStore implements TaskStore {
     }
   }
 
-  /** Drops what retention no longer keeps, then reads the unfinished tasks and the results. */
-  recover(): Recovered {
-    // An id's earlier results, left when a task of the id ran again: only the newest is its result.
-    const replaced = this.#db
-      .prepare('DELETE FROM results WHERE seq NOT IN (SELECT max(seq) FROM results GROUP BY id) RETURNING failed')
-      .all() as Array<{ failed: number }>;
-    for (const { failed } of replaced) {
-      if (failed) this.#failed--;
-      else this.#done--;
-    }
+  /** Drops what retention no longer keeps, then reads the unfinished tasks, and the newest results up to `memory`. */
+  recover(memory: StoreRetention): Recovered {
     this.#trim(true);
     const rows = this.#db.prepare('SELECT * FROM tasks ORDER BY key').all() as TaskRow[];
     const tasks: StoredTask[] = rows.map((row) => ({
@@ -102,8 +96,14 @@ export class SqliteTaskStore implements TaskStore {
       suspected: row.suspected,
       dueAt: row.due_at ?? undefined,
     }));
-    const stored = this.#db.prepare('SELECT result FROM results ORDER BY seq').all() as Array<{ result: Uint8Array }>;
-    const results = stored.map(({ result }) => rebuild(deserialize(result) as StoredResult));
+    const newest = this.#db.prepare(
+      `SELECT seq, result FROM (SELECT seq, result FROM results WHERE failed = 0 ORDER BY seq DESC LIMIT ?)
+       UNION ALL SELECT seq, result FROM (SELECT seq, result FROM results WHERE failed = 1 ORDER BY seq DESC LIMIT ?)
+       ORDER BY seq`,
+    );
+    const limit = (n: number) => (n === Infinity ? -1 : n);
+    const stored = newest.all(limit(memory.maxResults), limit(memory.maxFailed)) as Array<{ result: Uint8Array }>;
+    const results = stored.map(({ result }) => rebuildResult(deserialize(result) as StoredResult));
     return { tasks, results };
   }
 
@@ -138,6 +138,10 @@ export class SqliteTaskStore implements TaskStore {
     }
     for (const result of changes.results) {
       const failed = result.status === 'failed';
+      for (const old of this.#replace.all(result.id) as Array<{ failed: number }>) {
+        if (old.failed) this.#failed--;
+        else this.#done--;
+      }
       this.#addResult.run(result.id, failed ? 1 : 0, result.finishedAt, serialize(result));
       if (failed) this.#failed++;
       else this.#done++;
@@ -194,6 +198,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
-function rebuild(stored: StoredResult): TaskResult {
+/** A stored result as the processor reports it: a failure's error back as its class. */
+export function rebuildResult(stored: StoredResult): TaskResult {
   return (stored.status === 'failed' ? { ...stored, error: deserializeError(stored.error as SerializedError) } : stored) as TaskResult;
 }

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
 import { createProcessor, InvalidOptionError, type Processor, sqliteStore, StoreError, StoreLockedError } from '../../src/index.js';
+import { openResultReader } from '../../src/store/result-reader.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-file.js';
 import { handlers, nextEvent } from '../helpers/index.js';
 
@@ -40,6 +41,8 @@ describe('sqliteStore', () => {
   it('is validated, and not with a broker', () => {
     expect(() => sqliteStore({ path: '' })).toThrow(InvalidOptionError);
     expect(() => sqliteStore({ path: 'x.db', synchronous: 'sometimes' as 'full' })).toThrow(/store\.synchronous/);
+    expect(() => sqliteStore({ path: 'x.db', retention: { maxResults: -1 } })).toThrow(/store\.retention\.maxResults/);
+    expect(() => sqliteStore({ path: 'x.db', retention: 5 as never })).toThrow(/store\.retention/);
     dir = mkdtempSync(join(tmpdir(), 'troupe-store-'));
     expect(() => createProcessor({ handlers, store: { kind: 'redis' } as never })).toThrow(/`store`/);
   });
@@ -73,6 +76,29 @@ describe('sqliteStore', () => {
     expect(second.getTask('later')?.state).toBe('scheduled');
     clock2.increment(1);
     expect(await second.result('later')).toMatchObject({ status: 'done', value: 'due at 1000' });
+  });
+
+  it('keeps more on disk than in memory with a retention of its own; memory gets the newest back at start', async () => {
+    const path = scratch();
+    const store = sqliteStore({ path, retention: { maxResults: Infinity } });
+    const first = createProcessor({ handlers, workers: 1, store, retention: { maxResults: 2 } });
+    open.push(first);
+    for (let i = 0; i < 5; i++) await first.result(first.submit({ id: `r${i}`, payload: i }));
+    await first.shutdown();
+    open.length = 0;
+    const second = createProcessor({ handlers, workers: 1, store, retention: { maxResults: 2 } });
+    open.push(second);
+    await second.ready;
+    const values = ['r0', 'r1', 'r2', 'r3', 'r4']
+      .map((id) => second.getResult(id))
+      .map((r) => (r?.status === 'done' ? r.value : undefined));
+    expect(values).toEqual([undefined, undefined, undefined, 3, 4]);
+    const reader = openResultReader(path);
+    expect(reader.get('r0')).toMatchObject({ status: 'done', value: 0 });
+    // A later task of an id replaces its result, on disk too.
+    expect(await second.result(second.submit({ id: 'r0', payload: 'again' }))).toMatchObject({ value: 'again' });
+    expect(reader.get('r0')).toMatchObject({ value: 'again' });
+    reader.close();
   });
 
   it('reports its file, size and commit times in metrics() and as troupe_store_* Prometheus metrics', async () => {
