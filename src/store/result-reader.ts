@@ -18,7 +18,9 @@ export interface ResultReader {
  * A read-only connection to a store that a processor of this process has
  * open: in WAL mode it reads what has been committed without holding up the
  * store's writes. `troupe run --store` asks it which lines an earlier run
- * finished.
+ * finished. Meant for a store whose own retention keeps more than memory:
+ * its results are then indexed by id (without the index, each lookup would
+ * read the whole table).
  */
 export function openResultReader(path: string): ResultReader {
   const Database = driver(path);

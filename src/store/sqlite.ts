@@ -45,7 +45,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #upsert: Statement;
   readonly #remove: Statement;
   readonly #addResult: Statement;
-  readonly #replace: Statement;
+  readonly #replace: Statement | undefined;
   readonly #write: (changes: readonly Changes[]) => void;
   /** Results stored, by kind: trimmed to the retention once they exceed it by a margin, so a commit rarely pays for it. */
   #done = 0;
@@ -64,8 +64,10 @@ export class SqliteTaskStore implements TaskStore {
     );
     this.#remove = db.prepare('DELETE FROM tasks WHERE key = ?');
     this.#addResult = db.prepare('INSERT INTO results (id, failed, finished_at, result) VALUES (?, ?, ?, ?)');
-    // One result per id: an earlier task's goes when a later task of its id ends.
-    this.#replace = db.prepare('DELETE FROM results WHERE id = ? RETURNING failed');
+    // One result per id: with results indexed by id (see sqlite-file.ts), an earlier task's goes when a later task of
+    // its id ends; without, it goes when the file is next read.
+    const indexed = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'results_by_id'`).get() !== undefined;
+    this.#replace = indexed ? db.prepare('DELETE FROM results WHERE id = ? RETURNING failed') : undefined;
     this.#write = db.transaction((changes: readonly Changes[]) => {
       for (const change of changes) this.#apply(change);
       this.#trim(false);
@@ -79,6 +81,16 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Drops what retention no longer keeps, then reads the unfinished tasks, and the newest results up to `memory`. */
   recover(memory: StoreRetention): Recovered {
+    // An id's earlier results, left when a task of the id ran again in a file without an index by id.
+    if (!this.#replace) {
+      const replaced = this.#db
+        .prepare('DELETE FROM results WHERE seq NOT IN (SELECT max(seq) FROM results GROUP BY id) RETURNING failed')
+        .all() as Array<{ failed: number }>;
+      for (const { failed } of replaced) {
+        if (failed) this.#failed--;
+        else this.#done--;
+      }
+    }
     this.#trim(true);
     const rows = this.#db.prepare('SELECT * FROM tasks ORDER BY key').all() as TaskRow[];
     const tasks: StoredTask[] = rows.map((row) => ({
@@ -138,7 +150,7 @@ export class SqliteTaskStore implements TaskStore {
     }
     for (const result of changes.results) {
       const failed = result.status === 'failed';
-      for (const old of this.#replace.all(result.id) as Array<{ failed: number }>) {
+      for (const old of (this.#replace?.all(result.id) ?? []) as Array<{ failed: number }>) {
         if (old.failed) this.#failed--;
         else this.#done--;
       }
