@@ -1,10 +1,17 @@
+export type { ActorRef } from './actors/actor-ref.js';
+export type { ActorEvent, ActorSnapshot, AskOptions, SpawnOptions } from './actors/types.js';
 export type { NatsBroker, NatsBrokerOptions } from './broker/options.js';
 export { natsBroker } from './broker/options.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export type { TroupeErrorCode } from './errors/errors.js';
 export {
+  ActorStoppedError,
+  AskTimeoutError,
   BrokerError,
+  DuplicateActorError,
   DuplicateTaskError,
+  InvalidActorError,
+  InvalidEventError,
   InvalidOptionError,
   InvalidTaskError,
   PoisonTaskError,

@@ -7,11 +7,14 @@
 import type { Registry } from 'prom-client';
 import { merge, type Observable } from 'rxjs';
 
+import type { ActorRef } from './actors/actor-ref.js';
+import type { SpawnOptions } from './actors/types.js';
 import { BrokerLink } from './broker/link.js';
 import type { Dashboard, DashboardOptions } from './dashboard/server.js';
 import {
   BrokerError,
   DuplicateTaskError,
+  InvalidActorError,
   InvalidOptionError,
   ProcessorShutdownError,
   QueueFullError,
@@ -306,6 +309,50 @@ export class Processor {
     if (local || !link) return local;
     const result = link.client.getResult(id);
     return link.client.taskInfo(id) ?? (result && resultInfo(result));
+  }
+
+  /**
+   * Starts an actor of your own on a worker thread: `logic` names an export
+   * of the handler module that is XState actor logic (a machine, or
+   * `fromTransition` / `fromPromise` / … logic). Resolves with its ref once
+   * it runs. Rejects with `DuplicateActorError` for an id a live actor has,
+   * `InvalidActorError` for an export that is not actor logic (naming what
+   * the module exports) or an input that cannot be cloned to a thread,
+   * `ProcessorShutdownError` once shutting down, and with the logic's own
+   * error if it fails as it starts. Not with a broker: see docs/actors.md.
+   *
+   * @example
+   * ```ts
+   * const counter = await processor.spawn('counter', { id: 'counter-1', input: { start: 0 } });
+   * const { context } = await counter.ask({ type: 'inc' });
+   * ```
+   */
+  async spawn(logic: string, { id, input }: SpawnOptions = {}): Promise<ActorRef> {
+    if (this.#link)
+      throw new InvalidActorError('Actors run on the threads of one process: spawn is not available with a broker (see docs/actors.md)');
+    if (typeof logic !== 'string' || logic === '')
+      throw new InvalidActorError(`Expected \`logic\` to be an export name, got ${describe(logic)}`);
+    if (id !== undefined && (typeof id !== 'string' || id === '')) {
+      throw new InvalidActorError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
+    }
+    try {
+      structuredClone(input);
+    } catch (cause) {
+      throw new InvalidActorError(`The input of \`${logic}\` cannot be structured-cloned to a thread: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    return new Promise((resolve, reject) => this.#supervisor.send({ type: 'actor.spawn', id, logic, input, reply: { resolve, reject } }));
+  }
+
+  /** The live actor of this id, or undefined. */
+  actor(id: string): ActorRef | undefined {
+    return this.#supervisor.actors.ref(id);
+  }
+
+  /** Every live actor. */
+  actors(): ActorRef[] {
+    return this.#supervisor.actors.refs();
   }
 
   /**

@@ -84,55 +84,59 @@ describe('troupe run', () => {
     expect(resume.length).toBeGreaterThan(0);
   });
 
-  it('--store resumes after kill -9: the same command runs only the lines without a result, and writes every result once', { timeout: 60_000 }, async () => {
-    const count = 600;
-    const { dir } = scratch([]);
-    const log = join(dir, 'runs.log');
-    // Half the lines name no id: they get line-<n>, so the second run knows them.
-    const lines = Array.from({ length: count }, (_, i) =>
-      JSON.stringify({ ...(i % 2 ? { id: `t${i}` } : {}), handler: 'logRun', payload: { log, value: i, ms: 5 } }),
-    );
-    const input = join(dir, 'tasks.jsonl');
-    writeFileSync(input, `${lines.join('\n')}\n`);
-    const store = join(dir, 'run.db');
-    const args = ['run', handlers, '--input', input, '--store', store, '--workers', '2', '--concurrency', '4', '--in-flight', '100'];
+  it(
+    '--store resumes after kill -9: the same command runs only the lines without a result, and writes every result once',
+    { timeout: 60_000 },
+    async () => {
+      const count = 600;
+      const { dir } = scratch([]);
+      const log = join(dir, 'runs.log');
+      // Half the lines name no id: they get line-<n>, so the second run knows them.
+      const lines = Array.from({ length: count }, (_, i) =>
+        JSON.stringify({ ...(i % 2 ? { id: `t${i}` } : {}), handler: 'logRun', payload: { log, value: i, ms: 5 } }),
+      );
+      const input = join(dir, 'tasks.jsonl');
+      writeFileSync(input, `${lines.join('\n')}\n`);
+      const store = join(dir, 'run.db');
+      const args = ['run', handlers, '--input', input, '--store', store, '--workers', '2', '--concurrency', '4', '--in-flight', '100'];
 
-    // First run, results on stdout: killed once 150 are out (each is in the store before it is written).
-    const first = troupe([...args, '--output', '-']);
-    const before: Array<Record<string, unknown>> = [];
-    let buffered = '';
-    await new Promise<void>((resolve) => {
-      first.child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const done = buffered.split('\n');
-        buffered = done.pop() as string;
-        for (const text of done) before.push(JSON.parse(text) as Record<string, unknown>);
-        if (before.length >= 150) resolve();
+      // First run, results on stdout: killed once 150 are out (each is in the store before it is written).
+      const first = troupe([...args, '--output', '-']);
+      const before: Array<Record<string, unknown>> = [];
+      let buffered = '';
+      await new Promise<void>((resolve) => {
+        first.child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const done = buffered.split('\n');
+          buffered = done.pop() as string;
+          for (const text of done) before.push(JSON.parse(text) as Record<string, unknown>);
+          if (before.length >= 150) resolve();
+        });
       });
-    });
-    first.child.kill('SIGKILL');
-    await first.exited;
+      first.child.kill('SIGKILL');
+      await first.exited;
 
-    const output = join(dir, 'out.jsonl');
-    const { code, stderr } = await troupe([...args, '--output', output]).exited;
-    expect(code, stderr).toBe(0);
-    const results = jsonl(readFileSync(output, 'utf8'));
-    // Every line once, with its value, whichever run finished it.
-    expect(results).toHaveLength(count);
-    expect(new Set(results.map((r) => r['line'])).size).toBe(count);
-    for (const r of results) {
-      const i = (r['line'] as number) - 1;
-      expect(r).toMatchObject({ id: i % 2 ? `t${i}` : `line-${i + 1}`, status: 'done', value: i });
-    }
-    // What the first run finished came from the store: it did not run again.
-    const runs = new Map<string, number>();
-    for (const id of readFileSync(log, 'utf8').split('\n')) if (id) runs.set(id, (runs.get(id) ?? 0) + 1);
-    for (const r of before) expect(runs.get(r['id'] as string), `${String(r['id'])} ran once`).toBe(1);
-    // At least those it wrote out; a result stored just before the kill may not have been written yet.
-    const fromStore = Number(/from the store\s+([\d,]+) \(finished by an earlier run/.exec(stderr)?.[1]?.replace(/,/g, ''));
-    expect(fromStore).toBeGreaterThanOrEqual(before.length);
-    expect(fromStore).toBeLessThan(count);
-  });
+      const output = join(dir, 'out.jsonl');
+      const { code, stderr } = await troupe([...args, '--output', output]).exited;
+      expect(code, stderr).toBe(0);
+      const results = jsonl(readFileSync(output, 'utf8'));
+      // Every line once, with its value, whichever run finished it.
+      expect(results).toHaveLength(count);
+      expect(new Set(results.map((r) => r['line'])).size).toBe(count);
+      for (const r of results) {
+        const i = (r['line'] as number) - 1;
+        expect(r).toMatchObject({ id: i % 2 ? `t${i}` : `line-${i + 1}`, status: 'done', value: i });
+      }
+      // What the first run finished came from the store: it did not run again.
+      const runs = new Map<string, number>();
+      for (const id of readFileSync(log, 'utf8').split('\n')) if (id) runs.set(id, (runs.get(id) ?? 0) + 1);
+      for (const r of before) expect(runs.get(r['id'] as string), `${String(r['id'])} ran once`).toBe(1);
+      // At least those it wrote out; a result stored just before the kill may not have been written yet.
+      const fromStore = Number(/from the store\s+([\d,]+) \(finished by an earlier run/.exec(stderr)?.[1]?.replace(/,/g, ''));
+      expect(fromStore).toBeGreaterThanOrEqual(before.length);
+      expect(fromStore).toBeLessThan(count);
+    },
+  );
 
   it('--dashboard serves the dashboard on loopback while the run lasts', async () => {
     const lines = Array.from({ length: 100 }, () => JSON.stringify({ handler: 'sleep', payload: { ms: 20 } }));

@@ -44,6 +44,16 @@ describe('examples run', () => {
     );
   });
 
+  it('actors: two accounts on worker threads, a transfer and a refused one, a final state', async () => {
+    expect(await runExample('actors.ts')).toBe(
+      'ada → bob 30: done\n' +
+        'bob → ada 500: refused\n' +
+        'ada: 70\n' +
+        'bob: 50\n' +
+        'bob closed: {"owner":"Bob","paidOut":50}; live: ada\n',
+    );
+  });
+
   it('retries', async () => {
     const out = await runExample('retries.ts');
     expect(out).toContain('fetch-1: done after 3 attempts');

@@ -24,7 +24,12 @@ export type TroupeErrorCode =
   | 'ERR_UNKNOWN_HANDLER'
   | 'ERR_BROKER'
   | 'ERR_STORE'
-  | 'ERR_STORE_LOCKED';
+  | 'ERR_STORE_LOCKED'
+  | 'ERR_DUPLICATE_ACTOR'
+  | 'ERR_INVALID_ACTOR'
+  | 'ERR_INVALID_EVENT'
+  | 'ERR_ACTOR_STOPPED'
+  | 'ERR_ASK_TIMEOUT';
 
 /**
  * Base class of every error Troupe raises.
@@ -244,6 +249,52 @@ export class StoreLockedError extends TroupeError {
   }
 }
 
+/** `spawn` was given an id a live actor has. */
+export class DuplicateActorError extends TroupeError {
+  override name = 'DuplicateActorError';
+  readonly actorId: string;
+  constructor(actorId: string) {
+    super('ERR_DUPLICATE_ACTOR', `Actor \`${actorId}\` is already running: stop it first, or spawn under another id`);
+    this.actorId = actorId;
+  }
+}
+
+/** `spawn` named an export of the handler module that is not XState actor logic, or a bad id or option. */
+export class InvalidActorError extends TroupeError {
+  override name = 'InvalidActorError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_INVALID_ACTOR', message, options);
+  }
+}
+
+/** An event for an actor that is not a plain `{ type: string }` object, or cannot be structured-cloned to its thread. */
+export class InvalidEventError extends TroupeError {
+  override name = 'InvalidEventError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_INVALID_EVENT', message, options);
+  }
+}
+
+/** The actor was stopped (or ended: done, error) before it could answer. */
+export class ActorStoppedError extends TroupeError {
+  override name = 'ActorStoppedError';
+  readonly actorId: string;
+  constructor(actorId: string, status: string) {
+    super('ERR_ACTOR_STOPPED', `Actor \`${actorId}\` is ${status}: it takes no more events`);
+    this.actorId = actorId;
+  }
+}
+
+/** An `ask` got no answer in time; its event still counts as sent. */
+export class AskTimeoutError extends TroupeError {
+  override name = 'AskTimeoutError';
+  readonly actorId: string;
+  constructor(actorId: string, timeout: number, eventType: string) {
+    super('ERR_ASK_TIMEOUT', `Actor \`${actorId}\` did not answer \`${eventType}\` within ${timeout} ms (the event was sent)`);
+    this.actorId = actorId;
+  }
+}
+
 /**
  * Classes by code, so that an error serialised in a thread comes back as the
  * same class on the main thread.
@@ -265,4 +316,9 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_BROKER: BrokerError,
   ERR_STORE: StoreError,
   ERR_STORE_LOCKED: StoreLockedError,
+  ERR_DUPLICATE_ACTOR: DuplicateActorError,
+  ERR_INVALID_ACTOR: InvalidActorError,
+  ERR_INVALID_EVENT: InvalidEventError,
+  ERR_ACTOR_STOPPED: ActorStoppedError,
+  ERR_ASK_TIMEOUT: AskTimeoutError,
 };

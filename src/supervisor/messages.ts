@@ -3,6 +3,7 @@ import type { TaskEntered } from '../machines/task.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import type { WorkerReport } from '../workers/worker.js';
+import type { ActorMessage } from './actors.js';
 import type { TaskRecord } from './task-record.js';
 
 /**
@@ -46,6 +47,7 @@ export type SupervisorMessage =
   | { readonly type: 'limits.open' }
   /** An attempt of a limited handler left its thread (queued behind that task's own transitions). */
   | { readonly type: 'limits.ended'; readonly handler: string }
+  | ActorMessage
   | WorkerReport;
 
 /** A supervisor message as an inspector sees it: its type and what names its subject, not its internals. */
@@ -65,6 +67,13 @@ export function inspectable(message: SupervisorMessage): { type: string } & Reco
     case 'worker.startFailed':
     case 'worker.exited':
       return { type: message.type, workerId: message.worker.id };
+    case 'actors.reported':
+      return { type: message.type, workerId: message.worker.id, actors: message.news.length };
+    case 'actor.spawn':
+    case 'actor.send':
+    case 'actor.ask':
+    case 'actor.stop':
+      return { type: message.type, id: message.id };
     case 'shutdown':
       return { type: message.type, timeout: message.timeout, drain: message.drain };
     case 'limits.ended':

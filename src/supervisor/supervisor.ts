@@ -30,6 +30,7 @@ import { Conditions } from '../util/conditions.js';
 import { deferred } from '../util/deferred.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
+import { ActorDirectory } from './actors.js';
 import { Attempts } from './attempts.js';
 import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
@@ -77,6 +78,8 @@ export class Supervisor {
   readonly metrics: Metrics;
   /** Its tasks, read-only. */
   readonly tasks: TaskView;
+  /** The actors users spawned on the threads. */
+  readonly actors: ActorDirectory;
 
   readonly #options: ResolvedOptions;
   readonly #remote: RemoteTaskHooks | undefined;
@@ -149,6 +152,13 @@ export class Supervisor {
       moved: this.#journal && ((record) => this.#journal?.changed(record, undefined)),
     });
     this.tasks = new TaskView(this.#registry, this.#dispatcher);
+    this.actors = new ActorDirectory({
+      timers: this.#timers,
+      ready: () => this.#pool.ready,
+      send: (message) => this.send(message),
+      defer: (effect) => this.#mailbox.defer(effect),
+      refusal: () => (this.#phase === 'draining' || this.#phase === 'stopped' ? new ProcessorShutdownError() : this.#error),
+    });
     this.metrics = new Metrics({
       tasks: () => {
         const { scheduled, queued, processing, retrying } = this.#registry.counts();
@@ -265,7 +275,17 @@ export class Supervisor {
         this.#sendEnded();
         return this.#stopIfDone();
       case 'worker.ready':
-        return this.#workerReady(message.worker, message.handlers);
+        this.#workerReady(message.worker, message.handlers);
+        // Joined the pool first: spawns that waited for a thread can go to it.
+        return this.actors.workerReady(message.handlers, message.actors);
+      case 'actors.reported':
+        return this.actors.heard(message.worker, message.news);
+      case 'actor.spawn':
+      case 'actor.send':
+      case 'actor.ask':
+      case 'actor.askTimeout':
+      case 'actor.stop':
+        return this.actors.handle(message);
       case 'worker.startFailed':
         return this.#workerStartFailed(message.worker, message.error);
       case 'worker.exited':
@@ -484,6 +504,7 @@ export class Supervisor {
   #workerExited({ worker, exit, lost, expected, killedFor }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
     const slot = this.#pool.remove(worker);
     this.#outcomes.lost(lost, exit, expected, killedFor);
+    this.actors.threadLost(worker, exit.code);
     this.#sendEnded();
     if (!expected) this.metrics.crashed(slot);
     this.#emit({ type: 'worker.exited', workerId: worker.id, threadId: worker.threadId, exitCode: exit.code, error: exit.error, expected });
@@ -563,6 +584,7 @@ export class Supervisor {
     const unfinished = this.#shutdown.end();
     // Nothing is left to start: the limits' timers would only keep the process alive.
     this.#limits.stop();
+    this.actors.stopAll();
     void this.#pool
       .stopAll()
       .then(() => this.#journal?.close())

@@ -60,11 +60,51 @@ export type WireOutcome =
       readonly returned?: Returned;
     };
 
+/** An actor's snapshot as plain data: what crosses threads and what `ActorRef.getSnapshot()` returns. */
+export interface ActorSnapshot {
+  readonly status: 'active' | 'done' | 'error' | 'stopped';
+  /** A machine's state value. */
+  readonly value?: unknown;
+  readonly context?: unknown;
+  /** Set once the actor is `done`. */
+  readonly output?: unknown;
+  /** Set once the actor is `error`: what its logic threw. */
+  readonly error?: unknown;
+}
+
+/** An order for one actor hosted by a thread. Orders for an actor arrive, and are carried out, in the order sent. */
+export type ActorOrder =
+  | { readonly kind: 'spawn'; readonly id: string; readonly logic: string; readonly input?: unknown }
+  /** `ask`: answer with the snapshot right after this event. */
+  | { readonly kind: 'event'; readonly id: string; readonly event: { readonly type: string }; readonly ask?: number }
+  | { readonly kind: 'stop'; readonly id: string };
+
+/** Orders for the thread's actors, on the batch port. */
+export interface ThreadActorOrders {
+  readonly actors: readonly ActorOrder[];
+}
+
+/**
+ * What became of one actor since the last news: at most one per actor per
+ * message, however many events it processed (its latest snapshot), with the
+ * answers to the asks among them, each the snapshot right after its event.
+ */
+export interface ActorNews {
+  readonly actor: string;
+  readonly snapshot: ActorSnapshot;
+  /** Events it has processed since it was spawned. */
+  readonly processed: number;
+  readonly answers?: ReadonlyArray<readonly [ask: number, snapshot: ActorSnapshot]>;
+  /** The spawn failed: the logic threw as it started. */
+  readonly failed?: SerializedError;
+}
+
 /**
  * What a thread sends back, in the order it happened: a number is the token
- * of an attempt that has just started; an object is an attempt's outcome.
+ * of an attempt that has just started; an object with a `token` is an
+ * attempt's outcome; one with an `actor`, an actor's news.
  */
-export type ThreadNews = ReadonlyArray<number | WireOutcome>;
+export type ThreadNews = ReadonlyArray<number | WireOutcome | ActorNews>;
 
 /** Takes back attempts still waiting in the thread; those already started are left to run. */
 export interface ThreadRevoke {
@@ -83,10 +123,17 @@ export interface ThreadAbort {
 }
 
 /** What the main thread sends on the batch port. */
-export type ThreadOrders = readonly WireAttempt[] | ThreadRevoke | ThreadAbort;
+export type ThreadOrders = readonly WireAttempt[] | ThreadRevoke | ThreadAbort | ThreadActorOrders;
 
 export type LoadOutcome =
-  { readonly ok: true; readonly handlers: readonly string[] } | { readonly ok: false; readonly error: SerializedError };
+  | {
+      readonly ok: true;
+      /** The module's function exports: task handlers. */
+      readonly handlers: readonly string[];
+      /** Its exports that are XState actor logic: what `spawn` can run. */
+      readonly actors: readonly string[];
+    }
+  | { readonly ok: false; readonly error: SerializedError };
 
 export interface ThreadConfig {
   /** Attempts the thread runs at once; the rest of its window waits in its queue, in order. */

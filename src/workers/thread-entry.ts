@@ -12,8 +12,9 @@ import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { TaskHandler } from '../task/types.js';
 import { isDetached } from '../util/detached.js';
 import { Queue } from '../util/queue.js';
+import { ActorHost } from './actor-host.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
+import type { ActorNews, ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
 if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
 
@@ -24,7 +25,7 @@ const waitingTokens = new Map<number, WireAttempt>();
 const controllers = new Map<number, AbortController>();
 let concurrency = 1;
 let port: MessagePort | undefined;
-let news: Array<number | WireOutcome> = [];
+let news: Array<number | WireOutcome | ActorNews> = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
 let flushScheduled = false;
@@ -56,18 +57,25 @@ function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[
       return;
     }
   }
+  scheduleFlush();
+}
+
+/** Sends the news at the end of this event-loop turn, so the other attempts' (and actors') news share the message. */
+function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  // Otherwise wait for the end of this event-loop turn, so the other
-  // attempts' news share the message.
   setImmediate(() => {
     flushScheduled = false;
     flush();
   });
 }
 
+const actors = new ActorHost(scheduleFlush);
+
 function flush(): void {
   lastFlush = performance.now();
+  const actorNews = actors.drain();
+  if (actorNews.length > 0) news.push(...actorNews);
   if (news.length === 0) return;
   const batch: ThreadNews = news;
   const transfers = moving;
@@ -88,14 +96,28 @@ function stillOwned(item: TransferListItem): boolean {
   return !(item instanceof ArrayBuffer) || !isDetached(item);
 }
 
-function cloneable(outcome: number | WireOutcome): number | WireOutcome {
-  if (typeof outcome === 'number' || !outcome.ok) return outcome;
+function cloneable(outcome: number | WireOutcome | ActorNews): number | WireOutcome | ActorNews {
+  if (typeof outcome === 'number') return outcome;
+  if ('actor' in outcome) return cloneableActorNews(outcome);
+  if (!outcome.ok) return outcome;
   try {
     structuredClone(outcome.value);
     return outcome;
   } catch (cause) {
     const error = new TypeError("The handler's return value cannot be structured-cloned to the main thread", { cause });
     return { token: outcome.token, ok: false, error: serializeError(error), retryable: false };
+  }
+}
+
+/** An actor whose context cannot be cloned is reported with what can be, and an error saying why. */
+function cloneableActorNews(item: ActorNews): ActorNews {
+  try {
+    structuredClone(item);
+    return item;
+  } catch (cause) {
+    const error = new TypeError(`The snapshot of actor \`${item.actor}\` cannot be structured-cloned to the main thread`, { cause });
+    const { status } = item.snapshot;
+    return { actor: item.actor, processed: item.processed, snapshot: { status, error: serializeError(error) } };
   }
 }
 
@@ -161,6 +183,7 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved, wi
 }
 
 function receive(orders: ThreadOrders): void {
+  if ('actors' in orders) return actors.receive(orders.actors);
   if ('revoke' in orders) {
     for (const token of orders.revoke) drop(token);
     return;
@@ -186,12 +209,13 @@ const api: ThreadApi = {
       for (const [name, value] of Object.entries(module)) {
         if (typeof value === 'function') handlers.set(name, value as TaskHandler);
       }
+      const logics = await actors.load(module);
+      port = channel;
+      port.on('message', receive);
+      return { ok: true, handlers: [...handlers.keys()], actors: logics };
     } catch (error) {
       return { ok: false, error: serializeError(error) };
     }
-    port = channel;
-    port.on('message', receive);
-    return { ok: true, handlers: [...handlers.keys()] };
   },
 };
 

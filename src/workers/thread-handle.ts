@@ -5,7 +5,7 @@ import { type Remote, transfer, wrap } from 'comlink';
 import type { SerializedError } from '../errors/serialize.js';
 import { needsTypescript, startThread, typescriptPreload } from '../util/threads.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
+import type { ActorOrder, LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {
@@ -139,6 +139,12 @@ export class ThreadHandle {
   }
 
   /** Aborts an attempt (see `ThreadAbort`). */
+  /** Orders for the thread's actors, on the batch port (in order with everything else sent there). */
+  actors(orders: readonly ActorOrder[]): void {
+    if (!this.#port || this.#exit) return;
+    this.#port.postMessage({ actors: orders } satisfies ThreadOrders);
+  }
+
   abort(token: number, reason: SerializedError): void {
     if (!this.#port || this.#exit) return;
     this.#port.postMessage({ abort: token, reason } satisfies ThreadOrders);

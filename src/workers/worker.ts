@@ -9,12 +9,20 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { Clock } from '../util/clock.js';
-import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
+import type { ActorNews, ActorOrder, ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
 import { type ThreadExit, ThreadHandle } from './thread-handle.js';
 
 /** What a worker actor tells its supervisor. */
 export type WorkerReport =
-  | { readonly type: 'worker.ready'; readonly worker: WorkerActor; readonly handlers: readonly string[] }
+  | {
+      readonly type: 'worker.ready';
+      readonly worker: WorkerActor;
+      readonly handlers: readonly string[];
+      /** The module's exports that are actor logic. */
+      readonly actors: readonly string[];
+    }
+  /** What its thread's actors did, one item per actor per message. */
+  | { readonly type: 'actors.reported'; readonly worker: WorkerActor; readonly news: readonly ActorNews[] }
   | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
   | {
       /** Every attempt the thread reported started or settled in one answer: many tasks per message. */
@@ -94,6 +102,10 @@ export class WorkerActor {
   readonly #graceTimers = new Map<number, unknown>();
   /** Attempts dispatched in this tick, sent to the thread as one message. */
   #outbox: WireAttempt[] = [];
+  /** Orders for its thread's actors, sent at the end of the turn. */
+  #actorOrders: ActorOrder[] = [];
+  /** Answers from its actors someone awaits (see `awaitAnswers`). */
+  #awaited = 0;
   /** A batch waits for `release` (see the options). */
   #releasing = false;
 
@@ -207,8 +219,8 @@ export class WorkerActor {
           if (outcome.ok) {
             this.#phase = 'ready';
             // An idle pool must not keep the process alive; a running attempt does.
-            if (this.#running.size === 0) thread.unref();
-            report({ type: 'worker.ready', worker: this, handlers: outcome.handlers });
+            if (this.#running.size === 0 && this.#awaited === 0) thread.unref();
+            report({ type: 'worker.ready', worker: this, handlers: outcome.handlers, actors: outcome.actors });
           } else {
             this.#phase = 'failed';
             void thread.terminate();
@@ -226,6 +238,30 @@ export class WorkerActor {
         },
       );
   }
+
+  /**
+   * Answers from its thread's actors that someone awaits (a spawn, an ask)
+   * went up (+1) or down (-1): like a running attempt, an awaited answer
+   * keeps the process alive; an idle actor does not.
+   */
+  awaitAnswers(delta: number): void {
+    this.#awaited += delta;
+    if (this.#running.size > 0) return;
+    if (this.#awaited > 0) this.#thread?.ref();
+    else this.#thread?.unref();
+  }
+
+  /** An order for one of its thread's actors: the orders of one turn go in one message. */
+  sendActors(order: ActorOrder): void {
+    if (this.#actorOrders.push(order) === 1) queueMicrotask(this.#flushActors);
+  }
+
+  readonly #flushActors = (): void => {
+    const orders = this.#actorOrders;
+    this.#actorOrders = [];
+    // A thread that has died takes nothing; the supervisor hears of its exit and ends its actors.
+    if (this.#phase === 'ready') this.#thread?.actors(orders);
+  };
 
   run(attempt: WireAttempt): void {
     const thread = this.#thread;
@@ -347,8 +383,13 @@ export class WorkerActor {
   #hear(news: ThreadNews): void {
     const started: StartedAttempt[] = [];
     const settled: SettledAttempt[] = [];
+    let actors: ActorNews[] | undefined;
     for (let i = 0; i < news.length; i++) {
-      const item = news[i] as number | WireOutcome;
+      const item = news[i] as number | WireOutcome | ActorNews;
+      if (typeof item !== 'number' && 'actor' in item) {
+        (actors ??= []).push(item);
+        continue;
+      }
       const token = typeof item === 'number' ? item : item.token;
       const id = this.#running.get(token);
       if (id === undefined) continue;
@@ -365,11 +406,12 @@ export class WorkerActor {
       if (this.#graceTimers.size > 0) this.#clearTimer(token);
       settled.push({ token, id, outcome: item });
     }
-    if (this.#running.size === 0) this.#thread?.unref();
+    if (this.#running.size === 0 && this.#awaited === 0) this.#thread?.unref();
     this.#trackWindow();
     if (started.length > 0 || settled.length > 0) {
       this.#options.report({ type: 'attempts.reported', worker: this, started, settled });
     }
+    if (actors) this.#options.report({ type: 'actors.reported', worker: this, news: actors });
   }
 
   #onExit(exit: ThreadExit): void {

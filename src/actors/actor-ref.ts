@@ -1,0 +1,145 @@
+import { type Observable, type Observer, type Subject, type Subscription } from 'rxjs';
+
+import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
+import { describe } from '../util/validate.js';
+import type { ActorEvent, ActorSnapshot, AskOptions } from './types.js';
+
+const DEFAULT_ASK_TIMEOUT = 5_000;
+
+/**
+ * What the supervisor keeps of one actor, written by it inside its messages
+ * and read here: the ref's view of its actor.
+ */
+export interface ActorState {
+  readonly id: string;
+  readonly logic: string;
+  /** The latest snapshot the main thread has (after the last batch of the thread's news). */
+  snapshot: ActorSnapshot;
+  /** Events the actor has processed, as last reported. */
+  processed: number;
+  /** The worker thread it runs on (its worker id), while it runs. */
+  workerId: number | undefined;
+  /** Snapshots as they arrive; completes when the actor ends or stops, errors when its logic throws. */
+  readonly changes: Subject<ActorSnapshot>;
+}
+
+/** How a ref reaches the supervisor that owns its actor. */
+export interface ActorChannel {
+  send(id: string, event: ActorEvent): void;
+  ask(id: string, event: ActorEvent, timeout: number): Promise<ActorSnapshot>;
+  stop(id: string): Promise<void>;
+}
+
+/** Refuses, at the call, an event that is not a plain `{ type: string }` object or cannot be cloned to a thread. */
+export function checkEvent(event: unknown): ActorEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event) || Object.getPrototypeOf(event) !== Object.prototype) {
+    throw new InvalidEventError(`Expected an event to be a plain object with a string \`type\`, got ${describe(event)}`);
+  }
+  if (typeof (event as { type?: unknown }).type !== 'string') {
+    throw new InvalidEventError(`Expected the event's \`type\` to be a string, got ${describe((event as { type?: unknown }).type)}`);
+  }
+  try {
+    structuredClone(event);
+  } catch (cause) {
+    const type = (event as ActorEvent).type;
+    throw new InvalidEventError(`The event \`${type}\` cannot be structured-cloned to the actor's thread: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return event as ActorEvent;
+}
+
+/**
+ * The address of an actor spawned with `processor.spawn`: send it events,
+ * ask it for its snapshot after one, watch its snapshots, stop it. The
+ * actor itself runs on a worker thread; the ref stays valid after it ends
+ * (its last snapshot says how).
+ *
+ * @example
+ * ```ts
+ * const counter = await processor.spawn('counter', { id: 'counter-1', input: { start: 0 } });
+ * counter.send({ type: 'inc' });
+ * const { context } = await counter.ask({ type: 'inc' }); // { count: 2 }
+ * counter.subscribe((snapshot) => console.log(snapshot.context));
+ * await counter.stop();
+ * ```
+ */
+export class ActorRef {
+  readonly #state: ActorState;
+  readonly #channel: ActorChannel;
+  readonly #snapshots: Observable<ActorSnapshot>;
+
+  /** @internal Made by `processor.spawn`. */
+  constructor(state: ActorState, channel: ActorChannel) {
+    this.#state = state;
+    this.#channel = channel;
+    this.#snapshots = state.changes.asObservable();
+  }
+
+  /** Its address: unique among live actors, free again once it has ended or stopped. */
+  get id(): string {
+    return this.#state.id;
+  }
+
+  /** The name of the handler module's export it runs. */
+  get logic(): string {
+    return this.#state.logic;
+  }
+
+  /** The id of the worker thread it runs on (as in `metrics().workers`); undefined once it has ended. */
+  get workerId(): number | undefined {
+    return this.#state.workerId;
+  }
+
+  /**
+   * Sends an event, fire and forget: the actor processes its events one at
+   * a time, in the order sent. Throws `InvalidEventError` for an event that
+   * is not a plain, cloneable `{ type }` object, and `ActorStoppedError`
+   * once the actor has ended or been stopped.
+   */
+  send(event: ActorEvent): void {
+    const checked = checkEvent(event);
+    this.#checkLive();
+    this.#channel.send(this.#state.id, checked);
+  }
+
+  /**
+   * Sends an event and resolves with the actor's snapshot right after it
+   * processed it. Rejects with `AskTimeoutError` after `timeout` ms (the
+   * event stays sent), with the logic's own error if processing it ended
+   * the actor in `error`, and with `ActorStoppedError` if the actor ended or
+   * was stopped first.
+   */
+  async ask(event: ActorEvent, { timeout = DEFAULT_ASK_TIMEOUT }: AskOptions = {}): Promise<ActorSnapshot> {
+    const checked = checkEvent(event);
+    if (!(timeout > 0)) throw new InvalidEventError(`Expected \`timeout\` to be a positive number of ms, got ${describe(timeout)}`);
+    this.#checkLive();
+    return this.#channel.ask(this.#state.id, checked, timeout);
+  }
+
+  /** The latest snapshot the main thread has: `{ status, value, context, output?, error? }` as plain data. */
+  getSnapshot(): ActorSnapshot {
+    return this.#state.snapshot;
+  }
+
+  /**
+   * Its snapshots from now on, as they reach the main thread: one per batch
+   * of the thread's news (the latest, when the actor processed several
+   * events in one batch; `ask` gives the one right after an event).
+   * Completes when the actor reaches a final state or is stopped, and errors
+   * with the logic's error when it ends in `error`.
+   */
+  subscribe(observer: Partial<Observer<ActorSnapshot>> | ((snapshot: ActorSnapshot) => void)): Subscription {
+    return this.#snapshots.subscribe(observer);
+  }
+
+  /** Stops the actor; resolves once it has left its thread. Its id is free again. Stopping an ended actor does nothing. */
+  stop(): Promise<void> {
+    return this.#channel.stop(this.#state.id);
+  }
+
+  #checkLive(): void {
+    const { status } = this.#state.snapshot;
+    if (status !== 'active') throw new ActorStoppedError(this.#state.id, status);
+  }
+}

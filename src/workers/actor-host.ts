@@ -1,0 +1,151 @@
+/**
+ * The actors a worker thread runs for `processor.spawn`: XState actors
+ * created from the handler module's actor-logic exports. Orders arrive in
+ * batches and are carried out in order; what changed is reported once per
+ * message back (`drain`), each actor's latest snapshot with the answers to
+ * its asks. Runs inside the thread only.
+ */
+import type { AnyActorLogic, AnyActorRef, createActor, Snapshot } from 'xstate';
+
+import { InvalidActorError } from '../errors/errors.js';
+import { serializeError } from '../errors/serialize.js';
+import type { ActorNews, ActorOrder, ActorSnapshot } from './protocol.js';
+
+/** Whether a module export is XState actor logic (a machine, or `fromTransition`/`fromPromise`/… logic). */
+export function isActorLogic(value: unknown): value is AnyActorLogic {
+  if (typeof value !== 'object' || value === null) return false;
+  const logic = value as Partial<AnyActorLogic>;
+  return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
+}
+
+/** A snapshot as plain data: what the main thread can receive (the machine, children and helpers stay here). */
+export function plainSnapshot(snapshot: Snapshot<unknown> & { value?: unknown; context?: unknown }): ActorSnapshot {
+  const plain: { -readonly [K in keyof ActorSnapshot]: ActorSnapshot[K] } = { status: snapshot.status };
+  if ('value' in snapshot) plain.value = snapshot.value;
+  if ('context' in snapshot) plain.context = snapshot.context;
+  if (snapshot.status === 'done') plain.output = snapshot.output;
+  if (snapshot.status === 'error') plain.error = serializeError(snapshot.error);
+  return plain;
+}
+
+interface Hosted {
+  readonly actor: AnyActorRef;
+  processed: number;
+}
+
+interface Pending {
+  answers: Array<readonly [number, ActorSnapshot]> | undefined;
+}
+
+export class ActorHost {
+  readonly #logics = new Map<string, AnyActorLogic>();
+  readonly #actors = new Map<string, Hosted>();
+  /** Actors with news since the last drain. */
+  readonly #changed = new Map<string, Pending>();
+  /** Spawns that failed since the last drain: there is no actor to take a snapshot of. */
+  #failed: ActorNews[] = [];
+  readonly #schedule: () => void;
+  /** XState's, imported once the module has actor logic (it imported XState itself, so it is loaded already). */
+  #createActor: typeof createActor | undefined;
+
+  /** `schedule`: asks the thread to send its news (at the end of the turn). */
+  constructor(schedule: () => void) {
+    this.#schedule = schedule;
+  }
+
+  /** Keeps the module's actor-logic exports; returns their names. */
+  async load(module: Record<string, unknown>): Promise<string[]> {
+    for (const [name, value] of Object.entries(module)) if (isActorLogic(value)) this.#logics.set(name, value);
+    if (this.#logics.size > 0) this.#createActor = (await import('xstate')).createActor;
+    return [...this.#logics.keys()];
+  }
+
+  receive(orders: readonly ActorOrder[]): void {
+    for (const order of orders) {
+      switch (order.kind) {
+        case 'spawn':
+          this.#spawn(order.id, order.logic, order.input);
+          break;
+        case 'event':
+          this.#deliver(order.id, order.event, order.ask);
+          break;
+        case 'stop': {
+          const hosted = this.#actors.get(order.id);
+          this.#actors.delete(order.id);
+          this.#changed.delete(order.id);
+          hosted?.actor.stop();
+          break;
+        }
+      }
+    }
+  }
+
+  /** The news since the last call, one item per actor. */
+  drain(): ActorNews[] {
+    const news = this.#failed;
+    this.#failed = [];
+    if (this.#changed.size === 0) return news;
+    for (const [id, pending] of this.#changed) {
+      const hosted = this.#actors.get(id);
+      if (!hosted) continue;
+      const item: { -readonly [K in keyof ActorNews]: ActorNews[K] } = {
+        actor: id,
+        snapshot: plainSnapshot(hosted.actor.getSnapshot() as Snapshot<unknown>),
+        processed: hosted.processed,
+      };
+      if (pending.answers) item.answers = pending.answers;
+      news.push(item);
+      // An actor that has ended takes no more events: the main thread knows it from this news.
+      if (item.snapshot.status !== 'active') this.#actors.delete(id);
+    }
+    this.#changed.clear();
+    return news;
+  }
+
+  #spawn(id: string, name: string, input: unknown): void {
+    const logic = this.#logics.get(name);
+    const createActor = this.#createActor;
+    if (!logic || !createActor) {
+      // The main thread checks the name before it sends; a module that differs between threads could still get here.
+      return this.#fail(id, new InvalidActorError(`The handler module has no actor logic \`${name}\` in this thread`));
+    }
+    let actor: AnyActorRef;
+    try {
+      actor = createActor(logic, { id, input });
+      // An error observer: without one XState rethrows the logic's error out of band, which would end the thread.
+      actor.subscribe({ next: () => this.#note(id), error: () => this.#note(id), complete: () => this.#note(id) });
+      this.#actors.set(id, { actor, processed: 0 });
+      actor.start();
+    } catch (error) {
+      this.#actors.delete(id);
+      return this.#fail(id, error);
+    }
+    this.#note(id);
+  }
+
+  #deliver(id: string, event: { readonly type: string }, ask: number | undefined): void {
+    const hosted = this.#actors.get(id);
+    if (!hosted) return; // ended or stopped: the main thread answers its asks
+    hosted.processed++;
+    if ((hosted.actor.getSnapshot() as Snapshot<unknown>).status === 'active') hosted.actor.send(event);
+    const pending = this.#note(id);
+    if (ask !== undefined) (pending.answers ??= []).push([ask, plainSnapshot(hosted.actor.getSnapshot() as Snapshot<unknown>)]);
+  }
+
+  #fail(id: string, error: unknown): void {
+    this.#changed.delete(id);
+    const failed = serializeError(error);
+    this.#failed.push({ actor: id, snapshot: { status: 'error', error: failed }, processed: 0, failed });
+    this.#schedule();
+  }
+
+  #note(id: string): Pending {
+    let pending = this.#changed.get(id);
+    if (!pending) {
+      pending = { answers: undefined };
+      this.#changed.set(id, pending);
+      this.#schedule();
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Actors of your own on the worker threads (`processor.spawn`), with real
+ * threads: order, asks, snapshots, final states, logic errors, a thread
+ * that dies under an actor, placement, and every refusal.
+ */
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+
+import {
+  type ActorSnapshot,
+  ActorStoppedError,
+  AskTimeoutError,
+  DuplicateActorError,
+  InvalidActorError,
+  InvalidEventError,
+  ProcessorShutdownError,
+  WorkerCrashedError,
+} from '../../src/index.js';
+import { fixture, useProcessor } from '../helpers/index.js';
+
+const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2 });
+const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
+
+describe('processor.spawn', () => {
+  it('delivers events in the order sent: 10,000 sends, then an ask sees every one', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { id: 'counter-1', input: { start: 5 } });
+    expect(counter.id).toBe('counter-1');
+    expect(counter.getSnapshot()).toMatchObject({ status: 'active', value: 'counting', context: { count: 5 } });
+    for (let i = 0; i < 10_000; i++) counter.send(i % 2 ? { type: 'inc' } : { type: 'note', text: String(i) });
+    const after = await counter.ask({ type: 'add', by: 100 });
+    expect(count(after)).toBe(5 + 5_000 + 100);
+    const log = (after.context as { log: string[] }).log;
+    expect(log).toHaveLength(5_000);
+    expect(log.slice(0, 3)).toEqual(['0', '2', '4']);
+    expect(log.at(-1)).toBe('9998');
+    expect(counter.getSnapshot()).toEqual(after);
+  });
+
+  it('answers each ask with the snapshot right after its event, and streams snapshots to subscribers', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    const seen: number[] = [];
+    counter.subscribe((snapshot) => seen.push(count(snapshot)));
+    const answers = await Promise.all([counter.ask({ type: 'inc' }), counter.ask({ type: 'inc' }), counter.ask({ type: 'add', by: 10 })]);
+    expect(answers.map(count)).toEqual([1, 2, 12]);
+    expect(seen.at(-1)).toBe(12);
+    const tally = await processor.spawn('tally', { id: 'tally' });
+    expect((await tally.ask({ type: 'plus', n: 4 })).context).toBe(4);
+  });
+
+  it('ends with status done and the output at a final state; the id is free again', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { id: 'c' });
+    const completed = new Promise<ActorSnapshot[]>((resolve) => {
+      const all: ActorSnapshot[] = [];
+      counter.subscribe({ next: (snapshot) => all.push(snapshot), complete: () => resolve(all) });
+    });
+    counter.send({ type: 'add', by: 3 });
+    const final = await counter.ask({ type: 'finish' });
+    expect(final).toMatchObject({ status: 'done', output: { total: 3 } });
+    expect((await completed).at(-1)).toMatchObject({ status: 'done' });
+    expect(() => counter.send({ type: 'inc' })).toThrow(ActorStoppedError);
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
+    expect(processor.actor('c')).toBeUndefined();
+    expect((await processor.spawn('counter', { id: 'c' })).getSnapshot()).toMatchObject({ status: 'active' });
+  });
+
+  it('ends in error when its logic throws: the ask rejects with that error, subscribers hear it', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    const errored = new Promise<unknown>((resolve) => counter.subscribe({ error: resolve }));
+    const asked = counter.ask({ type: 'boom' });
+    await expect(asked).rejects.toMatchObject({ name: 'RangeError', message: 'the counter blew up' });
+    expect(await errored).toMatchObject({ message: 'the counter blew up' });
+    expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
+    // It failed as it started: spawn rejects with the logic's error.
+    await expect(processor.spawn('broken')).rejects.toMatchObject({ name: 'TypeError', message: 'no context for you' });
+    expect(processor.actors()).toEqual([]);
+  });
+
+  it('goes to the thread with the fewest actors; stop frees its id; actor() and actors() list the live ones', async () => {
+    const processor = make();
+    await processor.ready;
+    const refs = await Promise.all(['a', 'b', 'c', 'd'].map((id) => processor.spawn('counter', { id })));
+    const perThread = new Map<number | undefined, number>();
+    for (const ref of refs) perThread.set(ref.workerId, (perThread.get(ref.workerId) ?? 0) + 1);
+    expect([...perThread.values()]).toEqual([2, 2]);
+    expect(processor.actor('b')).toBe(refs[1]);
+    const done = new Promise<void>((resolve) => refs[1]?.subscribe({ complete: resolve }));
+    await refs[1]?.stop();
+    await done;
+    expect(refs[1]?.getSnapshot().status).toBe('stopped');
+    expect(processor.actor('b')).toBeUndefined();
+    expect(processor.actors().map((ref) => ref.id)).toEqual(['a', 'c', 'd']);
+    await (await processor.spawn('counter', { id: 'b' })).stop();
+  });
+
+  it('refuses, at the call and changing nothing: a duplicate id, logic that is not exported, a bad event', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { id: 'only' });
+    await expect(processor.spawn('counter', { id: 'only' })).rejects.toBeInstanceOf(DuplicateActorError);
+    await expect(processor.spawn('nope')).rejects.toThrow(
+      /`nope` is not actor logic .* `broken`, `counter`, `tally`, its functions `spin`/,
+    );
+    await expect(processor.spawn('spin')).rejects.toBeInstanceOf(InvalidActorError);
+    await expect(processor.spawn('counter', { input: { f: () => 1 } })).rejects.toBeInstanceOf(InvalidActorError);
+    expect(() => counter.send({ kind: 'inc' } as never)).toThrow(InvalidEventError);
+    expect(() => counter.send('inc' as never)).toThrow(InvalidEventError);
+    expect(() => counter.send({ type: 'note', text: () => 'x' })).toThrow(/cannot be structured-cloned/);
+    await expect(counter.ask({ type: 'inc' }, { timeout: -1 })).rejects.toBeInstanceOf(InvalidEventError);
+    expect(count(await counter.ask({ type: 'inc' }))).toBe(1);
+    expect(processor.actors()).toHaveLength(1);
+  });
+
+  it('rejects an ask that gets no answer in time with AskTimeoutError (the thread is held by a task)', async () => {
+    const clock = new SimulatedClock();
+    const processor = make({ workers: 1, clock });
+    const counter = await processor.spawn('counter');
+    const started = new Promise<void>((resolve) => processor.events.subscribe((event) => event.type === 'task.started' && resolve()));
+    processor.submit({ handler: 'spin', payload: { ms: 2_000 } });
+    await started;
+    const asked = counter.ask({ type: 'inc' }, { timeout: 1_000 });
+    clock.increment(1_000);
+    await expect(asked).rejects.toBeInstanceOf(AskTimeoutError);
+    await expect(asked).rejects.toMatchObject({ code: 'ERR_ASK_TIMEOUT', actorId: counter.id });
+  });
+
+  it('ends an actor whose thread dies in error with WorkerCrashedError; its asks reject with it', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    await expect(counter.ask({ type: 'exit' })).rejects.toBeInstanceOf(WorkerCrashedError);
+    expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
+    expect(processor.actors()).toEqual([]);
+  });
+
+  it('refuses spawn once shutting down, and stops every actor at shutdown', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    const completed = new Promise<void>((resolve) => counter.subscribe({ complete: resolve }));
+    await processor.shutdown();
+    await completed;
+    expect(counter.getSnapshot().status).toBe('stopped');
+    await expect(processor.spawn('counter')).rejects.toBeInstanceOf(ProcessorShutdownError);
+  });
+});
