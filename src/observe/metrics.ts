@@ -154,7 +154,7 @@ export class Metrics {
     if (store) {
       this.#promCommit = new Histogram({
         name: 'troupe_store_commit_seconds',
-        help: 'Time a group commit of the task store takes (one transaction per turn of the event loop).',
+        help: "Time a transaction of the task store's thread takes (each holds one turn's commit, or several that queued up)",
         buckets: SECONDS_BUCKETS,
         registers,
       });
