@@ -16,7 +16,11 @@ const total = Number(process.argv[2] ?? 1_000_000);
 const every = Math.max(1, Math.floor(total / 10));
 const dir = mkdtempSync(join(tmpdir(), 'troupe-soak-'));
 const path = join(dir, 'tasks.db');
-const processor = createProcessor({ handlers: new URL('./workers/handlers.mjs', import.meta.url), workers: 2, store: sqliteStore({ path }) });
+const processor = createProcessor({
+  handlers: new URL('./workers/handlers.mjs', import.meta.url),
+  workers: 2,
+  store: sqliteStore({ path }),
+});
 await processor.ready;
 
 const size = (): number => {
