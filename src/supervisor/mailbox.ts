@@ -17,11 +17,18 @@ export class Mailbox<M> {
   readonly #release: (run: () => void) => void;
   #processing = false;
   #running = false;
+  /** Effects deferred so far, run so far, and allowed to run (released): counts, so each drain releases its own. */
+  #deferred = 0;
+  #ran = 0;
+  #allowed = 0;
 
   /**
    * `settled` runs each time the mailbox has been emptied, before the
    * effects; `release` decides when they run (at once, unless a store makes
-   * them wait for the commit that holds their change).
+   * them wait for the commit that holds their change). Each emptying
+   * releases the effects deferred up to then, and only those: with a store,
+   * one commit's acknowledgement must not run the effects of a later message
+   * whose change is in the next commit.
    */
   constructor(process: (message: M) => void, settled: () => void, release: (run: () => void) => void = (run) => run()) {
     this.#process = process;
@@ -39,21 +46,29 @@ export class Mailbox<M> {
       this.#processing = false;
     }
     this.#settled();
-    this.#release(this.#runEffects);
+    const upTo = this.#deferred;
+    if (upTo > this.#allowed) this.#release(() => this.#runTo(upTo));
   }
 
   /** Runs `effect` once every message now in the mailbox has been processed. */
   defer(effect: () => void): void {
     this.#effects.push(effect);
+    this.#deferred++;
   }
 
-  readonly #runEffects = (): void => {
+  /** Runs the effects, in order, up to the `upTo`-th deferred (a nested release extends the run in progress). */
+  #runTo(upTo: number): void {
+    if (upTo > this.#allowed) this.#allowed = upTo;
     if (this.#running) return;
     this.#running = true;
     try {
-      for (let next = this.#effects.shift(); next !== undefined; next = this.#effects.shift()) next();
+      while (this.#ran < this.#allowed) {
+        const effect = this.#effects.shift() as () => void;
+        this.#ran++;
+        effect();
+      }
     } finally {
       this.#running = false;
     }
-  };
+  }
 }

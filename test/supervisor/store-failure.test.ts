@@ -64,3 +64,59 @@ describe('a failed store write', () => {
     expect(await supervisor.stopped.promise).toEqual({ unfinished: [] });
   });
 });
+
+describe('effects with a store', () => {
+  it("wait for their own commit: one commit's acknowledgement runs no effect of a later one", async () => {
+    const options = resolveOptions({ handlers, workers: 1 });
+    // Every write is held until the test acknowledges it; acknowledged in order, as the store's thread does.
+    const held: Array<{ changes: Changes; ack: () => void }> = [];
+    let onWrite = () => {};
+    const writer: StoreWriter = {
+      path: '/tmp/held.db',
+      write: (changes) =>
+        new Promise((resolve) => {
+          held.push({ changes, ack: () => resolve(0.1) });
+          onWrite();
+        }),
+      size: () => 0,
+      close: async () => {},
+    };
+    const next = (holds: (changes: Changes) => boolean) =>
+      new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
+        const look = () => {
+          const write = held.find((candidate) => holds(candidate.changes));
+          if (write) resolve(write);
+          else onWrite = look;
+        };
+        look();
+      });
+    const ackThrough = (write: { ack: () => void }) => {
+      for (const candidate of held.slice(0, held.indexOf(write as (typeof held)[number]) + 1)) candidate.ack();
+    };
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [] } });
+    await supervisor.ready.promise;
+    const done: string[] = [];
+    const submit = (id: string, handler: string, payload: unknown) =>
+      supervisor.send({ type: 'task.submit', task: normalizeTask({ id, handler, payload, callback: () => done.push(id) }, options) });
+
+    // `a` ends at once; `b` 50 ms later, so its result reaches the supervisor in a later message and a later commit.
+    submit('a', 'default', 'a');
+    submit('b', 'sleep', { ms: 50 });
+    // Sent to the thread once the write that has them as processing is acknowledged (write-ahead).
+    ackThrough(await next((changes) => changes.tasks.some((task) => task.id === 'b' && task.state === 'processing')));
+    const resultOfA = await next((changes) => changes.results.some((result) => result.id === 'a'));
+    const resultOfB = await next((changes) => changes.results.some((result) => result.id === 'b'));
+    expect(resultOfB).not.toBe(resultOfA);
+    ackThrough(resultOfA);
+    await turn();
+    expect(done).toEqual(['a']);
+    ackThrough(resultOfB);
+    await turn();
+    expect(done).toEqual(['a', 'b']);
+    supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });
+    for (const write of held) write.ack();
+    onWrite = () => held.at(-1)?.ack();
+    await supervisor.stopped.promise;
+  });
+});
