@@ -1,5 +1,21 @@
 /** The drivers every contender is run with: the same code for all, only the pool differs. */
+import { Bench } from 'tinybench';
+
 import type { Pool } from './contenders/pool.js';
+
+/**
+ * Times `trip` one call at a time with tinybench: `iterations` timed after
+ * `warmup` untimed; returns the p50 and p99 in µs.
+ */
+export async function roundTrips(iterations: number, warmup: number, trip: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  const bench = new Bench({ iterations, time: 0, warmupIterations: warmup, warmupTime: 0, throws: true });
+  bench.add('round trip', () => trip().then(() => undefined));
+  await bench.run();
+  const result = bench.getTask('round trip')?.result;
+  if (result?.state !== 'completed') throw new Error(`tinybench: ${result?.state ?? 'no result'}`);
+  // tinybench reports ms.
+  return { p50: result.latency.p50 * 1_000, p99: result.latency.p99 * 1_000 };
+}
 
 export interface Window {
   /** Tasks to run. */

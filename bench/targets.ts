@@ -37,6 +37,8 @@ export function checkTargets(run: RunResult): TargetCheck[] {
   const heap = troupeHeap === undefined || baseHeap === undefined ? undefined : troupeHeap - baseHeap;
   const inspect = div(m('inspect', 'troupe-inspect', 'tasksPerSec'), m('inspect', 'troupe', 'tasksPerSec'));
   const stored = div(m('store', 'troupe-store', 'tasksPerSec'), m('store', 'troupe', 'tasksPerSec'));
+  const sends = m('actors', 'troupe-actors', 'perSec');
+  const ask = div(m('actors', 'troupe-actors', 'p50'), m('actors', 'troupe', 'p50'));
   // The memory run may be cut short by its time cap: name the count reached.
   const memoryRuns = run.scenarios.find((s) => s.id === 'memory')?.samples.troupe ?? [];
   const reached = memoryRuns.flatMap((s) => (s.metrics?.tasks === undefined ? [] : [s.metrics.tasks]));
@@ -79,6 +81,18 @@ export function checkTargets(run: RunResult): TargetCheck[] {
       measure: 'troupe-store ÷ troupe tasks/s',
       measured: ratio(stored),
       met: check(stored, (v) => v >= 0.5),
+    },
+    {
+      target: '`send` to 100 actors on 2 threads ≥ 100,000 events/s (issue 15)',
+      measure: 'troupe-actors messages/s',
+      measured: sends === undefined ? '—' : `${Math.round(sends).toLocaleString('en')}/s`,
+      met: check(sends, (v) => v >= 100_000),
+    },
+    {
+      target: '`ask` round trip p50 ≤ 1.2× a no-op task p50 (issue 15)',
+      measure: 'troupe-actors ÷ troupe p50',
+      measured: ratio(ask),
+      met: check(ask, (v) => v <= 1.2),
     },
   ];
 }

@@ -5,6 +5,7 @@ export { natsBroker } from './broker/options.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export type { TroupeErrorCode } from './errors/errors.js';
 export {
+  ActorFailedError,
   ActorStoppedError,
   AskTimeoutError,
   BrokerError,

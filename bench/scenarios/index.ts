@@ -1,4 +1,5 @@
 /** The scenarios in the order they run and are reported (the issue's order). */
+import { actors } from './actors.js';
 import { brokerOverhead } from './broker-overhead.js';
 import { cpu } from './cpu.js';
 import { inspect } from './inspect.js';
@@ -12,7 +13,7 @@ import { startup } from './startup.js';
 import { store } from './store.js';
 import { throughput } from './throughput.js';
 
-export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store];
+export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
 export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead];

@@ -3,8 +3,7 @@
  * the pool: submit, hop to a thread, run, hop back, settle. tinybench times
  * each call and reports the percentiles.
  */
-import { Bench } from 'tinybench';
-
+import { roundTrips } from '../drive.js';
 import { phase } from '../protocol.js';
 import { openPool } from './open.js';
 import type { Scenario } from './scenario.js';
@@ -26,19 +25,7 @@ export const latency: Scenario = {
   async run(contender, { sizes }) {
     const pool = await openPool(contender);
     let i = 0;
-    const bench = new Bench({
-      iterations: sizes.latencyTasks,
-      time: 0,
-      warmupIterations: sizes.latencyWarmup,
-      warmupTime: 0,
-      throws: true,
-    });
-    bench.add('round trip', () => pool.run('noop', i++).then(() => undefined));
     phase('warm-up and measure');
-    await bench.run();
-    const result = bench.getTask('round trip')?.result;
-    if (result?.state !== 'completed') throw new Error(`tinybench: ${result?.state ?? 'no result'}`);
-    // tinybench reports ms.
-    return { p50: result.latency.p50 * 1_000, p99: result.latency.p99 * 1_000 };
+    return roundTrips(sizes.latencyTasks, sizes.latencyWarmup, () => pool.run('noop', i++));
   },
 };

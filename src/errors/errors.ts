@@ -29,7 +29,8 @@ export type TroupeErrorCode =
   | 'ERR_INVALID_ACTOR'
   | 'ERR_INVALID_EVENT'
   | 'ERR_ACTOR_STOPPED'
-  | 'ERR_ASK_TIMEOUT';
+  | 'ERR_ASK_TIMEOUT'
+  | 'ERR_ACTOR_FAILED';
 
 /**
  * Base class of every error Troupe raises.
@@ -295,6 +296,20 @@ export class AskTimeoutError extends TroupeError {
   }
 }
 
+/** An actor's thread died more often than the `restart` policy allows: it is not restarted again. */
+export class ActorFailedError extends TroupeError {
+  override name = 'ActorFailedError';
+  readonly actorId: string;
+  constructor(actorId: string, maxRestarts: number, window: number, options?: ErrorOptions) {
+    super(
+      'ERR_ACTOR_FAILED',
+      `Actor \`${actorId}\` lost its thread more than ${maxRestarts} times within ${window} ms: it is not restarted again`,
+      options,
+    );
+    this.actorId = actorId;
+  }
+}
+
 /**
  * Classes by code, so that an error serialised in a thread comes back as the
  * same class on the main thread.
@@ -321,4 +336,5 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_INVALID_EVENT: InvalidEventError,
   ERR_ACTOR_STOPPED: ActorStoppedError,
   ERR_ASK_TIMEOUT: AskTimeoutError,
+  ERR_ACTOR_FAILED: ActorFailedError,
 };

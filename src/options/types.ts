@@ -59,7 +59,11 @@ export interface RetentionOptions {
   maxAge?: number;
 }
 
-/** How crashed threads are restarted, and when the processor gives up. */
+/**
+ * How crashed threads are restarted, and when the processor gives up. The
+ * same policy, kept per actor, restarts an actor whose thread died (see
+ * `processor.spawn`); past it that actor ends with `ActorFailedError`.
+ */
 export interface RestartOptions {
   /**
    * Wait before the first restart within `window`, ms; it doubles per restart.

@@ -154,6 +154,7 @@ export class Supervisor {
     this.tasks = new TaskView(this.#registry, this.#dispatcher);
     this.actors = new ActorDirectory({
       timers: this.#timers,
+      restart: options.restart,
       ready: () => this.#pool.ready,
       send: (message) => this.send(message),
       defer: (effect) => this.#mailbox.defer(effect),
@@ -284,6 +285,7 @@ export class Supervisor {
       case 'actor.send':
       case 'actor.ask':
       case 'actor.askTimeout':
+      case 'actor.restart':
       case 'actor.stop':
         return this.actors.handle(message);
       case 'worker.startFailed':

@@ -34,7 +34,8 @@ interface Hosted {
 }
 
 interface Pending {
-  answers: Array<readonly [number, ActorSnapshot]> | undefined;
+  /** Each ask with XState's snapshot right after its event (plain data is made when the news goes). */
+  answers: Array<readonly [number, Snapshot<unknown>]> | undefined;
 }
 
 export class ActorHost {
@@ -45,12 +46,18 @@ export class ActorHost {
   /** Spawns that failed since the last drain: there is no actor to take a snapshot of. */
   #failed: ActorNews[] = [];
   readonly #schedule: () => void;
+  readonly #answer: () => void;
   /** XState's, imported once the module has actor logic (it imported XState itself, so it is loaded already). */
   #createActor: typeof createActor | undefined;
 
-  /** `schedule`: asks the thread to send its news (at the end of the turn). */
-  constructor(schedule: () => void) {
+  /**
+   * `schedule`: asks the thread to send its news at the end of the turn;
+   * `answer`: as soon as the orders in hand are carried out (someone awaits
+   * an ask: a turn of the event loop would be most of its round trip).
+   */
+  constructor(schedule: () => void, answer: () => void) {
     this.#schedule = schedule;
+    this.#answer = answer;
   }
 
   /** Keeps the module's actor-logic exports; returns their names. */
@@ -64,7 +71,7 @@ export class ActorHost {
     for (const order of orders) {
       switch (order.kind) {
         case 'spawn':
-          this.#spawn(order.id, order.logic, order.input);
+          this.#spawn(order.id, order.logic, order.input, order.snapshot);
           break;
         case 'event':
           this.#deliver(order.id, order.event, order.ask);
@@ -88,21 +95,23 @@ export class ActorHost {
     for (const [id, pending] of this.#changed) {
       const hosted = this.#actors.get(id);
       if (!hosted) continue;
-      const item: { -readonly [K in keyof ActorNews]: ActorNews[K] } = {
-        actor: id,
-        snapshot: plainSnapshot(hosted.actor.getSnapshot() as Snapshot<unknown>),
-        processed: hosted.processed,
-      };
-      if (pending.answers) item.answers = pending.answers;
+      const latest = hosted.actor.getSnapshot() as Snapshot<unknown>;
+      const active = latest.status === 'active';
+      // While active, what a restart needs if this thread dies: taken once per message, however many events it processed.
+      const snapshot = active ? (hosted.actor.getPersistedSnapshot() as ActorSnapshot) : plainSnapshot(latest);
+      const item: { -readonly [K in keyof ActorNews]: ActorNews[K] } = { actor: id, snapshot, processed: hosted.processed };
+      if (pending.answers) {
+        item.answers = pending.answers.map(([ask, after]) => [ask, after === latest ? null : plainSnapshot(after)] as const);
+      }
       news.push(item);
       // An actor that has ended takes no more events: the main thread knows it from this news.
-      if (item.snapshot.status !== 'active') this.#actors.delete(id);
+      if (!active) this.#actors.delete(id);
     }
     this.#changed.clear();
     return news;
   }
 
-  #spawn(id: string, name: string, input: unknown): void {
+  #spawn(id: string, name: string, input: unknown, snapshot: unknown): void {
     const logic = this.#logics.get(name);
     const createActor = this.#createActor;
     if (!logic || !createActor) {
@@ -111,7 +120,7 @@ export class ActorHost {
     }
     let actor: AnyActorRef;
     try {
-      actor = createActor(logic, { id, input });
+      actor = createActor(logic, snapshot === undefined ? { id, input } : { id, input, snapshot: snapshot as Snapshot<unknown> });
       // An error observer: without one XState rethrows the logic's error out of band, which would end the thread.
       actor.subscribe({ next: () => this.#note(id), error: () => this.#note(id), complete: () => this.#note(id) });
       this.#actors.set(id, { actor, processed: 0 });
@@ -129,7 +138,9 @@ export class ActorHost {
     hosted.processed++;
     if ((hosted.actor.getSnapshot() as Snapshot<unknown>).status === 'active') hosted.actor.send(event);
     const pending = this.#note(id);
-    if (ask !== undefined) (pending.answers ??= []).push([ask, plainSnapshot(hosted.actor.getSnapshot() as Snapshot<unknown>)]);
+    if (ask === undefined) return;
+    (pending.answers ??= []).push([ask, hosted.actor.getSnapshot() as Snapshot<unknown>]);
+    this.#answer();
   }
 
   #fail(id: string, error: unknown): void {

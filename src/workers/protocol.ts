@@ -74,7 +74,8 @@ export interface ActorSnapshot {
 
 /** An order for one actor hosted by a thread. Orders for an actor arrive, and are carried out, in the order sent. */
 export type ActorOrder =
-  | { readonly kind: 'spawn'; readonly id: string; readonly logic: string; readonly input?: unknown }
+  /** `snapshot`: a persisted snapshot to restore (a restart after its thread died), instead of starting afresh. */
+  | { readonly kind: 'spawn'; readonly id: string; readonly logic: string; readonly input?: unknown; readonly snapshot?: unknown }
   /** `ask`: answer with the snapshot right after this event. */
   | { readonly kind: 'event'; readonly id: string; readonly event: { readonly type: string }; readonly ask?: number }
   | { readonly kind: 'stop'; readonly id: string };
@@ -91,10 +92,17 @@ export interface ThreadActorOrders {
  */
 export interface ActorNews {
   readonly actor: string;
+  /**
+   * While it is active, XState's persisted snapshot (`getPersistedSnapshot()`):
+   * what a restart restores, and a superset of its plain snapshot, which the
+   * main thread takes from it (one copy of the context crosses, not two).
+   * Once it has ended, its plain snapshot.
+   */
   readonly snapshot: ActorSnapshot;
   /** Events it has processed since it was spawned. */
   readonly processed: number;
-  readonly answers?: ReadonlyArray<readonly [ask: number, snapshot: ActorSnapshot]>;
+  /** Each ask's snapshot right after its event; `null` when that is `snapshot` (its event was the last). */
+  readonly answers?: ReadonlyArray<readonly [ask: number, snapshot: ActorSnapshot | null]>;
   /** The spawn failed: the logic threw as it started. */
   readonly failed?: SerializedError;
 }

@@ -70,7 +70,18 @@ function scheduleFlush(): void {
   });
 }
 
-const actors = new ActorHost(scheduleFlush);
+let answerScheduled = false;
+/** News with an answer someone awaits goes once the batch in hand is done, not a turn later. */
+function answerSoon(): void {
+  if (answerScheduled) return;
+  answerScheduled = true;
+  queueMicrotask(() => {
+    answerScheduled = false;
+    flush();
+  });
+}
+
+const actors = new ActorHost(scheduleFlush, answerSoon);
 
 function flush(): void {
   lastFlush = performance.now();

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
 import {
+  ActorFailedError,
   type ActorSnapshot,
   ActorStoppedError,
   AskTimeoutError,
@@ -126,11 +127,45 @@ describe('processor.spawn', () => {
     await expect(asked).rejects.toMatchObject({ code: 'ERR_ASK_TIMEOUT', actorId: counter.id });
   });
 
-  it('ends an actor whose thread dies in error with WorkerCrashedError; its asks reject with it', async () => {
-    const processor = make();
+  it('comes back from its last snapshot when its thread dies: the ask in flight rejects, what is sent meanwhile arrives in order', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1 } });
+    const counter = await processor.spawn('counter', { id: 'survivor' });
+    expect(count(await counter.ask({ type: 'add', by: 5 }))).toBe(5);
+    const crashed = counter.ask({ type: 'exit' });
+    // Sent while the thread dies and the actor comes back: they wait, and reach the restored actor in order.
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'note', text: 'after' });
+    await expect(crashed).rejects.toBeInstanceOf(WorkerCrashedError);
+    const after = await counter.ask({ type: 'inc' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 7, log: ['after'] } });
+    expect(processor.actor('survivor')).toBe(counter);
+  });
+
+  it('finds the event that killed its thread among those in flight, and does not deliver it again', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1 } });
     const counter = await processor.spawn('counter');
+    expect(count(await counter.ask({ type: 'add', by: 10 }))).toBe(10);
+    // One batch: the thread dies at the third; the first two were processed but not yet reported.
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'exit' });
+    counter.send({ type: 'inc' });
+    // An ask in that batch was in flight when the thread died: it rejects.
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(WorkerCrashedError);
+    // The sends go again one at a time from the last snapshot (10): inc, inc, then exit kills the thread alone,
+    // and is dropped; then the last inc. This ask waits behind them.
+    const after = await counter.ask({ type: 'note', text: 'done' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 13, log: ['done'] } });
+  });
+
+  it('ends in error with ActorFailedError once its thread died more often than the restart policy allows', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1, maxRestarts: 1 } });
+    const counter = await processor.spawn('counter');
+    const failed = new Promise<unknown>((resolve) => counter.subscribe({ error: resolve }));
     await expect(counter.ask({ type: 'exit' })).rejects.toBeInstanceOf(WorkerCrashedError);
-    expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
+    await expect(counter.ask({ type: 'exit' })).rejects.toBeInstanceOf(WorkerCrashedError);
+    expect(await failed).toBeInstanceOf(ActorFailedError);
+    expect(counter.getSnapshot()).toMatchObject({ status: 'error', error: { code: 'ERR_ACTOR_FAILED' } });
     expect(processor.actors()).toEqual([]);
   });
 
