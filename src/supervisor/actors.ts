@@ -122,6 +122,8 @@ export class ActorDirectory {
   readonly #entries = new Map<string, Entry>();
   /** Spawns waiting for the first thread to be ready (its module's exports are not known before). */
   readonly #waiting: Array<{ id: string; logic: string; input: unknown; reply: Reply<ActorRef> }> = [];
+  /** Live actors per thread, kept as they are placed and leave: placement reads it, in O(threads). */
+  readonly #placed = new Map<WorkerActor, number>();
   /** Actors due a restart while no thread was ready. */
   readonly #homeless = new Set<string>();
   /** The handler module's exports, from the first thread that loaded it. */
@@ -193,6 +195,7 @@ export class ActorDirectory {
       if (spawned && (item.failed || snapshot.status === 'error')) {
         // It failed as it started: the spawn rejects with the logic's error, and nothing else knew of it.
         this.#entries.delete(state.id);
+        this.#move(entry, undefined);
         const error = item.failed ? deserializeError(item.failed) : (snapshot.error as Error);
         this.#parts.defer(() => spawned.reject(error));
         continue;
@@ -256,8 +259,7 @@ export class ActorDirectory {
         for (const delivery of held) entry.held.push(delivery);
         entry.careful = true;
       }
-      entry.worker = undefined;
-      entry.state.workerId = undefined;
+      this.#move(entry, undefined);
       entry.earlier += entry.reported;
       entry.reported = 0;
       const delay = entry.restarts.next(this.#parts.timers.now());
@@ -307,12 +309,12 @@ export class ActorDirectory {
       workerId: worker.id,
       changes: new Subject<ActorSnapshot>(),
     };
-    this.#entries.set(name, {
+    const entry: Entry = {
       state,
       ref: new ActorRef(state, this.channel),
       input,
       restarts: new RestartPolicy(this.#parts.restart),
-      worker,
+      worker: undefined,
       spawned: reply,
       asks: new Map(),
       persisted: undefined,
@@ -322,7 +324,9 @@ export class ActorDirectory {
       held: new Queue(),
       careful: false,
       restarting: false,
-    });
+    };
+    this.#entries.set(name, entry);
+    this.#move(entry, worker);
     worker.awaitAnswers(1);
     worker.sendActors({ kind: 'spawn', id: name, logic, input });
   }
@@ -368,8 +372,7 @@ export class ActorDirectory {
     const worker = this.#placeFor();
     if (!worker) return void this.#homeless.add(id);
     entry.restarting = false;
-    entry.worker = worker;
-    entry.state.workerId = worker.id;
+    this.#move(entry, worker);
     const { logic } = entry.state;
     worker.sendActors({ kind: 'spawn', id, logic, input: entry.input, snapshot: entry.persisted });
     this.#pump(entry);
@@ -417,10 +420,8 @@ export class ActorDirectory {
   #placeFor(): WorkerActor | undefined {
     let best: WorkerActor | undefined;
     let bestActors = Infinity;
-    const counts = new Map<WorkerActor, number>();
-    for (const other of this.#entries.values()) if (other.worker) counts.set(other.worker, (counts.get(other.worker) ?? 0) + 1);
     for (const worker of this.#parts.ready()) {
-      const actors = counts.get(worker) ?? 0;
+      const actors = this.#placed.get(worker) ?? 0;
       if (actors < bestActors || (actors === bestActors && best && worker.held < best.held)) {
         best = worker;
         bestActors = actors;
@@ -429,15 +430,29 @@ export class ActorDirectory {
     return best;
   }
 
+  /** The actor now runs on `worker` (none: its thread died, or it is over); the count per thread follows. */
+  #move(entry: Entry, worker: WorkerActor | undefined): void {
+    const from = entry.worker;
+    if (from === worker) return;
+    if (from) {
+      const left = (this.#placed.get(from) ?? 1) - 1;
+      if (left === 0) this.#placed.delete(from);
+      else this.#placed.set(from, left);
+    }
+    if (worker) this.#placed.set(worker, (this.#placed.get(worker) ?? 0) + 1);
+    entry.worker = worker;
+    entry.state.workerId = worker?.id;
+  }
+
   /** The actor is over: out of the directory (its id free), its asks and spawn answered with `error`, its watchers told. */
   #end(entry: Entry, snapshot: ActorSnapshot, error: Error): void {
     const { state } = entry;
     this.#entries.delete(state.id);
     this.#homeless.delete(state.id);
     state.snapshot = snapshot;
-    state.workerId = undefined;
     const spawned = entry.spawned;
     if (spawned) entry.worker?.awaitAnswers(-1);
+    this.#move(entry, undefined);
     const asks = [...entry.asks.values()];
     entry.asks.clear();
     for (const ask of asks) this.#settled(ask);

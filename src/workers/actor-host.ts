@@ -28,6 +28,8 @@ export function plainSnapshot(snapshot: Snapshot<unknown> & { value?: unknown; c
   return plain;
 }
 
+const NO_NEWS: ActorNews[] = [];
+
 interface Hosted {
   readonly actor: AnyActorRef;
   processed: number;
@@ -89,6 +91,8 @@ export class ActorHost {
 
   /** The news since the last call, one item per actor. */
   drain(): ActorNews[] {
+    // Called at every flush of the thread's news, tasks' included: nothing is allocated when no actor has news.
+    if (this.#changed.size === 0 && this.#failed.length === 0) return NO_NEWS;
     const news = this.#failed;
     this.#failed = [];
     if (this.#changed.size === 0) return news;
