@@ -360,6 +360,8 @@ export class Dispatcher {
     if (record.state !== 'queued') return undefined;
     switch (record.place) {
       case 'ready':
+        // Not parked yet (it is parked when its turn comes), but it could not start before that attempt stops.
+        if (this.#attempts.has(record.task.id)) return 'previousAttempt';
         return this.#limits.globalWait() > 0 ? 'rateLimit' : 'thread';
       case 'held':
         return record.heldBy === 'rateLimit' ? 'handlerRateLimit' : 'handlerConcurrency';

@@ -131,7 +131,7 @@ export class WorkerActor {
    * or two tasks each answer freed.
    */
   get hasWindowRoom(): boolean {
-    if (this.#phase !== 'ready' || this.#isolated !== undefined || this.#reserved) return false;
+    if (!this.#takesWork) return false;
     const held = this.#running.size;
     const { concurrency, window } = this.#options;
     return held < concurrency || (this.#refilling && held < concurrency + window);
@@ -139,7 +139,23 @@ export class WorkerActor {
 
   /** Whether an attempt sent now would start at once: a run slot is free. */
   get hasFreeSlot(): boolean {
-    return this.#phase === 'ready' && this.#isolated === undefined && !this.#reserved && this.#running.size < this.#options.concurrency;
+    return this.#takesWork && this.#running.size < this.#options.concurrency;
+  }
+
+  /**
+   * Ready, and neither running a suspect alone, reserved for one, nor waiting
+   * out an aborted attempt's grace: a thread whose attempt ignores its abort is
+   * likely to be terminated, and an attempt sent there would die with it, a
+   * bystander made a crash suspect.
+   */
+  get #takesWork(): boolean {
+    return (
+      this.#phase === 'ready' &&
+      this.#isolated === undefined &&
+      !this.#reserved &&
+      this.#graceTimers.size === 0 &&
+      this.#killedFor === undefined
+    );
   }
 
   /** Follows what it holds: refilling from half a window to a full one. */
@@ -362,6 +378,9 @@ export class WorkerActor {
 
   #startGrace(thread: ThreadHandle, token: number): void {
     const { clock, abortGrace } = this.#options;
+    // What waits behind it goes elsewhere if the thread still answers; if it
+    // is stuck, the revoke is never read and they end with the thread.
+    this.revoke(this.revocable);
     this.#graceTimers.set(
       token,
       clock.setTimeout(() => {

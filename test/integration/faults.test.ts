@@ -94,6 +94,31 @@ describe('timeouts', () => {
     expect(await p.result('next')).toMatchObject({ status: 'done', value: 'next' });
   });
 
+  it('send nothing to a thread whose attempt ignores its abort, so no bystander dies with it', async () => {
+    const clock = new SimulatedClock();
+    const p = make({ clock, maxRetries: 0, maxCrashes: 2, abortGrace: 1_000 });
+    await p.ready;
+    const started = nextEvent(p.events, 'task.started');
+    p.submit({ id: 'spin', handler: 'spinForever', payload: null, timeout: 20 });
+    await started;
+    clock.increment(20);
+    expect(await p.result('spin')).toMatchObject({ status: 'failed' });
+    // The thread's window has room, but the thread is doomed: the task waits for another one.
+    p.submit({ id: 'crash', handler: 'exitAlways', payload: null, maxRetries: 5 });
+    expect(p.getTask('crash')?.waitingFor).toBe('thread');
+    let exited = nextEvent(p.events, 'worker.exited');
+    clock.increment(1_000);
+    await exited;
+    // Each crash replaces the thread after the restart backoff: 100 ms, then 200 ms (± 20%).
+    for (const backoff of [120, 240]) {
+      exited = nextEvent(p.events, 'worker.exited');
+      clock.increment(backoff);
+      await exited;
+    }
+    // Charged for its own two crashes only, not suspected for the thread it never ran on.
+    expect(await p.result('crash')).toMatchObject({ status: 'failed', attempts: 2, error: { name: 'PoisonTaskError' } });
+  });
+
   it('a per-task timeout of 0 overrides the processor default', async () => {
     const clock = new SimulatedClock();
     const p = make({ clock, timeout: 10 });
