@@ -320,6 +320,9 @@ export class Processor {
    * the module exports) or an input that cannot be cloned to a thread,
    * `ProcessorShutdownError` once shutting down, and with the logic's own
    * error if it fails as it starts. Not with a broker: see docs/actors.md.
+   * `snapshot` resumes it from a persisted snapshot (as `shutdown()` returns
+   * them); `restart: 'on-error'` restarts it when its logic throws, as a
+   * thread crash does.
    *
    * @example
    * ```ts
@@ -327,7 +330,7 @@ export class Processor {
    * const { context } = await counter.ask({ type: 'inc' });
    * ```
    */
-  async spawn(logic: string, { id, input }: SpawnOptions = {}): Promise<ActorRef> {
+  async spawn(logic: string, { id, input, snapshot, restart = 'on-crash' }: SpawnOptions = {}): Promise<ActorRef> {
     if (this.#link)
       throw new InvalidActorError('Actors run on the threads of one process: spawn is not available with a broker (see docs/actors.md)');
     if (typeof logic !== 'string' || logic === '')
@@ -335,14 +338,29 @@ export class Processor {
     if (id !== undefined && (typeof id !== 'string' || id === '')) {
       throw new InvalidActorError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
     }
-    try {
-      structuredClone(input);
-    } catch (cause) {
-      throw new InvalidActorError(`The input of \`${logic}\` cannot be structured-cloned to a thread: ${(cause as Error).message}`, {
-        cause,
-      });
+    if (restart !== 'on-crash' && restart !== 'on-error') {
+      throw new InvalidActorError(`Expected \`restart\` to be 'on-crash' or 'on-error', got ${describe(restart)}`);
     }
-    return new Promise((resolve, reject) => this.#supervisor.send({ type: 'actor.spawn', id, logic, input, reply: { resolve, reject } }));
+    if (snapshot !== undefined && (typeof snapshot !== 'object' || snapshot === null)) {
+      throw new InvalidActorError(
+        `Expected \`snapshot\` to be a persisted snapshot object (as shutdown returns), got ${describe(snapshot)}`,
+      );
+    }
+    for (const [name, value] of [
+      ['input', input],
+      ['snapshot', snapshot],
+    ] as const) {
+      try {
+        structuredClone(value);
+      } catch (cause) {
+        throw new InvalidActorError(`The ${name} of \`${logic}\` cannot be structured-cloned to a thread: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    }
+    return new Promise((resolve, reject) =>
+      this.#supervisor.send({ type: 'actor.spawn', id, logic, input, snapshot, restart, reply: { resolve, reject } }),
+    );
   }
 
   /** The live actor of this id, or undefined. */

@@ -19,6 +19,8 @@ export interface ActorState {
   processed: number;
   /** The worker thread it runs on (its worker id), while it runs. */
   workerId: number | undefined;
+  /** `stop()` was called: it takes no more events, and ends once its thread reports it stopped. */
+  stopping: boolean;
   /** Snapshots as they arrive; completes when the actor ends or stops, errors when its logic throws. */
   readonly changes: Subject<ActorSnapshot>;
 }
@@ -117,6 +119,11 @@ export class ActorRef {
     return this.#channel.ask(this.#state.id, checked, timeout);
   }
 
+  /** Events it has processed since it was spawned, across restarts, as last reported by its thread. */
+  get processed(): number {
+    return this.#state.processed;
+  }
+
   /** The latest snapshot the main thread has: `{ status, value, context, output?, error? }` as plain data. */
   getSnapshot(): ActorSnapshot {
     return this.#state.snapshot;
@@ -133,7 +140,12 @@ export class ActorRef {
     return this.#snapshots.subscribe(observer);
   }
 
-  /** Stops the actor; resolves once it has left its thread. Its id is free again. Stopping an ended actor does nothing. */
+  /**
+   * Stops the actor after the events already sent: resolves once its thread
+   * has processed them and stopped it (its snapshot is then `stopped`, with
+   * its last value and context). Its id is free again. Events held while it
+   * was restarting are dropped. Stopping an ended actor does nothing.
+   */
   stop(): Promise<void> {
     return this.#channel.stop(this.#state.id);
   }
@@ -141,5 +153,6 @@ export class ActorRef {
   #checkLive(): void {
     const { status } = this.#state.snapshot;
     if (status !== 'active') throw new ActorStoppedError(this.#state.id, status);
+    if (this.#state.stopping) throw new ActorStoppedError(this.#state.id, 'stopping');
   }
 }

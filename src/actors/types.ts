@@ -8,12 +8,39 @@ import type { ActorSnapshot } from '../workers/protocol.js';
 
 export type { ActorSnapshot };
 
+/**
+ * What restarts an actor. Its thread dying always does (from its last
+ * snapshot). `'on-error'`: so does an error thrown by its logic, from the
+ * snapshot before the event that threw; that event is not delivered again.
+ */
+export type RestartOn = 'on-crash' | 'on-error';
+
 /** Options of `processor.spawn`. */
 export interface SpawnOptions {
   /** The actor's address, unique among live actors; generated when omitted. */
   id?: string;
   /** The logic's input (a machine's `context: ({ input }) => …`); structured-cloned to the thread. */
   input?: unknown;
+  /**
+   * A persisted snapshot to resume from instead of starting afresh: one that
+   * `shutdown()` returned in `actors`. With a store, an actor stopped by
+   * shutdown resumes from its stored snapshot when spawned again under its id.
+   */
+  snapshot?: unknown;
+  /**
+   * `'on-error'` also restarts it when its logic throws, under the
+   * processor's `restart` policy, as a thread crash does.
+   * @defaultValue 'on-crash'
+   */
+  restart?: RestartOn;
+}
+
+/** An actor that `shutdown()` stopped: spawn `logic` with `{ id, snapshot }` to resume it. */
+export interface StoppedActor {
+  readonly id: string;
+  readonly logic: string;
+  /** XState's persisted snapshot, taken after the last event it was sent. */
+  readonly snapshot: unknown;
 }
 
 /** Options of `ActorRef.ask`. */

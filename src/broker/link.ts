@@ -81,6 +81,6 @@ export class BrokerLink {
       () => {},
     );
     const never = unpublished.map((task) => handedBack(task, task.payload, undefined, task.runAt));
-    return { unfinished: [...outcome.unfinished, ...never] };
+    return { unfinished: [...outcome.unfinished, ...never], actors: outcome.actors };
   }
 }

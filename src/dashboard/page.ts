@@ -1,7 +1,8 @@
 /**
  * The dashboard page: one HTML document, no build step, no internet (uPlot is
- * served by the dashboard itself). It reads `/events` with an EventSource and
- * fetches `/task/<id>` when a failure is clicked.
+ * served by the dashboard itself). It reads `/events` with an EventSource,
+ * fetches `/task/<id>` when a task is clicked and `/actor/<id>` when an actor
+ * is, and shows either in the one detail area.
  */
 export const PAGE = `<!doctype html>
 <html lang="en">
@@ -17,8 +18,11 @@ export const PAGE = `<!doctype html>
   .count b { display: block; font-size: 1.4rem; }
   table { border-collapse: collapse; } td, th { padding: .2rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
   button.failure { background: none; border: 0; color: #b00; cursor: pointer; font: inherit; text-decoration: underline; padding: 0; }
-  button.task { background: none; border: 0; color: inherit; cursor: pointer; font: inherit; text-decoration: underline; padding: 0; }
+  button.task, button.actor { background: none; border: 0; color: inherit; cursor: pointer; font: inherit; text-decoration: underline; padding: 0; }
+  tr.actor { cursor: pointer; } tr.actor:hover { background: #f6f6f6; }
   #detail { border: 1px solid #ddd; border-radius: 6px; padding: .6rem; min-height: 2rem; }
+  #detail h3 { font-size: .9rem; margin: .6rem 0 .2rem; }
+  #detail pre { margin: 0; padding: .4rem; background: #f7f7f7; max-height: 20rem; overflow: auto; }
   .muted { color: #888; }
 </style>
 </head>
@@ -45,10 +49,12 @@ export const PAGE = `<!doctype html>
 </div>
 <h2>Workers</h2>
 <table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>holds</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
+<h2>Actors <span id="actor-count" class="muted"></span></h2>
+<table><thead><tr><th>id</th><th>logic</th><th>thread</th><th>status</th><th>events processed</th></tr></thead><tbody id="actors"></tbody></table>
 <h2>Recent failures</h2>
 <table><thead><tr><th>task</th><th>error</th><th>attempts</th><th>at</th></tr></thead><tbody id="failures"></tbody></table>
-<h2>Task</h2>
-<div id="detail" class="muted">Click a failed task to see its lifecycle.</div>
+<h2>Details</h2>
+<div id="detail" class="muted">Click a task to see its lifecycle, or an actor to see its last snapshot.</div>
 <script src="/uplot.js"></script>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -94,6 +100,10 @@ source.onmessage = (message) => {
     '<tr><td>' + w.slot + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + w.tasks.map(taskButton).join(' ') + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
   $('failures').innerHTML = s.failures.map((f) =>
     '<tr><td><button class="failure" data-id="' + text(f.id) + '">' + text(f.id) + '</button></td><td>' + text(f.error.name + ': ' + f.error.message) + '</td><td>' + f.attempts + '</td><td>' + time(f.at) + '</td></tr>').join('');
+  // The snapshot lists only the first actors spawned; the count is of them all.
+  $('actor-count').textContent = s.actorCount + (s.actorCount === 1 ? ' live actor' : ' live actors') + (s.actors.length < s.actorCount ? ', showing the first ' + s.actors.length : '');
+  $('actors').innerHTML = s.actors.map((a) =>
+    '<tr class="actor" data-actor="' + text(a.id) + '"><td><button class="actor">' + text(a.id) + '</button></td><td>' + text(a.logic) + '</td><td>' + (a.workerId ?? '–') + '</td><td>' + text(a.status) + '</td><td>' + a.processed + '</td></tr>').join('');
 };
 function taskButton(id) {
   return '<button class="task" data-id="' + text(id) + '">' + text(id) + '</button>';
@@ -125,6 +135,28 @@ async function showTask(event) {
 }
 $('failures').addEventListener('click', showTask);
 $('workers').addEventListener('click', showTask);
+function pretty(label, value) {
+  return value === undefined ? '' : '<h3>' + label + '</h3><pre>' + text(JSON.stringify(value, null, 2)) + '</pre>';
+}
+// The whole row is the target, its id a button so that the keyboard reaches it too.
+async function showActor(event) {
+  const row = event.target.closest('tr[data-actor]');
+  if (!row) return;
+  const response = await fetch('/actor/' + encodeURIComponent(row.dataset.actor));
+  const actor = await response.json();
+  $('detail').classList.remove('muted');
+  // It may have ended between the snapshot that listed it and the click.
+  if (!response.ok) {
+    $('detail').innerHTML = '<p class="error">' + text(actor.error) + '</p>';
+    return;
+  }
+  const s = actor.snapshot;
+  const said = s.status + (actor.workerId === undefined ? '' : ' on worker ' + actor.workerId) + ', ' + actor.processed + (actor.processed === 1 ? ' event' : ' events') + ' processed';
+  $('detail').innerHTML = '<b>' + text(actor.id) + '</b> <span class="muted">' + text(actor.logic) + '</span><p class="where">' + text(said) + '</p>' +
+    (s.error ? '<p class="error">' + text(s.error.name + ': ' + s.error.message) + '</p>' : '') +
+    pretty('value', s.value) + pretty('context', s.context) + pretty('output', s.output);
+}
+$('actors').addEventListener('click', showActor);
 </script>
 </body>
 </html>

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { Observable } from 'rxjs';
 
+import type { ActorRef } from '../actors/actor-ref.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { ProcessorMetrics } from '../observe/metrics.js';
 import type { ProcessorStatus } from '../observe/status.js';
@@ -30,6 +31,15 @@ export interface DashboardOptions {
   interval?: number;
 }
 
+/** What the dashboard reads of a live actor: no more, so it cannot send to one or stop it. */
+export type DashboardActor = Pick<ActorRef, 'id' | 'logic' | 'workerId' | 'processed' | 'getSnapshot'>;
+
+/**
+ * How many actors each snapshot lists (the first spawned): a process may run
+ * thousands, and every open page gets a snapshot per `interval`.
+ */
+export const LISTED_ACTORS = 200;
+
 /**
  * What the dashboard reads of a processor, and all it may touch: a
  * `Processor` is one. The dashboard depends on this, not on the processor
@@ -43,6 +53,8 @@ export interface DashboardSource {
   metrics(): ProcessorMetrics;
   prometheus(): Promise<string>;
   readonly metricsRegistry: { readonly contentType: string };
+  actors(): readonly DashboardActor[];
+  actor(id: string): DashboardActor | undefined;
 }
 
 export interface Dashboard {
@@ -62,8 +74,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 /**
  * Serves a live dashboard for one processor with `node:http`: the page at
  * `/`, a Server-Sent Events stream of snapshots at `/events` (status, metrics,
- * workers, recent failures), a task's timeline at `/task/<id>`, and
- * Prometheus text at `/metrics`.
+ * workers, recent failures, live actors), a task's timeline at `/task/<id>`,
+ * an actor's last snapshot at `/actor/<id>`, and Prometheus text at
+ * `/metrics`.
  */
 export async function serveDashboard(
   processor: DashboardSource,
@@ -74,6 +87,7 @@ export async function serveDashboard(
 
   const snapshot = () => {
     const metrics = processor.metrics();
+    const actors = processor.actors();
     return {
       at: Date.now(),
       status: processor.getStatus(),
@@ -86,6 +100,14 @@ export async function serveDashboard(
       restarts: metrics.restarts,
       store: metrics.store,
       failures: timelines.failures(),
+      actorCount: actors.length,
+      actors: actors.slice(0, LISTED_ACTORS).map((actor) => ({
+        id: actor.id,
+        logic: actor.logic,
+        workerId: actor.workerId,
+        status: actor.getSnapshot().status,
+        processed: actor.processed,
+      })),
     };
   };
   const tick = setInterval(() => {
@@ -137,6 +159,19 @@ export async function serveDashboard(
       response.end(JSON.stringify({ id, task, timeline: timeline ?? [], error }));
       return;
     }
+    if (path.startsWith('/actor/')) {
+      const id = decodeURIComponent(path.slice('/actor/'.length));
+      const actor = processor.actor(id);
+      if (!actor) {
+        response.writeHead(404, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: `unknown actor ${id}` }));
+        return;
+      }
+      const { logic, workerId, processed } = actor;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ id, logic, workerId, processed, snapshot: actor.getSnapshot() }, asJson));
+      return;
+    }
     if (path === '/metrics') {
       response.writeHead(200, { 'content-type': processor.metricsRegistry.contentType });
       response.end(await processor.prometheus());
@@ -158,7 +193,24 @@ export async function serveDashboard(
       clearInterval(tick);
       for (const response of streams) response.end();
       streams.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Else a page's or a client's idle keep-alive connection holds the close for up to its 5 s timeout.
+      server.closeAllConnections();
+      await closed;
     },
   };
+}
+
+/**
+ * A JSON.stringify replacer for an actor's snapshot: structured-cloned data
+ * may hold what JSON drops (an Error, a Map or a Set would print as `{}`) or
+ * refuses (a bigint would throw, and the route answer 500).
+ */
+function asJson(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  // As its entries: a Map's keys need not be strings.
+  if (value instanceof Map) return [...value];
+  if (value instanceof Set) return [...value];
+  if (typeof value === 'bigint') return value.toString();
+  return value;
 }

@@ -296,14 +296,14 @@ export class AskTimeoutError extends TroupeError {
   }
 }
 
-/** An actor's thread died more often than the `restart` policy allows: it is not restarted again. */
+/** An actor failed (its thread died; with restart 'on-error', its logic threw) more often than the `restart` policy allows: it is not restarted again. */
 export class ActorFailedError extends TroupeError {
   override name = 'ActorFailedError';
   readonly actorId: string;
   constructor(actorId: string, maxRestarts: number, window: number, options?: ErrorOptions) {
     super(
       'ERR_ACTOR_FAILED',
-      `Actor \`${actorId}\` lost its thread more than ${maxRestarts} times within ${window} ms: it is not restarted again`,
+      `Actor \`${actorId}\` failed (its thread died, or with restart 'on-error' its logic threw) more than ${maxRestarts} times within ${window} ms: it is not restarted again`,
       options,
     );
     this.actorId = actorId;

@@ -44,6 +44,8 @@ export class Inspection {
   readonly #observers = new Set<(event: InspectionEvent) => void>();
   /** Actors that exist now, announced to an observer that attaches late. */
   readonly #known = new Set<InspectedActor>();
+  /** Told when the first observer attaches and when the last leaves: what costs something only while watched starts or stops. */
+  readonly #toggled: Array<(active: boolean) => void> = [];
 
   get active(): boolean {
     return this.#observers.size > 0;
@@ -53,11 +55,21 @@ export class Inspection {
   attach(observer: InspectionObserver): { unsubscribe(): void } {
     const next = typeof observer === 'function' ? observer : (event: InspectionEvent) => observer.next?.(event);
     this.#observers.add(next);
+    if (this.#observers.size === 1) for (const toggled of this.#toggled) toggled(true);
     for (const actor of this.#known) {
       next({ type: '@xstate.actor', actorRef: actor, rootId: ROOT_ID });
       next({ type: '@xstate.snapshot', actorRef: actor, rootId: ROOT_ID, event: { type: 'xstate.init' }, snapshot: actor.getSnapshot() });
     }
-    return { unsubscribe: () => this.#observers.delete(next) };
+    return {
+      unsubscribe: () => {
+        if (this.#observers.delete(next) && this.#observers.size === 0) for (const toggled of this.#toggled) toggled(false);
+      },
+    };
+  }
+
+  /** Calls `toggled(true)` when the first observer attaches, `toggled(false)` when the last leaves. */
+  onToggle(toggled: (active: boolean) => void): void {
+    this.#toggled.push(toggled);
   }
 
   /** An actor came into being (`@xstate.actor`, then its first snapshot). */
@@ -78,9 +90,9 @@ export class Inspection {
     this.#send({ type: '@xstate.event', actorRef: actor, rootId: ROOT_ID, sourceRef: source, event });
   }
 
-  /** An actor's snapshot after an event (`@xstate.snapshot`). */
-  changed(actor: InspectedActor, event: AnyEventObject): void {
-    this.#send({ type: '@xstate.snapshot', actorRef: actor, rootId: ROOT_ID, event, snapshot: actor.getSnapshot() });
+  /** An actor's snapshot after an event (`@xstate.snapshot`): its current one, unless it is given (a thread's actor, traced event by event). */
+  changed(actor: InspectedActor, event: AnyEventObject, snapshot: Snapshot<unknown> = actor.getSnapshot()): void {
+    this.#send({ type: '@xstate.snapshot', actorRef: actor, rootId: ROOT_ID, event, snapshot });
   }
 
   #send(event: InspectionEvent): void {

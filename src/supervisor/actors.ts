@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 import { Subject } from 'rxjs';
+import type { Snapshot } from 'xstate';
 
 import { type ActorChannel, ActorRef, type ActorState } from '../actors/actor-ref.js';
-import type { ActorEvent, ActorSnapshot } from '../actors/types.js';
+import type { ActorEvent, ActorSnapshot, RestartOn, StoppedActor } from '../actors/types.js';
 import {
   ActorFailedError,
   ActorStoppedError,
@@ -13,19 +14,17 @@ import {
   ProcessorShutdownError,
   WorkerCrashedError,
 } from '../errors/errors.js';
-import { deserializeError, type SerializedError } from '../errors/serialize.js';
+import { deserializeError } from '../errors/serialize.js';
+import { InspectedActor, type Inspection } from '../observe/inspection.js';
 import type { ResolvedRestart } from '../options/types.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { ActorNews } from '../workers/protocol.js';
 import type { WorkerActor } from '../workers/worker.js';
+import { type ActorEntry, type Delivery, drain, list, plain, type Reply } from './actor-entry.js';
 import { RestartPolicy } from './restart-policy.js';
 
-/** A spawn, an ask or a stop waiting for its answer. */
-export interface Reply<T> {
-  resolve(value: T): void;
-  reject(error: Error): void;
-}
+export type { Reply };
 
 /** What the facade and a ref ask of the actors, as supervisor messages. */
 export type ActorMessage =
@@ -34,6 +33,8 @@ export type ActorMessage =
       readonly id: string | undefined;
       readonly logic: string;
       readonly input: unknown;
+      readonly snapshot: unknown;
+      readonly restart: RestartOn;
       readonly reply: Reply<ActorRef>;
     }
   | { readonly type: 'actor.send'; readonly id: string; readonly event: ActorEvent }
@@ -46,53 +47,11 @@ export type ActorMessage =
     }
   /** An ask's timer fired. */
   | { readonly type: 'actor.askTimeout'; readonly id: string; readonly ask: number }
-  /** An actor whose thread died has waited its restart backoff. */
+  /** An actor whose thread died, or whose logic failed, has waited its restart backoff. */
   | { readonly type: 'actor.restart'; readonly id: string }
-  | { readonly type: 'actor.stop'; readonly id: string; readonly reply: Reply<void> };
-
-interface Ask extends Reply<ActorSnapshot> {
-  readonly timer: unknown;
-  /** The event's type and the timeout, for the error if it times out. */
-  readonly type: string;
-  readonly timeout: number;
-  /** The thread its event went to, once sent: its answer keeps that thread ref'd. */
-  worker: WorkerActor | undefined;
-}
-
-/** An event on its way to an actor; `ask` names the ask waiting for the snapshot after it. */
-interface Delivery {
-  readonly event: ActorEvent;
-  readonly ask: number | undefined;
-}
-
-/** One live actor, as the supervisor keeps it. */
-interface Entry {
-  readonly state: ActorState;
-  readonly ref: ActorRef;
-  readonly input: unknown;
-  readonly restarts: RestartPolicy;
-  worker: WorkerActor | undefined;
-  /** Until its thread first reports it running. */
-  spawned: Reply<ActorRef> | undefined;
-  readonly asks: Map<number, Ask>;
-  /** XState's persisted snapshot, as its thread last reported it: what a restart restores. */
-  persisted: unknown;
-  /** Events its thread has reported processed, in this incarnation, and in the ones before (threads that died). */
-  reported: number;
-  earlier: number;
-  /** Events sent to this incarnation and not yet reported processed, oldest first. */
-  readonly inFlight: Queue<Delivery>;
-  /** Events held back: while it restarts, and while it recovers one event at a time. */
-  readonly held: Queue<Delivery>;
-  /**
-   * Its thread died with events in flight: they go again one at a time,
-   * each once the last is reported processed, so that if one kills the
-   * thread again it is known, and is not delivered a third time.
-   */
-  careful: boolean;
-  /** Its thread died: it waits for its restart backoff, or for a ready thread. */
-  restarting: boolean;
-}
+  | { readonly type: 'actor.stop'; readonly id: string; readonly reply: Reply<void> }
+  /** An inspector attached (or the last one left): threads report every event's snapshot, or stop. */
+  | { readonly type: 'actor.trace'; readonly on: boolean };
 
 /** What the directory needs from its supervisor. */
 export interface ActorParts {
@@ -106,22 +65,35 @@ export interface ActorParts {
   readonly defer: (effect: () => void) => void;
   /** Whether the processor still takes new work; the error to refuse it with if not. */
   readonly refusal: () => Error | undefined;
+  readonly inspection: Inspection;
+  /** The supervisor as inspectors see it: each actor's parent. */
+  readonly root: InspectedActor;
+}
+
+interface Spawn {
+  readonly id: string;
+  readonly logic: string;
+  readonly input: unknown;
+  readonly snapshot: unknown;
+  readonly restart: RestartOn;
+  readonly reply: Reply<ActorRef>;
 }
 
 /**
  * The supervisor's directory of the actors users spawned: where each runs,
  * its latest snapshot, the events on their way and the asks waiting for an
- * answer. When an actor's thread dies it is restarted on a live thread from
- * the last snapshot its thread reported, under the processor's `restart`
- * policy (per actor). Owned by the supervisor and called inside its
- * messages; what it settles (a spawn, an ask, a stop, a subscriber's
- * snapshot) is deferred to the end of the message, like every effect.
+ * answer. When an actor's thread dies (or, with `restart: 'on-error'`, its
+ * logic throws) it is restarted on a live thread from the last snapshot its
+ * thread reported, under the processor's `restart` policy (per actor). Owned
+ * by the supervisor and called inside its messages; what it settles (a
+ * spawn, an ask, a stop, a subscriber's snapshot) is deferred to the end of
+ * the message, like every effect.
  */
 export class ActorDirectory {
   readonly #parts: ActorParts;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, ActorEntry>();
   /** Spawns waiting for the first thread to be ready (its module's exports are not known before). */
-  readonly #waiting: Array<{ id: string; logic: string; input: unknown; reply: Reply<ActorRef> }> = [];
+  readonly #waiting: Spawn[] = [];
   /** Live actors per thread, kept as they are placed and leave: placement reads it, in O(threads). */
   readonly #placed = new Map<WorkerActor, number>();
   /** Actors due a restart while no thread was ready. */
@@ -129,11 +101,14 @@ export class ActorDirectory {
   /** The handler module's exports, from the first thread that loaded it. */
   #exports: { readonly logics: ReadonlySet<string>; readonly functions: readonly string[] } | undefined;
   #asks = 0;
+  /** Threads report every event's snapshot: an inspector watches. */
+  #tracing: boolean;
   /** How refs reach their actors: each call a message to the supervisor. */
   readonly channel: ActorChannel;
 
   constructor(parts: ActorParts) {
     this.#parts = parts;
+    this.#tracing = parts.inspection.active;
     const { send } = parts;
     this.channel = {
       send: (id, event) => send({ type: 'actor.send', id, event }),
@@ -145,11 +120,13 @@ export class ActorDirectory {
 
   handle(message: ActorMessage): void {
     switch (message.type) {
-      case 'actor.spawn':
-        return this.#spawn(message.id, message.logic, message.input, message.reply);
+      case 'actor.spawn': {
+        const { id, logic, input, snapshot, restart, reply } = message;
+        return this.#spawn({ id: id ?? randomUUID(), logic, input, snapshot, restart, reply });
+      }
       case 'actor.send': {
         const entry = this.#entries.get(message.id);
-        if (entry) this.#deliver(entry, { event: message.event, ask: undefined });
+        if (entry && !entry.stopping) this.#deliver(entry, { event: message.event, ask: undefined });
         return;
       }
       case 'actor.ask':
@@ -160,6 +137,11 @@ export class ActorDirectory {
         return this.#restart(message.id);
       case 'actor.stop':
         return this.#stop(message.id, message.reply);
+      case 'actor.trace':
+        if (message.on === this.#tracing) return;
+        this.#tracing = message.on;
+        for (const worker of this.#parts.ready()) worker.sendActors({ kind: 'trace', on: message.on });
+        return;
     }
   }
 
@@ -172,9 +154,10 @@ export class ActorDirectory {
   }
 
   /** A thread is ready: the module's exports are known; spawns and restarts that waited for one go out. */
-  workerReady(functions: readonly string[], logics: readonly string[]): void {
+  workerReady(worker: WorkerActor, functions: readonly string[], logics: readonly string[]): void {
     this.#exports ??= { logics: new Set(logics), functions };
-    for (const { id, logic, input, reply } of this.#waiting.splice(0)) this.#spawn(id, logic, input, reply);
+    if (this.#tracing) worker.sendActors({ kind: 'trace', on: true });
+    for (const spawn of this.#waiting.splice(0)) this.#spawn(spawn);
     const homeless = [...this.#homeless];
     this.#homeless.clear();
     for (const id of homeless) this.#restart(id);
@@ -184,45 +167,7 @@ export class ActorDirectory {
   heard(worker: WorkerActor, news: readonly ActorNews[]): void {
     for (const item of news) {
       const entry = this.#entries.get(item.actor);
-      if (!entry || entry.worker !== worker) continue;
-      const { state } = entry;
-      const spawned = entry.spawned;
-      if (spawned) {
-        entry.spawned = undefined;
-        worker.awaitAnswers(-1);
-      }
-      const snapshot = plain(item.snapshot);
-      if (spawned && (item.failed || snapshot.status === 'error')) {
-        // It failed as it started: the spawn rejects with the logic's error, and nothing else knew of it.
-        this.#entries.delete(state.id);
-        this.#move(entry, undefined);
-        const error = item.failed ? deserializeError(item.failed) : (snapshot.error as Error);
-        this.#parts.defer(() => spawned.reject(error));
-        continue;
-      }
-      for (let done = item.processed - entry.reported; done > 0; done--) entry.inFlight.shift();
-      entry.reported = item.processed;
-      if (snapshot.status === 'active') entry.persisted = item.snapshot;
-      state.snapshot = snapshot;
-      state.processed = entry.earlier + item.processed;
-      if (spawned) this.#parts.defer(() => spawned.resolve(entry.ref));
-      for (const [ask, answer] of item.answers ?? []) {
-        const waiting = entry.asks.get(ask);
-        if (!waiting) continue;
-        entry.asks.delete(ask);
-        this.#settled(waiting);
-        const answered = answer === null ? snapshot : plain(answer);
-        // The event ended the actor in error: its ask gets the logic's error, as XState's would.
-        if (answered.status === 'error') this.#parts.defer(() => waiting.reject(answered.error as Error));
-        else this.#parts.defer(() => waiting.resolve(answered));
-      }
-      if (snapshot.status === 'active') {
-        this.#parts.defer(() => state.changes.next(snapshot));
-        this.#pump(entry);
-        continue;
-      }
-      const error = snapshot.status === 'error' ? (snapshot.error as Error) : new ActorStoppedError(state.id, snapshot.status);
-      this.#end(entry, snapshot, error);
+      if (entry?.worker === worker) this.#hear(entry, worker, item);
     }
   }
 
@@ -230,8 +175,8 @@ export class ActorDirectory {
    * A thread died with these actors on it. Each comes back on a live thread,
    * after its restart backoff, from the last snapshot its thread reported:
    * the asks in flight reject with `WorkerCrashedError`, and the events sent
-   * since that snapshot go again, one at a time (see `Entry.careful`), save
-   * the one that was alone in flight when it died (it killed the thread).
+   * since that snapshot go again, one at a time (see `ActorEntry.careful`),
+   * save the one that was alone in flight when it died (it killed the thread).
    * Past the restart intensity it ends in `error` with `ActorFailedError`.
    */
   threadLost(worker: WorkerActor, exitCode: number | null): void {
@@ -242,8 +187,12 @@ export class ActorDirectory {
         this.#end(entry, { status: 'error', error: crash }, crash);
         continue;
       }
-      const inFlight: Delivery[] = [];
-      for (let delivery = entry.inFlight.shift(); delivery; delivery = entry.inFlight.shift()) inFlight.push(delivery);
+      if (entry.stopping) {
+        // It was to stop anyway: it stops here, as its thread last reported it.
+        this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
+        continue;
+      }
+      const inFlight = drain(entry.inFlight);
       const culprit = entry.careful && inFlight.length === 1 ? inFlight[0] : undefined;
       const again = inFlight.filter((delivery) => delivery !== culprit && delivery.ask === undefined);
       for (const delivery of inFlight) {
@@ -254,44 +203,144 @@ export class ActorDirectory {
         this.#parts.defer(() => ask.reject(crash));
       }
       if (again.length > 0) {
-        const held = [...again];
-        for (let delivery = entry.held.shift(); delivery; delivery = entry.held.shift()) held.push(delivery);
-        for (const delivery of held) entry.held.push(delivery);
+        this.#holdFirst(entry, again);
         entry.careful = true;
       }
       this.#move(entry, undefined);
       entry.earlier += entry.reported;
       entry.reported = 0;
-      const delay = entry.restarts.next(this.#parts.timers.now());
-      if (delay === undefined) {
-        const { maxRestarts, window } = this.#parts.restart;
-        const error = new ActorFailedError(entry.state.id, maxRestarts, window, { cause: crash });
-        this.#end(entry, { ...entry.state.snapshot, status: 'error', error }, error);
-        continue;
-      }
-      entry.restarting = true;
-      this.#parts.timers.setTimeout(() => this.#parts.send({ type: 'actor.restart', id: entry.state.id }), delay);
+      this.#restartLater(entry, crash);
     }
   }
 
-  /** The processor stops: every actor is stopped, and spawns still waiting for a thread are refused. */
-  stopAll(): void {
+  /**
+   * The processor stops, its tasks done: spawns still waiting for a thread
+   * are refused, and every actor is stopped after the events already sent
+   * to it. Resolves with each one's last persisted snapshot, to resume it.
+   */
+  stopAll(): Promise<StoppedActor[]> {
     for (const { reply } of this.#waiting.splice(0)) this.#parts.defer(() => reply.reject(new ProcessorShutdownError()));
-    for (const entry of [...this.#entries.values()]) {
-      entry.worker?.sendActors({ kind: 'stop', id: entry.state.id });
-      this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ProcessorShutdownError());
-    }
+    const stops = [...this.#entries.values()].map(
+      (entry) =>
+        new Promise<StoppedActor | undefined>((resolve) => {
+          const settle = () => {
+            const { id, logic, snapshot } = entry.state;
+            // Ended by itself meanwhile (a final state, an error): nothing to resume.
+            resolve(snapshot.status === 'stopped' && entry.persisted !== undefined ? { id, logic, snapshot: entry.persisted } : undefined);
+          };
+          this.#stop(entry.state.id, { resolve: settle, reject: settle });
+        }),
+    );
+    return Promise.all(stops).then((stopped) => stopped.filter((actor) => actor !== undefined));
   }
 
-  #spawn(id: string | undefined, logic: string, input: unknown, reply: Reply<ActorRef>): void {
+  #hear(entry: ActorEntry, worker: WorkerActor, item: ActorNews): void {
+    const { state } = entry;
+    const spawned = entry.spawned;
+    if (spawned) {
+      entry.spawned = undefined;
+      worker.awaitAnswers(-1);
+    }
+    const snapshot = plain(item.snapshot);
+    if (spawned && (item.failed || snapshot.status === 'error')) {
+      // It failed as it started: the spawn rejects with the logic's error, and nothing else knew of it.
+      this.#entries.delete(state.id);
+      this.#move(entry, undefined);
+      const error = item.failed ? deserializeError(item.failed) : (snapshot.error as Error);
+      this.#parts.defer(() => spawned.reject(error));
+      return;
+    }
+    // With `'on-error'`, an error restarts it from the snapshot before this news: what it processed since goes again, save the event that threw.
+    const again = snapshot.status === 'error' && entry.restartOn === 'on-error' && !item.stopped ? ([] as Delivery[]) : undefined;
+    for (let done = item.processed - entry.reported; done > 0; done--) {
+      const delivery = entry.inFlight.shift();
+      if (again && delivery) again.push(delivery);
+    }
+    if (again && item.erredOn !== undefined) again.pop();
+    entry.reported = item.processed;
+    if (snapshot.status === 'active') entry.persisted = item.snapshot;
+    const inspected = this.#parts.inspection.active ? this.#inspected(entry, spawned !== undefined) : undefined;
+    if (!again) state.snapshot = snapshot;
+    state.processed = entry.earlier + item.processed;
+    if (spawned) this.#parts.defer(() => spawned.resolve(entry.ref));
+    if (inspected) this.#traced(inspected, item, spawned !== undefined);
+    for (const [ask, answer] of item.answers ?? []) {
+      const waiting = entry.asks.get(ask);
+      if (!waiting) continue;
+      entry.asks.delete(ask);
+      this.#settled(waiting);
+      const answered = answer === null ? snapshot : plain(answer);
+      // The event ended the actor in error: its ask gets the logic's error, as XState's would.
+      if (answered.status === 'error') this.#parts.defer(() => waiting.reject(answered.error as Error));
+      else this.#parts.defer(() => waiting.resolve(answered));
+    }
+    if (item.stopped && snapshot.status === 'active') {
+      this.#end(entry, { ...snapshot, status: 'stopped' }, new ActorStoppedError(state.id, 'stopped'));
+      return;
+    }
+    if (snapshot.status === 'active') {
+      this.#parts.defer(() => state.changes.next(snapshot));
+      this.#pump(entry);
+      return;
+    }
+    if (again) return this.#restartAfterError(entry, again, snapshot.error as Error);
+    const error = snapshot.status === 'error' ? (snapshot.error as Error) : new ActorStoppedError(state.id, snapshot.status);
+    this.#end(entry, snapshot, error);
+  }
+
+  /**
+   * Its logic threw, and it restarts on errors: it comes back from its last
+   * snapshot before the failure, and what it processed since (save the event
+   * that threw) goes again, ahead of what was sent after and what was held.
+   */
+  #restartAfterError(entry: ActorEntry, again: Delivery[], error: Error): void {
+    // Their asks were answered already: the events go again, unasked.
+    const replayed = again.map(({ event }) => ({ event, ask: undefined }));
+    const unprocessed = drain(entry.inFlight);
+    for (const { ask } of unprocessed) {
+      const waiting = ask === undefined ? undefined : entry.asks.get(ask);
+      if (!waiting?.worker) continue;
+      // Its event goes again, to the restarted actor: the old thread owes it no answer.
+      waiting.worker.awaitAnswers(-1);
+      waiting.worker = undefined;
+    }
+    this.#holdFirst(entry, [...replayed, ...unprocessed]);
+    this.#move(entry, undefined);
+    entry.earlier += entry.reported - replayed.length;
+    entry.reported = 0;
+    this.#restartLater(entry, error);
+  }
+
+  /** After its restart backoff (an `actor.restart` message), or past the intensity, it ends with `ActorFailedError`. */
+  #restartLater(entry: ActorEntry, cause: Error): void {
+    const delay = entry.restarts.next(this.#parts.timers.now());
+    if (delay === undefined) {
+      const { maxRestarts, window } = this.#parts.restart;
+      const error = new ActorFailedError(entry.state.id, maxRestarts, window, { cause });
+      this.#end(entry, { ...entry.state.snapshot, status: 'error', error }, error);
+      return;
+    }
+    entry.restarting = true;
+    this.#parts.timers.setTimeout(() => this.#parts.send({ type: 'actor.restart', id: entry.state.id }), delay);
+  }
+
+  /** `deliveries` go before whatever was held already. */
+  #holdFirst(entry: ActorEntry, deliveries: Delivery[]): void {
+    if (deliveries.length === 0) return;
+    const held = drain(entry.held);
+    for (const delivery of deliveries) entry.held.push(delivery);
+    for (const delivery of held) entry.held.push(delivery);
+  }
+
+  #spawn(spawn: Spawn): void {
+    const { id, logic, input, snapshot, restart, reply } = spawn;
     const refusal = this.#parts.refusal();
     if (refusal) return this.#parts.defer(() => reply.reject(refusal));
-    const name = id ?? randomUUID();
-    if (this.#entries.has(name) || this.#waiting.some((spawn) => spawn.id === name)) {
-      return this.#parts.defer(() => reply.reject(new DuplicateActorError(name)));
+    if (this.#entries.has(id) || this.#waiting.some((waiting) => waiting.id === id)) {
+      return this.#parts.defer(() => reply.reject(new DuplicateActorError(id)));
     }
     const exports = this.#exports;
-    if (!exports) return void this.#waiting.push({ id: name, logic, input, reply });
+    if (!exports) return void this.#waiting.push(spawn);
     if (!exports.logics.has(logic)) {
       const error = new InvalidActorError(
         `\`${logic}\` is not actor logic the handler module exports: its actor logic is ${list(exports.logics)}, its functions ${list(exports.functions)}`,
@@ -300,40 +349,44 @@ export class ActorDirectory {
     }
     const worker = this.#placeFor();
     // The threads that loaded the module have all died since: it waits for the next one.
-    if (!worker) return void this.#waiting.push({ id: name, logic, input, reply });
+    if (!worker) return void this.#waiting.push(spawn);
     const state: ActorState = {
-      id: name,
+      id,
       logic,
       snapshot: { status: 'active' },
       processed: 0,
       workerId: worker.id,
+      stopping: false,
       changes: new Subject<ActorSnapshot>(),
     };
-    const entry: Entry = {
+    const entry: ActorEntry = {
       state,
       ref: new ActorRef(state, this.channel),
       input,
+      restartOn: restart,
       restarts: new RestartPolicy(this.#parts.restart),
       worker: undefined,
       spawned: reply,
       asks: new Map(),
-      persisted: undefined,
+      persisted: snapshot,
       reported: 0,
       earlier: 0,
       inFlight: new Queue(),
       held: new Queue(),
       careful: false,
       restarting: false,
+      stopping: undefined,
+      inspected: undefined,
     };
-    this.#entries.set(name, entry);
+    this.#entries.set(id, entry);
     this.#move(entry, worker);
     worker.awaitAnswers(1);
-    worker.sendActors({ kind: 'spawn', id: name, logic, input });
+    worker.sendActors({ kind: 'spawn', id, logic, input, snapshot });
   }
 
   #ask(id: string, event: ActorEvent, timeout: number, reply: Reply<ActorSnapshot>): void {
     const entry = this.#entries.get(id);
-    if (!entry) return this.#parts.defer(() => reply.reject(new ActorStoppedError(id, 'stopped')));
+    if (!entry || entry.stopping) return this.#parts.defer(() => reply.reject(new ActorStoppedError(id, 'stopped')));
     const ask = ++this.#asks;
     const timer = this.#parts.timers.setTimeout(() => this.#parts.send({ type: 'actor.askTimeout', id, ask }), timeout);
     entry.asks.set(ask, {
@@ -356,13 +409,24 @@ export class ActorDirectory {
     this.#parts.defer(() => waiting.reject(new AskTimeoutError(id, waiting.timeout, waiting.type)));
   }
 
+  /**
+   * Stops it behind the events already sent: its thread reports its last
+   * snapshot, and the stop resolves then. Not on a thread (restarting), it
+   * stops at once, as it was last reported.
+   */
   #stop(id: string, reply: Reply<void>): void {
     const entry = this.#entries.get(id);
-    if (entry) {
-      entry.worker?.sendActors({ kind: 'stop', id });
+    if (!entry) return this.#parts.defer(() => reply.resolve());
+    if (entry.stopping) return void entry.stopping.push(reply);
+    entry.stopping = [reply];
+    entry.state.stopping = true;
+    const { worker } = entry;
+    if (!worker || entry.restarting) {
       this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(id, 'stopped'));
+      return;
     }
-    this.#parts.defer(() => reply.resolve());
+    worker.awaitAnswers(1);
+    worker.sendActors({ kind: 'stop', id });
   }
 
   /** Its backoff is over: onto a ready thread, from its last snapshot, and what was held goes after it. */
@@ -379,13 +443,13 @@ export class ActorDirectory {
   }
 
   /** Sends an event now, unless the actor is restarting or recovering one event at a time: then it waits its turn. */
-  #deliver(entry: Entry, delivery: Delivery): void {
+  #deliver(entry: ActorEntry, delivery: Delivery): void {
     if (entry.worker && !entry.careful && !entry.restarting) return this.#send(entry, entry.worker, delivery);
     entry.held.push(delivery);
     this.#pump(entry);
   }
 
-  #send(entry: Entry, worker: WorkerActor, { event, ask }: Delivery): void {
+  #send(entry: ActorEntry, worker: WorkerActor, { event, ask }: Delivery): void {
     entry.inFlight.push({ event, ask });
     if (ask !== undefined) {
       const waiting = entry.asks.get(ask);
@@ -397,7 +461,7 @@ export class ActorDirectory {
   }
 
   /** Sends what was held: all of it, or while recovering, the next one once the last is reported. */
-  #pump(entry: Entry): void {
+  #pump(entry: ActorEntry): void {
     const { worker } = entry;
     if (!worker || entry.restarting) return;
     if (!entry.careful) {
@@ -411,7 +475,7 @@ export class ActorDirectory {
   }
 
   /** An answer came, or will not come: its thread need not stay up for it. */
-  #settled(ask: Ask): void {
+  #settled(ask: { readonly worker: WorkerActor | undefined; readonly timer: unknown }): void {
     ask.worker?.awaitAnswers(-1);
     this.#parts.timers.clearTimeout(ask.timer);
   }
@@ -431,7 +495,7 @@ export class ActorDirectory {
   }
 
   /** The actor now runs on `worker` (none: its thread died, or it is over); the count per thread follows. */
-  #move(entry: Entry, worker: WorkerActor | undefined): void {
+  #move(entry: ActorEntry, worker: WorkerActor | undefined): void {
     const from = entry.worker;
     if (from === worker) return;
     if (from) {
@@ -444,21 +508,47 @@ export class ActorDirectory {
     entry.state.workerId = worker?.id;
   }
 
+  /** How inspectors see it: made, and announced, the first time one watches (a spawn's news announces it with its first snapshot). */
+  #inspected(entry: ActorEntry, spawning: boolean): InspectedActor {
+    if (entry.inspected) return entry.inspected;
+    const { state } = entry;
+    const inspected = new InspectedActor(`troupe.actor.${state.id}`, () => xstateSnapshot(state.snapshot), this.#parts.root);
+    entry.inspected = inspected;
+    if (!spawning) this.#parts.inspection.started(inspected);
+    return inspected;
+  }
+
+  /** Each event it processed, then its snapshot right after, in order (`@xstate.event`, `@xstate.snapshot`). */
+  #traced(inspected: InspectedActor, item: ActorNews, spawning: boolean): void {
+    const { inspection } = this.#parts;
+    if (spawning) inspection.started(inspected);
+    for (const [event, after] of item.trace ?? []) {
+      inspection.received(inspected, event, undefined);
+      inspection.changed(inspected, event, xstateSnapshot(plain(after)));
+    }
+  }
+
   /** The actor is over: out of the directory (its id free), its asks and spawn answered with `error`, its watchers told. */
-  #end(entry: Entry, snapshot: ActorSnapshot, error: Error): void {
+  #end(entry: ActorEntry, snapshot: ActorSnapshot, error: Error): void {
     const { state } = entry;
     this.#entries.delete(state.id);
     this.#homeless.delete(state.id);
     state.snapshot = snapshot;
-    const spawned = entry.spawned;
+    const { spawned, stopping, inspected } = entry;
     if (spawned) entry.worker?.awaitAnswers(-1);
+    if (stopping) entry.worker?.awaitAnswers(-1);
     this.#move(entry, undefined);
     const asks = [...entry.asks.values()];
     entry.asks.clear();
     for (const ask of asks) this.#settled(ask);
+    if (inspected && this.#parts.inspection.active) {
+      this.#parts.inspection.changed(inspected, { type: `xstate.${snapshot.status}` }, xstateSnapshot(snapshot));
+    }
+    if (inspected) this.#parts.inspection.stopped(inspected);
     this.#parts.defer(() => {
       spawned?.reject(error);
       for (const ask of asks) ask.reject(error);
+      for (const stop of stopping ?? []) stop.resolve();
       state.changes.next(snapshot);
       if (snapshot.status === 'error') state.changes.error(error);
       else state.changes.complete();
@@ -466,20 +556,8 @@ export class ActorDirectory {
   }
 }
 
-/**
- * A snapshot from a thread as a ref shows it: the plain fields of XState's
- * (persisted) snapshot, its error back as its class.
- */
-function plain(snapshot: ActorSnapshot): ActorSnapshot {
-  const shown: { -readonly [K in keyof ActorSnapshot]: ActorSnapshot[K] } = { status: snapshot.status };
-  if ('value' in snapshot) shown.value = snapshot.value;
-  if ('context' in snapshot) shown.context = snapshot.context;
-  if (snapshot.status === 'done') shown.output = snapshot.output;
-  if (snapshot.status === 'error' && snapshot.error !== undefined) shown.error = deserializeError(snapshot.error as SerializedError);
-  return shown;
-}
-
-function list(names: Iterable<string>): string {
-  const all = [...names].map((name) => `\`${name}\``);
-  return all.length === 0 ? 'none' : all.join(', ');
+/** A ref's snapshot in XState's shape, for inspectors. */
+function xstateSnapshot(snapshot: ActorSnapshot): Snapshot<unknown> {
+  const { status, value, context, output, error } = snapshot;
+  return { status, value, context, output, error } as Snapshot<unknown>;
 }

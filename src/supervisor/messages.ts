@@ -1,3 +1,4 @@
+import type { StoppedActor } from '../actors/types.js';
 import type { StoreError } from '../errors/errors.js';
 import type { TaskEntered } from '../machines/task.js';
 import type { NormalizedTask } from '../task/normalize.js';
@@ -86,6 +87,8 @@ export function inspectable(message: SupervisorMessage): { type: string } & Reco
 export interface ShutdownOutcome {
   /** Tasks that had not finished at the deadline: cancelled here, and handed back so they can be resubmitted. */
   readonly unfinished: TaskInput[];
+  /** Actors it stopped, each with its last persisted snapshot: `spawn(logic, { id, snapshot })` resumes one. */
+  readonly actors: StoppedActor[];
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { Subject } from 'rxjs';
 
+import type { StoppedActor } from '../actors/types.js';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
@@ -159,7 +160,10 @@ export class Supervisor {
       send: (message) => this.send(message),
       defer: (effect) => this.#mailbox.defer(effect),
       refusal: () => (this.#phase === 'draining' || this.#phase === 'stopped' ? new ProcessorShutdownError() : this.#error),
+      inspection: this.inspection,
+      root: this.#ref,
     });
+    this.inspection.onToggle((on) => this.send({ type: 'actor.trace', on }));
     this.metrics = new Metrics({
       tasks: () => {
         const { scheduled, queued, processing, retrying } = this.#registry.counts();
@@ -278,7 +282,7 @@ export class Supervisor {
       case 'worker.ready':
         this.#workerReady(message.worker, message.handlers);
         // Joined the pool first: spawns that waited for a thread can go to it.
-        return this.actors.workerReady(message.handlers, message.actors);
+        return this.actors.workerReady(message.worker, message.handlers, message.actors);
       case 'actors.reported':
         return this.actors.heard(message.worker, message.news);
       case 'actor.spawn':
@@ -287,6 +291,7 @@ export class Supervisor {
       case 'actor.askTimeout':
       case 'actor.restart':
       case 'actor.stop':
+      case 'actor.trace':
         return this.actors.handle(message);
       case 'worker.startFailed':
         return this.#workerStartFailed(message.worker, message.error);
@@ -586,12 +591,17 @@ export class Supervisor {
     const unfinished = this.#shutdown.end();
     // Nothing is left to start: the limits' timers would only keep the process alive.
     this.#limits.stop();
-    this.actors.stopAll();
-    void this.#pool
+    // Actors stop after the tasks, each behind the events sent to it: their threads report their last snapshots, then stop.
+    let actors: StoppedActor[] = [];
+    void this.actors
       .stopAll()
+      .then((stopped) => {
+        actors = stopped;
+        return this.#pool.stopAll();
+      })
       .then(() => this.#journal?.close())
       .then(() => {
-        this.stopped.resolve({ unfinished });
+        this.stopped.resolve({ unfinished, actors });
         this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
         this.events.complete();
       });

@@ -33,11 +33,17 @@ const NO_NEWS: ActorNews[] = [];
 interface Hosted {
   readonly actor: AnyActorRef;
   processed: number;
+  /** It ended in `error` while processing this event (see `ActorNews.erredOn`). */
+  erredOn: number | undefined;
+  /** A `stop` order came: it goes with the next news, which carries its last snapshot. */
+  stopping: boolean;
 }
 
 interface Pending {
   /** Each ask with XState's snapshot right after its event (plain data is made when the news goes). */
   answers: Array<readonly [number, Snapshot<unknown>]> | undefined;
+  /** While traced: each event with its plain snapshot right after. */
+  trace: Array<readonly [{ readonly type: string }, ActorSnapshot]> | undefined;
 }
 
 export class ActorHost {
@@ -51,6 +57,8 @@ export class ActorHost {
   readonly #answer: () => void;
   /** XState's, imported once the module has actor logic (it imported XState itself, so it is loaded already). */
   #createActor: typeof createActor | undefined;
+  /** An inspector watches: every event's snapshot is reported, not only the latest per message. */
+  #tracing = false;
 
   /**
    * `schedule`: asks the thread to send its news at the end of the turn;
@@ -79,12 +87,16 @@ export class ActorHost {
           this.#deliver(order.id, order.event, order.ask);
           break;
         case 'stop': {
+          // An actor that has ended is reported already, or is in the news about to go: nothing to add.
           const hosted = this.#actors.get(order.id);
-          this.#actors.delete(order.id);
-          this.#changed.delete(order.id);
-          hosted?.actor.stop();
+          if (!hosted || this.#status(hosted) !== 'active') break;
+          hosted.stopping = true;
+          this.#note(order.id);
           break;
         }
+        case 'trace':
+          this.#tracing = order.on;
+          break;
       }
     }
   }
@@ -107,9 +119,15 @@ export class ActorHost {
       if (pending.answers) {
         item.answers = pending.answers.map(([ask, after]) => [ask, after === latest ? null : plainSnapshot(after)] as const);
       }
+      if (pending.trace) item.trace = pending.trace;
+      if (hosted.erredOn !== undefined) item.erredOn = hosted.erredOn;
+      if (hosted.stopping) item.stopped = true;
       news.push(item);
-      // An actor that has ended takes no more events: the main thread knows it from this news.
-      if (!active) this.#actors.delete(id);
+      // An actor that has ended or stopped takes no more events: the main thread knows it from this news.
+      if (!active || hosted.stopping) {
+        this.#actors.delete(id);
+        if (active) hosted.actor.stop();
+      }
     }
     this.#changed.clear();
     return news;
@@ -127,7 +145,7 @@ export class ActorHost {
       actor = createActor(logic, snapshot === undefined ? { id, input } : { id, input, snapshot: snapshot as Snapshot<unknown> });
       // An error observer: without one XState rethrows the logic's error out of band, which would end the thread.
       actor.subscribe({ next: () => this.#note(id), error: () => this.#note(id), complete: () => this.#note(id) });
-      this.#actors.set(id, { actor, processed: 0 });
+      this.#actors.set(id, { actor, processed: 0, erredOn: undefined, stopping: false });
       actor.start();
     } catch (error) {
       this.#actors.delete(id);
@@ -138,13 +156,22 @@ export class ActorHost {
 
   #deliver(id: string, event: { readonly type: string }, ask: number | undefined): void {
     const hosted = this.#actors.get(id);
-    if (!hosted) return; // ended or stopped: the main thread answers its asks
-    hosted.processed++;
-    if ((hosted.actor.getSnapshot() as Snapshot<unknown>).status === 'active') hosted.actor.send(event);
+    // Ended or stopping: not processed, and not counted. The main thread
+    // answers its ask, or sends it again to the actor restarted after an error.
+    if (!hosted || hosted.stopping || this.#status(hosted) !== 'active') return;
+    const number = ++hosted.processed;
+    hosted.actor.send(event);
+    const after = hosted.actor.getSnapshot() as Snapshot<unknown>;
+    if (after.status === 'error') hosted.erredOn = number;
     const pending = this.#note(id);
+    if (this.#tracing) (pending.trace ??= []).push([event, plainSnapshot(after)]);
     if (ask === undefined) return;
-    (pending.answers ??= []).push([ask, hosted.actor.getSnapshot() as Snapshot<unknown>]);
+    (pending.answers ??= []).push([ask, after]);
     this.#answer();
+  }
+
+  #status(hosted: Hosted): string {
+    return (hosted.actor.getSnapshot() as Snapshot<unknown>).status;
   }
 
   #fail(id: string, error: unknown): void {
@@ -157,7 +184,7 @@ export class ActorHost {
   #note(id: string): Pending {
     let pending = this.#changed.get(id);
     if (!pending) {
-      pending = { answers: undefined };
+      pending = { answers: undefined, trace: undefined };
       this.#changed.set(id, pending);
       this.#schedule();
     }

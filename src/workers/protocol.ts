@@ -78,7 +78,10 @@ export type ActorOrder =
   | { readonly kind: 'spawn'; readonly id: string; readonly logic: string; readonly input?: unknown; readonly snapshot?: unknown }
   /** `ask`: answer with the snapshot right after this event. */
   | { readonly kind: 'event'; readonly id: string; readonly event: { readonly type: string }; readonly ask?: number }
-  | { readonly kind: 'stop'; readonly id: string };
+  /** Stops it once the orders before this one are carried out: the thread reports its last snapshot (`stopped`). */
+  | { readonly kind: 'stop'; readonly id: string }
+  /** While an inspector watches: report every event each actor processes, with the snapshot right after it (`trace`). */
+  | { readonly kind: 'trace'; readonly on: boolean };
 
 /** Orders for the thread's actors, on the batch port. */
 export interface ThreadActorOrders {
@@ -99,8 +102,14 @@ export interface ActorNews {
    * Once it has ended, its plain snapshot.
    */
   readonly snapshot: ActorSnapshot;
-  /** Events it has processed since it was spawned. */
+  /** Events it has processed since it was spawned (none once it has ended: what is sent after is not processed). */
   readonly processed: number;
+  /** It ended in `error` while processing this event (its number, as `processed` counts), not on its own later. */
+  readonly erredOn?: number;
+  /** It was stopped by a `stop` order: `snapshot` is its last, persisted (restorable) while it was active. */
+  readonly stopped?: true;
+  /** While traced: each event it processed, in order, with its plain snapshot right after. */
+  readonly trace?: ReadonlyArray<readonly [event: { readonly type: string }, snapshot: ActorSnapshot]>;
   /** Each ask's snapshot right after its event; `null` when that is `snapshot` (its event was the last). */
   readonly answers?: ReadonlyArray<readonly [ask: number, snapshot: ActorSnapshot | null]>;
   /** The spawn failed: the logic threw as it started. */

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
+import { type DashboardActor, type DashboardSource, LISTED_ACTORS, serveDashboard } from '../../src/dashboard/server.js';
+import { type ActorSnapshot, createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
 import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
-import { handlers, nextEvents, settle, useProcessor } from '../helpers/index.js';
+import { fixture, handlers, nextEvents, settle, useProcessor } from '../helpers/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -18,6 +19,8 @@ if (!haveBrowser && process.env['CI']) throw new Error(`CI is set but ${CHROMIUM
 if (!haveBrowser) console.warn(`dashboard browser test skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
 
 const make = useProcessor({ workers: 2 });
+/** A processor whose handler module also exports actor logic (`counter`, `tally`). */
+const makeWithActors = useProcessor({ handlers: fixture('actors.ts'), workers: 2 });
 let dashboard: Dashboard | undefined;
 afterEach(async () => {
   await dashboard?.close();
@@ -46,6 +49,56 @@ async function serve(p: Processor): Promise<Dashboard> {
   return dashboard;
 }
 
+interface ListedActor {
+  id: string;
+  logic: string;
+  workerId?: number;
+  status: string;
+  processed: number;
+}
+
+/** The snapshot `/events` sends as a page connects. */
+async function firstSnapshot(url: string): Promise<{ actorCount: number; actors: ListedActor[] }> {
+  const stop = new AbortController();
+  const response = await fetch(`${url}events`, { signal: stop.signal });
+  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  let received = '';
+  try {
+    while (!received.includes('\n\n')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`/events ended before its first snapshot: ${received}`);
+      received += value;
+    }
+  } finally {
+    stop.abort();
+  }
+  return JSON.parse(received.slice('data: '.length, received.indexOf('\n\n'))) as { actorCount: number; actors: ListedActor[] };
+}
+
+/**
+ * Stands in for a live actor, for snapshots no live actor of the fixtures
+ * holds: one that ends in error leaves the directory, and none keeps a bigint
+ * or a Map in its context.
+ */
+function stubActor(id: string, snapshot: ActorSnapshot): DashboardActor {
+  return { id, logic: 'stub', workerId: 1, processed: 0, getSnapshot: () => snapshot };
+}
+
+/** The processor as the dashboard reads it, with `stubs` as its live actors. */
+function withActors(p: Processor, stubs: DashboardActor[]): DashboardSource {
+  return {
+    events: p.events,
+    metricsRegistry: p.metricsRegistry,
+    getStatus: () => p.getStatus(),
+    getTask: (id) => p.getTask(id),
+    getResult: (id) => p.getResult(id),
+    metrics: () => p.metrics(),
+    prometheus: () => p.prometheus(),
+    actors: () => stubs,
+    actor: (id) => stubs.find((stub) => stub.id === id),
+  };
+}
+
 describe('dashboard over HTTP', () => {
   it('listens on loopback by default, and serves the page, uPlot, a task, Prometheus text', async () => {
     const p = make();
@@ -66,6 +119,55 @@ describe('dashboard over HTTP', () => {
     const behind = (await (await fetch(`${url}task/behind`)).json()) as { task: { state: string; waitingFor: string; workerId: number } };
     expect(behind.task).toMatchObject({ state: 'queued', waitingFor: 'slot', workerId: expect.any(Number) });
     for (const blocker of ['blocker-0', 'blocker-1']) p.cancel(blocker);
+  });
+
+  it('lists live actors in its snapshots, and shows one’s last snapshot at /actor/<id>', async () => {
+    const p = makeWithActors();
+    const { url } = await serve(p);
+    const counter = await p.spawn('counter', { id: 'c1', input: { start: 5 } });
+    await counter.ask({ type: 'inc' });
+    await counter.ask({ type: 'note', text: 'hello' });
+    const snapshot = await firstSnapshot(url);
+    expect(snapshot.actorCount).toBe(1);
+    expect(snapshot.actors).toEqual([{ id: 'c1', logic: 'counter', workerId: expect.any(Number), status: 'active', processed: 2 }]);
+    const response = await fetch(`${url}actor/c1`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      id: 'c1',
+      logic: 'counter',
+      workerId: snapshot.actors[0]?.workerId,
+      processed: 2,
+      snapshot: { status: 'active', value: 'counting', context: { count: 6, log: ['hello'] } },
+    });
+    const unknown = await fetch(`${url}actor/nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'unknown actor nope' });
+    // Gone once stopped.
+    await counter.stop();
+    expect((await fetch(`${url}actor/c1`)).status).toBe(404);
+    expect((await firstSnapshot(url)).actors).toEqual([]);
+  });
+
+  it('lists only the first actors, with the count of all, and serializes what JSON would lose', async () => {
+    const p = make();
+    const stubs = Array.from({ length: LISTED_ACTORS + 50 }, (_, n) => stubActor(`a${n}`, { status: 'active', context: n }));
+    stubs.push(
+      stubActor('odd', {
+        status: 'error',
+        context: { big: 10n ** 20n, seen: new Set(['x']), byKey: new Map([[1, 'one']]) },
+        error: new RangeError('the counter blew up'),
+      }),
+    );
+    dashboard = await serveDashboard(withActors(p, stubs), { interval: 100 });
+    const snapshot = await firstSnapshot(dashboard.url);
+    expect(snapshot.actorCount).toBe(LISTED_ACTORS + 51);
+    expect(snapshot.actors.map((actor) => actor.id)).toEqual(stubs.slice(0, LISTED_ACTORS).map((stub) => stub.id));
+    const odd = (await (await fetch(`${dashboard.url}actor/odd`)).json()) as { snapshot: unknown };
+    expect(odd.snapshot).toEqual({
+      status: 'error',
+      context: { big: '100000000000000000000', seen: ['x'], byKey: [[1, 'one']] },
+      error: { name: 'RangeError', message: 'the counter blew up' },
+    });
   });
 });
 
@@ -102,6 +204,29 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('lists a live actor, and shows its context when its row is clicked', { timeout: 60_000 }, async () => {
+    const browser = await launchChromium();
+    try {
+      const p = makeWithActors();
+      const counter = await p.spawn('counter', { id: 'c1', input: { start: 40 } });
+      await counter.ask({ type: 'add', by: 2 });
+      const { url } = await serve(p);
+      const page = await browser.newPage();
+      await page.goto(url);
+      const row = 'tr.actor[data-actor="c1"]';
+      await page.waitForSelector(row);
+      expect(await page.textContent('#actor-count')).toBe('1 live actor');
+      expect(await page.locator(`${row} td`).allTextContents()).toEqual(['c1', 'counter', String(counter.workerId), 'active', '1']);
+      await page.click(row);
+      await page.waitForFunction(`document.getElementById('detail').textContent.includes('"count": 42')`);
+      expect(await page.textContent('#detail')).toMatch(
+        /c1[\s\S]*counter[\s\S]*active on worker \d+, 1 event processed[\s\S]*value[\s\S]*"counting"/,
+      );
     } finally {
       await browser.close();
     }

@@ -1,0 +1,139 @@
+/**
+ * What happens to an actor over its life, with real threads: restarts after
+ * its logic throws (`restart: 'on-error'`), `stop`, the snapshots shutdown
+ * hands back and `spawn({ snapshot })` resumes, and how inspectors see it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+
+import { ActorFailedError, type ActorSnapshot, ActorStoppedError, InvalidActorError } from '../../src/index.js';
+import { fixture, useProcessor } from '../helpers/index.js';
+
+const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2, restart: { minDelay: 1, maxDelay: 1 } });
+const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
+
+describe("restart: 'on-error'", () => {
+  it('restarts it from the snapshot before the event that threw: that ask rejects with the error, the rest is processed in order', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { restart: 'on-error' });
+    expect(count(await counter.ask({ type: 'add', by: 3 }))).toBe(3);
+    // One batch: two incs are processed after the last snapshot (3), then boom throws; note was sent after it.
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'inc' });
+    const boom = counter.ask({ type: 'boom' });
+    counter.send({ type: 'note', text: 'after' });
+    await expect(boom).rejects.toThrow(RangeError);
+    // Restored at 3, the incs go again and boom does not: 5, then note, then this inc.
+    const after = await counter.ask({ type: 'inc' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 6, log: ['after'] } });
+    expect(counter.processed).toBe(6); // add, inc, inc, boom, note, inc: each once
+    expect(processor.actor(counter.id)).toBe(counter);
+  });
+
+  it('past the restart intensity, ends in error with ActorFailedError caused by the logic error', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1, maxRestarts: 1 } });
+    const counter = await processor.spawn('counter', { restart: 'on-error' });
+    const failed = new Promise<unknown>((resolve) => counter.subscribe({ error: resolve }));
+    await expect(counter.ask({ type: 'boom' })).rejects.toThrow(RangeError);
+    await expect(counter.ask({ type: 'boom' })).rejects.toThrow(RangeError);
+    const error = await failed;
+    expect(error).toBeInstanceOf(ActorFailedError);
+    expect((error as Error).cause).toBeInstanceOf(RangeError);
+    expect(counter.getSnapshot().status).toBe('error');
+  });
+
+  it('is refused for anything but on-crash or on-error', async () => {
+    const processor = make();
+    await expect(processor.spawn('counter', { restart: 'always' as never })).rejects.toBeInstanceOf(InvalidActorError);
+    await expect(processor.spawn('counter', { snapshot: 5 })).rejects.toThrow(/persisted snapshot object/);
+    expect(processor.actors()).toEqual([]);
+  });
+});
+
+describe('stop', () => {
+  it('stops it after the events already sent, with its last value and context; sends after stop() are refused', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    for (let i = 0; i < 3; i++) counter.send({ type: 'inc' });
+    const stopped = counter.stop();
+    expect(() => counter.send({ type: 'inc' })).toThrow(ActorStoppedError);
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
+    await stopped;
+    expect(counter.getSnapshot()).toMatchObject({ status: 'stopped', value: 'counting', context: { count: 3 } });
+    expect(processor.actor(counter.id)).toBeUndefined();
+  });
+});
+
+describe('shutdown and restore', () => {
+  it('shutdown returns each live actor with its persisted snapshot; spawn({ id, snapshot }) resumes it', async () => {
+    const first = make();
+    const counter = await first.spawn('counter', { id: 'account-1', input: { start: 10 } });
+    const tally = await first.spawn('tally', { id: 'tally-1' });
+    const finished = await first.spawn('counter', { id: 'over' });
+    await finished.ask({ type: 'finish' });
+    // Sent just before shutdown: stopped behind them, the snapshots include them.
+    counter.send({ type: 'add', by: 5 });
+    counter.send({ type: 'note', text: 'kept' });
+    tally.send({ type: 'plus', n: 2 });
+    const { actors } = await first.shutdown();
+    // An actor that ended by itself has nothing to resume.
+    expect(actors.map(({ id, logic }) => `${id}:${logic}`).sort()).toEqual(['account-1:counter', 'tally-1:tally']);
+    expect(counter.getSnapshot()).toMatchObject({ status: 'stopped', context: { count: 15 } });
+
+    const second = make();
+    for (const { id, logic, snapshot } of actors) await second.spawn(logic, { id, snapshot });
+    const resumed = second.actor('account-1');
+    expect(resumed?.getSnapshot()).toMatchObject({ status: 'active', value: 'counting', context: { count: 15, log: ['kept'] } });
+    expect(count(await resumed!.ask({ type: 'inc' }))).toBe(16);
+    expect((await second.actor('tally-1')!.ask({ type: 'plus', n: 1 })).context).toBe(3);
+  });
+});
+
+describe('inspection', () => {
+  const shown = (event: InspectionEvent) => {
+    if (event.type === '@xstate.event') return `event ${event.event.type}`;
+    if (event.type === '@xstate.snapshot') {
+      const snapshot = event.snapshot as unknown as ActorSnapshot;
+      return `snapshot ${snapshot.status} ${count(snapshot)}`;
+    }
+    return event.type;
+  };
+
+  it('shows each actor as troupe.actor.<id>: every event delivered and the snapshot after it, in order', async () => {
+    const events: InspectionEvent[] = [];
+    const processor = make({ inspect: (event) => events.push(event) });
+    const counter = await processor.spawn('counter', { id: 'watched' });
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'add', by: 2 });
+    await counter.ask({ type: 'inc' });
+    await counter.stop();
+    const mine = events.filter((event) => event.actorRef.sessionId === 'troupe.actor.watched');
+    expect(mine.map(shown)).toEqual([
+      '@xstate.actor',
+      'snapshot active 0',
+      'event inc',
+      'snapshot active 1',
+      'event add',
+      'snapshot active 3',
+      'event inc',
+      'snapshot active 4',
+      'snapshot stopped 4',
+    ]);
+    expect((mine[0]?.actorRef as { _parent?: { id: string } } | undefined)?._parent?.id).toBe('troupe.supervisor');
+  });
+
+  it('an observer attached later sees a live actor from its next events; once it leaves, nothing more is traced', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { id: 'late' });
+    await counter.ask({ type: 'inc' });
+    const events: InspectionEvent[] = [];
+    const inspecting = processor.inspect((event) => events.push(event));
+    // The threads learn of the observer on the batch port: the ask's answer follows it.
+    await counter.ask({ type: 'add', by: 2 });
+    const mine = () => events.filter((event) => event.actorRef.sessionId === 'troupe.actor.late').map(shown);
+    expect(mine()).toEqual(['@xstate.actor', 'snapshot active 1', 'event add', 'snapshot active 3']);
+    inspecting.unsubscribe();
+    await counter.ask({ type: 'inc' });
+    expect(mine()).toHaveLength(4);
+  });
+});
