@@ -374,6 +374,20 @@ export class Processor {
   }
 
   /**
+   * With a store: the actors earlier runs left in it (stopped by shutdown, or
+   * live when the process died) that have not been resumed yet. Spawning
+   * one's `logic` under its `id` resumes it from its stored snapshot.
+   *
+   * @example
+   * ```ts
+   * for (const { id, logic } of processor.storedActors()) await processor.spawn(logic, { id });
+   * ```
+   */
+  storedActors(): Array<{ id: string; logic: string }> {
+    return this.#supervisor.actors.storedActors();
+  }
+
+  /**
    * True only while an attempt of the task is running (not while it waits in
    * the queue or for a retry).
    *

@@ -17,10 +17,21 @@ const APPLICATION_ID = 0x54525045;
  * the transaction that checks it; one of a newer version is refused,
  * unchanged. See docs/durability.md.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** Actors by id: a few rows, each rewritten with its latest snapshot at most once per commit. */
+const ACTORS = `
+  CREATE TABLE IF NOT EXISTS actors (
+    id TEXT PRIMARY KEY,
+    logic TEXT NOT NULL,
+    restart TEXT NOT NULL,
+    snapshot BLOB NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+`;
 
 /**
- * Both tables are keyed by a number that grows as rows are added, not by
+ * Tasks and results are keyed by a number that grows as rows are added, not by
  * the task's id: ids are random (UUIDs by default), and a table or index
  * ordered by them takes each row to a different page, so a commit of a few
  * dozen tasks rewrote a few dozen pages. Keyed in order, new rows share the
@@ -50,6 +61,7 @@ const SCHEMA = `
     result BLOB NOT NULL
   );
   CREATE INDEX results_by_kind ON results (failed, seq);
+  ${ACTORS}
 `;
 
 /**
@@ -67,6 +79,7 @@ const RESULTS_BY_ID = 'CREATE INDEX IF NOT EXISTS results_by_id ON results (id)'
  * 1 → 2: tasks keyed by a row key in acceptance order instead of by id, with
  * the process deaths each was a suspect of (none for v1's); results without
  * the unique index on their id (see RESULTS_BY_ID).
+ * 2 → 3: the actors table (none stored before).
  */
 const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [
   (db) =>
@@ -82,6 +95,7 @@ const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [
       DROP TABLE tasks_v1;
       DROP TABLE results_v1;
     `),
+  (db) => db.exec(ACTORS),
 ];
 
 /** Loads better-sqlite3 (an optional peer dependency), or says which package to install. */

@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 import { deserializeError, type SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
-import type { Changes, Recovered, StoredResult, StoredState, StoredTask, TaskStore } from './store.js';
+import type { Changes, Recovered, StoredActor, StoredResult, StoredState, StoredTask, TaskStore } from './store.js';
 
 export interface StoreRetention {
   readonly maxResults: number;
@@ -46,6 +46,8 @@ export class SqliteTaskStore implements TaskStore {
   readonly #remove: Statement;
   readonly #addResult: Statement;
   readonly #replace: Statement | undefined;
+  readonly #saveActor: Statement;
+  readonly #dropActor: Statement;
   readonly #write: (changes: readonly Changes[]) => void;
   /** Results stored, by kind: trimmed to the retention once they exceed it by a margin, so a commit rarely pays for it. */
   #done = 0;
@@ -68,6 +70,12 @@ export class SqliteTaskStore implements TaskStore {
     // its id ends; without, it goes when the file is next read.
     const indexed = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'results_by_id'`).get() !== undefined;
     this.#replace = indexed ? db.prepare('DELETE FROM results WHERE id = ? RETURNING failed') : undefined;
+    this.#saveActor = db.prepare(
+      `INSERT INTO actors (id, logic, restart, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET logic = excluded.logic, restart = excluded.restart, snapshot = excluded.snapshot,
+         updated_at = excluded.updated_at`,
+    );
+    this.#dropActor = db.prepare('DELETE FROM actors WHERE id = ?');
     this.#write = db.transaction((changes: readonly Changes[]) => {
       for (const change of changes) this.#apply(change);
       this.#trim(false);
@@ -116,7 +124,11 @@ export class SqliteTaskStore implements TaskStore {
     const limit = (n: number) => (n === Infinity ? -1 : n);
     const stored = newest.all(limit(memory.maxResults), limit(memory.maxFailed)) as Array<{ result: Uint8Array }>;
     const results = stored.map(({ result }) => rebuildResult(deserialize(result) as StoredResult));
-    return { tasks, results };
+    const actorRows = this.#db.prepare('SELECT id, logic, restart, snapshot FROM actors ORDER BY updated_at').all() as Array<
+      Omit<StoredActor, 'snapshot'> & { snapshot: Uint8Array }
+    >;
+    const actors = actorRows.map((row) => ({ ...row, snapshot: deserialize(row.snapshot) as unknown }));
+    return { tasks, results, actors };
   }
 
   commit(changes: readonly Changes[]): void {
@@ -148,6 +160,9 @@ export class SqliteTaskStore implements TaskStore {
         task.dueAt ?? null,
       );
     }
+    const now = Date.now();
+    for (const actor of changes.actors) this.#saveActor.run(actor.id, actor.logic, actor.restart, serialize(actor.snapshot), now);
+    for (const id of changes.actorsGone) this.#dropActor.run(id);
     for (const result of changes.results) {
       const failed = result.status === 'failed';
       for (const old of (this.#replace?.all(result.id) ?? []) as Array<{ failed: number }>) {

@@ -10,6 +10,7 @@
  * backend (Node 22's `node:sqlite`, say) is one more pair of files behind
  * `StoreWriter` and `Recovered`.
  */
+import type { RestartOn } from '../actors/types.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
 
@@ -45,6 +46,20 @@ export interface StoredTask {
 /** A result as it travels to the store and is kept there: its error flattened, so it comes back as its class. */
 export type StoredResult = Omit<TaskResult, 'error'> & { readonly error?: SerializedError };
 
+/**
+ * An actor spawned with `processor.spawn`, as the store keeps it: its
+ * latest persisted snapshot, for `spawn(logic, { id })` to resume it in a
+ * later run. Stored as structured clone data (`v8.serialize`), serialized on
+ * the store's thread.
+ */
+export interface StoredActor {
+  readonly id: string;
+  readonly logic: string;
+  readonly restart: RestartOn;
+  /** XState's persisted snapshot. */
+  readonly snapshot: unknown;
+}
+
 /** What changed since the last commit, in the order it happened. */
 export interface Changes {
   /** Tasks accepted, or whose state, attempts or crashes changed (the whole row). */
@@ -54,6 +69,9 @@ export interface Changes {
   readonly results: readonly StoredResult[];
   /** `clearResults()` was called: every stored result goes, before `results` are added. */
   readonly clearResults: boolean;
+  /** Actors whose snapshot changed (the latest of each), and ids of actors that ended or were stopped for good. */
+  readonly actors: readonly StoredActor[];
+  readonly actorsGone: readonly string[];
 }
 
 /** What a store kept from earlier runs. */
@@ -62,6 +80,8 @@ export interface Recovered {
   readonly tasks: readonly StoredTask[];
   /** Retained results, oldest first, one per id. */
   readonly results: readonly TaskResult[];
+  /** Actors left live by earlier runs (stopped by shutdown, or by the process dying), each with its last snapshot. */
+  readonly actors: readonly StoredActor[];
 }
 
 /** A backend as its thread drives it: opened there, then written by one journal only. */

@@ -59,6 +59,8 @@ export interface ActorEntry {
   restarting: boolean;
   /** `stop()` calls waiting for its thread to report it stopped. */
   stopping: Array<Reply<void>> | undefined;
+  /** Stopped by shutdown, not for good: with a store, it stays stored, to be resumed. */
+  keep: boolean;
   /** How an inspector sees it (`troupe.actor.<id>`), once one has. */
   inspected: InspectedActor | undefined;
 }

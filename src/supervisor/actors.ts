@@ -17,6 +17,7 @@ import {
 import { deserializeError } from '../errors/serialize.js';
 import { InspectedActor, type Inspection } from '../observe/inspection.js';
 import type { ResolvedRestart } from '../options/types.js';
+import type { StoredActor } from '../store/store.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { ActorNews } from '../workers/protocol.js';
@@ -68,6 +69,9 @@ export interface ActorParts {
   readonly inspection: Inspection;
   /** The supervisor as inspectors see it: each actor's parent. */
   readonly root: InspectedActor;
+  /** With a store: where each actor's latest snapshot is written, and what earlier runs left there. */
+  readonly journal?: { actorChanged(id: string, logic: string, restart: RestartOn, snapshot: unknown): void; actorGone(id: string): void };
+  readonly stored?: readonly StoredActor[];
 }
 
 interface Spawn {
@@ -103,12 +107,15 @@ export class ActorDirectory {
   #asks = 0;
   /** Threads report every event's snapshot: an inspector watches. */
   #tracing: boolean;
+  /** Actors an earlier run left in the store, not resumed yet: `spawn` under one's id resumes it. */
+  readonly #stored = new Map<string, StoredActor>();
   /** How refs reach their actors: each call a message to the supervisor. */
   readonly channel: ActorChannel;
 
   constructor(parts: ActorParts) {
     this.#parts = parts;
     this.#tracing = parts.inspection.active;
+    for (const actor of parts.stored ?? []) this.#stored.set(actor.id, actor);
     const { send } = parts;
     this.channel = {
       send: (id, event) => send({ type: 'actor.send', id, event }),
@@ -151,6 +158,11 @@ export class ActorDirectory {
 
   refs(): ActorRef[] {
     return [...this.#entries.values()].map((entry) => entry.ref);
+  }
+
+  /** Actors stored by earlier runs and not resumed yet. */
+  storedActors(): Array<{ id: string; logic: string }> {
+    return [...this.#stored.values()].map(({ id, logic }) => ({ id, logic }));
   }
 
   /** A thread is ready: the module's exports are known; spawns and restarts that waited for one go out. */
@@ -228,7 +240,7 @@ export class ActorDirectory {
             // Ended by itself meanwhile (a final state, an error): nothing to resume.
             resolve(snapshot.status === 'stopped' && entry.persisted !== undefined ? { id, logic, snapshot: entry.persisted } : undefined);
           };
-          this.#stop(entry.state.id, { resolve: settle, reject: settle });
+          this.#stop(entry.state.id, { resolve: settle, reject: settle }, true);
         }),
     );
     return Promise.all(stops).then((stopped) => stopped.filter((actor) => actor !== undefined));
@@ -258,7 +270,11 @@ export class ActorDirectory {
     }
     if (again && item.erredOn !== undefined) again.pop();
     entry.reported = item.processed;
-    if (snapshot.status === 'active') entry.persisted = item.snapshot;
+    if (snapshot.status === 'active') {
+      entry.persisted = item.snapshot;
+      this.#parts.journal?.actorChanged(state.id, state.logic, entry.restartOn, item.snapshot);
+      if (spawned) this.#stored.delete(state.id);
+    }
     const inspected = this.#parts.inspection.active ? this.#inspected(entry, spawned !== undefined) : undefined;
     if (!again) state.snapshot = snapshot;
     state.processed = entry.earlier + item.processed;
@@ -333,12 +349,21 @@ export class ActorDirectory {
   }
 
   #spawn(spawn: Spawn): void {
-    const { id, logic, input, snapshot, restart, reply } = spawn;
+    const { id, logic, input, restart, reply } = spawn;
     const refusal = this.#parts.refusal();
     if (refusal) return this.#parts.defer(() => reply.reject(refusal));
     if (this.#entries.has(id) || this.#waiting.some((waiting) => waiting.id === id)) {
       return this.#parts.defer(() => reply.reject(new DuplicateActorError(id)));
     }
+    // Stored by an earlier run: resumed from there, unless a snapshot is given.
+    const stored = spawn.snapshot === undefined ? this.#stored.get(id) : undefined;
+    if (stored && stored.logic !== logic) {
+      const error = new InvalidActorError(
+        `Actor \`${id}\` is stored with logic \`${stored.logic}\`, not \`${logic}\`: spawn it as \`${stored.logic}\` to resume it (and stop it to forget it)`,
+      );
+      return this.#parts.defer(() => reply.reject(error));
+    }
+    const snapshot = stored ? stored.snapshot : spawn.snapshot;
     const exports = this.#exports;
     if (!exports) return void this.#waiting.push(spawn);
     if (!exports.logics.has(logic)) {
@@ -376,6 +401,7 @@ export class ActorDirectory {
       careful: false,
       restarting: false,
       stopping: undefined,
+      keep: false,
       inspected: undefined,
     };
     this.#entries.set(id, entry);
@@ -412,11 +438,13 @@ export class ActorDirectory {
   /**
    * Stops it behind the events already sent: its thread reports its last
    * snapshot, and the stop resolves then. Not on a thread (restarting), it
-   * stops at once, as it was last reported.
+   * stops at once, as it was last reported. `keep`: stopped by shutdown,
+   * it stays in the store (if any), to be resumed by a later run.
    */
-  #stop(id: string, reply: Reply<void>): void {
+  #stop(id: string, reply: Reply<void>, keep = false): void {
     const entry = this.#entries.get(id);
     if (!entry) return this.#parts.defer(() => reply.resolve());
+    if (keep) entry.keep = true;
     if (entry.stopping) return void entry.stopping.push(reply);
     entry.stopping = [reply];
     entry.state.stopping = true;
@@ -535,6 +563,8 @@ export class ActorDirectory {
     this.#homeless.delete(state.id);
     state.snapshot = snapshot;
     const { spawned, stopping, inspected } = entry;
+    // Over for good (a final state, an error, stop()): not to be resumed. Stopped by shutdown, it stays stored.
+    if (!entry.keep && !spawned) this.#parts.journal?.actorGone(state.id);
     if (spawned) entry.worker?.awaitAnswers(-1);
     if (stopping) entry.worker?.awaitAnswers(-1);
     this.#move(entry, undefined);

@@ -1,8 +1,9 @@
 import { serialize } from 'node:v8';
 
+import type { RestartOn } from '../actors/types.js';
 import { StoreError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
-import type { Changes, Recovered, StoredResult, StoredState, StoredTask, StoreWriter } from '../store/store.js';
+import type { Changes, Recovered, StoredActor, StoredResult, StoredState, StoredTask, StoreWriter } from '../store/store.js';
 import type { TaskResult } from '../task/types.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -51,6 +52,8 @@ export class Journal {
   /** Keys of stored tasks that ended without a record in this run. */
   #resolved: number[] = [];
   #clear = false;
+  /** Actors changed since the last commit: the latest snapshot of each, or `null` for one that is gone. */
+  readonly #actors = new Map<string, StoredActor | null>();
   /** Each task's payload as structured clone data, taken once, kept until its row is sent to be written. */
   readonly #payloads = new WeakMap<TaskRecord, Uint8Array>();
   /** Tasks whose row was sent to be written: the store writes in order, so a later change or delete finds it. */
@@ -136,6 +139,20 @@ export class Journal {
   adopted(record: TaskRecord, key: number): void {
     this.#keys.set(record, key);
     this.#written.add(record);
+  }
+
+  /** An actor's persisted snapshot changed: its latest goes in the next commit. */
+  actorChanged(id: string, logic: string, restart: RestartOn, snapshot: unknown): void {
+    if (this.#error) return;
+    this.#actors.set(id, { id, logic, restart, snapshot });
+    this.#schedule();
+  }
+
+  /** An actor ended, or was stopped for good: it is not to be resumed. */
+  actorGone(id: string): void {
+    if (this.#error) return;
+    this.#actors.set(id, null);
+    this.#schedule();
   }
 
   clearResults(): void {
@@ -231,6 +248,7 @@ export class Journal {
     this.#pending.clear();
     this.#results.length = 0;
     this.#resolved = [];
+    this.#actors.clear();
     this.#failed(this.#error);
   }
 
@@ -248,7 +266,14 @@ export class Journal {
       this.#written.add(record);
       this.#payloads.delete(record);
     }
-    const changes: Changes = { tasks, ended, results: this.#results.splice(0), clearResults: this.#clear };
+    const actors: StoredActor[] = [];
+    const actorsGone: string[] = [];
+    for (const [id, actor] of this.#actors) {
+      if (actor) actors.push(actor);
+      else actorsGone.push(id);
+    }
+    this.#actors.clear();
+    const changes: Changes = { tasks, ended, results: this.#results.splice(0), clearResults: this.#clear, actors, actorsGone };
     this.#pending.clear();
     this.#resolved = [];
     this.#clear = false;

@@ -162,6 +162,7 @@ export class Supervisor {
       refusal: () => (this.#phase === 'draining' || this.#phase === 'stopped' ? new ProcessorShutdownError() : this.#error),
       inspection: this.inspection,
       root: this.#ref,
+      ...(this.#journal && store && !(store instanceof Error) ? { journal: this.#journal, stored: store.recovered.actors } : {}),
     });
     this.inspection.onToggle((on) => this.send({ type: 'actor.trace', on }));
     this.metrics = new Metrics({

@@ -266,7 +266,7 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     await client.ready;
     const id = await client.submitAsync({ id: 'no-node-yet', payload: 1 });
     const waiting = expect(client.result(id)).rejects.toBeInstanceOf(ProcessorShutdownError);
-    expect(await client.shutdown()).toEqual({ unfinished: [] });
+    expect(await client.shutdown()).toEqual({ unfinished: [], actors: [] });
     await waiting;
     // A node started later runs it, and another client reads its result.
     const worker = node();

@@ -189,6 +189,8 @@ describe('sqliteStore', () => {
     open.length = 0;
     const after = new Database(path, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    // Version 3's actors table, empty: no actor was stored before it.
+    expect(after.prepare('SELECT count(*) AS n FROM actors').get()).toEqual({ n: 0 });
     after.close();
   });
 

@@ -27,7 +27,7 @@ function flakyStore(): OpenStore & { fail(): void; commits: Changes[] } {
     size: () => 0,
     close: async () => {},
   };
-  return { writer, recovered: { tasks: [], results: [] }, commits, fail: () => (failing = true) };
+  return { writer, recovered: { tasks: [], results: [], actors: [] }, commits, fail: () => (failing = true) };
 }
 
 describe('a failed store write', () => {
@@ -61,7 +61,7 @@ describe('a failed store write', () => {
     expect(await supervisor.tasks.result('running')).toMatchObject({ status: 'cancelled' });
     expect(await supervisor.tasks.result('after')).toMatchObject({ status: 'done' });
     supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });
-    expect(await supervisor.stopped.promise).toEqual({ unfinished: [] });
+    expect(await supervisor.stopped.promise).toEqual({ unfinished: [], actors: [] });
   });
 });
 
@@ -94,7 +94,7 @@ describe('effects with a store', () => {
       for (const candidate of held.slice(0, held.indexOf(write as (typeof held)[number]) + 1)) candidate.ack();
     };
     const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-    const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [] } });
+    const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
     await supervisor.ready.promise;
     const done: string[] = [];
     const submit = (id: string, handler: string, payload: unknown) =>

@@ -1,0 +1,71 @@
+/**
+ * With a store, an actor's snapshot is journaled with its thread's news, and
+ * an ask resolves only once the commit that holds the snapshot after its
+ * event is on disk: a process killed after the answer resumes at least there.
+ */
+import { describe, expect, it } from 'vitest';
+
+import type { ActorRef } from '../../src/actors/actor-ref.js';
+import { resolveOptions } from '../../src/options/resolve.js';
+import type { Changes, StoreWriter } from '../../src/store/store.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { fixture } from '../helpers/index.js';
+
+describe('an actor with a store', () => {
+  it('answers an ask once the snapshot after its event is on disk', async () => {
+    const options = resolveOptions({ handlers: fixture('actors.ts'), workers: 1 });
+    // Writes are acknowledged at once, except while `holding`: then they wait for the test.
+    let holding = false;
+    const held: Array<{ changes: Changes; ack: () => void }> = [];
+    let onHeld = () => {};
+    const writer: StoreWriter = {
+      path: '/tmp/actors.db',
+      write: (changes) =>
+        new Promise((resolve) => {
+          if (!holding) return resolve(0.1);
+          held.push({ changes, ack: () => resolve(0.1) });
+          onHeld();
+        }),
+      size: () => 0,
+      close: async () => {},
+    };
+    const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
+    await supervisor.ready.promise;
+    const ref = await new Promise<ActorRef>((resolve, reject) =>
+      supervisor.send({
+        type: 'actor.spawn',
+        id: 'account',
+        logic: 'counter',
+        input: undefined,
+        snapshot: undefined,
+        restart: 'on-crash',
+        reply: { resolve, reject },
+      }),
+    );
+
+    holding = true;
+    let answered = false;
+    const asked = ref.ask({ type: 'add', by: 7 }).then((snapshot) => {
+      answered = true;
+      return snapshot;
+    });
+    const write = await new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
+      onHeld = () => {
+        const found = held.find(({ changes }) => changes.actors.some((actor) => actor.id === 'account'));
+        if (found) resolve(found);
+      };
+      onHeld();
+    });
+    expect(write.changes.actors).toMatchObject([{ id: 'account', logic: 'counter', snapshot: { context: { count: 7 } } }]);
+    // A turn of the event loop later, the answer still waits for the disk.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+    holding = false;
+    for (const { ack } of held) ack();
+    expect(await asked).toMatchObject({ context: { count: 7 } });
+
+    supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });
+    const { actors } = await supervisor.stopped.promise;
+    expect(actors).toMatchObject([{ id: 'account', logic: 'counter', snapshot: { context: { count: 7 } } }]);
+  });
+});
