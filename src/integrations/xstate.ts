@@ -2,18 +2,46 @@
  * integrations/: Troupe inside other frameworks. This file: a processor as
  * XState actor logic (`processorLogic`), to embed in a statechart.
  */
+import type { Subscription } from 'rxjs';
 import type { ActorLogic, ActorRefLike, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
 
+import { type ActorRef, checkEvent } from '../actors/actor-ref.js';
+import type { ActorEvent, ActorSnapshot } from '../actors/types.js';
+import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { ProcessorStatus } from '../observe/status.js';
 import type { ProcessorOptions } from '../options/types.js';
 import { createProcessor, type Processor } from '../processor.js';
 import type { CancelledResult, DoneResult, FailedResult, TaskInput } from '../task/types.js';
+import { describe } from '../util/validate.js';
 
 /** What a processor actor accepts. */
 export type ProcessorLogicEvent =
   | { readonly type: 'task.submit'; readonly task: TaskInput }
-  | { readonly type: 'task.cancel'; readonly id: string; readonly reason?: string };
+  | { readonly type: 'task.cancel'; readonly id: string; readonly reason?: string }
+  /**
+   * `processor.spawn(logic, { id, input, snapshot, restart })`: starts an actor
+   * on a worker thread. Once it runs, its snapshots reach the parent as
+   * `actor.snapshot`; a refusal or a failure to start, as `actor.rejected`.
+   */
+  | {
+      readonly type: 'actor.spawn';
+      /** The handler module's export that is XState actor logic. */
+      readonly logic: string;
+      /** Its address, unique among live actors; generated when omitted (the `actor.snapshot` events carry it). */
+      readonly id?: string;
+      readonly input?: unknown;
+      /** A persisted snapshot to resume from, as `shutdown()` returns them. */
+      readonly snapshot?: unknown;
+      readonly restart?: 'on-crash' | 'on-error';
+    }
+  /**
+   * `processor.actor(id).send(event)`. Sent to an id an `actor.spawn` from this
+   * actor is still starting, it waits for it, and goes in order once it runs.
+   * A send that throws (no live actor of that id, a stopped actor, an event
+   * that is not a plain cloneable `{ type }`) reaches the parent as `actor.rejected`.
+   */
+  | { readonly type: 'actor.send'; readonly id: string; readonly event: ActorEvent };
 
 /** What a processor actor sends its parent. */
 export type ProcessorParentEvent =
@@ -21,7 +49,20 @@ export type ProcessorParentEvent =
   | { readonly type: 'task.failed'; readonly id: string; readonly result: FailedResult }
   | { readonly type: 'task.cancelled'; readonly id: string; readonly result: CancelledResult }
   /** A `task.submit` was refused (invalid, duplicate, queue full, shut down): nothing was accepted. */
-  | { readonly type: 'task.rejected'; readonly id: string | undefined; readonly error: Error };
+  | { readonly type: 'task.rejected'; readonly id: string | undefined; readonly error: Error }
+  /**
+   * A spawned actor's snapshot, as plain data: the first once it runs, then
+   * each one its ref emits, the last included (`done` with its `output`,
+   * `stopped`, or `error` with its `error`); nothing follows the last.
+   */
+  | { readonly type: 'actor.snapshot'; readonly id: string; readonly snapshot: ActorSnapshot }
+  /**
+   * An `actor.spawn` was refused or failed as it started (`InvalidActorError`,
+   * `DuplicateActorError`, `ProcessorShutdownError`, the logic's own error), or an
+   * `actor.send` threw (`ActorStoppedError`, `InvalidEventError`): nothing else changed.
+   * `id` is the one the event named, if any.
+   */
+  | { readonly type: 'actor.rejected'; readonly id: string | undefined; readonly error: Error };
 
 /** A processor actor's snapshot: the processor's status, updated at most once per tick. */
 export type ProcessorSnapshot = Snapshot<undefined> & {
@@ -39,8 +80,14 @@ type Scope = Parameters<ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, Proce
 
 /** Each running actor's processor, by actor: a processor is not data, so it stays out of the snapshot. */
 const processors = new WeakMap<ActorRefLike, Processor>();
-/** What each actor listens to, dropped when it stops: a stopped actor takes no more events. */
-const listening = new WeakMap<ActorRefLike, Array<{ unsubscribe(): void }>>();
+/**
+ * What each actor listens to (its processor, the thread actors it spawned),
+ * dropped when it stops: a stopped actor takes no more events, and sends its
+ * parent nothing more.
+ */
+const listening = new WeakMap<ActorRefLike, Set<{ unsubscribe(): void }>>();
+/** Each actor's spawns in flight that named an id, with the `actor.send`s to that id held until they settle. */
+const spawning = new WeakMap<ActorRefLike, Map<string, ActorEvent[]>>();
 
 /**
  * A Troupe processor as XState actor logic, like `fromPromise`: a machine
@@ -48,9 +95,18 @@ const listening = new WeakMap<ActorRefLike, Array<{ unsubscribe(): void }>>();
  * It takes `{ type: 'task.submit', task }` and `{ type: 'task.cancel', id }`,
  * sends `task.done` / `task.failed` / `task.cancelled` (with the result) back
  * to its parent, and `task.rejected` for a submit it refused; its snapshot's
- * `context` is the processor's status. Stopping the actor shuts the processor
- * down at once (unfinished tasks end `cancelled`). It is `createProcessor`
- * underneath: same options, same behaviour.
+ * `context` is the processor's status.
+ *
+ * It drives the processor's thread actors too: `{ type: 'actor.spawn', logic,
+ * id?, input?, snapshot?, restart? }` spawns one, `{ type: 'actor.send', id,
+ * event }` sends it an event (sends to an id still being spawned wait for it),
+ * and each spawned actor's snapshots come back as `{ type: 'actor.snapshot',
+ * id, snapshot }`, the first once it runs, the last when it ends. A spawn or
+ * send that is refused or fails comes back as `actor.rejected` with the error.
+ *
+ * Stopping the actor shuts the processor down at once (unfinished tasks end
+ * `cancelled`, thread actors stop) and sends nothing more to its parent. It
+ * is `createProcessor` underneath: same options, same behaviour.
  *
  * @example
  * ```ts
@@ -58,6 +114,22 @@ const listening = new WeakMap<ActorRefLike, Array<{ unsubscribe(): void }>>();
  *   invoke: { id: 'tasks', src: 'tasks', input: { handlers: new URL('./handlers.js', import.meta.url) } },
  *   entry: sendTo('tasks', { type: 'task.submit', task: { id: 'thumb-1', handler: 'thumbnail', payload: { url } } }),
  *   on: { 'task.done': { actions: ({ event }) => console.log(event.id, event.result.value) } },
+ * });
+ * ```
+ *
+ * @example
+ * A thread actor (the handler module's `counter` machine), driven from the statechart:
+ * ```ts
+ * const tally = setup({ types: { events: {} as ProcessorParentEvent }, actors: { tasks: processorLogic } }).createMachine({
+ *   invoke: { id: 'tasks', src: 'tasks', input: { handlers: new URL('./handlers.js', import.meta.url) } },
+ *   entry: [
+ *     sendTo('tasks', { type: 'actor.spawn', logic: 'counter', id: 'c1', input: { start: 2 } }),
+ *     sendTo('tasks', { type: 'actor.send', id: 'c1', event: { type: 'inc' } }),
+ *   ],
+ *   on: {
+ *     'actor.snapshot': { actions: ({ event }) => console.log(event.id, event.snapshot.status, event.snapshot.context) },
+ *     'actor.rejected': { actions: ({ event }) => console.error(event.id, event.error) },
+ *   },
  * });
  * ```
  */
@@ -82,16 +154,20 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
       return;
     }
     processors.set(self, processor);
+    spawning.set(self, new Map());
     const parent = (self as AnyActorRef)._parent;
-    listening.set(self, [
-      processor.events.subscribe((event: ProcessorEvent) => {
-        if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') {
-          // The event already has the parent event's shape: type, id, result.
-          parent?.send({ type: event.type, id: event.id, result: event.result });
-        }
-      }),
-      processor.status$.subscribe((status) => self.send({ type: 'troupe.status', status } as unknown as ProcessorLogicEvent)),
-    ]);
+    listening.set(
+      self,
+      new Set([
+        processor.events.subscribe((event: ProcessorEvent) => {
+          if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') {
+            // The event already has the parent event's shape: type, id, result.
+            parent?.send({ type: event.type, id: event.id, result: event.result });
+          }
+        }),
+        processor.status$.subscribe((status) => self.send({ type: 'troupe.status', status } as unknown as ProcessorLogicEvent)),
+      ]),
+    );
     processor.ready.catch((error: unknown) => self.send({ type: 'troupe.error', error } as unknown as ProcessorLogicEvent));
   },
 
@@ -108,6 +184,12 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
         processor?.cancel(id, reason);
         return snapshot;
       }
+      case 'actor.spawn':
+        if (processor && current.status === 'active') spawnActor(processor, message as SpawnEvent, scope);
+        return snapshot;
+      case 'actor.send':
+        if (processor && current.status === 'active') sendToActor(processor, message as SendEvent, scope);
+        return snapshot;
       case 'troupe.status':
         return { ...current, context: (message as StatusEvent).status };
       case 'troupe.error':
@@ -116,6 +198,7 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
         // The parent stopped it (or left the state that invoked it): nothing is left to wait for.
         for (const subscription of listening.get(scope.self) ?? []) subscription.unsubscribe();
         listening.delete(scope.self);
+        spawning.delete(scope.self);
         void processor?.shutdown({ timeout: 0 });
         processors.delete(scope.self);
         return { ...current, status: 'stopped' } as ProcessorSnapshot;
@@ -136,5 +219,88 @@ function submit(processor: Processor, task: TaskInput, scope: Scope): void {
     const parent = (scope.self as AnyActorRef)._parent;
     const id = typeof task === 'object' && task !== null && typeof task.id === 'string' ? task.id : undefined;
     parent?.send({ type: 'task.rejected', id, error: error as Error } satisfies ProcessorParentEvent);
+  }
+}
+
+type SpawnEvent = Extract<ProcessorLogicEvent, { type: 'actor.spawn' }>;
+type SendEvent = Extract<ProcessorLogicEvent, { type: 'actor.send' }>;
+
+function spawnActor(processor: Processor, message: SpawnEvent, scope: Scope): void {
+  const { self } = scope;
+  const parent = (self as AnyActorRef)._parent;
+  const { logic, id, input, snapshot, restart } = message;
+  const named = typeof id === 'string' ? id : undefined;
+  const pending = spawning.get(self);
+  // Sends to its id wait for it, unless an earlier spawn of that id holds them (this one is then refused as a duplicate).
+  const hold = named !== undefined && pending !== undefined && !pending.has(named);
+  const held: ActorEvent[] = [];
+  if (hold) pending.set(named, held);
+  const settled = () => {
+    if (hold) pending.delete(named);
+    // Stopped meanwhile: it tells its parent nothing more.
+    return listening.has(self);
+  };
+  processor.spawn(logic, { id, input, snapshot, restart }).then(
+    (ref) => {
+      if (!settled()) return;
+      forward(ref, scope);
+      for (const event of held) sendToActor(processor, { type: 'actor.send', id: ref.id, event }, scope);
+    },
+    (error: unknown) => {
+      if (!settled()) return;
+      parent?.send({ type: 'actor.rejected', id: named, error: error as Error } satisfies ProcessorParentEvent);
+      // What was held goes as if sent now: to a live actor of that id if there is one (a duplicate's), refused otherwise.
+      if (hold) for (const event of held) sendToActor(processor, { type: 'actor.send', id: named, event }, scope);
+    },
+  );
+}
+
+/** The parent hears the actor's snapshot now, then each one its ref emits, until it ends or this actor stops. */
+function forward(ref: ActorRef, scope: Scope): void {
+  const { self } = scope;
+  const parent = (self as AnyActorRef)._parent;
+  const subscriptions = listening.get(self);
+  let last = ref.getSnapshot();
+  const tell = (snapshot: ActorSnapshot) => {
+    last = snapshot;
+    parent?.send({ type: 'actor.snapshot', id: ref.id, snapshot } satisfies ProcessorParentEvent);
+  };
+  tell(last);
+  if (last.status !== 'active' || !subscriptions) return;
+  let subscription: Subscription | undefined;
+  const drop = () => {
+    if (subscription) subscriptions.delete(subscription);
+  };
+  subscription = ref.subscribe({
+    next: tell,
+    error: () => {
+      // Its final snapshot, status `error` with the error, unless the ref emitted it already.
+      const final = ref.getSnapshot();
+      if (final !== last) tell(final);
+      drop();
+    },
+    complete: drop,
+  });
+  if (!subscription.closed) subscriptions.add(subscription);
+}
+
+function sendToActor(processor: Processor, message: SendEvent, scope: Scope): void {
+  const { id, event } = message;
+  try {
+    if (typeof id !== 'string') throw new InvalidEventError(`Expected \`actor.send\`'s \`id\` to be an actor's id, got ${describe(id)}`);
+    checkEvent(event);
+    const held = spawning.get(scope.self)?.get(id);
+    if (held) return void held.push(event);
+    const ref = processor.actor(id);
+    // No live actor of that id (it ended, was stopped, or never was): as the processor refuses an ask to it.
+    if (!ref) throw new ActorStoppedError(id, 'stopped');
+    ref.send(event);
+  } catch (error) {
+    const parent = (scope.self as AnyActorRef)._parent;
+    parent?.send({
+      type: 'actor.rejected',
+      id: typeof id === 'string' ? id : undefined,
+      error: error as Error,
+    } satisfies ProcessorParentEvent);
   }
 }
