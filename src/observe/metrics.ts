@@ -6,8 +6,10 @@ import { LogHistogram, type Percentiles } from './log-histogram.js';
 /** One worker actor as `metrics()` reports it. */
 export interface WorkerMetrics {
   readonly id: number;
-  /** Its place in the pool, 1 to `workers`: a replacement thread takes the slot of the one it replaces. */
+  /** Its place in the pool, 1 to `workers` (then up to `workers + actorThreads`): a replacement thread takes the slot of the one it replaces. */
   readonly slot: number;
+  /** `actors` for a thread kept for actors (`actorThreads`); `tasks` for the others, which run actors too when none is kept. */
+  readonly role: 'tasks' | 'actors';
   readonly threadId: number;
   /** `starting`, `ready`, `failed` or `exited`. */
   readonly state: string;

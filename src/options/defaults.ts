@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
  */
 export const DEFAULTS = Object.freeze({
   workers: availableParallelism(),
+  actorThreads: 0,
   concurrency: 1,
   window: 16,
   /** `window` with a store (see `ProcessorOptions.window`). */

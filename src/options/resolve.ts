@@ -107,10 +107,15 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   }
   // With a broker, 0 threads makes a pure client.
   const workers = optionalNumber('workers', options.workers, DEFAULTS.workers, broker ? nonNegativeInteger : positiveInteger);
+  const actorThreads = optionalNumber('actorThreads', options.actorThreads, DEFAULTS.actorThreads, nonNegativeInteger);
+  if (actorThreads > 0 && broker) {
+    throw new InvalidOptionError('actorThreads', 'Expected no `actorThreads` with a `broker`: actors run on the threads of one process');
+  }
   return {
     handlers: workers === 0 && options.handlers === undefined ? new URL('troupe:none') : handlersUrl(options.handlers),
     broker,
     workers,
+    actorThreads,
     concurrency: optionalNumber('concurrency', options.concurrency, DEFAULTS.concurrency, positiveInteger),
     window: optionalNumber('window', options.window, store ? DEFAULTS.storeWindow : DEFAULTS.window, nonNegativeInteger),
     maxRetries: optionalNumber('maxRetries', options.maxRetries, DEFAULTS.maxRetries, nonNegativeInteger),

@@ -109,6 +109,15 @@ export interface ProcessorOptions {
    */
   workers?: number;
   /**
+   * Threads kept for actors (`processor.spawn`), started beside the
+   * `workers`: with any, actors run only on these and tasks never do, so a
+   * long synchronous task cannot hold up an actor's events, nor a busy actor
+   * a task. With 0, actors and tasks share the `workers` threads. Not with
+   * a `broker`.
+   * @defaultValue 0
+   */
+  actorThreads?: number;
+  /**
    * Share the queue, results and status with other processes through a
    * broker, e.g. `natsBroker({ servers, stream })`: every processor with the
    * same broker settings is a node of one processor (see docs/distributed.md).
@@ -233,6 +242,7 @@ export interface ResolvedOptions {
   readonly handlers: URL;
   readonly broker: NatsBroker | undefined;
   readonly workers: number;
+  readonly actorThreads: number;
   readonly concurrency: number;
   readonly window: number;
   readonly maxRetries: number;

@@ -156,7 +156,7 @@ export class Supervisor {
     this.actors = new ActorDirectory({
       timers: this.#timers,
       restart: options.restart,
-      ready: () => this.#pool.ready,
+      ready: () => this.#pool.forActors,
       send: (message) => this.send(message),
       defer: (effect) => this.#mailbox.defer(effect),
       refusal: () => (this.#phase === 'draining' || this.#phase === 'stopped' ? new ProcessorShutdownError() : this.#error),
@@ -193,7 +193,8 @@ export class Supervisor {
       return;
     }
     if (store) this.#recover(store.recovered);
-    for (let slot = 1; slot <= options.workers; slot++) this.#pool.spawn(slot);
+    // Slots past `workers` are the threads kept for actors.
+    for (let slot = 1; slot <= options.workers + options.actorThreads; slot++) this.#pool.spawn(slot);
     // A pure client of a broker runs nothing here: it is ready at once.
     if (options.workers === 0) {
       this.#phase = 'running';
@@ -462,7 +463,7 @@ export class Supervisor {
     }
     this.#pool.join(worker);
     this.#emit({ type: 'worker.started', workerId: worker.id, threadId: worker.threadId, handlers });
-    if (this.#pool.joined === this.#options.workers) {
+    if (this.#pool.joined === this.#options.workers + this.#options.actorThreads) {
       if (this.#phase === 'starting') this.#phase = 'running';
       this.ready.resolve();
       this.#emit({ type: 'processor.ready' });
@@ -473,7 +474,7 @@ export class Supervisor {
   #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {
     const slot = this.#pool.remove(worker);
     if (this.#phase === 'stopped' || this.#phase === 'error') return;
-    if (this.#pool.joined < this.#options.workers) return this.#failStart(error);
+    if (this.#pool.joined < this.#options.workers + this.#options.actorThreads) return this.#failStart(error);
     // A replacement thread failed to start: it counts as a restart.
     this.#restartLater(slot);
   }

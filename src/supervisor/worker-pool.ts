@@ -15,8 +15,10 @@ import { RestartPolicy } from './restart-policy.js';
  * supervisor through the callbacks it is given, as messages.
  */
 export class WorkerPool {
-  /** Ready workers, in the order they became ready: the dispatcher goes round them. */
+  /** Ready task threads, in the order they became ready: the dispatcher goes round them. */
   readonly ready: WorkerActor[] = [];
+  /** Ready threads kept for actors (slots past `workers`, with `actorThreads`): tasks never go there. */
+  readonly actorReady: WorkerActor[] = [];
   readonly #workers = new Set<WorkerActor>();
   readonly #slotOf = new Map<WorkerActor, number>();
   readonly #refs = new Map<WorkerActor, InspectedActor>();
@@ -88,10 +90,20 @@ export class WorkerPool {
     worker.start();
   }
 
-  /** The worker's thread is up: it takes attempts from now on. */
+  /** The worker's thread is up: it takes attempts (or, kept for actors, actors) from now on. */
   join(worker: WorkerActor): void {
-    this.ready.push(worker);
+    if (this.#keptForActors(worker)) this.actorReady.push(worker);
+    else this.ready.push(worker);
     this.#joined++;
+  }
+
+  /** The ready threads actors go to: those kept for them, if any are. */
+  get forActors(): readonly WorkerActor[] {
+    return this.#options.actorThreads > 0 ? this.actorReady : this.ready;
+  }
+
+  #keptForActors(worker: WorkerActor): boolean {
+    return (this.#slotOf.get(worker) ?? 1) > this.#options.workers;
   }
 
   /** Takes a worker out of the tables; returns the slot it held. */
@@ -102,8 +114,10 @@ export class WorkerPool {
     const ref = this.#refs.get(worker);
     if (ref) this.#inspection.stopped(ref);
     this.#refs.delete(worker);
-    const index = this.ready.indexOf(worker);
-    if (index !== -1) this.ready.splice(index, 1);
+    for (const list of [this.ready, this.actorReady]) {
+      const index = list.indexOf(worker);
+      if (index !== -1) list.splice(index, 1);
+    }
     return slot;
   }
 
@@ -132,6 +146,7 @@ export class WorkerPool {
     const workers = [...this.#workers];
     this.#workers.clear();
     this.ready.length = 0;
+    this.actorReady.length = 0;
     return Promise.all(workers.map((worker) => worker.stop())).then(() => {});
   }
 
@@ -154,6 +169,7 @@ export class WorkerPool {
       return {
         id: worker.id,
         slot,
+        role: slot > this.#options.workers ? 'actors' : 'tasks',
         threadId: worker.threadId,
         state: worker.phase,
         held: worker.held,

@@ -127,6 +127,27 @@ describe('processor.spawn', () => {
     await expect(asked).rejects.toMatchObject({ code: 'ERR_ASK_TIMEOUT', actorId: counter.id });
   });
 
+  it('with actorThreads, runs actors on threads of their own: a long task holds up no ask, and tasks never go there', async () => {
+    const processor = make({ workers: 1, actorThreads: 1, abortGrace: 10 });
+    const counter = await processor.spawn('counter');
+    const threads = processor.metrics().workers;
+    expect(threads.map(({ role }) => role).sort()).toEqual(['actors', 'tasks']);
+    const actorThread = threads.find(({ role }) => role === 'actors')?.id;
+    expect(counter.workerId).toBe(actorThread);
+    const started: number[] = [];
+    processor.events.subscribe((event) => event.type === 'task.started' && started.push(event.workerId));
+    const first = new Promise<void>((resolve) => processor.events.subscribe((event) => event.type === 'task.started' && resolve()));
+    const ids = [processor.submit({ handler: 'spin', payload: { ms: 60_000 } }), processor.submit({ handler: 'spin', payload: { ms: 1 } })];
+    await first;
+    // The task thread spins for a minute: the actor's thread answers at once.
+    expect(count(await counter.ask({ type: 'inc' }))).toBe(1);
+    processor.cancel(ids[0] as string);
+    await processor.result(ids[1] as string);
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.every((workerId) => workerId !== actorThread)).toBe(true);
+    expect(processor.getStatus().workers).toBe(1);
+  });
+
   it('comes back from its last snapshot when its thread dies: the ask in flight rejects, what is sent meanwhile arrives in order', async () => {
     const processor = make({ restart: { minDelay: 1, maxDelay: 1 } });
     const counter = await processor.spawn('counter', { id: 'survivor' });

@@ -149,6 +149,8 @@ describe('createProcessor refuses bad options', () => {
     ['backoff null', { backoff: null as never }, 'backoff'],
     ['retention.maxResults -1', { retention: { maxResults: -1 } }, 'retention.maxResults'],
     ['abortGrace NaN', { abortGrace: Number.NaN }, 'abortGrace'],
+    ['actorThreads -1', { actorThreads: -1 }, 'actorThreads'],
+    ['actorThreads 0.5', { actorThreads: 0.5 }, 'actorThreads'],
   ])('%s', (_label, options, option) => {
     const create = () => createProcessor({ handlers, ...options });
     expect(create).toThrow(InvalidOptionError);
