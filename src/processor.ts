@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { merge, type Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
+import { checkSpawn } from './actors/spawn-options.js';
 import type { SpawnOptions } from './actors/types.js';
 import { BrokerLink } from './broker/link.js';
 import type { Dashboard, DashboardOptions } from './dashboard/server.js';
@@ -32,6 +33,7 @@ import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
+import { abortable } from './util/abortable.js';
 import { aNumber, checkNumber, describe, nonNegativeNumber } from './util/validate.js';
 import { checkLoadable } from './workers/thread-handle.js';
 
@@ -330,34 +332,10 @@ export class Processor {
    * const { context } = await counter.ask({ type: 'inc' });
    * ```
    */
-  async spawn(logic: string, { id, input, snapshot, restart = 'on-crash' }: SpawnOptions = {}): Promise<ActorRef> {
+  async spawn(logic: string, options: SpawnOptions = {}): Promise<ActorRef> {
     if (this.#link)
       throw new InvalidActorError('Actors run on the threads of one process: spawn is not available with a broker (see docs/actors.md)');
-    if (typeof logic !== 'string' || logic === '')
-      throw new InvalidActorError(`Expected \`logic\` to be an export name, got ${describe(logic)}`);
-    if (id !== undefined && (typeof id !== 'string' || id === '')) {
-      throw new InvalidActorError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
-    }
-    if (restart !== 'on-crash' && restart !== 'on-error') {
-      throw new InvalidActorError(`Expected \`restart\` to be 'on-crash' or 'on-error', got ${describe(restart)}`);
-    }
-    if (snapshot !== undefined && (typeof snapshot !== 'object' || snapshot === null)) {
-      throw new InvalidActorError(
-        `Expected \`snapshot\` to be a persisted snapshot object (as shutdown returns), got ${describe(snapshot)}`,
-      );
-    }
-    for (const [name, value] of [
-      ['input', input],
-      ['snapshot', snapshot],
-    ] as const) {
-      try {
-        structuredClone(value);
-      } catch (cause) {
-        throw new InvalidActorError(`The ${name} of \`${logic}\` cannot be structured-cloned to a thread: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-    }
+    const { id, input, snapshot, restart } = checkSpawn(logic, options);
     return new Promise((resolve, reject) =>
       this.#supervisor.send({ type: 'actor.spawn', id, logic, input, snapshot, restart, reply: { resolve, reject } }),
     );
@@ -603,24 +581,4 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const resolved = resolveOptions(options);
   if (resolved.workers > 0) checkLoadable(resolved.handlers);
   return new Processor(resolved);
-}
-
-/** Opens the task store; what keeps it from opening is returned, for `ready` to reject with. */
-/** `promise`, or a rejection with the signal's reason if it aborts first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

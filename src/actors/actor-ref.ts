@@ -40,6 +40,8 @@ export function checkEvent(event: unknown): ActorEvent {
   if (typeof (event as { type?: unknown }).type !== 'string') {
     throw new InvalidEventError(`Expected the event's \`type\` to be a string, got ${describe((event as { type?: unknown }).type)}`);
   }
+  // Fields that are all primitives clone as they are: only nested values need the (costly) trial clone.
+  if (flat(event as Record<string, unknown>)) return event as ActorEvent;
   try {
     structuredClone(event);
   } catch (cause) {
@@ -49,6 +51,18 @@ export function checkEvent(event: unknown): ActorEvent {
     });
   }
   return event as ActorEvent;
+}
+
+/** Whether every field is a primitive that structured clone takes (a symbol is not one). */
+function flat(event: Record<string, unknown>): boolean {
+  for (const key in event) {
+    const value = event[key];
+    const type = typeof value;
+    if (value !== null && type !== 'string' && type !== 'number' && type !== 'boolean' && type !== 'undefined' && type !== 'bigint') {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * actors/: actors of your own on the worker threads (`processor.spawn`):
- * what they look like to you (this file), and the ref you hold
- * (actor-ref.ts). The supervisor keeps the directory of live actors
+ * what they look like to you (this file), the ref you hold (actor-ref.ts),
+ * and the checks `spawn` makes at the call (spawn-options.ts). The supervisor keeps the directory of live actors
  * (supervisor/actors.ts); inside a thread they run in workers/actor-host.ts.
  */
 import type { ActorSnapshot } from '../workers/protocol.js';

@@ -2,10 +2,11 @@ import { deserialize } from 'node:v8';
 
 import { PoisonTaskError, WorkerCrashedError } from '../errors/errors.js';
 import { type Backoff, backoffDelay } from '../machines/backoff.js';
-import type { StoredTask } from '../store/store.js';
+import type { Recovered, StoredTask } from '../store/store.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { failedResult } from '../task/results.js';
-import type { FailedResult } from '../task/types.js';
+import type { FailedResult, TaskResult } from '../task/types.js';
+import type { Resumed } from './messages.js';
 
 /** How a task of an earlier run comes back: queued again (when it is due), or ended for good. */
 export type Resumption =
@@ -72,4 +73,34 @@ export function resume(stored: StoredTask, alone: boolean, now: number, maxCrash
     signal: undefined,
   };
   return { kind: 'run', task, attempts, crashes, suspected, submittedAt };
+}
+
+/** Where the supervisor takes what recovery decides, each inside its own bookkeeping. */
+export interface RecoveryParts {
+  readonly now: number;
+  readonly maxCrashes: number;
+  readonly backoff: Backoff;
+  /** A result of an earlier run, retained again. */
+  retain(result: TaskResult): void;
+  /** A task to queue again, as a `task.submit` message. */
+  requeue(task: NormalizedTask, attempts: number, submittedAt: number, resumed: Resumed): void;
+  /** A task that ended for good as it was recovered (row `key`): its result is stored and reported. */
+  failed(result: FailedResult, key: number): void;
+}
+
+/**
+ * The store's results are retained again, and its unfinished tasks queued
+ * again (a `processing` one charged for the process that died under it,
+ * when it ran alone; see `resume`), before anything else is accepted.
+ */
+export function recover({ tasks, results }: Recovered, parts: RecoveryParts): void {
+  for (const result of results) parts.retain(result);
+  const alone = tasks.filter((stored) => stored.state === 'processing').length === 1;
+  for (const stored of tasks) {
+    const resumed = resume(stored, alone, parts.now, parts.maxCrashes, parts.backoff);
+    if (resumed.kind === 'run') {
+      const { task, attempts, crashes, suspected, submittedAt } = resumed;
+      parts.requeue(task, attempts, submittedAt, { crashes, suspected, key: stored.key });
+    } else parts.failed(resumed.result, stored.key);
+  }
 }

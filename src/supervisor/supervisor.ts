@@ -22,7 +22,7 @@ import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe
 import { Metrics, type ProcessorMetrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
-import type { OpenStore } from '../store/store.js';
+import type { OpenStore, Recovered } from '../store/store.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
@@ -39,10 +39,10 @@ import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { inspectable, type RemoteTaskHooks, type Resumed, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
 import { Outcomes } from './outcomes.js';
-import { resume, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
+import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Shutdown } from './shutdown.js';
-import { createRecord, type TaskRecord } from './task-record.js';
+import { createRecord, deliverResult, type TaskRecord } from './task-record.js';
 import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -436,19 +436,8 @@ export class Supervisor {
     this.#registry.results.store(result);
     this.#journal?.ended(record, result);
     if (record.remote && remote) this.#mailbox.defer(() => remote.finished(result));
-    const { callback } = record.task;
-    const waiters = record.waiters;
-    if (callback || waiters) {
-      this.#mailbox.defer(() => {
-        if (callback) {
-          try {
-            callback(result);
-          } catch (error) {
-            this.events.next({ type: 'callback.error', id, error });
-          }
-        }
-        if (waiters) for (const resolve of waiters) resolve(result);
-      });
+    if (record.task.callback || record.waiters) {
+      this.#mailbox.defer(() => deliverResult(record, result, (error) => this.events.next({ type: 'callback.error', id, error })));
     }
     this.#emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
     this.#stopIfDone();
@@ -544,27 +533,21 @@ export class Supervisor {
     this.ready.reject(error);
   }
 
-  /**
-   * The store's results are retained again, and its unfinished tasks queued
-   * again (a `processing` one charged for the process that died under it;
-   * see `recovery.ts`), before anything else is accepted.
-   */
-  #recover({ tasks, results }: OpenStore['recovered']): void {
-    for (const result of results) this.#registry.results.store(result);
-    const now = this.#timers.now();
-    const alone = tasks.filter((stored) => stored.state === 'processing').length === 1;
-    for (const stored of tasks) {
-      const resumed = resume(stored, alone, now, this.#options.maxCrashes, this.#options.backoff);
-      if (resumed.kind === 'run') {
-        const { task, attempts, crashes, suspected, submittedAt } = resumed;
-        this.send({ type: 'task.submit', task, attempts, submittedAt, resumed: { crashes, suspected, key: stored.key } });
-        continue;
-      }
-      this.#registry.results.store(resumed.result);
-      this.#journal?.resolved(resumed.result, stored.key);
-      this.metrics.finished('failed', Date.now());
-      this.#emit({ type: 'task.failed', id: resumed.result.id, result: resumed.result });
-    }
+  /** What earlier runs left in the store comes back (see `recovery.ts`). */
+  #recover(recovered: Recovered): void {
+    recover(recovered, {
+      now: this.#timers.now(),
+      maxCrashes: this.#options.maxCrashes,
+      backoff: this.#options.backoff,
+      retain: (result) => this.#registry.results.store(result),
+      requeue: (task, attempts, submittedAt, resumed) => this.send({ type: 'task.submit', task, attempts, submittedAt, resumed }),
+      failed: (result, key) => {
+        this.#registry.results.store(result);
+        this.#journal?.resolved(result, key);
+        this.metrics.finished('failed', Date.now());
+        this.#emit({ type: 'task.failed', id: result.id, result });
+      },
+    });
   }
 
   /** A write failed: nothing more is accepted or written; what runs finishes, what was acknowledged is on disk. */

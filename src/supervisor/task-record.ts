@@ -112,3 +112,20 @@ export function createRecord(
     waiters: undefined,
   };
 }
+
+/**
+ * Hands a task's result to whoever waits for it: its callback (a throw is
+ * passed to `callbackFailed`, harming nothing else), then each `result()`
+ * promise. Run as an effect, after the message that ended the task.
+ */
+export function deliverResult(record: TaskRecord, result: TaskResult, callbackFailed: (error: unknown) => void): void {
+  const { callback } = record.task;
+  if (callback) {
+    try {
+      callback(result);
+    } catch (error) {
+      callbackFailed(error);
+    }
+  }
+  for (const resolve of record.waiters ?? []) resolve(result);
+}

@@ -2,7 +2,7 @@
  * util/: data structures and small tools owned by whoever uses them: queues
  * (this file, priority-queue.ts), timers on one clock (timer-queue.ts,
  * clock.ts), bounded stores (result-store.ts), waiters (conditions.ts,
- * deferred.ts), the sliding-window rate limiter and the one input checker
+ * deferred.ts, abortable.ts), the sliding-window rate limiter and the one input checker
  * (validate.ts). Nothing here knows tasks or threads.
  */
 

@@ -72,6 +72,9 @@ export interface WorkerActorOptions {
   readonly release?: ((send: () => void) => void) | undefined;
 }
 
+/** Actor orders per message at most, when a turn sends more (see `sendActors`). */
+const ACTOR_BATCH = 2_048;
+
 /**
  * Drives one worker thread. It owns the thread and the set of attempts running
  * on it, and talks to the supervisor only through `report`. It never decides a
@@ -267,13 +270,21 @@ export class WorkerActor {
     else this.#thread?.unref();
   }
 
-  /** An order for one of its thread's actors: the orders of one turn go in one message. */
+  /**
+   * An order for one of its thread's actors: the orders of one turn go in
+   * one message, or in several of `ACTOR_BATCH` when a turn sends many (a
+   * loop of sends): the thread starts on the first while this one still
+   * sends, instead of waiting for the end of the turn.
+   */
   sendActors(order: ActorOrder): void {
-    if (this.#actorOrders.push(order) === 1) queueMicrotask(this.#flushActors);
+    const queued = this.#actorOrders.push(order);
+    if (queued === 1) queueMicrotask(this.#flushActors);
+    else if (queued >= ACTOR_BATCH) this.#flushActors();
   }
 
   readonly #flushActors = (): void => {
     const orders = this.#actorOrders;
+    if (orders.length === 0) return;
     this.#actorOrders = [];
     // A thread that has died takes nothing; the supervisor hears of its exit and ends its actors.
     if (this.#phase === 'ready') this.#thread?.actors(orders);

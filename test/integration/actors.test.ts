@@ -109,6 +109,7 @@ describe('processor.spawn', () => {
     expect(() => counter.send({ kind: 'inc' } as never)).toThrow(InvalidEventError);
     expect(() => counter.send('inc' as never)).toThrow(InvalidEventError);
     expect(() => counter.send({ type: 'note', text: () => 'x' })).toThrow(/cannot be structured-cloned/);
+    expect(() => counter.send({ type: 'note', text: Symbol('x') })).toThrow(/cannot be structured-cloned/);
     await expect(counter.ask({ type: 'inc' }, { timeout: -1 })).rejects.toBeInstanceOf(InvalidEventError);
     expect(count(await counter.ask({ type: 'inc' }))).toBe(1);
     expect(processor.actors()).toHaveLength(1);
