@@ -17,7 +17,9 @@ const stuck = await processor.result(processor.submit({ id: 'stuck', handler: 's
 console.log(`stuck: ${stuck.status}, ${stuck.status === 'failed' ? stuck.error.name : ''} after ${stuck.attempts} attempts`);
 
 // A payload that kills its thread: retried, then refused as poison. The pool recovers.
-const poison = await processor.result(processor.submit({ id: 'poison', handler: 'crash', payload: null, maxRetries: 5 }));
+// No timeout: under load a dying thread can take longer than 200 ms to report its exit,
+// and an attempt that timed out first is retried for the timeout, not charged as a crash.
+const poison = await processor.result(processor.submit({ id: 'poison', handler: 'crash', payload: null, maxRetries: 5, timeout: 0 }));
 console.log(`poison: ${poison.status}, ${poison.status === 'failed' ? poison.error.name : ''} after ${poison.attempts} attempts`);
 
 // Cancelling through an AbortSignal: the running handler sees its ctx.signal abort.
