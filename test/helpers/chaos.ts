@@ -8,7 +8,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 
 import { createProcessor, type ProcessorEvent } from '../../src/index.js';
-import type { ChaosReport } from '../fixtures/chaos-handlers.js';
+import type { ChaosFaults, ChaosReport } from '../fixtures/chaos-handlers.js';
 
 export interface ChaosOptions {
   readonly tasks: number;
@@ -18,7 +18,18 @@ export interface ChaosOptions {
   readonly shutdownAt?: number;
   /** Tasks unfinished at once at most; the rest are submitted as room frees up. */
   readonly inFlight?: number;
+  /** How often handlers misbehave, and tasks are cancelled (see `ChaosFaults`). */
+  readonly faults?: ChaosFaults;
+  /** Called after every `every` settled tasks, with the count (the soak's heap and RSS lines). */
+  readonly progress?: { readonly every: number; readonly report: (settled: number) => void };
 }
+
+/** Tasks cancelled as they are submitted (1 in n), and running ones (after 1 in n settle); 0: none. */
+const CANCELS: Record<ChaosFaults, { readonly submitted: number; readonly running: number }> = {
+  heavy: { submitted: 23, running: 97 },
+  light: { submitted: 500, running: 0 },
+  none: { submitted: 0, running: 0 },
+};
 
 export interface ChaosSummary {
   readonly tasks: number;
@@ -47,7 +58,10 @@ export async function runChaos({
   concurrency = 2,
   shutdownAt = 0.6,
   inFlight = 2_000,
+  faults: profile = 'heavy',
+  progress,
 }: ChaosOptions): Promise<ChaosSummary> {
+  const cancels = CANCELS[profile];
   const heapBeforeMb = heapMb();
   const violations: string[] = [];
   const violation = (text: string) => {
@@ -119,10 +133,10 @@ export async function runChaos({
         const id = p.submit({
           id: `chaos-${i}`,
           handler: 'chaos',
-          payload: { seed: i + 1 },
+          payload: { seed: i + 1, faults: profile },
           callback: () => callbacks[i]!++,
         });
-        if (i % 23 === 0) queueMicrotask(() => p.cancel(id, 'chaos cancel'));
+        if (cancels.submitted > 0 && i % cancels.submitted === 0) queueMicrotask(() => p.cancel(id, 'chaos cancel'));
         void p.result(id).then((result) => {
           settles[i]!++;
           if (callbacks[i] !== 1) violation(`${id}: result settled after ${callbacks[i]} callbacks`);
@@ -140,8 +154,11 @@ export async function runChaos({
             outcomes.cancelled++;
           }
           settled++;
+          if (progress && settled % progress.every === 0) progress.report(settled);
           // Cancel some while they run, too.
-          if (settled % 97 === 0) p.cancel(`chaos-${Math.max(0, submitted - 1 - (settled % 50))}`, 'chaos cancel');
+          if (cancels.running > 0 && settled % cancels.running === 0) {
+            p.cancel(`chaos-${Math.max(0, submitted - 1 - (settled % 50))}`, 'chaos cancel');
+          }
           if (settled === submitted) allSettled();
           if (!stopping && settled >= stopAfter && submitted === tasks) {
             stopping = true;
