@@ -88,6 +88,9 @@ export interface DistributedSizes {
   /** Broker overhead: sequential round trips timed, after `brokerLatencyWarmup` untimed ones. */
   readonly brokerLatencyTasks: number;
   readonly brokerLatencyWarmup: number;
+  /** Submit-all (Troupe on NATS against BullMQ on Redis): tasks submitted at once, after that many untimed. */
+  readonly submitAllTasks: number;
+  readonly submitAllWarmup: number;
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -109,6 +112,8 @@ export const DISTRIBUTED_SIZES: DistributedSizes = {
   brokerWarmup: QUICK ? 100 : 500,
   brokerLatencyTasks: QUICK ? 50 : 200,
   brokerLatencyWarmup: QUICK ? 10 : 20,
+  submitAllTasks: QUICK ? 1_000 : 10_000,
+  submitAllWarmup: QUICK ? 200 : 1_000,
 };
 export const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 

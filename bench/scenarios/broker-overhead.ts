@@ -14,6 +14,7 @@
 import { Bench } from 'tinybench';
 
 import type { Processor, TaskResult } from '../../src/index.js';
+import { openNodeAndClient } from '../cluster/pair.js';
 import { DISTRIBUTED_SIZES, SIZES } from '../config.js';
 import { HANDLERS } from '../contenders/pool.js';
 import { runWindow } from '../drive.js';
@@ -49,34 +50,14 @@ async function open(contender: string): Promise<Processor> {
   const prefetch = prefetchOf(contender);
   // Imported here, not at the top: every child imports this module, and
   // only a child of this scenario may load Troupe and the NATS client.
-  const { createProcessor, natsBroker } = await import('../contenders/troupe.js');
   if (prefetch === null) {
+    const { createProcessor } = await import('../contenders/troupe.js');
     const processor = createProcessor({ handlers: HANDLERS, workers: 1 });
     closeLater({ close: async () => void (await processor.shutdown()) });
     await processor.ready;
     return processor;
   }
-  const { NATS_URL, deleteStreams, streamName } = await import('../cluster/nats.js');
-  const stream = streamName('overhead');
-  const broker = natsBroker({
-    servers: NATS_URL,
-    stream,
-    storage: 'memory',
-    ackWait: 30_000,
-    ...(prefetch === undefined ? {} : { prefetch }),
-  });
-  const node = createProcessor({ handlers: HANDLERS, workers: 1, broker });
-  const client = createProcessor({ workers: 0, broker });
-  closeLater({
-    async close() {
-      // The client first, so that the node has nothing left to deliver to it.
-      await client.shutdown();
-      await node.shutdown();
-      await deleteStreams(stream);
-    },
-  });
-  await Promise.all([node.ready, client.ready]);
-  return client;
+  return openNodeAndClient('overhead', { workers: 1 }, prefetch === undefined ? {} : { prefetch });
 }
 
 export const brokerOverhead: Scenario = {

@@ -11,12 +11,13 @@ import { scaleOut } from './scale-out.js';
 import type { Scenario } from './scenario.js';
 import { startup } from './startup.js';
 import { store } from './store.js';
+import { submitAll } from './submit-all.js';
 import { throughput } from './throughput.js';
 
 export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
-export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead];
+export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead, submitAll];
 
 export function findScenario(id: string): Scenario {
   const all = [...SCENARIOS, ...DISTRIBUTED_SCENARIOS];
