@@ -263,7 +263,9 @@ export class ActorDirectory {
       return;
     }
     // With `'on-error'`, an error restarts it from the snapshot before this news: what it processed since goes again, save the event that threw.
-    const again = snapshot.status === 'error' && entry.restartOn === 'on-error' && !item.stopped ? ([] as Delivery[]) : undefined;
+    // Not when it is being stopped: it ends in error instead of coming back.
+    const again =
+      snapshot.status === 'error' && entry.restartOn === 'on-error' && !item.stopped && !entry.stopping ? ([] as Delivery[]) : undefined;
     for (let done = item.processed - entry.reported; done > 0; done--) {
       const delivery = entry.inFlight.shift();
       if (again && delivery) again.push(delivery);

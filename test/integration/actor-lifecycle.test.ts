@@ -42,6 +42,17 @@ describe("restart: 'on-error'", () => {
     expect(counter.getSnapshot().status).toBe('error');
   });
 
+  it('does not come back when it throws on an event sent before stop(): it ends in error and the stop resolves', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter', { restart: 'on-error' });
+    const boom = counter.ask({ type: 'boom' });
+    const stopped = counter.stop();
+    await expect(boom).rejects.toThrow(RangeError);
+    await stopped;
+    expect(counter.getSnapshot().status).toBe('error');
+    expect(processor.actors()).toEqual([]);
+  });
+
   it('is refused for anything but on-crash or on-error', async () => {
     const processor = make();
     await expect(processor.spawn('counter', { restart: 'always' as never })).rejects.toBeInstanceOf(InvalidActorError);
