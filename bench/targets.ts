@@ -1,5 +1,5 @@
 /**
- * The targets of issue 3 (and issue 14's for the task store), checked against a run's medians. Reported, never
+ * The targets of issue 3 (and issue 14's for the task store, 15's for actors, 16's for RSS), checked against a run's medians. Reported, never
  * asserted: timing has no place in `npm test`.
  */
 import { delta, num, ratio } from './format.js';
@@ -35,6 +35,9 @@ export function checkTargets(run: RunResult): TargetCheck[] {
   const troupeHeap = m('memory', 'troupe', 'heapMB');
   const baseHeap = m('memory', 'threads-only', 'heapMB');
   const heap = troupeHeap === undefined || baseHeap === undefined ? undefined : troupeHeap - baseHeap;
+  const troupeGrowth = m('memory', 'troupe', 'rssGrowthMB');
+  const piscinaGrowth = m('memory', 'piscina', 'rssGrowthMB');
+  const growth = troupeGrowth === undefined || piscinaGrowth === undefined ? undefined : troupeGrowth - piscinaGrowth;
   const inspect = div(m('inspect', 'troupe-inspect', 'tasksPerSec'), m('inspect', 'troupe', 'tasksPerSec'));
   const stored = div(m('store', 'troupe-store', 'tasksPerSec'), m('store', 'troupe', 'tasksPerSec'));
   const sends = m('actors', 'troupe-actors', 'perSec');
@@ -69,6 +72,12 @@ export function checkTargets(run: RunResult): TargetCheck[] {
       measure: 'troupe heap − threads-only heap, MB',
       measured: delta(heap, 1),
       met: check(heap, (v) => v <= 10),
+    },
+    {
+      target: "RSS growth over the memory run ≤ piscina's + 10 MB (issue 16)",
+      measure: 'troupe RSS growth − piscina RSS growth, MB',
+      measured: delta(growth, 1),
+      met: check(growth, (v) => v <= 10),
     },
     {
       target: 'an attached inspector costs ≤ 2× throughput',

@@ -5,14 +5,17 @@
  * process: `threads-only` starts 2 raw worker threads and nothing else;
  * `troupe-idle` is Troupe after 2 tasks, so the difference to `troupe` is what
  * the tasks themselves left, apart from the library's own code and state.
+ * `piscina-idle` and `piscina` are the same pair for piscina: RSS growth is
+ * each pool's RSS after the run less its idle RSS (issue 16's target).
  */
 import { setImmediate as tick } from 'node:timers/promises';
 
 import { THREADS } from '../contenders/pool.js';
 import { runWindow } from '../drive.js';
 import { phase } from '../protocol.js';
+import { median } from '../stats.js';
 import { openPool } from './open.js';
-import type { Scenario } from './scenario.js';
+import type { Metrics, Scenario } from './scenario.js';
 
 /** Scenario contender → [pool, tasks to run]. */
 function plan(contender: string, tasks: number): [string, number] {
@@ -21,6 +24,8 @@ function plan(contender: string, tasks: number): [string, number] {
       return ['raw', THREADS];
     case 'troupe-idle':
       return ['troupe', THREADS];
+    case 'piscina-idle':
+      return ['piscina', THREADS];
     default:
       return [contender, tasks];
   }
@@ -44,12 +49,14 @@ export const memory: Scenario = {
   title: '5. Memory',
   caption: (s) =>
     `Main-thread V8 heap used and process RSS (all threads) in MB, after ${s.memoryTasks.toLocaleString('en')} no-op tasks or ${s.memoryCapMs / 1_000} s of them (${s.inFlight.toLocaleString('en')} in flight) with Troupe's default retention and forced GCs, threads still up. ` +
+    'RSS growth: RSS after the run less the median RSS of the same pool idle (`troupe-idle`, `piscina-idle`: 2 tasks). ' +
     'Lower is better; the comparison columns are troupe − row, in MB.',
-  contenders: ['threads-only', 'troupe-idle', 'troupe'],
+  contenders: ['threads-only', 'troupe-idle', 'troupe', 'piscina-idle', 'piscina'],
   subjects: ['troupe'],
   metrics: [
     { key: 'heapMB', label: 'heap MB', better: 'lower', digits: 1, compare: 'delta' },
     { key: 'rssMB', label: 'RSS MB', better: 'lower', digits: 1, compare: 'delta' },
+    { key: 'rssGrowthMB', label: 'RSS growth MB', better: 'lower', digits: 1, compare: 'delta' },
   ],
   rounds: (r) => r,
   timeoutMs: 90_000,
@@ -63,5 +70,13 @@ export const memory: Scenario = {
     await collect();
     const { heapUsed, rss } = process.memoryUsage();
     return { heapMB: heapUsed / MB, rssMB: rss / MB, tasks: run.tasks, capped: run.capped ? 1 : 0 };
+  },
+  derive(samples: ReadonlyMap<string, Metrics[]>) {
+    for (const pool of ['troupe', 'piscina']) {
+      const idle = (samples.get(`${pool}-idle`) ?? []).map((m) => m.rssMB as number);
+      if (idle.length === 0) continue;
+      const base = median(idle);
+      for (const m of samples.get(pool) ?? []) if (m.rssMB !== undefined) m.rssGrowthMB = m.rssMB - base;
+    }
   },
 };
