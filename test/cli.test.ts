@@ -1,7 +1,7 @@
 /** The `troupe` command, run as a user runs it: a child process on real files. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { NATS_URL, natsAvailable, removeStream, uniqueStream } from './distribut
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const handlers = fileURLToPath(new URL('./fixtures/handlers.ts', import.meta.url));
+const broken = fileURLToPath(new URL('./fixtures/broken-handlers.ts', import.meta.url));
 
 function troupe(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root });
@@ -161,9 +162,42 @@ describe('troupe run', () => {
     expect(stdout).toContain('Usage: troupe run [options] <handlers>');
     expect(stdout).toContain('--input <file>');
     expect(stdout).toContain('unfinished.jsonl');
-    const bad = await troupe(['run', handlers, '--input', 'x.jsonl', '--workers', 'two']).exited;
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('--workers must be an integer');
+  });
+});
+
+describe('troupe run refuses a usage error in one line, exit 2, before any work', () => {
+  const { dir, input } = scratch([JSON.stringify({ id: 'a', payload: 1 })]);
+  const output = join(dir, 'results.jsonl');
+  it.each<[string, string[], RegExp]>([
+    ['a bad value', ['run', handlers, '--input', input, '--workers', '-3'], /--workers must be an integer ≥ 0, got "-3"/],
+    ['an unknown option', ['run', handlers, '--input', input, '--bogus'], /unknown option '--bogus'/],
+    ['a missing input file', ['run', handlers, '--input', join(dir, 'nope.jsonl')], /cannot read --input .*nope\.jsonl: no such file/],
+    [
+      'an output it cannot write',
+      ['run', handlers, '--input', input, '--output', join(dir, 'no/such/folder.jsonl')],
+      /cannot write --output/,
+    ],
+    [
+      'a handler module that does not exist',
+      ['run', join(dir, 'nope.ts'), '--input', input, '--output', output],
+      /nope\.ts failed to load/,
+    ],
+    [
+      'a handler module that throws as it loads',
+      ['run', broken, '--input', input, '--output', output],
+      /failed to load: broken on purpose/,
+    ],
+    ['--workers 0 without --nats', ['run', handlers, '--input', input, '--workers', '0'], /--workers 0 needs --nats/],
+  ])('%s', async (_label, args, message) => {
+    const { code, stdout, stderr } = await troupe(args).exited;
+    expect(code).toBe(2);
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^troupe: /);
+    expect(lines[0]).toMatch(message);
+    // At most a one-line hint; no help text, no stack trace; nothing written.
+    expect(lines.slice(1)).toEqual(["run 'troupe run --help' for the options"]);
+    expect(stdout).toBe('');
+    expect(existsSync(output)).toBe(false);
   });
 });
 
@@ -212,11 +246,5 @@ describe('troupe node and troupe run --nats', async () => {
     } finally {
       await removeStream(stream);
     }
-  });
-
-  it('refuses --workers 0 without --nats', async () => {
-    const { code, stderr } = await troupe(['run', handlers, '--input', 'x.jsonl', '--workers', '0']).exited;
-    expect(code).not.toBe(0);
-    expect(stderr).toContain('--workers 0 needs --nats');
   });
 });

@@ -5,13 +5,14 @@
  * results as JSONL, and prints a summary; with `--nats`, through NATS
  * JetStream, run by `troupe node` processes on any machines.
  */
-import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { DEFAULT_NATS_URL, type NatsBroker, natsBroker } from '../broker/options.js';
+import { InvalidOptionError, TroupeError, WorkerStartError } from '../errors/errors.js';
 import { createProcessor } from '../processor.js';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
@@ -57,6 +58,46 @@ function summaryTable(summary: RunSummary, peakRssMb: number): string {
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
 }
 
+/**
+ * A mistake in how the command was called (an unknown option, a bad value, a
+ * file that cannot be read or written, a handler module that does not load):
+ * one line on stderr, exit 2, before any work and with nothing written.
+ */
+class UsageError extends Error {}
+
+/** Refuses an input that cannot be read, and an output that cannot be written, before anything runs. */
+function checkFiles(input: string, output: string): void {
+  if (input !== '-') {
+    try {
+      accessSync(input, constants.R_OK);
+      if (!statSync(input).isFile()) throw new Error('not a file');
+    } catch (error) {
+      throw new UsageError(`cannot read --input ${input}: ${reason(error)}`);
+    }
+  }
+  if (output !== '-') {
+    try {
+      // The file may not exist yet: its folder must take it.
+      accessSync(output, constants.F_OK);
+      accessSync(output, constants.W_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot write --output ${output}: ${reason(error)}`);
+      try {
+        accessSync(dirname(resolve(output)), constants.W_OK);
+      } catch (cause) {
+        throw new UsageError(`cannot write --output ${output}: ${reason(cause)}`);
+      }
+    }
+  }
+}
+
+function reason(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return message;
+}
+
 function broker(nats: string | true, stream: string): NatsBroker {
   // `--nats` alone: natsBroker's own default ($NATS_URL, else DEFAULT_NATS_URL).
   return natsBroker(nats === true ? { stream } : { servers: nats, stream });
@@ -65,7 +106,9 @@ function broker(nats: string | true, stream: string): NatsBroker {
 const program = new Command()
   .name('troupe')
   .description('Run tasks on supervised worker threads: retries with backoff, timeouts, lossless shutdown.')
-  .showHelpAfterError();
+  // Errors come back here (see the end of the file) to be told in one line; subcommands inherit both settings.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
 
 program
   .command('run')
@@ -105,7 +148,7 @@ program
     `
 Exit status: 0 when every task is done, 1 when any failed (a bad line counts as
 failed: it is reported with its line number and written as a failed result),
-130 after Ctrl-C. Ctrl-C stops reading, lets running attempts finish for up to
+130 after Ctrl-C, 2 for a usage error (one line on stderr, before any work). Ctrl-C stops reading, lets running attempts finish for up to
 5 s, and writes every task it did not finish to <output>.unfinished.jsonl
 (<input>.unfinished.jsonl when the output is stdout): run again with
 --input on that file to resume.
@@ -136,9 +179,10 @@ Example:
       },
     ) => {
       if (options.workers === 0 && !options.nats)
-        program.error('error: --workers 0 needs --nats: without a broker, something must run the tasks');
+        throw new UsageError('--workers 0 needs --nats: without a broker, something must run the tasks');
       if (options.store && options.nats)
-        program.error('error: --store and --nats do not go together: a broker keeps the tasks on its server');
+        throw new UsageError('--store and --nats do not go together: a broker keeps the tasks on its server');
+      checkFiles(options.input, options.output);
       const controller = new AbortController();
       let interrupts = 0;
       process.on('SIGINT', () => {
@@ -240,4 +284,29 @@ Example (two nodes and a client, in three terminals):
     },
   );
 
-await program.parseAsync();
+/** The one line a failed command prints: `troupe: …`, and for a usage error a hint, then exit 2 (1 for anything else). */
+function fail(error: unknown): never {
+  const usage =
+    error instanceof UsageError ||
+    error instanceof CommanderError ||
+    error instanceof InvalidOptionError ||
+    error instanceof WorkerStartError;
+  const message = error instanceof Error ? error.message.replace(/^error: /, '') : String(error);
+  process.stderr.write(`troupe: ${message}\n`);
+  if (usage) {
+    const command = ['run', 'node'].includes(process.argv[2] ?? '') ? ` ${process.argv[2]}` : '';
+    process.stderr.write(`run 'troupe${command} --help' for the options\n`);
+    process.exit(2);
+  }
+  // Not the caller's mistake (a broker that cannot be reached, say): still one line, no stack, unless it is a bug.
+  if (!(error instanceof TroupeError)) console.error(error);
+  process.exit(1);
+}
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // --help and --version end here too, having printed what was asked.
+  if (error instanceof CommanderError && error.exitCode === 0) process.exit(0);
+  fail(error);
+}

@@ -99,7 +99,6 @@ async function write(stream: Writable, text: string): Promise<void> {
  */
 export async function runFile(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
-  const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
   const processor: Processor = createProcessor({
     handlers: options.handlers,
     ...options.processor,
@@ -108,11 +107,16 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     retention: { maxResults: 0, maxFailed: 0 },
     ...(options.store ? { store: sqliteStore({ path: options.store, retention: { maxResults: Infinity, maxFailed: Infinity } }) } : {}),
   });
-  let reader: ResultReader | undefined;
-  if (options.store) {
+  // The handler module loads (and the store opens) before a line is read or the output touched: a typo in the
+  // module's path fails the run at once, with nothing written (WorkerStartError, which the command reports).
+  try {
     await processor.ready;
-    reader = openResultReader(options.store);
+  } catch (error) {
+    await processor.shutdown({ timeout: 0 });
+    throw error;
   }
+  const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
+  const reader: ResultReader | undefined = options.store ? openResultReader(options.store) : undefined;
   const { progress } = options;
   const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
   if (dashboard) progress.log(`troupe: dashboard at ${dashboard.url}`);
