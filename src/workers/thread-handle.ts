@@ -169,8 +169,14 @@ export class ThreadHandle {
     this.#worker.ref();
   }
 
-  /** Stops the thread at once, whatever it is running. */
+  /**
+   * Stops the thread at once, whatever it is running. The thread is ref'd
+   * first: an idle thread is unref'd, and a pending `terminate()` does not
+   * keep the process alive by itself, so a shutdown awaited at the top level
+   * could see the process exit (code 13) before the thread did.
+   */
   async terminate(): Promise<ThreadExit> {
+    this.#worker.ref();
     await this.#worker.terminate();
     return this.exited;
   }

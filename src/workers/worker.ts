@@ -238,7 +238,7 @@ export class WorkerActor {
           if (outcome.ok) {
             this.#phase = 'ready';
             // An idle pool must not keep the process alive; a running attempt does.
-            if (this.#running.size === 0 && this.#awaited === 0) thread.unref();
+            if (this.#idle) thread.unref();
             report({ type: 'worker.ready', worker: this, handlers: outcome.handlers, actors: outcome.actors });
           } else {
             this.#phase = 'failed';
@@ -267,7 +267,7 @@ export class WorkerActor {
     this.#awaited += delta;
     if (this.#running.size > 0) return;
     if (this.#awaited > 0) this.#thread?.ref();
-    else this.#thread?.unref();
+    else if (this.#idle) this.#thread?.unref();
   }
 
   /**
@@ -403,6 +403,17 @@ export class WorkerActor {
     );
   }
 
+  /**
+   * Nothing running, no answer awaited, and not being stopped: the thread
+   * need not keep the process alive. Once stopping it stays ref'd until it
+   * exits, or a shutdown awaited at the top level could see the process
+   * exit first (code 13), when news the thread sent before its termination
+   * arrives and would unref it.
+   */
+  get #idle(): boolean {
+    return this.#running.size === 0 && this.#awaited === 0 && !this.#stopping;
+  }
+
   /** Terminates the thread; the exit is reported as expected. */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -436,7 +447,7 @@ export class WorkerActor {
       if (this.#graceTimers.size > 0) this.#clearTimer(token);
       settled.push({ token, id, outcome: item });
     }
-    if (this.#running.size === 0 && this.#awaited === 0) this.#thread?.unref();
+    if (this.#idle) this.#thread?.unref();
     this.#trackWindow();
     if (started.length > 0 || settled.length > 0) {
       this.#options.report({ type: 'attempts.reported', worker: this, started, settled });
