@@ -165,6 +165,12 @@ describe('troupe run', () => {
   });
 });
 
+it('a bare troupe says a command is needed, in one line, exit 2', async () => {
+  const { code, stderr } = await troupe([]).exited;
+  expect(code).toBe(2);
+  expect(stderr).toBe("troupe: a command is needed: 'troupe run' or 'troupe node'\nrun 'troupe --help' for the options\n");
+});
+
 describe('troupe run refuses a usage error in one line, exit 2, before any work', () => {
   const { dir, input } = scratch([JSON.stringify({ id: 'a', payload: 1 })]);
   const output = join(dir, 'results.jsonl');

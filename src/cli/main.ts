@@ -304,6 +304,8 @@ function fail(error: unknown): never {
 }
 
 try {
+  // Commander answers a bare `troupe` with the whole help: one line says it better.
+  if (process.argv.length <= 2) throw new UsageError("a command is needed: 'troupe run' or 'troupe node'");
   await program.parseAsync();
 } catch (error) {
   // --help and --version end here too, having printed what was asked.
