@@ -97,7 +97,7 @@ source.onmessage = (message) => {
       '<tr><td>' + text(n.node) + '</td><td>' + text(n.host) + '</td><td>' + n.pid + '</td><td>' + n.workers + '</td><td>' + n.held + '</td><td>' + n.processing + '</td><td>' + n.done + '</td><td>' + n.failed + '</td></tr>').join('');
   }
   $('workers').innerHTML = s.workers.map((w) =>
-    '<tr><td>' + w.slot + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + w.tasks.map(taskButton).join(' ') + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
+    '<tr><td>' + w.slot + (w.role === 'actors' ? ' <span class="muted">(actors)</span>' : '') + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + w.tasks.map(taskButton).join(' ') + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
   $('failures').innerHTML = s.failures.map((f) =>
     '<tr><td><button class="failure" data-id="' + text(f.id) + '">' + text(f.id) + '</button></td><td>' + text(f.error.name + ': ' + f.error.message) + '</td><td>' + f.attempts + '</td><td>' + time(f.at) + '</td></tr>').join('');
   // The snapshot lists only the first actors spawned; the count is of them all.
