@@ -22,10 +22,9 @@ import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { ActorNews } from '../workers/protocol.js';
 import type { WorkerActor } from '../workers/worker.js';
-import { type ActorEntry, type Delivery, drain, list, plain, type Reply } from './actor-entry.js';
+import { type ActorEntry, type Ask, type Delivery, drain, list, plain, type Reply } from './actor-entry.js';
+import type { Journal } from './journal.js';
 import { RestartPolicy } from './restart-policy.js';
-
-export type { Reply };
 
 /** What the facade and a ref ask of the actors, as supervisor messages. */
 export type ActorMessage =
@@ -70,7 +69,7 @@ export interface ActorParts {
   /** The supervisor as inspectors see it: each actor's parent. */
   readonly root: InspectedActor;
   /** With a store: where each actor's latest snapshot is written, and what earlier runs left there. */
-  readonly journal?: { actorChanged(id: string, logic: string, restart: RestartOn, snapshot: unknown): void; actorGone(id: string): void };
+  readonly journal?: Pick<Journal, 'actorChanged' | 'actorGone'>;
   readonly stored?: readonly StoredActor[];
 }
 
@@ -505,7 +504,7 @@ export class ActorDirectory {
   }
 
   /** An answer came, or will not come: its thread need not stay up for it. */
-  #settled(ask: { readonly worker: WorkerActor | undefined; readonly timer: unknown }): void {
+  #settled(ask: Ask): void {
     ask.worker?.awaitAnswers(-1);
     this.#parts.timers.clearTimeout(ask.timer);
   }

@@ -28,7 +28,6 @@ let port: MessagePort | undefined;
 let news: Array<number | WireOutcome | ActorNews> = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
-let flushScheduled = false;
 let lastFlush = 0;
 /** How long news may wait for company, in ms: a no-op batch fills in far less, a 1 ms task goes alone. */
 const MAX_NEWS_AGE_MS = 0.5;
@@ -60,26 +59,23 @@ function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[
   scheduleFlush();
 }
 
-/** Sends the news at the end of this event-loop turn, so the other attempts' (and actors') news share the message. */
-function scheduleFlush(): void {
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(() => {
-    flushScheduled = false;
-    flush();
-  });
+/** A flush through `defer`, asked for any number of times before it runs: it runs once. */
+function flushVia(defer: (run: () => void) => void): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    defer(() => {
+      scheduled = false;
+      flush();
+    });
+  };
 }
 
-let answerScheduled = false;
+/** Sends the news at the end of this event-loop turn, so the other attempts' (and actors') news share the message. */
+const scheduleFlush = flushVia((run) => setImmediate(run));
 /** News with an answer someone awaits goes once the batch in hand is done, not a turn later. */
-function answerSoon(): void {
-  if (answerScheduled) return;
-  answerScheduled = true;
-  queueMicrotask(() => {
-    answerScheduled = false;
-    flush();
-  });
-}
+const answerSoon = flushVia(queueMicrotask);
 
 const actors = new ActorHost(scheduleFlush, answerSoon);
 
