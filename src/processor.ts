@@ -26,8 +26,8 @@ import type { InspectionObserver } from './observe/inspection.js';
 import type { ProcessorMetrics } from './observe/metrics.js';
 import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
-import { resolveOptions } from './options/resolve.js';
-import type { ProcessorOptions, ResolvedOptions } from './options/types.js';
+import { checkScale, resolveOptions } from './options/resolve.js';
+import type { ProcessorOptions, ResolvedOptions, ShutdownOptions } from './options/types.js';
 import { openStore } from './store/open.js';
 import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
@@ -37,23 +37,7 @@ import { abortable } from './util/abortable.js';
 import { aNumber, checkNumber, describe, nonNegativeNumber } from './util/validate.js';
 import { checkLoadable } from './workers/thread-handle.js';
 
-export interface ShutdownOptions {
-  /**
-   * How long to let queued, running and retrying tasks finish, in ms. At the
-   * deadline, what is left is cancelled and returned as `unfinished`.
-   * @defaultValue 10_000
-   */
-  timeout?: number;
-  /**
-   * `true`: queued and retrying tasks still run until the deadline. `false`:
-   * only the attempts already running may finish; everything else is
-   * cancelled and returned in `unfinished` at once.
-   * @defaultValue true
-   */
-  drain?: boolean;
-}
-
-export type { ShutdownOutcome };
+export type { ShutdownOptions, ShutdownOutcome };
 
 /**
  * A pool of worker threads that runs tasks by id, retries them with backoff,
@@ -422,7 +406,7 @@ export class Processor {
    * ```
    */
   metrics(): ProcessorMetrics {
-    return this.#supervisor.snapshotMetrics();
+    return this.#supervisor.metrics.snapshot(Date.now());
   }
 
   /**
@@ -500,12 +484,48 @@ export class Processor {
   getStatus(): ProcessorStatus {
     const phase = this.#supervisor.phase;
     return {
-      workers: this.#options.workers,
+      workers: this.#supervisor.threads.size,
       ...this.#supervisor.tasks.counts(),
       shutdown: phase === 'draining' || phase === 'stopped',
       state: phase,
       ...(this.#link ? { cluster: this.#link.client.cluster() } : {}),
     };
+  }
+
+  /**
+   * Resizes the pool of task threads to `workers`, and resolves once that
+   * many are ready (at once when shrinking). A thread that leaves first
+   * gives back the tasks waiting in its window, lets its running attempts
+   * finish, then exits: nothing is lost or charged. An elastic pool then
+   * grows and shrinks from there, within its `min` and `max`. A later call
+   * takes over from an earlier one, which then resolves. Refused with
+   * `InvalidOptionError` for a `workers` that is not a positive integer
+   * (within `min`..`max` for an elastic pool), `ProcessorShutdownError`
+   * once shut down, or the error that stopped the pool.
+   *
+   * @example
+   * ```ts
+   * await processor.scale(8); // a burst is coming
+   * processor.getStatus().workers; // 8
+   * ```
+   */
+  async scale(workers: number): Promise<void> {
+    checkScale(workers, this.#options);
+    if (this.#shutdown) throw new ProcessorShutdownError();
+    // Not before the threads are up: a thread stopped while it starts would keep `ready` waiting.
+    await this.ready;
+    const supervisor = this.#supervisor;
+    if (supervisor.phase !== 'running') throw supervisor.error ?? new ProcessorShutdownError();
+    const growing = workers >= supervisor.threads.size;
+    supervisor.send({ type: 'pool.resize', workers });
+    this.#link?.resized(workers);
+    // Reached, or overtaken by a later size (a `scale`, an elastic pool's change), or the pool stopped.
+    await supervisor.until(() => {
+      const { size, ready } = supervisor.threads;
+      if (supervisor.phase !== 'running') return true;
+      return growing ? ready >= workers || size < workers : ready <= workers || size > workers;
+    });
+    if (supervisor.phase !== 'running') throw supervisor.error ?? new ProcessorShutdownError();
   }
 
   /**

@@ -54,6 +54,15 @@ describe('examples run', () => {
     );
   });
 
+  it('scaling: an elastic pool grows for a burst, shrinks when idle, and scale(n) resizes it', async () => {
+    expect(await runExample('scaling.ts')).toBe(
+      'done: 300 of 300\n' +
+        'idle: 1 thread\n' +
+        'scaled: 3 threads\n' +
+        'sizes: 2 (grow), 3 (grow), 4 (grow), 3 (shrink), 2 (shrink), 1 (shrink), 3 (scale)\n',
+    );
+  });
+
   it('retries', async () => {
     const out = await runExample('retries.ts');
     expect(out).toContain('fetch-1: done after 3 attempts');

@@ -68,6 +68,12 @@ export class BrokerLink {
     return ready;
   }
 
+  /** The node's threads were scaled: it holds deliveries for as many. */
+  resized(workers: number): void {
+    const { concurrency, window } = this.#options;
+    this.#node?.resized(workers, { slots: concurrency, prefetch: window });
+  }
+
   /** `shutdown` in broker mode; what it hands back are the tasks whose publish never completed. */
   async shutdown(timeout: number, drain: boolean): Promise<ShutdownOutcome> {
     const supervisor = this.#supervisor as Supervisor;

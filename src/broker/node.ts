@@ -43,8 +43,8 @@ const CLOSE_GRACE = 10_000;
 export class BrokerNode implements RemoteTaskHooks {
   readonly #session: BrokerSession;
   readonly #supervisor: Supervisor;
-  readonly #capacity: number;
-  readonly #workers: number;
+  #capacity: number;
+  #workers: number;
   readonly #flights = new Map<string, Flight>();
   /** Results and acks on their way: waited for before the connection closes. */
   readonly #writes = new Set<Promise<void>>();
@@ -58,6 +58,17 @@ export class BrokerNode implements RemoteTaskHooks {
   #cancels: NatsSubscription | undefined;
   #events: Subscription | undefined;
   #outbox: ProcessorEvent[] = [];
+
+  /**
+   * The node's threads were scaled to `workers`: it holds as many deliveries
+   * as they run and prefetch (`perWorker` each), or what the broker's
+   * settings say beyond that. Fewer: it pulls nothing until it holds less.
+   */
+  resized(workers: number, perWorker: { readonly slots: number; readonly prefetch: number }): void {
+    this.#workers = workers;
+    this.#capacity = workers * perWorker.slots + (this.#session.config.prefetch ?? workers * perWorker.prefetch);
+    this.#roomMade();
+  }
 
   /** `slots`: attempts its threads run at once; `prefetch`: how many more it holds, unless the broker's settings say. */
   constructor(session: BrokerSession, supervisor: Supervisor, slots: number, prefetch: number, workers: number) {

@@ -51,9 +51,26 @@ type Event =
       readonly threadId: number;
       readonly exitCode: number | null;
       readonly error: Error | undefined;
-      /** True when the processor stopped the thread (shutdown); false for a crash. */
+      /** True when the processor stopped the thread (shutdown, or it retired); false for a crash. */
       readonly expected: boolean;
     }
+  /**
+   * The thread leaves the pool (a scale down, or an elastic pool's idle
+   * thread): it takes nothing new, gives back what waits in its window,
+   * and exits (`worker.exited`, expected) once its running attempts end.
+   */
+  | {
+      readonly type: 'worker.retiring';
+      readonly workerId: number;
+      readonly threadId: number;
+      readonly reason: 'scale' | 'grow' | 'shrink';
+    }
+  /**
+   * The pool of task threads changed size: `scale(n)` (`reason: 'scale'`),
+   * or an elastic pool grew for waiting tasks (`'grow'`) or shrank after an
+   * idle thread (`'shrink'`). Threads join as `worker.started`.
+   */
+  | { readonly type: 'pool.resized'; readonly workers: number; readonly previous: number; readonly reason: 'scale' | 'grow' | 'shrink' }
   | { readonly type: 'callback.error'; readonly id: string; readonly error: unknown }
   | { readonly type: 'processor.ready' }
   | { readonly type: 'processor.error'; readonly error: Error }

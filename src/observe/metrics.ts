@@ -6,12 +6,12 @@ import { LogHistogram, type Percentiles } from './log-histogram.js';
 /** One worker actor as `metrics()` reports it. */
 export interface WorkerMetrics {
   readonly id: number;
-  /** Its place in the pool, 1 to `workers` (then up to `workers + actorThreads`): a replacement thread takes the slot of the one it replaces. */
+  /** Its place in the pool, from 1: a replacement thread takes the slot of the one it replaces, and an added thread the lowest free one. */
   readonly slot: number;
   /** `actors` for a thread kept for actors (`actorThreads`); `tasks` for the others, which run actors too when none is kept. */
   readonly role: 'tasks' | 'actors';
   readonly threadId: number;
-  /** `starting`, `ready`, `failed` or `exited`. */
+  /** `starting`, `ready`, `retiring` (leaving the pool: finishing what runs), `failed` or `exited`. */
   readonly state: string;
   /** Attempts in its thread now, running or waiting in its window. */
   readonly held: number;
@@ -42,6 +42,8 @@ export interface ProcessorMetrics {
   readonly crashes: number;
   /** Threads started to replace crashed ones, since start. */
   readonly restarts: number;
+  /** Task threads the pool grew by (`scale`, an elastic pool's growth) and shrank by (retired), since start. */
+  readonly resized: { readonly added: number; readonly retired: number };
   /** With a `store`: its file, its size and how long its commits take. */
   readonly store?: StoreMetrics;
 }
@@ -84,6 +86,7 @@ export class Metrics {
   #retries = 0;
   #restarts = 0;
   #crashes = 0;
+  readonly #resized = { added: 0, retired: 0 };
   readonly #slots = new Map<number, { crashes: number; restarts: number }>();
   /** Tasks finished per second, for the last 60 s: a ring indexed by the second. */
   readonly #perSecond = new Float64Array(60);
@@ -97,6 +100,7 @@ export class Metrics {
   readonly #promRetries: Counter;
   readonly #promCrashes: Counter<'slot'>;
   readonly #promRestarts: Counter<'slot'>;
+  readonly #promResized: Counter<'change'>;
   readonly #commitTimes = new LogHistogram();
   #commits = 0;
   readonly #promCommit: Histogram | undefined;
@@ -169,6 +173,12 @@ export class Metrics {
         },
       });
     }
+    this.#promResized = new Counter({
+      name: 'troupe_pool_resized_total',
+      help: 'Task threads the pool grew by (change="added") or retired (change="retired"): scale, or an elastic pool.',
+      labelNames: ['change'],
+      registers,
+    });
     new Gauge({
       name: 'troupe_workers',
       help: 'Worker threads ready to take tasks.',
@@ -232,6 +242,13 @@ export class Metrics {
     this.#promRestarts.inc({ slot: String(slot) });
   }
 
+  /** The pool of task threads grew (`delta` > 0) or shrank. */
+  resized(delta: number): void {
+    const change = delta > 0 ? 'added' : 'retired';
+    this.#resized[change] += Math.abs(delta);
+    this.#promResized.inc({ change }, Math.abs(delta));
+  }
+
   /** Crashes and restarts of a slot, since start. */
   ofSlot(slot: number): { readonly crashes: number; readonly restarts: number } {
     return { ...this.#slot(slot) };
@@ -261,6 +278,7 @@ export class Metrics {
       workers: this.#source.workers(),
       crashes: this.#crashes,
       restarts: this.#restarts,
+      resized: { ...this.#resized },
       ...(this.#source.store ? { store: this.#storeMetrics(this.#source.store) } : {}),
     };
   }

@@ -8,6 +8,8 @@ import { availableParallelism } from 'node:os';
  */
 export const DEFAULTS = Object.freeze({
   workers: availableParallelism(),
+  /** `workers.idleTimeout` of an elastic pool. */
+  idleTimeout: 30_000,
   actorThreads: 0,
   concurrency: 1,
   window: 16,

@@ -16,7 +16,7 @@ import {
   positiveInteger,
 } from '../util/validate.js';
 import { DEFAULTS } from './defaults.js';
-import type { ProcessorOptions, ResolvedOptions } from './types.js';
+import type { ElasticWorkers, ProcessorOptions, ResolvedOptions } from './types.js';
 
 const positiveMs: NumberRule = { expected: 'a positive number of ms', test: (v) => Number.isFinite(v) && v > 0 };
 const positiveDuration: NumberRule = { expected: 'a positive number of ms, or Infinity', test: (v) => v > 0 };
@@ -76,6 +76,35 @@ function checkClock(options: ProcessorOptions): ResolvedOptions['clock'] {
   return clock;
 }
 
+/** `workers: { min, max, idleTimeout }`, checked; undefined for a number. */
+function elasticWorkers(value: ProcessorOptions['workers'], broker: boolean): Required<ElasticWorkers> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (broker) {
+    throw new InvalidOptionError('workers', 'Expected `workers` to be a number with a `broker`: a cluster grows by its nodes');
+  }
+  const min = checkNumber('workers.min', value.min, positiveInteger);
+  const max = checkNumber('workers.max', value.max, positiveInteger);
+  if (max < min)
+    throw new InvalidOptionError('workers.max', `Expected \`workers.max\` to be at least \`workers.min\` (${min}), got ${max}`);
+  const idleTimeout = optionalNumber('workers.idleTimeout', value.idleTimeout, DEFAULTS.idleTimeout, nonNegativeInteger);
+  return { min, max, idleTimeout };
+}
+
+/** `scale(workers)`: a positive integer, within an elastic pool's bounds, on a processor with threads. */
+export function checkScale(workers: number, options: ResolvedOptions): void {
+  checkNumber('workers', workers, positiveInteger);
+  const { elastic } = options;
+  if (elastic && (workers < elastic.min || workers > elastic.max)) {
+    throw new InvalidOptionError(
+      'workers',
+      `Expected \`workers\` within the elastic pool's ${elastic.min}..${elastic.max}, got ${workers}`,
+    );
+  }
+  if (options.workers === 0) {
+    throw new InvalidOptionError('workers', 'Expected a processor with threads to scale: a pure client (`workers: 0`) runs none');
+  }
+}
+
 /**
  * Fills every option the user left out from {@link DEFAULTS} and checks
  * every one given, naming the one that is wrong. Throws
@@ -105,8 +134,11 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
   if (store && broker) {
     throw new InvalidOptionError('store', 'Expected at most one of `store` and `broker`: a broker keeps the tasks on its server');
   }
+  const elastic = elasticWorkers(options.workers, broker !== undefined);
   // With a broker, 0 threads makes a pure client.
-  const workers = optionalNumber('workers', options.workers, DEFAULTS.workers, broker ? nonNegativeInteger : positiveInteger);
+  const workers = elastic
+    ? elastic.min
+    : optionalNumber('workers', options.workers, DEFAULTS.workers, broker ? nonNegativeInteger : positiveInteger);
   const actorThreads = optionalNumber('actorThreads', options.actorThreads, DEFAULTS.actorThreads, nonNegativeInteger);
   if (actorThreads > 0 && broker) {
     throw new InvalidOptionError('actorThreads', 'Expected no `actorThreads` with a `broker`: actors run on the threads of one process');
@@ -115,6 +147,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     handlers: workers === 0 && options.handlers === undefined ? new URL('troupe:none') : handlersUrl(options.handlers),
     broker,
     workers,
+    elastic,
     actorThreads,
     concurrency: optionalNumber('concurrency', options.concurrency, DEFAULTS.concurrency, positiveInteger),
     window: optionalNumber('window', options.window, store ? DEFAULTS.storeWindow : DEFAULTS.window, nonNegativeInteger),

@@ -103,11 +103,20 @@ export interface ProcessorOptions {
    */
   handlers?: string | URL;
   /**
-   * Worker threads. With a `broker`, 0 makes a pure client: it submits and
-   * reads results, and runs nothing (`handlers` may then be omitted).
+   * Worker threads that run tasks. With a `broker`, 0 makes a pure client:
+   * it submits and reads results, and runs nothing (`handlers` may then be
+   * omitted). `{ min, max, idleTimeout }` makes an elastic pool: it starts
+   * `min` threads, adds one at a time up to `max` while tasks wait for room,
+   * and retires a thread idle for `idleTimeout` ms down to `min` (not with
+   * a `broker`). `processor.scale(n)` resizes either kind at run time.
    * @defaultValue `os.availableParallelism()`
+   *
+   * @example
+   * ```ts
+   * createProcessor({ handlers, workers: { min: 1, max: 8, idleTimeout: 30_000 } });
+   * ```
    */
-  workers?: number;
+  workers?: number | ElasticWorkers;
   /**
    * Threads kept for actors (`processor.spawn`), started beside the
    * `workers`: with any, actors run only on these and tasks never do, so a
@@ -228,6 +237,33 @@ export interface ResolvedRestart {
   readonly window: number;
 }
 
+/** `processor.shutdown(options)`. */
+export interface ShutdownOptions {
+  /**
+   * How long to let queued, running and retrying tasks finish, in ms. At the
+   * deadline, what is left is cancelled and returned as `unfinished`.
+   * @defaultValue 10_000
+   */
+  timeout?: number;
+  /**
+   * `true`: queued and retrying tasks still run until the deadline. `false`:
+   * only the attempts already running may finish; everything else is
+   * cancelled and returned in `unfinished` at once.
+   * @defaultValue true
+   */
+  drain?: boolean;
+}
+
+/** An elastic pool: see `ProcessorOptions.workers`. */
+export interface ElasticWorkers {
+  /** Threads it starts with and never goes below. A positive integer. */
+  readonly min: number;
+  /** Threads it grows to at most while tasks wait. At least `min`. */
+  readonly max: number;
+  /** ms a thread may stay idle before it retires, while the pool is above `min`. @defaultValue 30_000 */
+  readonly idleTimeout?: number;
+}
+
 /** See `ProcessorOptions.rateLimit`. */
 export interface RateLimitOptions {
   /** Attempts started per `interval` across the processor; omitted: no processor-wide cap. */
@@ -241,7 +277,10 @@ export interface ResolvedOptions {
   /** A placeholder for a pure broker client (`workers: 0`), which loads none. */
   readonly handlers: URL;
   readonly broker: NatsBroker | undefined;
+  /** Task threads at start: `min` of an elastic pool. */
   readonly workers: number;
+  /** For an elastic pool: its bounds, and `idleTimeout` filled in. */
+  readonly elastic: Required<ElasticWorkers> | undefined;
   readonly actorThreads: number;
   readonly concurrency: number;
   readonly window: number;

@@ -523,6 +523,11 @@ export class ActorDirectory {
     return best;
   }
 
+  /** Whether any actor runs on the thread. */
+  hosts(worker: WorkerActor): boolean {
+    return this.#placed.has(worker);
+  }
+
   /** The actor now runs on `worker` (none: its thread died, or it is over); the count per thread follows. */
   #move(entry: ActorEntry, worker: WorkerActor | undefined): void {
     const from = entry.worker;

@@ -172,6 +172,11 @@ export class Dispatcher {
     this.#steal();
   }
 
+  /** Tasks in line for a thread (an upper bound: an entry of a task that ended meanwhile is skipped when it comes up). */
+  get waiting(): number {
+    return this.#queue.size + this.#isolation.size + this.#alone.size;
+  }
+
   /** Flushes every ready worker's batch now, rather than a microtask later. */
   flush(): void {
     for (const worker of this.#pool.ready) worker.flush();

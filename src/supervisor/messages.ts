@@ -3,7 +3,7 @@ import type { StoreError } from '../errors/errors.js';
 import type { TaskEntered } from '../machines/task.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
-import type { WorkerReport } from '../workers/worker.js';
+import type { WorkerActor, WorkerReport } from '../workers/worker.js';
 import type { ActorMessage } from './actors.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -40,6 +40,10 @@ export type SupervisorMessage =
   | { readonly type: 'results.clear' }
   | { readonly type: 'shutdown'; readonly timeout: number; readonly drain: boolean }
   | { readonly type: 'shutdown.deadline' }
+  /** `scale(n)`: the pool of task threads takes this size. */
+  | { readonly type: 'pool.resize'; readonly workers: number }
+  /** An elastic pool's thread has been idle for `idleTimeout` (unless it worked since): it may leave. */
+  | { readonly type: 'worker.idle'; readonly worker: WorkerActor }
   /** A crashed thread's restart backoff is over: a new worker takes its slot. */
   | { readonly type: 'worker.respawn'; readonly slot: number }
   /** A write to the task store failed: nothing more is accepted. */
@@ -77,6 +81,10 @@ export function inspectable(message: SupervisorMessage): { type: string } & Reco
       return { type: message.type, id: message.id };
     case 'shutdown':
       return { type: message.type, timeout: message.timeout, drain: message.drain };
+    case 'pool.resize':
+      return { type: message.type, workers: message.workers };
+    case 'worker.idle':
+      return { type: message.type, workerId: message.worker.id };
     case 'limits.ended':
       return { type: message.type, handler: message.handler };
     default:

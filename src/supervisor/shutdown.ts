@@ -1,7 +1,11 @@
+import type { StoppedActor } from '../actors/types.js';
 import { handedBack } from '../task/results.js';
 import type { TaskInput } from '../task/types.js';
 import type { Clock } from '../util/clock.js';
+import type { ActorDirectory } from './actors.js';
+import type { Journal } from './journal.js';
 import type { TaskRecord } from './task-record.js';
+import type { WorkerPool } from './worker-pool.js';
 
 /**
  * What `shutdown` keeps while the supervisor stops: whether queued tasks
@@ -64,4 +68,17 @@ export class Shutdown {
     this.#deadline = undefined;
     return this.#unfinished.splice(0);
   }
+}
+
+/**
+ * The last steps of a stop, once the tasks are done or handed back: the
+ * actors stop, each behind the events sent to it (their threads report their
+ * last snapshots); then the threads; then the store closes. Resolves with
+ * the stopped actors, to resume them.
+ */
+export async function stopInOrder(actors: ActorDirectory, pool: WorkerPool, journal: Journal | undefined): Promise<StoppedActor[]> {
+  const stopped = await actors.stopAll();
+  await pool.stopAll();
+  await journal?.close();
+  return stopped;
 }

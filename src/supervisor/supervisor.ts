@@ -6,7 +6,6 @@
  */
 import { Subject } from 'rxjs';
 
-import type { StoppedActor } from '../actors/types.js';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
@@ -19,7 +18,7 @@ import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '..
 import type { TaskContext } from '../machines/task.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe/inspection.js';
-import { Metrics, type ProcessorMetrics } from '../observe/metrics.js';
+import { Metrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { OpenStore, Recovered } from '../store/store.js';
@@ -41,7 +40,8 @@ import { inspectable, type RemoteTaskHooks, type Resumed, type ShutdownOutcome, 
 import { Outcomes } from './outcomes.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
-import { Shutdown } from './shutdown.js';
+import { Resizer } from './resizer.js';
+import { Shutdown, stopInOrder } from './shutdown.js';
 import { createRecord, deliverResult, type TaskRecord } from './task-record.js';
 import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
@@ -87,6 +87,7 @@ export class Supervisor {
   readonly #mailbox = new Mailbox<SupervisorMessage>(
     (message) => this.#receive(message),
     () => {
+      this.#resizer.settled();
       this.#conditions.check();
       this.#journal?.settled();
     },
@@ -100,6 +101,7 @@ export class Supervisor {
   readonly #timers: TimerQueue;
   readonly #limits: Limits;
   readonly #pool: WorkerPool;
+  readonly #resizer: Resizer;
   readonly #dispatcher: Dispatcher;
   /** Every task's machine, stepped through its compiled tables. */
   readonly #lifecycles: TaskLifecycles;
@@ -173,6 +175,17 @@ export class Supervisor {
       workers: () => this.#pool.metrics(this.metrics),
       store: store && !(store instanceof Error) ? store.writer : undefined,
     });
+    this.#resizer = new Resizer({
+      pool: this.#pool,
+      elastic: options.elastic,
+      clock: options.clock,
+      metrics: this.metrics,
+      waiting: () => this.#dispatcher.waiting,
+      hostsActors: (worker) => this.actors.hosts(worker),
+      running: () => this.#phase === 'running',
+      emit: (event) => this.#emit(event),
+      idleTimer: (worker) => this.send({ type: 'worker.idle', worker }),
+    });
     this.#outcomes = new Outcomes({
       registry: this.#registry,
       attempts: this.#attempts,
@@ -193,8 +206,8 @@ export class Supervisor {
       return;
     }
     if (store) this.#recover(store.recovered);
-    // Slots past `workers` are the threads kept for actors.
-    for (let slot = 1; slot <= options.workers + options.actorThreads; slot++) this.#pool.spawn(slot);
+    for (let n = 0; n < options.workers; n++) this.#pool.open('tasks');
+    for (let n = 0; n < options.actorThreads; n++) this.#pool.open('actors');
     // A pure client of a broker runs nothing here: it is ready at once.
     if (options.workers === 0) {
       this.#phase = 'running';
@@ -213,6 +226,11 @@ export class Supervisor {
     return this.#error;
   }
 
+  /** Task threads: the pool's size (open slots, as `scale` set it) and those ready now. */
+  get threads(): { readonly size: number; readonly ready: number } {
+    return { size: this.#pool.taskSlots, ready: this.#pool.ready.length };
+  }
+
   /** Resolves once every change so far is on disk (at once without a store); rejects if the store failed. */
   committed(): Promise<void> {
     return this.#journal ? this.#journal.committed() : Promise.resolve();
@@ -225,10 +243,6 @@ export class Supervisor {
    */
   until(holds: () => boolean): Promise<void> {
     return this.#conditions.until(holds);
-  }
-
-  snapshotMetrics(): ProcessorMetrics {
-    return this.metrics.snapshot(Date.now());
   }
 
   // ── the mailbox ────────────────────────────────────────────────────────────
@@ -280,21 +294,15 @@ export class Supervisor {
       case 'attempts.reported':
         this.#outcomes.heard(message.started, message.settled);
         this.#sendEnded();
+        this.#resizer.heard(message.worker);
         return this.#stopIfDone();
       case 'worker.ready':
         this.#workerReady(message.worker, message.handlers);
         // Joined the pool first: spawns that waited for a thread can go to it.
         return this.actors.workerReady(message.worker, message.handlers, message.actors);
       case 'actors.reported':
-        return this.actors.heard(message.worker, message.news);
-      case 'actor.spawn':
-      case 'actor.send':
-      case 'actor.ask':
-      case 'actor.askTimeout':
-      case 'actor.restart':
-      case 'actor.stop':
-      case 'actor.trace':
-        return this.actors.handle(message);
+        this.actors.heard(message.worker, message.news);
+        return this.#resizer.heard(message.worker);
       case 'worker.startFailed':
         return this.#workerStartFailed(message.worker, message.error);
       case 'worker.exited':
@@ -303,8 +311,12 @@ export class Supervisor {
         return this.#dispatcher.reopen();
       case 'limits.ended':
         return this.#dispatcher.attemptEnded(message.handler);
+      case 'pool.resize':
+        return void this.#resizer.resize(message.workers, 'scale');
+      case 'worker.idle':
+        return this.#resizer.idleTimerFired(message.worker);
       case 'worker.respawn':
-        if (this.#phase !== 'stopped' && this.#phase !== 'error') {
+        if (this.#phase !== 'stopped' && this.#phase !== 'error' && this.#pool.isOpen(message.slot)) {
           this.metrics.restarted(message.slot);
           this.#pool.spawn(message.slot);
         }
@@ -313,6 +325,9 @@ export class Supervisor {
         return this.#beginShutdown(message.timeout, message.drain);
       case 'shutdown.deadline':
         return this.#deadlinePassed();
+      default:
+        // What is left is the actors' (`actor.*`): the directory handles those.
+        return this.actors.handle(message);
     }
   }
 
@@ -446,7 +461,7 @@ export class Supervisor {
   // ── workers ────────────────────────────────────────────────────────────────
 
   #workerReady(worker: WorkerActor, handlers: readonly string[]): void {
-    if (!this.#pool.has(worker) || this.#phase === 'stopped' || this.#phase === 'error') {
+    if (!this.#pool.has(worker) || !this.#pool.fillsOpenSlot(worker) || this.#phase === 'stopped' || this.#phase === 'error') {
       void worker.stop();
       return;
     }
@@ -458,14 +473,15 @@ export class Supervisor {
       this.#emit({ type: 'processor.ready' });
     }
     this.#dispatcher.dispatch();
+    this.#resizer.heard(worker);
   }
 
   #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {
     const slot = this.#pool.remove(worker);
     if (this.#phase === 'stopped' || this.#phase === 'error') return;
     if (this.#pool.joined < this.#options.workers + this.#options.actorThreads) return this.#failStart(error);
-    // A replacement thread failed to start: it counts as a restart.
-    this.#restartLater(slot);
+    // A replacement or added thread failed to start: it counts as a restart, in a slot still open.
+    if (this.#pool.isOpen(slot)) this.#restartLater(slot);
   }
 
   /**
@@ -477,7 +493,11 @@ export class Supervisor {
   #restartLater(slot: number): void {
     if (this.#pool.restartLater(slot)) return;
     const { maxRestarts, window } = this.#options.restart;
-    const error = new RestartIntensityError(maxRestarts, window);
+    this.#fail(new RestartIntensityError(maxRestarts, window));
+  }
+
+  /** Into the `error` state: new submits are refused with `error`; what runs finishes. */
+  #fail(error: Fault): void {
     this.#phase = 'error';
     this.#error = error;
     this.#emit({ type: 'processor.error', error });
@@ -489,18 +509,17 @@ export class Supervisor {
    * reason, new submits are refused with the error, and `ready` rejects.
    */
   #failStart(error: WorkerStartError): void {
-    this.#phase = 'error';
-    this.#error = error;
     void this.#pool.stopAll();
+    this.#fail(error);
     for (const record of this.#registry.unfinished()) {
       record.lifecycle.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
     }
     this.ready.reject(error);
-    this.#emit({ type: 'processor.error', error });
   }
 
   #workerExited({ worker, exit, lost, expected, killedFor }: Extract<WorkerReport, { type: 'worker.exited' }>): void {
     const slot = this.#pool.remove(worker);
+    this.#resizer.forget(worker);
     this.#outcomes.lost(lost, exit, expected, killedFor);
     this.actors.threadLost(worker, exit.code);
     this.#sendEnded();
@@ -508,7 +527,8 @@ export class Supervisor {
     this.#emit({ type: 'worker.exited', workerId: worker.id, threadId: worker.threadId, exitCode: exit.code, error: exit.error, expected });
     // A shutdown this exit completed needs no replacement thread.
     this.#stopIfDone();
-    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error') this.#restartLater(slot);
+    // A retired thread's slot is closed: it is not replaced, even after a crash.
+    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error' && this.#pool.isOpen(slot)) this.#restartLater(slot);
     this.#dispatcher.dispatch();
   }
 
@@ -553,9 +573,9 @@ export class Supervisor {
   /** A write failed: nothing more is accepted or written; what runs finishes, what was acknowledged is on disk. */
   #storeFailed(error: StoreError): void {
     if (this.#phase === 'stopped') return;
-    this.#phase = this.#phase === 'draining' ? 'draining' : 'error';
-    this.#error = error;
-    this.#emit({ type: 'processor.error', error });
+    const draining = this.#phase === 'draining';
+    this.#fail(error);
+    if (draining) this.#phase = 'draining';
   }
 
   /** Whatever has not finished by the deadline is cancelled and handed back, never dropped. */
@@ -574,21 +594,13 @@ export class Supervisor {
     this.#phase = 'stopped';
     this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
     const unfinished = this.#shutdown.end();
-    // Nothing is left to start: the limits' timers would only keep the process alive.
+    // Nothing is left to start: the limits' and the pool's timers would only keep the process alive.
     this.#limits.stop();
-    // Actors stop after the tasks, each behind the events sent to it: their threads report their last snapshots, then stop.
-    let actors: StoppedActor[] = [];
-    void this.actors
-      .stopAll()
-      .then((stopped) => {
-        actors = stopped;
-        return this.#pool.stopAll();
-      })
-      .then(() => this.#journal?.close())
-      .then(() => {
-        this.stopped.resolve({ unfinished, actors });
-        this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
-        this.events.complete();
-      });
+    this.#resizer.stop();
+    void stopInOrder(this.actors, this.#pool, this.#journal).then((actors) => {
+      this.stopped.resolve({ unfinished, actors });
+      this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
+      this.events.complete();
+    });
   }
 }

@@ -6,13 +6,19 @@ import type { ResolvedOptions } from '../options/types.js';
 import { WorkerActor, type WorkerReport } from '../workers/worker.js';
 import { RestartPolicy } from './restart-policy.js';
 
+/** What a slot's thread runs: tasks, or only actors (with `actorThreads`). */
+export type SlotRole = 'tasks' | 'actors';
+
 /**
- * The supervisor's table of worker actors: which exist, which slot (1 to
- * `workers`) each fills, which are ready to take attempts, how each appears
- * to an inspector, and when a crashed one's replacement starts (the restart
- * policy's backoff and intensity). Owned by the supervisor and called inside
- * its messages; a worker's reports and a restart's timer reach the
- * supervisor through the callbacks it is given, as messages.
+ * The supervisor's table of worker actors: the slots of the pool (each a
+ * place for one thread, running tasks or kept for actors), which worker fills
+ * each, which are ready to take attempts, how each appears to an inspector,
+ * and when a crashed one's replacement starts (the restart policy's backoff
+ * and intensity). A scale down closes slots: their threads retire (take
+ * nothing new, finish what runs, exit) and are not replaced. Owned by the
+ * supervisor and called inside its messages; a worker's reports and a
+ * restart's timer reach the supervisor through the callbacks it is given,
+ * as messages.
  */
 export class WorkerPool {
   /** Ready task threads, in the order they became ready: the dispatcher goes round them. */
@@ -21,6 +27,10 @@ export class WorkerPool {
   readonly actorReady: WorkerActor[] = [];
   readonly #workers = new Set<WorkerActor>();
   readonly #slotOf = new Map<WorkerActor, number>();
+  /** The open slots and what each runs. A closed slot's thread retires, and a respawn for it starts nothing. */
+  readonly #slots = new Map<number, SlotRole>();
+  /** The threads retiring: out of `ready`, stopped once they hold nothing. */
+  readonly #retiring = new Set<WorkerActor>();
   readonly #refs = new Map<WorkerActor, InspectedActor>();
   readonly #restarts: RestartPolicy;
   readonly #restartTimers = new Set<unknown>();
@@ -64,8 +74,113 @@ export class WorkerPool {
     return this.#joined;
   }
 
-  /** Starts a worker in `slot`: a replacement takes the slot of the thread it replaces. */
+  /**
+   * Opens a slot for a thread running `role`, and starts its thread. It takes
+   * the lowest number neither open nor held by a retiring thread, so however
+   * often an elastic pool grows and shrinks, its slots (and the metrics kept
+   * per slot) stay as few as its threads.
+   */
+  open(role: SlotRole): void {
+    const held = new Set(this.#slotOf.values());
+    let slot = 1;
+    while (this.#slots.has(slot) || held.has(slot)) slot++;
+    this.#slots.set(slot, role);
+    this.spawn(slot);
+  }
+
+  /** Open slots running tasks: the pool's size, as `scale` sets it. */
+  get taskSlots(): number {
+    let count = 0;
+    for (const role of this.#slots.values()) if (role === 'tasks') count++;
+    return count;
+  }
+
+  /** Open slots, tasks and actors. */
+  get slots(): number {
+    return this.#slots.size;
+  }
+
+  /** Threads of open task slots still starting (a respawn not yet due does not count). */
+  get startingTasks(): number {
+    let count = 0;
+    for (const worker of this.#workers) {
+      if (worker.phase === 'starting' && this.#slots.get(this.#slotOf.get(worker) ?? 0) === 'tasks') count++;
+    }
+    return count;
+  }
+
+  /**
+   * Closes `count` task slots, never below `keep` of them: first those with
+   * no thread (a crashed one's replacement not yet due), then those whose
+   * thread still starts, then the ready threads holding the least, skipping
+   * any that `pinned` says must stay (one its actors live on). A closed
+   * slot's ready thread retires; one still starting is stopped. Returns the
+   * threads that retire.
+   */
+  close(count: number, pinned: (worker: WorkerActor) => boolean): WorkerActor[] {
+    const live = new Map<number, WorkerActor>();
+    for (const [worker, slot] of this.#slotOf) if (!this.#retiring.has(worker)) live.set(slot, worker);
+    const open = [...this.#slots].filter(([, role]) => role === 'tasks').map(([slot]) => slot);
+    const rank = (slot: number) => {
+      const worker = live.get(slot);
+      if (!worker) return -2;
+      if (worker.phase !== 'ready') return -1;
+      return worker.held;
+    };
+    const chosen = open
+      .filter((slot) => {
+        const worker = live.get(slot);
+        return !worker || !pinned(worker);
+      })
+      .sort((a, b) => rank(a) - rank(b))
+      .slice(0, count);
+    const retired: WorkerActor[] = [];
+    for (const slot of chosen) {
+      const worker = live.get(slot);
+      if (!worker) this.#slots.delete(slot);
+      else if (this.#closeSlotOf(worker)) retired.push(worker);
+    }
+    return retired;
+  }
+
+  /** Closes the slot of this ready task thread, which retires; false, changing nothing, if `pinned` keeps it. */
+  closeOf(worker: WorkerActor, pinned: (worker: WorkerActor) => boolean): boolean {
+    if (this.#roleOf(worker) !== 'tasks' || this.#retiring.has(worker) || pinned(worker)) return false;
+    return this.#closeSlotOf(worker);
+  }
+
+  /** Closes the worker's slot: a ready thread retires (returns true); one still starting is stopped. */
+  #closeSlotOf(worker: WorkerActor): boolean {
+    this.#slots.delete(this.#slotOf.get(worker) ?? 0);
+    if (worker.phase !== 'ready') {
+      void worker.stop();
+      return false;
+    }
+    this.#retiring.add(worker);
+    const index = this.ready.indexOf(worker);
+    if (index !== -1) this.ready.splice(index, 1);
+    worker.retire();
+    return true;
+  }
+
+  /** Whether the worker fills an open slot: one whose slot closed while it started is not let in. */
+  fillsOpenSlot(worker: WorkerActor): boolean {
+    return this.#slots.has(this.#slotOf.get(worker) ?? 0);
+  }
+
+  /** Whether the slot is open: a crashed thread is replaced only in an open slot. */
+  isOpen(slot: number): boolean {
+    return this.#slots.has(slot);
+  }
+
+  /** Threads retiring and not yet exited. */
+  get retiring(): ReadonlySet<WorkerActor> {
+    return this.#retiring;
+  }
+
+  /** Starts a worker in `slot`: a replacement takes the slot of the thread it replaces. Nothing for a closed slot. */
   spawn(slot: number): void {
+    if (!this.#slots.has(slot)) return;
     const { handlers, clock, abortGrace, concurrency, window, resourceLimits } = this.#options;
     const worker = new WorkerActor({
       id: ++this.#ids,
@@ -92,7 +207,7 @@ export class WorkerPool {
 
   /** The worker's thread is up: it takes attempts (or, kept for actors, actors) from now on. */
   join(worker: WorkerActor): void {
-    if (this.#keptForActors(worker)) this.actorReady.push(worker);
+    if (this.#roleOf(worker) === 'actors') this.actorReady.push(worker);
     else this.ready.push(worker);
     this.#joined++;
   }
@@ -102,8 +217,8 @@ export class WorkerPool {
     return this.#options.actorThreads > 0 ? this.actorReady : this.ready;
   }
 
-  #keptForActors(worker: WorkerActor): boolean {
-    return (this.#slotOf.get(worker) ?? 1) > this.#options.workers;
+  #roleOf(worker: WorkerActor): SlotRole {
+    return this.#slots.get(this.#slotOf.get(worker) ?? 0) ?? 'tasks';
   }
 
   /** Takes a worker out of the tables; returns the slot it held. */
@@ -111,6 +226,7 @@ export class WorkerPool {
     const slot = this.#slotOf.get(worker) ?? 1;
     this.#slotOf.delete(worker);
     this.#workers.delete(worker);
+    this.#retiring.delete(worker);
     const ref = this.#refs.get(worker);
     if (ref) this.#inspection.stopped(ref);
     this.#refs.delete(worker);
@@ -145,6 +261,7 @@ export class WorkerPool {
     this.#restartTimers.clear();
     const workers = [...this.#workers];
     this.#workers.clear();
+    this.#retiring.clear();
     this.ready.length = 0;
     this.actorReady.length = 0;
     return Promise.all(workers.map((worker) => worker.stop())).then(() => {});
@@ -169,9 +286,9 @@ export class WorkerPool {
       return {
         id: worker.id,
         slot,
-        role: slot > this.#options.workers ? 'actors' : 'tasks',
+        role: this.#roleOf(worker),
         threadId: worker.threadId,
-        state: worker.phase,
+        state: worker.retiring && worker.phase === 'ready' ? 'retiring' : worker.phase,
         held: worker.held,
         tasks: worker.tasks(5),
         crashes,

@@ -87,6 +87,10 @@ export class WorkerActor {
   #thread: ThreadHandle | undefined;
   #phase: 'idle' | 'starting' | 'ready' | 'failed' | 'exited' = 'idle';
   #stopping = false;
+  /** Leaving the pool (a scale down): takes nothing new, and stops once it holds nothing. */
+  #retiring = false;
+  /** Attempts ever sent to it: an idle thread whose count has not moved since it went idle did no work since. */
+  #sent = 0;
   #killedFor: number | undefined;
   /** Every attempt sent to the thread and not settled: token → task id. */
   readonly #running = new Map<number, string>();
@@ -146,7 +150,7 @@ export class WorkerActor {
   }
 
   /**
-   * Ready, and neither running a suspect alone, reserved for one, nor waiting
+   * Ready, not retiring, and neither running a suspect alone, reserved for one, nor waiting
    * out an aborted attempt's grace: a thread whose attempt ignores its abort is
    * likely to be terminated, and an attempt sent there would die with it, a
    * bystander made a crash suspect.
@@ -154,6 +158,7 @@ export class WorkerActor {
   get #takesWork(): boolean {
     return (
       this.#phase === 'ready' &&
+      !this.#retiring &&
       this.#isolated === undefined &&
       !this.#reserved &&
       this.#graceTimers.size === 0 &&
@@ -187,6 +192,26 @@ export class WorkerActor {
   /** Attempts it holds, running or waiting. */
   get held(): number {
     return this.#running.size;
+  }
+
+  /** Attempts ever sent to it. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /**
+   * Leaves the pool: takes nothing new from now on and gives back what waits
+   * in its window (each answered `unstarted`, to run elsewhere uncharged).
+   * Its running attempts finish; the supervisor stops it once it holds
+   * nothing. Its exit is then an expected one.
+   */
+  retire(): void {
+    this.#retiring = true;
+    this.revoke(this.revocable);
+  }
+
+  get retiring(): boolean {
+    return this.#retiring;
   }
 
   /** Takes nothing new until it is empty, so that a suspect attempt can run alone on it. */
@@ -293,6 +318,7 @@ export class WorkerActor {
   run(attempt: WireAttempt): void {
     const thread = this.#thread;
     const { token } = attempt;
+    this.#sent++;
     this.#running.set(token, attempt.id);
     this.#trackWindow();
     if (attempt.windowed) this.#unstarted.add(token);
