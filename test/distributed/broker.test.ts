@@ -125,6 +125,21 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(await a.result('t3')).toMatchObject({ status: 'done', id: 't3' });
   });
 
+  it('scales a node: it runs on the new threads and reports them in its beat', async () => {
+    const node = cluster('scale');
+    const a = node({ concurrency: 2 });
+    await a.ready;
+    await a.scale(3);
+    expect(a.getStatus().workers).toBe(3);
+    const workers = new Set<number>();
+    a.events.subscribe((event) => event.type === 'task.started' && event.node === undefined && workers.add(event.workerId));
+    const ids = Array.from({ length: 90 }, (_, i) => a.submit({ id: `s${i}`, handler: 'sleep', payload: { ms: 5 } }));
+    const results = await Promise.all(ids.map((id) => a.result(id)));
+    expect(results.map((result) => result.status)).toEqual(ids.map(() => 'done'));
+    expect(workers.size).toBe(3);
+    await expect.poll(() => a.getStatus().cluster?.nodes[0]?.workers, { timeout: 5_000 }).toBe(3);
+  });
+
   it('retries with backoff through the broker, the attempt counted from the delivery count', async () => {
     const node = cluster('retries');
     const a = node();

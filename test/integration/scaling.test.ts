@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
-import { InvalidOptionError, ProcessorShutdownError, type TaskResult } from '../../src/index.js';
-import { nextEvents, useProcessor } from '../helpers/index.js';
+import { InvalidOptionError, natsBroker, ProcessorShutdownError, type TaskResult } from '../../src/index.js';
+import { fixture, nextEvents, useProcessor } from '../helpers/index.js';
 
 const processor = useProcessor();
 
@@ -70,6 +70,17 @@ describe('scale(n)', () => {
     expect(await p.result(second)).toMatchObject({ status: 'done', attempts: 1 });
   });
 
+  it('never retires a thread an actor lives on: its actor keeps its state', { timeout: 15_000 }, async () => {
+    const p = processor({ handlers: fixture('actors.ts'), workers: 2 });
+    const counter = await p.spawn('counter', { id: 'kept', input: { start: 5 } });
+    await counter.ask({ type: 'inc' });
+    const exited = nextEvents(p.events, 'worker.exited', 1);
+    await p.scale(1);
+    expect((await exited)[0]?.workerId).not.toBe(counter.workerId);
+    expect((await counter.ask({ type: 'inc' })).context).toMatchObject({ count: 7 });
+    expect(p.metrics().workers.map((worker) => worker.id)).toEqual([counter.workerId]);
+  });
+
   it('refuses a size that is not a positive integer, changing nothing, and any size after shutdown', async () => {
     const p = processor({ workers: 2 });
     await p.ready;
@@ -122,6 +133,8 @@ describe('an elastic pool', () => {
     expect(() => processor({ workers: { min: 0, max: 2 } })).toThrow(/`workers.min` to be a positive integer/);
     expect(() => processor({ workers: { min: 3, max: 2 } })).toThrow(/`workers.max` to be at least `workers.min` \(3\), got 2/);
     expect(() => processor({ workers: { min: 1, max: 2, idleTimeout: -1 } })).toThrow(InvalidOptionError);
+    // A cluster grows by its nodes; a node is scaled with scale(n).
+    expect(() => processor({ workers: { min: 1, max: 2 }, broker: natsBroker() })).toThrow(/a number with a `broker`/);
     const p = processor({ workers: { min: 1, max: 2 } });
     await p.ready;
     await expect(p.scale(3)).rejects.toThrow(/within the elastic pool's 1\.\.2, got 3/);
