@@ -75,15 +75,14 @@ export interface TracedTask {
 }
 
 /**
- * Starts the trace of a task, when a tracer provider is registered:
- * `parent` is the context active at `submit` (the default), or on a broker's
- * node the submitter's, read from the message's headers. `remote`: a
- * broker's task, whose span ends when it leaves this node for a retry
- * elsewhere.
+ * Starts the trace of a task submitted here, under the context active at
+ * `submit`, when a tracer provider is registered. (A broker's node starts
+ * the trace of a delivered task under the submitter's context: see
+ * `broker/trace-headers.ts`.)
  */
-export function traceTask(task: TracedTask, parent: Context = contextApi.active(), remote = false): TaskTrace | undefined {
+export function traceTask(task: TracedTask): TaskTrace | undefined {
   const tracer = activeTracer();
-  return tracer && new TaskTrace(tracer, task, parent, remote);
+  return tracer && new TaskTrace(tracer, task, contextApi.active(), false);
 }
 
 /**
@@ -114,6 +113,7 @@ export class TaskTrace {
   #attemptContext: TraceContext | undefined;
   #windowed = false;
 
+  /** `remote`: a broker's task, whose span ends when it leaves this node for a retry elsewhere. */
   constructor(tracer: Tracer, task: TracedTask, parent: Context, remote: boolean) {
     this.#tracer = tracer;
     this.#remote = remote;
