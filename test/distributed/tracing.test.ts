@@ -70,4 +70,35 @@ describe.skipIf(!available)(`tracing across NATS JetStream (${NATS_URL})`, () =>
       });
     }
   });
+
+  it('gives each delivery of a retried task a span under the submitter: the first ends retrying, the last done', async () => {
+    stream = uniqueStream('tracing_retry');
+    const broker = natsBroker({ stream, storage: 'memory', ackWait: 2_000 });
+    const client = createProcessor({ workers: 0, broker });
+    const node = createProcessor({ handlers, workers: 1, broker, backoff: { delay: 20, jitter: 0 } });
+    processors.push(client, node);
+    await Promise.all([client.ready, node.ready]);
+
+    const { request, id } = trace.getTracer('app').startActiveSpan('request', (request) => {
+      const submitted = client.submit({ id: 'flaky', handler: 'traced', payload: { failFirst: true }, maxRetries: 1 });
+      request.end();
+      return { request: request.spanContext(), id: submitted };
+    });
+    expect(await client.result(id)).toMatchObject({ status: 'done', attempts: 2 });
+
+    const spans = exporter.getFinishedSpans();
+    const deliveries = spans.filter((span) => span.name === 'troupe.task').map((span) => span.attributes);
+    expect(deliveries).toEqual([
+      expect.objectContaining({ 'troupe.task.status': 'retrying', 'troupe.task.attempt': 1 }),
+      expect.objectContaining({ 'troupe.task.status': 'done', 'troupe.task.attempt': 2 }),
+    ]);
+    for (const span of spans.filter((span) => span.name === 'troupe.task')) {
+      expect(span.parentSpanContext).toMatchObject({ traceId: request.traceId, spanId: request.spanId });
+    }
+    const attempts = spans.filter((span) => span.name === 'troupe.attempt');
+    expect(attempts.map((span) => [span.attributes['troupe.task.attempt'], span.status.code])).toEqual([
+      [1, 2], // ERROR, with its exception
+      [2, 0],
+    ]);
+  });
 });
