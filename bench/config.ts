@@ -29,7 +29,7 @@ export interface Sizes {
   readonly retryTasks: number;
   /** Scenario 5: no-op tasks run before the heap is measured. */
   readonly memoryTasks: number;
-  /** Scenario 7: no-op tasks timed with and without an inspector. */
+  /** Scenarios 7 and 11: no-op tasks timed with and without an inspector, a tracer provider. */
   readonly inspectTasks: number;
   /**
    * Time cap of one timed window in the throughput-style scenarios (1, 4, 7):

@@ -60,5 +60,6 @@ export type {
   TaskInput,
   TaskResult,
   TaskState,
+  TraceContext,
 } from './task/types.js';
 export type { Clock } from './util/clock.js';

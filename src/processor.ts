@@ -26,6 +26,7 @@ import type { InspectionObserver } from './observe/inspection.js';
 import type { ProcessorMetrics } from './observe/metrics.js';
 import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
+import { traceTask } from './observe/tracing.js';
 import { checkScale, resolveOptions } from './options/resolve.js';
 import type { ProcessorOptions, ResolvedOptions, ShutdownOptions } from './options/types.js';
 import { openStore } from './store/open.js';
@@ -34,7 +35,7 @@ import { normalizeTask } from './task/normalize.js';
 import { resultInfo } from './task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
 import { abortable } from './util/abortable.js';
-import { aNumber, checkNumber, describe, nonNegativeNumber } from './util/validate.js';
+import { aNumber, checkNumber, describe, nonNegativeNumber, optionalBoolean } from './util/validate.js';
 import { checkLoadable } from './workers/thread-handle.js';
 
 export type { ShutdownOptions, ShutdownOutcome };
@@ -146,7 +147,8 @@ export class Processor {
     if (supervisor.tasks.has(normalized.id)) throw new DuplicateTaskError(normalized.id);
     const { maxQueue } = this.#options;
     if (supervisor.tasks.waiting >= maxQueue) throw new QueueFullError(maxQueue);
-    supervisor.send({ type: 'task.submit', task: normalized });
+    // The one check per task when nobody traces: `traceTask` finds no tracer provider.
+    supervisor.send({ type: 'task.submit', task: normalized, trace: this.#options.tracing ? traceTask(normalized) : undefined });
     return normalized.id;
   }
 
@@ -569,9 +571,7 @@ export class Processor {
   shutdown({ timeout = 10_000, drain = true }: ShutdownOptions = {}): Promise<ShutdownOutcome> {
     if (this.#shutdown) return this.#shutdown;
     checkNumber('timeout', timeout, nonNegativeNumber);
-    if (typeof drain !== 'boolean') {
-      throw new InvalidOptionError('drain', `Expected \`drain\` to be a boolean, got ${describe(drain)}`);
-    }
+    optionalBoolean('drain', drain, true);
     if (this.#link) {
       this.#shutdown = this.#link.shutdown(timeout, drain);
       return this.#shutdown;

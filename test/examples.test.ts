@@ -132,6 +132,22 @@ describe('examples run', () => {
     );
   });
 
+  it('tracing (docs/observability.md): the spans of a retried and a failed task under the request that submitted them', async () => {
+    expect(await runExample('tracing.ts')).toBe(
+      [
+        'POST /orders/42',
+        '  troupe.task (charge-42, 2 attempt(s)): done',
+        '    troupe.attempt (attempt 1): retrying, ERROR card declined',
+        '    troupe.attempt (attempt 2): done',
+        '  troupe.task (receipt-42, 1 attempt(s)): failed, ERROR mail server down',
+        '    troupe.attempt (attempt 1): failed, ERROR mail server down',
+        "the charge's handler continued its attempt's span: true",
+        'metrics: 1 done, 1 failed, 1 retry',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('inspection over a WebSocket on loopback, with @statelyai/inspect', async () => {
     expect(await runExample('inspection.ts')).toBe(
       [

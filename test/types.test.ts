@@ -14,6 +14,7 @@ import type {
   TaskError,
   TaskHandler,
   TaskResult,
+  TraceContext,
 } from '../src/index.js';
 import { natsBroker } from '../src/index.js';
 
@@ -48,11 +49,13 @@ describe('public types', () => {
     expectTypeOf<ProcessorStatus['cluster']>().toEqualTypeOf<ClusterStatus | undefined>();
   });
 
-  it('a handler takes its payload and a context', () => {
+  it('a handler takes its payload and a context (with its trace context when the app traces)', () => {
     const resize: TaskHandler<{ url: string }, number> = async (payload, ctx) => {
       expectTypeOf(payload.url).toEqualTypeOf<string>();
       expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
       expectTypeOf(ctx.attempt).toEqualTypeOf<number>();
+      expectTypeOf(ctx.traceContext).toEqualTypeOf<TraceContext | undefined>();
+      expectTypeOf<TraceContext>().toEqualTypeOf<{ readonly traceparent: string; readonly tracestate?: string }>();
       return 1;
     };
     expectTypeOf(resize).returns.toEqualTypeOf<number | Promise<number>>();

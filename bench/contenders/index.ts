@@ -24,6 +24,16 @@ export const CONTENDERS = {
     const { createTroupe } = await import('./troupe.js');
     return (options) => createTroupe({ inspect: true }, options);
   },
+  'troupe-traced': async (): Promise<Factory> => {
+    const { createTroupe } = await import('./troupe.js');
+    (await import('./tracing.js')).registerTracerProvider();
+    return (options) => createTroupe({}, options);
+  },
+  'troupe-tracing-off': async (): Promise<Factory> => {
+    const { createTroupe } = await import('./troupe.js');
+    (await import('./tracing.js')).registerTracerProvider();
+    return (options) => createTroupe({ tracing: false }, options);
+  },
   'troupe-store': async (): Promise<Factory> => {
     const { createTroupe } = await import('./troupe.js');
     return (options) => createTroupe({ store: true }, options);

@@ -29,6 +29,8 @@ export interface TroupeSettings {
   readonly inspect?: boolean;
   /** Keep tasks and results in a task store (SQLite, `synchronous: 'normal'`) in a scratch folder. */
   readonly store?: boolean;
+  /** `false`: Troupe's `tracing: false` (with a tracer provider registered, see `tracing.ts`). */
+  readonly tracing?: boolean;
 }
 
 function failure(result: Exclude<TaskResult, { status: 'done' }>): Error {
@@ -39,6 +41,7 @@ export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): 
   const options: ProcessorOptions = { handlers: HANDLERS, workers: THREADS };
   if (settings.concurrency !== undefined) options.concurrency = settings.concurrency;
   if (settings.inspect) options.inspect = () => {};
+  if (settings.tracing === false) options.tracing = false;
   const scratch = settings.store ? mkdtempSync(join(tmpdir(), 'troupe-bench-')) : undefined;
   if (scratch) options.store = sqliteStore({ path: join(scratch, 'tasks.db') });
   // Retry at once, as the peers' drivers resubmit at once: the scenario

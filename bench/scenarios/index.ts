@@ -13,8 +13,9 @@ import { startup } from './startup.js';
 import { store } from './store.js';
 import { submitAll } from './submit-all.js';
 import { throughput } from './throughput.js';
+import { tracing } from './tracing.js';
 
-export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors];
+export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors, tracing];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
 export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead, submitAll];

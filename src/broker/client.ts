@@ -18,6 +18,7 @@ import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf
 import { NODE_BEAT } from './node-beat.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
+import { activeTraceHeaders, type TraceHeaders } from './trace-headers.js';
 
 /** One task this process submitted that has not ended yet. */
 interface Submission {
@@ -39,6 +40,8 @@ interface Submission {
   startedAt: number | undefined;
   lastError: Error | undefined;
   retryDelay: number | undefined;
+  /** The context active at `submit`, for the message's headers, when the app traces. */
+  readonly trace: TraceHeaders | undefined;
 }
 
 const PUBLISH_TIMEOUT = 5_000;
@@ -61,6 +64,7 @@ export class BrokerClient {
   /** Set once connected; every use of it before then awaits `#opened`. */
   #session: BrokerSession | undefined;
   readonly #opened: Promise<BrokerSession>;
+  readonly #tracing: boolean;
   readonly #submissions = new Map<string, Submission>();
   /** `result(id)` calls for ids this process did not submit (or has finished), by id. */
   readonly #waiters = new Map<string, Array<(result: TaskResult) => void>>();
@@ -78,8 +82,10 @@ export class BrokerClient {
   readonly #watches = new Map<string, QueuedIterator<KvWatchEntry>>();
   readonly #poll: NodeJS.Timeout;
 
-  constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }) {
+  /** `tracing`: each submit carries the context active at it in the message's headers (see `trace-headers.ts`). */
+  constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }, tracing: boolean) {
     this.#opened = opened;
+    this.#tracing = tracing;
     opened.then(
       (session) => (this.#session = session),
       () => {},
@@ -256,6 +262,7 @@ export class BrokerClient {
       startedAt: undefined,
       lastError: undefined,
       retryDelay: undefined,
+      trace: this.#tracing ? activeTraceHeaders() : undefined,
     };
     this.#submissions.set(task.id, entry);
     if (task.signal) {
@@ -302,7 +309,11 @@ export class BrokerClient {
     for (;;) {
       if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
       try {
-        const ack = await session.js.publish(subject, data, { msgID: task.id, timeout: PUBLISH_TIMEOUT });
+        const ack = await session.js.publish(subject, data, {
+          msgID: task.id,
+          timeout: PUBLISH_TIMEOUT,
+          headers: session.headersOf(entry.trace),
+        });
         if (ack.duplicate && !retried) {
           if (strict) {
             this.#forget(task.id, entry);

@@ -41,7 +41,7 @@ export class BrokerLink {
     // Loaded only here: a processor without a broker never loads the NATS client.
     this.#opened = import('./session.js').then(({ BrokerSession }) => BrokerSession.open(config, options.workers > 0));
     this.#opened.catch((error: unknown) => (this.#failed = error));
-    this.client = new BrokerClient(this.#opened, options.retention);
+    this.client = new BrokerClient(this.#opened, options.retention, options.tracing);
   }
 
   /** Set when the broker could not be reached: submits are refused with it. */
@@ -61,7 +61,7 @@ export class BrokerLink {
       supervisor.events.subscribe((event) => this.client.note(event));
       await supervisor.ready.promise;
       if (supervisor.phase !== 'running') return;
-      this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers * window, workers);
+      this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers * window, workers, this.#options.tracing);
       this.#node.start();
     })();
     ready.catch((error: unknown) => (this.#failed ??= error));

@@ -16,6 +16,7 @@ import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireT
 import { NODE_BEAT } from './node-beat.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
+import { traceDelivery, traceHeadersOf } from './trace-headers.js';
 
 /** A delivered task this node holds: waiting, running, or storing its result. */
 interface Flight {
@@ -45,6 +46,7 @@ export class BrokerNode implements RemoteTaskHooks {
   readonly #supervisor: Supervisor;
   #capacity: number;
   #workers: number;
+  readonly #tracing: boolean;
   readonly #flights = new Map<string, Flight>();
   /** Results and acks on their way: waited for before the connection closes. */
   readonly #writes = new Set<Promise<void>>();
@@ -71,8 +73,10 @@ export class BrokerNode implements RemoteTaskHooks {
   }
 
   /** `slots`: attempts its threads run at once; `prefetch`: how many more it holds, unless the broker's settings say. */
-  constructor(session: BrokerSession, supervisor: Supervisor, slots: number, prefetch: number, workers: number) {
+  /** `tracing`: a delivered task's spans join the submitter's trace, read from its headers (see `trace-headers.ts`). */
+  constructor(session: BrokerSession, supervisor: Supervisor, slots: number, prefetch: number, workers: number, tracing: boolean) {
     this.#session = session;
+    this.#tracing = tracing;
     this.#supervisor = supervisor;
     this.#workers = workers;
     this.#capacity = slots + (session.config.prefetch ?? prefetch);
@@ -173,7 +177,13 @@ export class BrokerNode implements RemoteTaskHooks {
             continue;
           }
           this.#track(
-            js.publish(this.#session.subject(wire.id), msg.data, { msgID: `due:${wire.submission}` }).then(() => answer(() => msg.ack())),
+            js
+              .publish(this.#session.subject(wire.id), msg.data, {
+                msgID: `due:${wire.submission}`,
+                // Its trace goes on with it.
+                headers: this.#session.headersOf(traceHeadersOf(msg.headers)),
+              })
+              .then(() => answer(() => msg.ack())),
             () => answer(() => msg.nak(RETRY_PAUSE)),
           );
         }
@@ -235,7 +245,8 @@ export class BrokerNode implements RemoteTaskHooks {
           callback: undefined,
           signal: undefined,
         };
-        this.#supervisor.send({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt });
+        const trace = this.#tracing ? traceDelivery(task, msg.headers) : undefined;
+        this.#supervisor.send({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt, trace });
         if (flight.cancelled !== undefined) this.#supervisor.send({ type: 'task.cancel', id: wire.id, reason: flight.cancelled });
       }),
       () => this.returned(wire.id),

@@ -15,7 +15,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 
 import { BrokerError } from '../errors/errors.js';
 import { keyOf } from './codec.js';
@@ -114,6 +114,14 @@ export class BrokerSession {
 
   get schedulerDurable(): string {
     return schedulerDurable(this.config.stream);
+  }
+
+  /** NATS headers holding `entries` (a task's trace context; see `trace-headers.ts`); undefined for none. */
+  headersOf(entries: Readonly<Record<string, string>> | undefined): MsgHdrs | undefined {
+    if (!entries) return undefined;
+    const made = headers();
+    for (const [key, value] of Object.entries(entries)) made.set(key, value);
+    return made;
   }
 
   /** Where a ready task waits. */

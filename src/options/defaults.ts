@@ -23,4 +23,5 @@ export const DEFAULTS = Object.freeze({
   restart: Object.freeze({ minDelay: 100, maxDelay: 5_000, jitter: 0.2, maxRestarts: 10, window: 60_000 }),
   maxCrashes: 2,
   maxQueue: Infinity,
+  tracing: true,
 });

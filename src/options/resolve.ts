@@ -12,6 +12,7 @@ import {
   nonNegativeInteger,
   nonNegativeNumber,
   type NumberRule,
+  optionalBoolean,
   optionalNumber,
   positiveInteger,
 } from '../util/validate.js';
@@ -179,5 +180,6 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     resourceLimits: resourceLimits,
     clock: checkClock(options),
     inspect,
+    tracing: optionalBoolean('tracing', options.tracing, DEFAULTS.tracing),
   };
 }

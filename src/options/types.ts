@@ -227,6 +227,22 @@ export interface ProcessorOptions {
   clock?: Clock;
   /** An XState inspection observer: it sees every task lifecycle actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * OpenTelemetry tracing, through `@opentelemetry/api`: when the app has
+   * registered a tracer provider, each task gets a `troupe.task` span (a
+   * child of the context active at `submit`) and each attempt a
+   * `troupe.attempt` span, and handlers get `ctx.traceContext`; with a
+   * broker, the context travels in the messages' headers. With no provider
+   * registered it costs one check per task. `false` turns it off even then.
+   * See docs/observability.md.
+   *
+   * @example
+   * ```ts
+   * createProcessor({ handlers, tracing: false }); // no spans from Troupe, whatever the app registered
+   * ```
+   * @defaultValue true
+   */
+  tracing?: boolean;
 }
 
 export interface ResolvedRestart {
@@ -298,4 +314,5 @@ export interface ResolvedOptions {
   readonly resourceLimits: ResourceLimits | undefined;
   readonly clock: Clock;
   readonly inspect: ProcessorOptions['inspect'];
+  readonly tracing: boolean;
 }

@@ -236,6 +236,7 @@ export class Dispatcher {
       wire.windowed = true;
       this.#windowPriority = priority;
     }
+    if (record.trace) wire.traceContext = record.trace.attemptSent(number, !startsNow);
     if (alone) worker.runAlone(wire);
     else worker.run(wire);
     if (this.#inspection.active) this.#pool.inspectReceived(worker, { type: 'attempt.run', id, attempt: number, token });

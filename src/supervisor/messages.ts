@@ -1,6 +1,7 @@
 import type { StoppedActor } from '../actors/types.js';
 import type { StoreError } from '../errors/errors.js';
 import type { TaskEntered } from '../machines/task.js';
+import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
@@ -23,13 +24,18 @@ export interface Resumed {
 }
 
 export type SupervisorMessage =
-  /** `attempts`: set for a task a broker delivered, the attempts its earlier deliveries made. */
+  /**
+   * `attempts`: set for a task a broker delivered, the attempts its earlier
+   * deliveries made. `trace`: its spans, started at `submit` (or at a
+   * broker's delivery) when the app traces.
+   */
   | {
       readonly type: 'task.submit';
       readonly task: NormalizedTask;
       readonly attempts?: number;
       readonly submittedAt?: number;
       readonly resumed?: Resumed;
+      readonly trace?: TaskTrace | undefined;
     }
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   /** The task's own AbortSignal aborted: it cancels that run of the id, not a later one. */

@@ -22,7 +22,6 @@ import { Metrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { OpenStore, Recovered } from '../store/store.js';
-import type { NormalizedTask } from '../task/normalize.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
@@ -36,7 +35,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
-import { inspectable, type RemoteTaskHooks, type Resumed, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
+import { inspectable, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
 import { Outcomes } from './outcomes.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
@@ -276,7 +275,7 @@ export class Supervisor {
   #handle(message: SupervisorMessage): void {
     switch (message.type) {
       case 'task.submit':
-        return this.#submit(message.task, message.attempts, message.submittedAt, message.resumed);
+        return this.#submit(message);
       case 'task.cancel':
         return this.#registry.get(message.id)?.lifecycle.send({ type: 'task.cancel', reason: message.reason });
       case 'task.abort':
@@ -333,14 +332,14 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit(task: NormalizedTask, attempts?: number, submittedAt = Date.now(), resumed?: Resumed): void {
+  #submit({ task, attempts, submittedAt = Date.now(), resumed, trace }: Extract<SupervisorMessage, { type: 'task.submit' }>): void {
     const now = this.#timers.now();
     const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
     const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
     const { id, handler, maxRetries, timeout } = task;
     const lifecycle = this.#lifecycles.create({ id, handler, maxRetries, timeout, backoff: this.#options.backoff, startDelay, attempts });
     const runAt = startDelay === undefined ? undefined : now + startDelay;
-    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed);
+    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed, trace);
     this.#registry.add(record);
     if (resumed) {
       record.crashes = resumed.crashes;
@@ -359,6 +358,7 @@ export class Supervisor {
   #entered(state: TaskState, context: TaskContext): void {
     const record = this.#registry.get(context.id);
     if (!record) return;
+    record.trace?.entered(state, context);
     if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#finish(record, state, context);
     const previous = record.state;
     this.#registry.enter(record, state);

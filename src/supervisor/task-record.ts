@@ -1,6 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 
 import type { TaskLifecycle } from '../machines/lifecycles.js';
+import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskResult, TaskState } from '../task/types.js';
 import type { WorkerActor } from '../workers/worker.js';
@@ -77,6 +78,8 @@ export interface TaskRecord {
   /** Listens to the task's AbortSignal until the task ends. */
   onAbort: (() => void) | undefined;
   waiters: Array<(result: TaskResult) => void> | undefined;
+  /** Its spans, when the app traces (see `observe/tracing.ts`). */
+  readonly trace: TaskTrace | undefined;
 }
 
 /** A record for a task just accepted: `scheduled`, in no queue yet. */
@@ -86,6 +89,7 @@ export function createRecord(
   submittedAt: number,
   runAt: number | undefined,
   remote: boolean,
+  trace: TaskTrace | undefined,
 ): TaskRecord {
   return {
     task,
@@ -110,6 +114,7 @@ export function createRecord(
     returned: false,
     onAbort: undefined,
     waiters: undefined,
+    trace,
   };
 }
 

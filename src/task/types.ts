@@ -21,6 +21,18 @@ export type FinalTaskState = Extract<TaskState, 'done' | 'failed' | 'cancelled'>
  */
 export type TaskError = Error & { readonly code?: string };
 
+/**
+ * A trace context in W3C Trace Context form (https://www.w3.org/TR/trace-context/),
+ * as plain strings: what any OpenTelemetry propagator reads as the
+ * `traceparent` and `tracestate` headers.
+ */
+export interface TraceContext {
+  /** `00-<trace id>-<span id>-<flags>`. */
+  readonly traceparent: string;
+  /** Vendor entries, when the span's context has any. */
+  readonly tracestate?: string;
+}
+
 /** What the handler receives besides the payload. */
 export interface HandlerContext {
   /** The task's id. */
@@ -29,6 +41,30 @@ export interface HandlerContext {
   readonly attempt: number;
   /** Aborts when the attempt times out, is cancelled or the processor shuts down. */
   readonly signal: AbortSignal;
+  /**
+   * This attempt's `troupe.attempt` span, when the app that submitted the
+   * task traces (it registered an OpenTelemetry tracer provider, and did
+   * not pass `tracing: false`); `undefined` otherwise. Plain strings, so the
+   * handler can continue the trace in its thread with an SDK of its own:
+   * its spans become children of the attempt's. See docs/observability.md.
+   *
+   * @example
+   * ```ts
+   * import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+   *
+   * export async function resize(payload: { url: string }, ctx: HandlerContext) {
+   *   const parent = propagation.extract(ROOT_CONTEXT, ctx.traceContext ?? {});
+   *   return trace.getTracer('images').startActiveSpan('resize', {}, parent, async (span) => {
+   *     try {
+   *       return await shrink(payload.url);
+   *     } finally {
+   *       span.end();
+   *     }
+   *   });
+   * }
+   * ```
+   */
+  readonly traceContext?: TraceContext;
   /**
    * Marks buffers of the return value to be moved to the main thread instead
    * of copied; returns `value` unchanged.

@@ -52,6 +52,13 @@ export function optionalNumber(field: string, value: unknown, fallback: number, 
   return value === undefined ? fallback : checkNumber(field, value, rule, refuse);
 }
 
+/** `fallback` when `value` is undefined; else `value` if it is a boolean, or throws, naming `field`. */
+export function optionalBoolean(field: string, value: unknown, fallback: boolean, refuse: Refusal = refuseOption): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw refuse(field, `Expected \`${field}\` to be a boolean, got ${describe(value)}`);
+  return value;
+}
+
 /** A plain object (not an array, not null); `{}` when undefined. */
 export function checkObject(field: string, value: unknown, refuse: Refusal = refuseOption): Record<string, unknown> {
   if (value === undefined) return {};

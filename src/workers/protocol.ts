@@ -1,6 +1,7 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 
 import type { SerializedError } from '../errors/serialize.js';
+import type { TraceContext } from '../task/types.js';
 
 /**
  * What crosses between a worker actor and its thread. The control call
@@ -40,6 +41,8 @@ export interface WireAttempt {
    * main thread counts it started when it sends it.
    */
   readonly windowed?: true;
+  /** The attempt's span, when the task is traced: the handler's `ctx.traceContext`. */
+  readonly traceContext?: TraceContext;
 }
 
 /** A payload whose buffers were moved in, moved back out for the next attempt. */

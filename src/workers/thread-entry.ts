@@ -148,7 +148,7 @@ function drop(token: number): void {
   tell({ token, ok: false, unstarted: true, returned: { payload, transfer: back } }, back);
 }
 
-function start({ token, id, handler: name, attempt, payload, transfer: moved, windowed }: WireAttempt): void {
+function start({ token, id, handler: name, attempt, payload, transfer: moved, windowed, traceContext }: WireAttempt): void {
   const handler = handlers.get(name);
   if (windowed) tell(token);
   if (!handler) {
@@ -163,6 +163,7 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved, wi
     id,
     attempt,
     signal: controller.signal,
+    traceContext,
     transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
       (marked ??= []).push(...transferables);
       return value;
