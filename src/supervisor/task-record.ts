@@ -3,6 +3,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskResult, TaskState } from '../task/types.js';
+import type { Linked } from '../util/linked-list.js';
 import type { WorkerActor } from '../workers/worker.js';
 
 /**
@@ -35,8 +36,12 @@ export interface Attempt {
   started: boolean;
 }
 
-/** One accepted, unfinished task. Owned by the supervisor and the parts it calls, inside its messages. */
-export interface TaskRecord {
+/**
+ * One accepted, unfinished task. Owned by the supervisor and the parts it
+ * calls, inside its messages. `prev` and `next` link it among the tasks of
+ * its state, in the registry's list of that state.
+ */
+export interface TaskRecord extends Linked<TaskRecord> {
   readonly task: NormalizedTask;
   /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
   payload: unknown;
@@ -110,6 +115,8 @@ export function createRecord(
     returned: false,
     onAbort: undefined,
     waiters: undefined,
+    prev: undefined,
+    next: undefined,
   };
 }
 
