@@ -3,8 +3,6 @@
  * Chromium through playwright-core). Without a browser the browser test is
  * skipped with a message, except in CI, where it must run.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -17,7 +15,7 @@ import {
 } from '../../src/dashboard/server.js';
 import { type ActorSnapshot, createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
 import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
-import { haveBrowser, launchChromium } from '../helpers/browser.js';
+import { haveBrowser, launchChromium, saveScreenshot } from '../helpers/browser.js';
 import { fixture, handlers, nextEvents, settle, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 2 });
@@ -200,9 +198,7 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       await page.click('button.task[data-id="blocker-0"]');
       await shows('detail', 'processing on worker');
       for (const blocker of ['blocker-0', 'blocker-1']) p.cancel(blocker);
-      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard');
     } finally {
       await browser.close();
     }
@@ -256,9 +252,7 @@ describe.skipIf(!haveBrowser || !natsUp)('dashboard of a node, in Chromium', () 
       );
       expect(await page.isVisible('#cluster')).toBe(true);
       expect(await page.textContent('#backlog')).toContain('0 waiting');
-      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard-cluster.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard-cluster');
     } finally {
       await browser.close();
       await Promise.all(nodes.map((node) => node.shutdown()));
