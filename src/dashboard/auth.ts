@@ -42,8 +42,8 @@ export function createGate(token: string | undefined): (request: IncomingMessage
   if (token === undefined) return () => 'read';
   const expected = digest(token);
   return (request) => {
-    const header = request.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    // The scheme's name is case-insensitive (RFC 9110 §11.1).
+    const given = /^bearer (.*)$/i.exec(request.headers.authorization ?? '')?.[1];
     return given !== undefined && timingSafeEqual(digest(given), expected) ? 'act' : 'none';
   };
 }

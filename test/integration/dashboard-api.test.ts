@@ -85,8 +85,9 @@ describe('dashboard API access', () => {
     expect(p.getTask('running')?.state).toBe('processing');
     expect(p.getTask('broken')?.state).toBe('failed');
     expect(p.getResult('broken')?.status).toBe('failed');
-    // With it, reads answer.
+    // With it, reads answer (the scheme's name in any case).
     expect((await call(url, 'api/tasks?state=failed', { token: TOKEN })).body.tasks?.map((task) => task.id)).toEqual(['broken']);
+    expect((await fetch(`${url}api/tasks/broken`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
     p.cancel('running');
   });
 
