@@ -424,20 +424,25 @@ export class Processor {
 
   /**
    * Serves a live dashboard: counts by state, a throughput and run-time chart,
-   * the workers and what they run, recent failures, and a task's lifecycle
-   * when one is clicked; `/metrics` serves Prometheus text. It listens on
-   * 127.0.0.1 unless `host` says otherwise, and has no authentication.
+   * the workers and what they run, recent failures, tasks by state a page at
+   * a time, and a task's payload, result or error and lifecycle; `/metrics`
+   * serves Prometheus text, `/api/` a JSON API (docs/dashboard.md). With a
+   * `token`, every request for data needs it as a bearer token, and the page
+   * and the API can cancel and retry tasks and clear results. It listens on
+   * 127.0.0.1 unless `host` says otherwise; another host without a `token`
+   * is refused with `InvalidOptionError`, and nothing is served.
    *
    * @example
    * ```ts
-   * const dashboard = await processor.serveDashboard({ port: 8080 });
-   * console.log(\`dashboard at \${dashboard.url}\`);
+   * const token = randomBytes(32).toString('base64url');
+   * const dashboard = await processor.serveDashboard({ port: 8080, token });
+   * console.log(\`dashboard at \${dashboard.url}#token=\${token}\`);
    * ```
    */
   async serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
     // Loaded on first use: a processor that never serves one never loads it.
     const { serveDashboard } = await import('./dashboard/server.js');
-    return serveDashboard(this, options);
+    return serveDashboard(this, this.#supervisor.tasks, options);
   }
 
   /**

@@ -139,20 +139,23 @@ describe('troupe run', () => {
     },
   );
 
-  it('--dashboard serves the dashboard on loopback while the run lasts', async () => {
+  it('--dashboard serves the dashboard on loopback while the run lasts, at a URL carrying a token made for it', async () => {
     const lines = Array.from({ length: 100 }, () => JSON.stringify({ handler: 'sleep', payload: { ms: 20 } }));
     const { input } = scratch(lines);
     const { child, exited } = troupe(['run', handlers, '--input', input, '--workers', '2', '--dashboard', '0']);
     let stderr = '';
-    const url = await new Promise<string>((resolve) => {
+    const [url, token] = await new Promise<[string, string]>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += String(chunk);
-        const found = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
-        if (found) resolve(found[1] as string);
+        const found = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)#token=([\w-]{43})\n/.exec(stderr);
+        if (found) resolve([found[1] as string, found[2] as string]);
       });
     });
     expect(await (await fetch(url)).text()).toContain('<title>Troupe</title>');
-    expect(await (await fetch(`${url}metrics`)).text()).toContain('troupe_tasks_submitted_total');
+    // The data needs the token the URL carries.
+    expect((await fetch(`${url}metrics`)).status).toBe(401);
+    const metrics = await fetch(`${url}metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await metrics.text()).toContain('troupe_tasks_submitted_total');
     expect((await exited).code).toBe(0);
   });
 

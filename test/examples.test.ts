@@ -187,9 +187,11 @@ describe('examples run', () => {
   it('dashboard', async () => {
     expect(await runExample('dashboard.ts')).toBe(
       [
-        'dashboard at http://127.0.0.1:<port>/',
+        'dashboard at http://127.0.0.1:<port>/#token=<token>',
+        'failed: parse-bad',
         'parse-bad: SyntaxError; queued → processing → failed',
-        'troupe_tasks_finished_total{status="done"} 10',
+        'export: done after a cancel and a retry',
+        'without the token: 401',
         '',
       ].join('\n'),
     );

@@ -14,6 +14,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_NATS_URL, type NatsBroker, natsBroker } from '../broker/options.js';
 import { InvalidOptionError, TroupeError, WorkerStartError } from '../errors/errors.js';
 import { createProcessor } from '../processor.js';
+import { serveDashboardWithToken } from './dashboard.js';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';
 
@@ -126,7 +127,7 @@ program
   .option('--concurrency <n>', 'attempts each thread runs at once, for async handlers (default: 1)', integer('--concurrency', 1))
   .option(
     '--dashboard <port>',
-    'serve a live dashboard on 127.0.0.1:<port> while the run lasts (0: any free port)',
+    'serve a live dashboard on 127.0.0.1:<port> while the run lasts, at a URL with a token for it (0: any free port)',
     integer('--dashboard', 0),
   )
   .addOption(
@@ -259,10 +260,11 @@ Example (two nodes and a client, in three terminals):
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       });
       await processor.ready;
-      const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
+      const served = options.dashboard === undefined ? undefined : await serveDashboardWithToken(processor, options.dashboard);
+      const dashboard = served?.dashboard;
       const { workers } = processor.getStatus();
       process.stderr.write(
-        `troupe node: ${workers} worker thread${workers === 1 ? '' : 's'} on stream ${options.stream}${dashboard ? `, dashboard at ${dashboard.url}` : ''}; Ctrl-C stops\n`,
+        `troupe node: ${workers} worker thread${workers === 1 ? '' : 's'} on stream ${options.stream}${served ? `, dashboard at ${served.url}` : ''}; Ctrl-C stops\n`,
       );
       const stop = async () => {
         process.stderr.write('troupe node: stopping: waiting tasks go back to the stream, running ones finish\n');

@@ -7,6 +7,7 @@ import { createProcessor, type Processor } from '../processor.js';
 import { sqliteStore } from '../store/options.js';
 import { openResultReader, type ResultReader } from '../store/result-reader.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
+import { serveDashboardWithToken } from './dashboard.js';
 import { readLines } from './lines.js';
 import type { Progress } from './progress.js';
 
@@ -20,7 +21,7 @@ export interface RunOptions {
   readonly processor: Pick<ProcessorOptions, 'workers' | 'maxRetries' | 'timeout' | 'concurrency' | 'broker'>;
   /** Tasks accepted and unfinished at most: the rest of the file waits unread. */
   readonly inFlight: number;
-  /** Serve the dashboard on this port (loopback) for the length of the run. */
+  /** Serve the dashboard on this port (loopback, with a token made for the run) for the length of the run. */
   readonly dashboard?: number;
   /**
    * Keep tasks and results in this SQLite file, so that the same run,
@@ -118,8 +119,9 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
   const reader: ResultReader | undefined = options.store ? openResultReader(options.store) : undefined;
   const { progress } = options;
-  const dashboard = options.dashboard === undefined ? undefined : await processor.serveDashboard({ port: options.dashboard });
-  if (dashboard) progress.log(`troupe: dashboard at ${dashboard.url}`);
+  const served = options.dashboard === undefined ? undefined : await serveDashboardWithToken(processor, options.dashboard);
+  const dashboard = served?.dashboard;
+  if (served) progress.log(`troupe: dashboard at ${served.url}`);
   progress.start(options.total);
   const counts = { lines: 0, done: 0, failed: 0, invalid: 0, earlier: 0, retries: 0, elsewhere: 0 };
   const record = (result: TaskResult, line: number) => {

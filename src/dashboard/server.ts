@@ -1,7 +1,9 @@
 /**
  * dashboard/: the live dashboard: an HTTP server (this file) over what it
- * reads of a processor (`DashboardSource`), the page it serves (page.ts),
- * and each task's recent timeline (timeline.ts). Loaded only when served.
+ * reads of a processor (`DashboardSource`), the JSON API that lists tasks
+ * and acts on them (api.ts), who may read and act (auth.ts), the page it
+ * serves (page.ts), and each task's recent timeline (timeline.ts). Loaded
+ * only when served.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,21 +16,35 @@ import type { ActorRef } from '../actors/actor-ref.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { ProcessorMetrics } from '../observe/metrics.js';
 import type { ProcessorStatus } from '../observe/status.js';
-import type { TaskInfo, TaskResult } from '../task/types.js';
+import { ApiError, createApi, type DashboardActions, type DashboardTasks } from './api.js';
+import { checkAccess, createGate } from './auth.js';
+import { asJson, sendJson } from './json.js';
 import { PAGE } from './page.js';
 import { Timelines } from './timeline.js';
+
+export type { DashboardTasks };
 
 export interface DashboardOptions {
   /** 0 picks a free port. @defaultValue 0 */
   port?: number;
   /**
-   * Where to listen. Loopback by default: the dashboard has no
-   * authentication, so binding elsewhere exposes the tasks' ids, errors and
-   * counts to the network. @defaultValue '127.0.0.1'
+   * Where to listen. A host other than loopback (`127.0.0.1`, `::1`,
+   * `localhost`) needs a `token`: without one, `serveDashboard` throws
+   * `InvalidOptionError` and starts nothing. @defaultValue '127.0.0.1'
    */
   host?: string;
   /** How often the page gets a fresh snapshot, in ms. @defaultValue 500 */
   interval?: number;
+  /**
+   * The secret every request for data must carry, as
+   * `Authorization: Bearer <token>` (the page asks for it once, or reads it
+   * from its URL's `#token=`); the answer without it is 401 and nothing
+   * changes. Only with a token can the page and the API act: cancel, retry,
+   * clear results. Without one (loopback only) anyone on this machine may
+   * read, and nobody may act. Make it long and random, e.g.
+   * `randomBytes(32).toString('base64url')`. @defaultValue none
+   */
+  token?: string;
 }
 
 /** What the dashboard reads of a live actor: no more, so it cannot send to one or stop it. */
@@ -45,11 +61,9 @@ export const LISTED_ACTORS = 200;
  * `Processor` is one. The dashboard depends on this, not on the processor
  * module, so the processor can load it lazily.
  */
-export interface DashboardSource {
+export interface DashboardSource extends DashboardActions {
   readonly events: Observable<ProcessorEvent>;
   getStatus(): ProcessorStatus;
-  getTask(id: string): TaskInfo | undefined;
-  getResult(id: string): TaskResult | undefined;
   metrics(): ProcessorMetrics;
   prometheus(): Promise<string>;
   readonly metricsRegistry: { readonly contentType: string };
@@ -75,14 +89,21 @@ const ASSETS: Record<string, { file: string; type: string }> = {
  * Serves a live dashboard for one processor with `node:http`: the page at
  * `/`, a Server-Sent Events stream of snapshots at `/events` (status, metrics,
  * workers, recent failures, live actors), a task's timeline at `/task/<id>`,
- * an actor's last snapshot at `/actor/<id>`, and Prometheus text at
- * `/metrics`.
+ * an actor's last snapshot at `/actor/<id>`, Prometheus text at `/metrics`,
+ * and the JSON API under `/api/` (see api.ts) that lists `tasks` by state
+ * and cancels and retries them. With a `token`, all but the page and its
+ * assets need it. Throws `InvalidOptionError`, having started nothing, for a
+ * host other than loopback without a token.
  */
 export async function serveDashboard(
   processor: DashboardSource,
-  { port = 0, host = '127.0.0.1', interval = 500 }: DashboardOptions = {},
+  tasks: DashboardTasks,
+  { port = 0, host = '127.0.0.1', interval = 500, token }: DashboardOptions = {},
 ): Promise<Dashboard> {
+  checkAccess(host, token);
+  const gate = createGate(token);
   const timelines = new Timelines(processor.events);
+  const api = createApi(processor, tasks, (id) => timelines.timeline(id));
   const streams = new Set<ServerResponse>();
 
   const snapshot = () => {
@@ -125,7 +146,8 @@ export async function serveDashboard(
   });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = new URL(request.url ?? '/', 'http://dashboard').pathname;
+    const url = new URL(request.url ?? '/', 'http://dashboard');
+    const path = url.pathname;
     if (path === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(PAGE);
@@ -135,6 +157,24 @@ export async function serveDashboard(
     if (asset) {
       response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'max-age=3600' });
       response.end(await readFile(asset.file));
+      return;
+    }
+    const access = gate(request);
+    if (access === 'none') {
+      response.setHeader('www-authenticate', 'Bearer');
+      sendJson(response, 401, {
+        error: { code: 'unauthorized', message: 'This dashboard needs its token, as `Authorization: Bearer <token>`' },
+      });
+      return;
+    }
+    if (path.startsWith('/api/')) {
+      try {
+        const { status, body } = api.answer(request.method ?? 'GET', url, access);
+        sendJson(response, status, body);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+      }
       return;
     }
     if (path === '/events') {
@@ -199,18 +239,4 @@ export async function serveDashboard(
       await closed;
     },
   };
-}
-
-/**
- * A JSON.stringify replacer for an actor's snapshot: structured-cloned data
- * may hold what JSON drops (an Error, a Map or a Set would print as `{}`) or
- * refuses (a bigint would throw, and the route answer 500).
- */
-function asJson(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  // As its entries: a Map's keys need not be strings.
-  if (value instanceof Map) return [...value];
-  if (value instanceof Set) return [...value];
-  if (typeof value === 'bigint') return value.toString();
-  return value;
 }

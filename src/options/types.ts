@@ -41,7 +41,9 @@ export interface BackoffOptions {
 /** How many finished tasks the processor remembers. Oldest are forgotten first. */
 export interface RetentionOptions {
   /**
-   * Results kept of tasks that ended `done` or `cancelled`.
+   * Results kept of tasks that ended `done` or `cancelled`. A cancelled
+   * task's payload is kept with its result, and forgotten with it, so it can
+   * be retried (from the dashboard); a failed result holds its own.
    * @defaultValue 10_000
    */
   maxResults?: number;

@@ -448,7 +448,8 @@ export class Supervisor {
     this.metrics.finished(state, Date.now());
     const progress = { attempts: context.attempts, submittedAt: record.submittedAt, startedAt: record.startedAt };
     const result = finalResult(record.task, state, context, record.payload, progress);
-    this.#registry.results.store(result);
+    // A cancelled task's payload stays as long as its result, so it can be resubmitted (a failed result holds its own).
+    this.#registry.results.store(result, state === 'cancelled' ? { payload: record.payload } : undefined);
     this.#journal?.ended(record, result);
     if (record.remote && remote) this.#mailbox.defer(() => remote.finished(result));
     if (record.task.callback || record.waiters) {

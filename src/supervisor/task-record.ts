@@ -4,6 +4,7 @@ import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskResult, TaskState } from '../task/types.js';
+import type { Linked } from '../util/linked-list.js';
 import type { WorkerActor } from '../workers/worker.js';
 
 /**
@@ -36,8 +37,12 @@ export interface Attempt {
   started: boolean;
 }
 
-/** One accepted, unfinished task. Owned by the supervisor and the parts it calls, inside its messages. */
-export interface TaskRecord {
+/**
+ * One accepted, unfinished task. Owned by the supervisor and the parts it
+ * calls, inside its messages. `prev` and `next` link it among the tasks of
+ * its state, in the registry's list of that state.
+ */
+export interface TaskRecord extends Linked<TaskRecord> {
   readonly task: NormalizedTask;
   /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
   payload: unknown;
@@ -115,6 +120,8 @@ export function createRecord(
     onAbort: undefined,
     waiters: undefined,
     trace,
+    prev: undefined,
+    next: undefined,
   };
 }
 

@@ -1,8 +1,16 @@
 import type { StatusCounts } from '../observe/status.js';
-import { resultInfo, taskInfo } from '../task/results.js';
-import type { FailedResult, TaskInfo, TaskResult } from '../task/types.js';
+import { resubmission, resultInfo, taskInfo } from '../task/results.js';
+import type { FailedResult, TaskInfo, TaskInput, TaskResult, TaskState } from '../task/types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { TaskRegistry } from './registry.js';
+import type { TaskRecord } from './task-record.js';
+
+/** A page of the tasks in one state (see `TaskView.page`). */
+export interface TaskPage {
+  readonly tasks: TaskInfo[];
+  /** How many tasks are in that state: unfinished ones, or finished ones retained. */
+  readonly size: number;
+}
 
 /**
  * The supervisor's tasks, read-only: what the facade, a broker's node and
@@ -57,6 +65,35 @@ export class TaskView {
       const result = this.getResult(id);
       return result && resultInfo(result);
     }
+    return this.#info(record);
+  }
+
+  /**
+   * Up to `limit` tasks in `state`, after the task of id `after` (the last
+   * of the previous page): unfinished ones in the order they entered the
+   * state, finished ones retained in the order they ended. It walks only
+   * the page. A cursor that has left the state starts again from the first.
+   */
+  page(state: TaskState, after: string | undefined, limit: number): TaskPage {
+    const registry = this.#registry;
+    if (state === 'done' || state === 'failed' || state === 'cancelled') {
+      return { tasks: registry.results.page(state, after, limit).map(resultInfo), size: registry.results.size(state) };
+    }
+    return { tasks: registry.page(state, after, limit).map((record) => this.#info(record)), size: registry.counts()[state] };
+  }
+
+  /**
+   * What a task was submitted with, as far as it is still known: an
+   * unfinished task's, or a failed or cancelled one's while its result is
+   * retained (a done task's payload is not kept).
+   */
+  input(id: string): TaskInput | undefined {
+    const record = this.#registry.get(id);
+    if (record) return resubmission(record.task, record.payload);
+    return this.#registry.results.resubmission(id);
+  }
+
+  #info(record: TaskRecord): TaskInfo {
     const { attempts, error, retryDelay } = record.lifecycle.context;
     const { state, submittedAt, startedAt, runAt } = record;
     return taskInfo(record.task, {

@@ -132,6 +132,15 @@ export function resultInfo(result: TaskResult): TaskInfo {
 }
 
 /**
+ * A failed or cancelled task as a `TaskInput` to submit again: its id,
+ * handler, payload, priority, retries and timeout; it runs at once.
+ */
+export function resubmission(result: TaskFields, payload: unknown): TaskInput {
+  const { id, handler, priority, maxRetries, timeout } = result;
+  return { id, payload, handler, priority, maxRetries, ...(timeout !== undefined ? { timeout } : {}) };
+}
+
+/**
  * A task `shutdown` hands back unfinished, as a `TaskInput` to submit again:
  * its payload as the next attempt would get it (with the buffers it moves),
  * and `runAt` when it had not become due.

@@ -12,6 +12,9 @@ export type TaskState = 'scheduled' | 'queued' | 'processing' | 'retrying' | 'do
 /** The final states: every accepted task ends in exactly one of them (or is handed back by `shutdown`). */
 export type FinalTaskState = Extract<TaskState, 'done' | 'failed' | 'cancelled'>;
 
+/** The states of a task not yet ended: waiting or running. */
+export type UnfinishedTaskState = Exclude<TaskState, FinalTaskState>;
+
 /**
  * An error as a task result carries it. It is a real `Error`: Troupe's own
  * errors keep their class (`instanceof TaskTimeoutError`), other errors keep

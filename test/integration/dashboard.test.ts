@@ -3,20 +3,20 @@
  * Chromium through playwright-core). Without a browser the browser test is
  * skipped with a message, except in CI, where it must run.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { type DashboardActor, type DashboardSource, LISTED_ACTORS, serveDashboard } from '../../src/dashboard/server.js';
+import {
+  type DashboardActor,
+  type DashboardSource,
+  type DashboardTasks,
+  LISTED_ACTORS,
+  serveDashboard,
+} from '../../src/dashboard/server.js';
 import { type ActorSnapshot, createProcessor, type Dashboard, natsBroker, type Processor } from '../../src/index.js';
 import { natsAvailable, removeStream, uniqueStream } from '../distributed/nats.js';
+import { haveBrowser, launchChromium, saveScreenshot } from '../helpers/browser.js';
 import { fixture, handlers, nextEvents, settle, useProcessor } from '../helpers/index.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env['CI']) throw new Error(`CI is set but ${CHROMIUM} is missing: .ci/run installs it with apt-get`);
-if (!haveBrowser) console.warn(`dashboard browser test skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
 
 const make = useProcessor({ workers: 2 });
 /** A processor whose handler module also exports actor logic (`counter`, `tally`). */
@@ -26,15 +26,6 @@ afterEach(async () => {
   await dashboard?.close();
   dashboard = undefined;
 });
-
-async function launchChromium() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}
 
 /** Holds both threads with tasks that run until cancelled; resolves once both run. */
 async function blockBoth(p: Processor): Promise<void> {
@@ -84,6 +75,9 @@ function stubActor(id: string, snapshot: ActorSnapshot): DashboardActor {
   return { id, logic: 'stub', workerId: 1, processed: 0, getSnapshot: () => snapshot };
 }
 
+/** No task lists: the actors' tests read none. */
+const noTasks: DashboardTasks = { page: () => ({ tasks: [], size: 0 }), input: () => undefined };
+
 /** The processor as the dashboard reads it, with `stubs` as its live actors. */
 function withActors(p: Processor, stubs: DashboardActor[]): DashboardSource {
   return {
@@ -92,6 +86,9 @@ function withActors(p: Processor, stubs: DashboardActor[]): DashboardSource {
     getStatus: () => p.getStatus(),
     getTask: (id) => p.getTask(id),
     getResult: (id) => p.getResult(id),
+    submit: (task) => p.submit(task),
+    cancel: (id) => p.cancel(id),
+    clearResults: () => p.clearResults(),
     metrics: () => p.metrics(),
     prometheus: () => p.prometheus(),
     actors: () => stubs,
@@ -158,7 +155,7 @@ describe('dashboard over HTTP', () => {
         error: new RangeError('the counter blew up'),
       }),
     );
-    dashboard = await serveDashboard(withActors(p, stubs), { interval: 100 });
+    dashboard = await serveDashboard(withActors(p, stubs), noTasks, { interval: 100 });
     const snapshot = await firstSnapshot(dashboard.url);
     expect(snapshot.actorCount).toBe(LISTED_ACTORS + 51);
     expect(snapshot.actors.map((actor) => actor.id)).toEqual(stubs.slice(0, LISTED_ACTORS).map((stub) => stub.id));
@@ -201,9 +198,7 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       await page.click('button.task[data-id="blocker-0"]');
       await shows('detail', 'processing on worker');
       for (const blocker of ['blocker-0', 'blocker-1']) p.cancel(blocker);
-      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard');
     } finally {
       await browser.close();
     }
@@ -257,9 +252,7 @@ describe.skipIf(!haveBrowser || !natsUp)('dashboard of a node, in Chromium', () 
       );
       expect(await page.isVisible('#cluster')).toBe(true);
       expect(await page.textContent('#backlog')).toContain('0 waiting');
-      const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard-cluster.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard-cluster');
     } finally {
       await browser.close();
       await Promise.all(nodes.map((node) => node.shutdown()));
