@@ -2,6 +2,7 @@ export type { ActorRef } from './actors/actor-ref.js';
 export type { ActorEvent, ActorSnapshot, AskOptions, SpawnOptions } from './actors/types.js';
 export type { NatsBroker, NatsBrokerOptions } from './broker/options.js';
 export { natsBroker } from './broker/options.js';
+export { createProcessor } from './create-processor.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export type { TroupeErrorCode } from './errors/errors.js';
 export {
@@ -45,7 +46,7 @@ export type { EventOf } from './observe/streams.js';
 export { ofType } from './observe/streams.js';
 export type { BackoffOptions, ProcessorOptions, RestartOptions, RetentionOptions } from './options/types.js';
 export type { ShutdownOptions, ShutdownOutcome } from './processor.js';
-export { createProcessor, Processor } from './processor.js';
+export { Processor } from './processor.js';
 export type { SqliteStore, SqliteStoreOptions } from './store/options.js';
 export { sqliteStore } from './store/options.js';
 export type {

@@ -27,8 +27,8 @@ import type { ProcessorMetrics } from './observe/metrics.js';
 import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
 import { traceTask } from './observe/tracing.js';
-import { checkScale, resolveOptions } from './options/resolve.js';
-import type { ProcessorOptions, ResolvedOptions, ShutdownOptions } from './options/types.js';
+import { checkScale } from './options/resolve.js';
+import type { ResolvedOptions, ShutdownOptions } from './options/types.js';
 import { openStore } from './store/open.js';
 import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
@@ -36,7 +36,6 @@ import { resultInfo } from './task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
 import { abortable } from './util/abortable.js';
 import { aNumber, checkNumber, describe, nonNegativeNumber, optionalBoolean } from './util/validate.js';
-import { checkLoadable } from './workers/thread-handle.js';
 
 export type { ShutdownOptions, ShutdownOutcome };
 
@@ -436,7 +435,7 @@ export class Processor {
    * ```ts
    * const token = randomBytes(32).toString('base64url');
    * const dashboard = await processor.serveDashboard({ port: 8080, token });
-   * console.log(\`dashboard at \${dashboard.url}#token=\${token}\`);
+   * console.log(`dashboard at ${dashboard.url}#token=${token}`);
    * ```
    */
   async serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
@@ -585,25 +584,4 @@ export class Processor {
     this.#supervisor.send({ type: 'shutdown', timeout, drain });
     return this.#shutdown;
   }
-}
-
-/**
- * Creates a processor: a pool of worker threads running the handlers exported
- * by one module. Throws `InvalidOptionError` for bad options.
- *
- * @example
- * ```ts
- * import { createProcessor } from 'troupe';
- *
- * const processor = createProcessor({ handlers: new URL('./handlers.js', import.meta.url), workers: 4 });
- * await processor.ready;
- * const id = processor.submit({ payload: { n: 41 } });
- * console.log(await processor.result(id)); // { status: 'done', value: 42, ... }
- * await processor.shutdown();
- * ```
- */
-export function createProcessor(options: ProcessorOptions): Processor {
-  const resolved = resolveOptions(options);
-  if (resolved.workers > 0) checkLoadable(resolved.handlers);
-  return new Processor(resolved);
 }

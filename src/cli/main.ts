@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { DEFAULT_NATS_URL, type NatsBroker, natsBroker } from '../broker/options.js';
+import { createProcessor } from '../create-processor.js';
 import { InvalidOptionError, TroupeError, WorkerStartError } from '../errors/errors.js';
-import { createProcessor } from '../processor.js';
 import { serveDashboardWithToken } from './dashboard.js';
 import { createProgress } from './progress.js';
 import { runFile, type RunSummary } from './run.js';

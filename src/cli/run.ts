@@ -2,8 +2,9 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
+import { createProcessor } from '../create-processor.js';
 import type { ProcessorOptions } from '../options/types.js';
-import { createProcessor, type Processor } from '../processor.js';
+import type { Processor } from '../processor.js';
 import { sqliteStore } from '../store/options.js';
 import { openResultReader, type ResultReader } from '../store/result-reader.js';
 import type { TaskInput, TaskResult } from '../task/types.js';

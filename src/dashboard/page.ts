@@ -57,7 +57,7 @@ export const PAGE = `<!doctype html>
 <h2>Store</h2>
 <p id="store-line"></p>
 </div>
-<h2>Workers</h2>
+<h2>Workers <span id="pool" class="muted"></span></h2>
 <table><thead><tr><th>slot</th><th>worker</th><th>state</th><th>holds</th><th>crashes</th><th>restarts</th></tr></thead><tbody id="workers"></tbody></table>
 <h2>Actors <span id="actor-count" class="muted"></span></h2>
 <table><thead><tr><th>id</th><th>logic</th><th>thread</th><th>status</th><th>events processed</th></tr></thead><tbody id="actors"></tbody></table>
@@ -166,6 +166,8 @@ function render(s) {
     $('nodes').innerHTML = cluster.nodes.map((n) =>
       '<tr><td>' + text(n.node) + '</td><td>' + text(n.host) + '</td><td>' + n.pid + '</td><td>' + n.workers + '</td><td>' + n.held + '</td><td>' + n.processing + '</td><td>' + n.done + '</td><td>' + n.failed + '</td></tr>').join('');
   }
+  // The pool's size as last set, and what scale() or an elastic pool added and retired since start.
+  $('pool').textContent = s.status.workers + ' task threads' + (s.resized.added + s.resized.retired > 0 ? ' · ' + s.resized.added + ' added, ' + s.resized.retired + ' retired' : '');
   $('workers').innerHTML = s.workers.map((w) =>
     '<tr><td>' + w.slot + (w.role === 'actors' ? ' <span class="muted">(actors)</span>' : '') + '</td><td>' + w.id + '</td><td>' + text(w.state) + '</td><td>' + w.tasks.map(taskButton).join(' ') + '</td><td>' + w.crashes + '</td><td>' + w.restarts + '</td></tr>').join('');
   $('failures').innerHTML = s.failures.map((f) =>

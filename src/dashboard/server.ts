@@ -119,6 +119,7 @@ export async function serveDashboard(
       workers: metrics.workers,
       crashes: metrics.crashes,
       restarts: metrics.restarts,
+      resized: metrics.resized,
       store: metrics.store,
       failures: timelines.failures(),
       actorCount: actors.length,

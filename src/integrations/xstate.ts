@@ -7,11 +7,12 @@ import type { ActorLogic, ActorRefLike, ActorSystem, AnyActorRef, EventObject, S
 
 import { type ActorRef, checkEvent } from '../actors/actor-ref.js';
 import type { ActorEvent, ActorSnapshot } from '../actors/types.js';
+import { createProcessor } from '../create-processor.js';
 import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { ProcessorStatus } from '../observe/status.js';
 import type { ProcessorOptions } from '../options/types.js';
-import { createProcessor, type Processor } from '../processor.js';
+import type { Processor } from '../processor.js';
 import type { CancelledResult, DoneResult, FailedResult, TaskInput } from '../task/types.js';
 import { describe } from '../util/validate.js';
 

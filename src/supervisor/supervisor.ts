@@ -201,7 +201,9 @@ export class Supervisor {
     };
     this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
     if (store instanceof Error) {
-      this.#failOpen(store);
+      // The store could not be opened: nothing can be accepted, and `ready` rejects.
+      this.#fail(store);
+      this.ready.reject(store);
       return;
     }
     if (store) this.#recover(store.recovered);
@@ -545,13 +547,6 @@ export class Supervisor {
     // No time to wait: hand everything back now, not on the clock's next tick.
     if (timeout === 0) return this.#deadlinePassed();
     this.#stopIfDone();
-  }
-
-  /** The store could not be opened: nothing can be accepted, and `ready` rejects. */
-  #failOpen(error: StoreError | StoreLockedError): void {
-    this.#phase = 'error';
-    this.#error = error;
-    this.ready.reject(error);
   }
 
   /** What earlier runs left in the store comes back (see `recovery.ts`). */

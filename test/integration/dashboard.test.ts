@@ -186,6 +186,12 @@ describe.skipIf(!haveBrowser)('dashboard in Chromium', () => {
       await Promise.all([...ids, 'broken'].map((id) => p.result(id)));
       await shows('count-done', '20');
       await shows('count-failed', '1');
+      // The pool's size follows scale(), with what was added and retired.
+      await shows('pool', '2 task threads');
+      await p.scale(3);
+      await shows('pool', '3 task threads · 1 added, 0 retired');
+      await p.scale(2);
+      await shows('pool', '2 task threads · 1 added, 1 retired');
       await page.click('button.failure[data-id="broken"]');
       await shows('detail', 'Always fails');
       expect(await page.textContent('#detail')).toMatch(/broken[\s\S]*Error: Always fails[\s\S]*processing[\s\S]*failed/);
