@@ -34,6 +34,10 @@ export const CONTENDERS = {
     (await import('./tracing.js')).registerTracerProvider();
     return (options) => createTroupe({ tracing: false }, options);
   },
+  'troupe-dashboard': async (): Promise<Factory> => {
+    const { createTroupe } = await import('./troupe.js');
+    return (options) => createTroupe({ dashboard: true }, options);
+  },
   'troupe-store': async (): Promise<Factory> => {
     const { createTroupe } = await import('./troupe.js');
     return (options) => createTroupe({ store: true }, options);

@@ -31,6 +31,48 @@ export interface TroupeSettings {
   readonly store?: boolean;
   /** `false`: Troupe's `tracing: false` (with a tracer provider registered, see `tracing.ts`). */
   readonly tracing?: boolean;
+  /**
+   * Serve the dashboard with a token, and keep one page's worth of it open
+   * for the whole run: its stream of snapshots (`/events`, one every 500 ms,
+   * read with the bearer token as the page reads it) and a page of each
+   * state's tasks from the JSON API every second, as a page showing the
+   * tasks table asks for them.
+   */
+  readonly dashboard?: boolean;
+}
+
+/** A dashboard served and watched as an open page would, until `close`. */
+function watchDashboard(processor: Troupe.Processor): { close(): Promise<void> } {
+  const token = 'bench-token';
+  const headers = { authorization: `Bearer ${token}` };
+  const stop = new AbortController();
+  const served = processor.serveDashboard({ token });
+  const watching = served.then(async ({ url }) => {
+    const listing = setInterval(() => {
+      for (const state of ['queued', 'processing', 'done']) {
+        void fetch(new URL(`api/tasks?state=${state}&limit=20`, url), { headers, signal: stop.signal }).then(
+          (response) => response.arrayBuffer(),
+          () => {},
+        );
+      }
+    }, 1_000);
+    try {
+      const response = await fetch(new URL('events', url), { headers, signal: stop.signal });
+      if (!response.ok || !response.body) throw new Error(`the dashboard's /events answered ${response.status}`);
+      for await (const _chunk of response.body);
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+    } finally {
+      clearInterval(listing);
+    }
+  });
+  return {
+    async close() {
+      stop.abort();
+      await watching;
+      await (await served).close();
+    },
+  };
 }
 
 function failure(result: Exclude<TaskResult, { status: 'done' }>): Error {
@@ -48,6 +90,7 @@ export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): 
   // measures the cost of a retry, not a backoff wait.
   if (retry) options.backoff = { delay: 0 };
   const processor = createProcessor(options);
+  const dashboard = settings.dashboard ? watchDashboard(processor) : undefined;
   return {
     retries: true,
     run(handler, payload) {
@@ -62,6 +105,7 @@ export function createTroupe(settings: TroupeSettings, { retry }: PoolOptions): 
       });
     },
     async close() {
+      await dashboard?.close();
       await processor.shutdown();
       if (scratch) rmSync(scratch, { recursive: true, force: true });
     },

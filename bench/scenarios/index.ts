@@ -2,6 +2,7 @@
 import { actors } from './actors.js';
 import { brokerOverhead } from './broker-overhead.js';
 import { cpu } from './cpu.js';
+import { dashboard } from './dashboard.js';
 import { inspect } from './inspect.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -15,7 +16,7 @@ import { submitAll } from './submit-all.js';
 import { throughput } from './throughput.js';
 import { tracing } from './tracing.js';
 
-export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors, tracing];
+export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors, tracing, dashboard];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
 export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead, submitAll];
