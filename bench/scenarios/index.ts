@@ -16,7 +16,20 @@ import { submitAll } from './submit-all.js';
 import { throughput } from './throughput.js';
 import { tracing } from './tracing.js';
 
-export const SCENARIOS: readonly Scenario[] = [throughput, cpu, latency, retry, memory, startup, inspect, priority, store, actors, tracing, dashboard];
+export const SCENARIOS: readonly Scenario[] = [
+  throughput,
+  cpu,
+  latency,
+  retry,
+  memory,
+  startup,
+  inspect,
+  priority,
+  store,
+  actors,
+  tracing,
+  dashboard,
+];
 
 /** `npm run bench -- --distributed`: these instead, against a NATS server (Troupe only). */
 export const DISTRIBUTED_SCENARIOS: readonly Scenario[] = [scaleOut, brokerOverhead, submitAll];
