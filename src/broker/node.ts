@@ -8,6 +8,7 @@ import type { Subscription } from 'rxjs';
 import { BrokerError, PoisonTaskError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { NodeBeat } from '../observe/status.js';
+import type { SupervisorMessage } from '../supervisor/messages.js';
 import type { RemoteTaskHooks, Supervisor } from '../supervisor/supervisor.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { failedResult } from '../task/results.js';
@@ -60,6 +61,8 @@ export class BrokerNode implements RemoteTaskHooks {
   #cancels: NatsSubscription | undefined;
   #events: Subscription | undefined;
   #outbox: ProcessorEvent[] = [];
+  /** Deliveries waiting for the end of the turn to reach the supervisor together (see `#handOver`). */
+  #handingOver: Array<{ readonly submit: Extract<SupervisorMessage, { type: 'task.submit' }>; readonly flight: Flight }> = [];
 
   /**
    * The node's threads were scaled to `workers`: it holds as many deliveries
@@ -246,11 +249,39 @@ export class BrokerNode implements RemoteTaskHooks {
           signal: undefined,
         };
         const trace = this.#tracing ? traceDelivery(task, msg.headers) : undefined;
-        this.#supervisor.send({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt, trace });
-        if (flight.cancelled !== undefined) this.#supervisor.send({ type: 'task.cancel', id: wire.id, reason: flight.cancelled });
+        this.#handOver({ type: 'task.submit', task, attempts, submittedAt: wire.submittedAt, trace }, flight);
       }),
       () => this.returned(wire.id),
     );
+  }
+
+  /**
+   * Gives a delivered task to the supervisor at the end of the turn, with the
+   * others delivered in it. The messages of one fetch reach this node a
+   * microtask apart, and the thread's batch leaves a microtask after its first
+   * attempt: handed over one by one, each task went to its thread alone, and
+   * came back alone, a socket write per result (10,800 writes for 10,000
+   * tasks). Handed over together, they share the thread's message, and their
+   * results and acks share writes.
+   */
+  #handOver(submit: Extract<SupervisorMessage, { type: 'task.submit' }>, flight: Flight): void {
+    if (this.#handingOver.push({ submit, flight }) === 1) setImmediate(() => this.#handOverAll());
+  }
+
+  #handOverAll(): void {
+    const ready = this.#handingOver;
+    this.#handingOver = [];
+    for (const { submit, flight } of ready) {
+      const { id } = submit.task;
+      if (this.#flights.get(id) !== flight) continue; // given back meanwhile
+      if (!this.#running) {
+        this.returned(id);
+        continue;
+      }
+      this.#supervisor.send(submit);
+      // Cancelled while it waited to be handed over: the cancel follows it.
+      if (flight.cancelled !== undefined) this.#supervisor.send({ type: 'task.cancel', id, reason: flight.cancelled });
+    }
   }
 
   // ── RemoteTaskHooks: called by the supervisor after the message that decided ──
