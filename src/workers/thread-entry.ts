@@ -13,6 +13,7 @@ import type { TaskHandler } from '../task/types.js';
 import { isDetached } from '../util/detached.js';
 import { Queue } from '../util/queue.js';
 import { ActorHost } from './actor-host.js';
+import { AttemptContext } from './attempt-context.js';
 import { nodeEndpoint } from './endpoint.js';
 import type { ActorNews, ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
@@ -22,7 +23,7 @@ const handlers = new Map<string, TaskHandler>();
 const waiting = new Queue<WireAttempt>();
 /** Tokens in `waiting`, and those of them taken back (skipped when their turn comes): O(1) removal. */
 const waitingTokens = new Map<number, WireAttempt>();
-const controllers = new Map<number, AbortController>();
+const controllers = new Map<number, AttemptContext>();
 let concurrency = 1;
 let port: MessagePort | undefined;
 let news: Array<number | WireOutcome | ActorNews> = [];
@@ -156,19 +157,8 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved, wi
     const error = serializeError(new UnknownHandlerError(name, [...handlers.keys()]));
     return tell({ token, ok: false, error, retryable: false });
   }
-  const controller = new AbortController();
-  controllers.set(token, controller);
-  let marked: TransferListItem[] | undefined;
-  const ctx = {
-    id,
-    attempt,
-    signal: controller.signal,
-    traceContext,
-    transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
-      (marked ??= []).push(...transferables);
-      return value;
-    },
-  };
+  const ctx = new AttemptContext(id, attempt, traceContext);
+  controllers.set(token, ctx);
   const settle = (outcome: WireOutcome, transfers?: readonly TransferListItem[]) => {
     controllers.delete(token);
     tell(outcome, transfers);
@@ -187,7 +177,7 @@ function start({ token, id, handler: name, attempt, payload, transfer: moved, wi
   } catch (error) {
     return fail(error);
   }
-  Promise.resolve(result).then((value) => settle({ token, ok: true, value }, marked), fail);
+  Promise.resolve(result).then((value) => settle({ token, ok: true, value }, AttemptContext.marked(ctx)), fail);
 }
 
 function receive(orders: ThreadOrders): void {
@@ -197,8 +187,8 @@ function receive(orders: ThreadOrders): void {
     return;
   }
   if ('abort' in orders) {
-    const controller = controllers.get(orders.abort);
-    if (controller) controller.abort(deserializeError(orders.reason));
+    const running = controllers.get(orders.abort);
+    if (running) AttemptContext.abort(running, deserializeError(orders.reason));
     else drop(orders.abort);
     return;
   }
