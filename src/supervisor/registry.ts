@@ -34,7 +34,7 @@ export class TaskRegistry {
 
   /** Whether `record` is the unfinished task of its id (not an ended one, nor an earlier task of the id). */
   holds(record: TaskRecord): boolean {
-    return this.#live.get(record.task.id) === record;
+    return record.live;
   }
 
   /** Unfinished tasks, waiting or running. */
@@ -72,6 +72,7 @@ export class TaskRegistry {
     const { id } = record.task;
     this.#results.forget(id);
     this.#live.set(id, record);
+    record.live = true;
     this.#byState.scheduled.push(record);
     this.#counts.scheduled++;
   }
@@ -90,6 +91,7 @@ export class TaskRegistry {
   /** The task leaves: it ended in `final` (counted), or, with none, it went to another node unfinished. */
   remove(record: TaskRecord, final: FinalTaskState | undefined): void {
     this.#live.delete(record.task.id);
+    record.live = false;
     this.#counts[record.state]--;
     if (!isFinal(record.state)) this.#byState[record.state].remove(record);
     if (final) {

@@ -451,7 +451,7 @@ export class Supervisor {
     const progress = { attempts: context.attempts, submittedAt: record.submittedAt, startedAt: record.startedAt };
     const result = finalResult(record.task, state, context, record.payload, progress);
     // A cancelled task's payload stays as long as its result, so it can be resubmitted (a failed result holds its own).
-    this.#registry.results.store(result, state === 'cancelled' ? { payload: record.payload } : undefined);
+    this.#registry.results.storeEnded(result, state === 'cancelled' ? { payload: record.payload } : undefined);
     this.#journal?.ended(record, result);
     if (record.remote && remote) this.#mailbox.defer(() => remote.finished(result));
     if (record.task.callback || record.waiters) {

@@ -50,6 +50,8 @@ export interface TaskRecord extends Linked<TaskRecord> {
   readonly lifecycle: TaskLifecycle;
   /** The state its machine last announced. */
   state: TaskState;
+  /** In the registry as its id's unfinished task: from `add` to `remove` (a flag, so asking costs no lookup by id). */
+  live: boolean;
   place: Place;
   /** While `held`: the limit that holds it. */
   heldBy: HeldBy | undefined;
@@ -102,6 +104,7 @@ export function createRecord(
     transfer: task.transfer,
     lifecycle,
     state: 'scheduled',
+    live: false,
     place: 'none',
     heldBy: undefined,
     reserved: false,

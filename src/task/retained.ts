@@ -85,6 +85,19 @@ export class RetainedResults {
    */
   store(result: TaskResult, input?: { readonly payload: unknown }): void {
     this.forget(result.id);
+    this.#keep(result, input);
+  }
+
+  /**
+   * `store` for the result of a task that ended here: its id's earlier
+   * result was forgotten when the task was accepted (`TaskRegistry.add`),
+   * so none is looked for (a lookup in a map of thousands, per task).
+   */
+  storeEnded(result: TaskResult, input?: { readonly payload: unknown }): void {
+    this.#keep(result, input);
+  }
+
+  #keep(result: TaskResult, input: { readonly payload: unknown } | undefined): void {
     const failed = result.status === 'failed';
     if ((failed ? this.#maxFailed : this.#maxResults) === 0) return;
     const kept = result.status === 'cancelled' ? input : undefined;
