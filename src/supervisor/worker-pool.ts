@@ -23,7 +23,7 @@ export type SlotRole = 'tasks' | 'actors';
 export class WorkerPool {
   /** Ready task threads, in the order they became ready: the dispatcher goes round them. */
   readonly ready: WorkerActor[] = [];
-  /** Ready threads kept for actors (slots past `workers`, with `actorThreads`): tasks never go there. */
+  /** Ready threads kept for actors (slots opened for them, with `actorThreads`): tasks never go there. */
   readonly actorReady: WorkerActor[] = [];
   readonly #workers = new Set<WorkerActor>();
   readonly #slotOf = new Map<WorkerActor, number>();
