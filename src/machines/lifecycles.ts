@@ -6,8 +6,14 @@ import { type CompiledSnapshot, compileMachine, type Effect } from './compile.js
 import { type TaskContext, type TaskEntered, type TaskEvent, taskMachine, type TaskMachineInput } from './task.js';
 
 /** One task's lifecycle: the task machine, evaluated for one task. */
-export interface TaskLifecycle {
+export interface TaskLifecycle<O = unknown> {
   readonly context: TaskContext;
+  /**
+   * Whoever keeps the task (the supervisor's record of it), set by them once
+   * made: `entered` hands the lifecycle back, so its keeper is found without
+   * a lookup by id.
+   */
+  owner: O | undefined;
   send(event: TaskEvent): void;
   /**
    * Leaves the lifecycle where it is, unfinished: its timers are cleared and
@@ -22,13 +28,13 @@ export interface TaskLifecycle {
  * `entered`, always while it is processing its mailbox (a machine's own
  * timers are routed through `timer`, a message, before they are delivered).
  */
-export interface TaskLifecycles {
-  create(input: TaskMachineInput): TaskLifecycle;
+export interface TaskLifecycles<O = unknown> {
+  create(input: TaskMachineInput): TaskLifecycle<O>;
 }
 
-export interface LifecycleHooks {
-  /** A task entered a state. Called during a supervisor message. */
-  readonly entered: (event: TaskEntered) => void;
+export interface LifecycleHooks<O = unknown> {
+  /** A task entered a state. Called during a supervisor message, with the task's lifecycle. */
+  readonly entered: (event: TaskEntered, lifecycle: TaskLifecycle<O>) => void;
   /**
    * A machine timer fired (a backoff or an attempt timeout). The supervisor
    * turns it into a message and calls `fire` when it processes it.
@@ -40,16 +46,17 @@ export interface LifecycleHooks {
 const compiled = compileMachine<TaskContext, TaskEvent, TaskMachineInput>(taskMachine);
 
 /** One task: its snapshot and its pending machine timers. */
-class CompiledTask implements TaskLifecycle {
+class CompiledTask<O> implements TaskLifecycle<O> {
   snapshot!: CompiledSnapshot<TaskContext>;
+  owner: O | undefined = undefined;
   /** Only tasks that are waiting on a backoff or a timeout have any. */
   timers: Map<string, unknown> | undefined;
   /** How an inspector sees it, once one is attached. */
   ref: InspectedActor | undefined;
-  readonly #owner: CompiledLifecycles;
+  readonly #lifecycles: CompiledLifecycles<O>;
 
-  constructor(owner: CompiledLifecycles) {
-    this.#owner = owner;
+  constructor(lifecycles: CompiledLifecycles<O>) {
+    this.#lifecycles = lifecycles;
   }
 
   get context(): TaskContext {
@@ -57,7 +64,7 @@ class CompiledTask implements TaskLifecycle {
   }
 
   send(event: TaskEvent | EventObject): void {
-    if (!this.stopped) this.#owner.transition(this, event);
+    if (!this.stopped) this.#lifecycles.transition(this, event);
   }
 
   stopped = false;
@@ -65,7 +72,7 @@ class CompiledTask implements TaskLifecycle {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.#owner.stop(this);
+    this.#lifecycles.stop(this);
   }
 }
 
@@ -79,9 +86,9 @@ class CompiledTask implements TaskLifecycle {
  * Not re-entrant by design: the supervisor calls it only while processing a
  * message, and a machine timer reaches it as a message too.
  */
-export class CompiledLifecycles implements TaskLifecycles {
+export class CompiledLifecycles<O = unknown> implements TaskLifecycles<O> {
   readonly #clock: Clock;
-  readonly #hooks: LifecycleHooks;
+  readonly #hooks: LifecycleHooks<O>;
   readonly #inspection: Inspection | undefined;
   readonly #parent: InspectedActor | undefined;
   /** Filled by a step, run once its snapshot is stored, as an actor runs deferred actions. */
@@ -92,22 +99,22 @@ export class CompiledLifecycles implements TaskLifecycles {
    * an actor named `troupe.task.<id>`, child of `parent`, with its events and
    * snapshots, while an observer is attached.
    */
-  constructor(clock: Clock, hooks: LifecycleHooks, inspection?: Inspection, parent?: InspectedActor) {
+  constructor(clock: Clock, hooks: LifecycleHooks<O>, inspection?: Inspection, parent?: InspectedActor) {
     this.#clock = clock;
     this.#hooks = hooks;
     this.#inspection = inspection;
     this.#parent = parent;
   }
 
-  create(input: TaskMachineInput): TaskLifecycle {
-    const task = new CompiledTask(this);
+  create(input: TaskMachineInput): TaskLifecycle<O> {
+    const task = new CompiledTask<O>(this);
     task.snapshot = compiled.initial(input, this.#effects);
     if (this.#inspection?.active) this.#inspected(task);
     this.#apply(task);
     return task;
   }
 
-  transition(task: CompiledTask, event: TaskEvent | EventObject, source?: InspectedActor): void {
+  transition(task: CompiledTask<O>, event: TaskEvent | EventObject, source?: InspectedActor): void {
     const before = task.snapshot;
     if (before.final) return;
     const inspection = this.#inspection;
@@ -122,13 +129,13 @@ export class CompiledLifecycles implements TaskLifecycles {
     this.#apply(task);
   }
 
-  stop(task: CompiledTask): void {
+  stop(task: CompiledTask<O>): void {
     if (task.timers) for (const key of [...task.timers.keys()]) this.#cancel(task, key);
     if (task.ref) this.#inspection?.stopped(task.ref);
   }
 
   /** The task's inspected actor, announced the first time an observer needs it. */
-  #inspected(task: CompiledTask): InspectedActor {
+  #inspected(task: CompiledTask<O>): InspectedActor {
     if (task.ref) return task.ref;
     const ref = new InspectedActor(
       `troupe.task.${task.snapshot.context.id}`,
@@ -140,12 +147,12 @@ export class CompiledLifecycles implements TaskLifecycles {
     return ref;
   }
 
-  #apply(task: CompiledTask): void {
+  #apply(task: CompiledTask<O>): void {
     const effects = this.#effects;
     try {
       for (let i = 0; i < effects.length; i++) {
         const effect = effects[i] as Effect;
-        if (effect.kind === 'emit') this.#hooks.entered(effect.event as TaskEntered);
+        if (effect.kind === 'emit') this.#hooks.entered(effect.event as TaskEntered, task);
         else if (effect.kind === 'schedule') this.#schedule(task, effect.id, effect.event, effect.delay);
         else this.#cancel(task, effect.id);
       }
@@ -157,7 +164,7 @@ export class CompiledLifecycles implements TaskLifecycles {
     }
   }
 
-  #schedule(task: CompiledTask, key: string, event: EventObject, delay: number): void {
+  #schedule(task: CompiledTask<O>, key: string, event: EventObject, delay: number): void {
     // An attempt without a time limit asks for an infinite delay: nothing to arm.
     if (delay === Infinity) return;
     this.#cancel(task, key);
@@ -174,7 +181,7 @@ export class CompiledLifecycles implements TaskLifecycles {
     );
   }
 
-  #cancel(task: CompiledTask, key: string): void {
+  #cancel(task: CompiledTask<O>, key: string): void {
     const timer = task.timers?.get(key);
     if (timer === undefined || !task.timers) return;
     this.#clock.clearTimeout(timer);

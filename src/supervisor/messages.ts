@@ -1,5 +1,6 @@
 import type { StoppedActor } from '../actors/types.js';
 import type { StoreError } from '../errors/errors.js';
+import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { TaskEntered } from '../machines/task.js';
 import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
@@ -40,7 +41,8 @@ export type SupervisorMessage =
   | { readonly type: 'task.cancel'; readonly id: string; readonly reason: string }
   /** The task's own AbortSignal aborted: it cancels that run of the id, not a later one. */
   | { readonly type: 'task.abort'; readonly record: TaskRecord; readonly reason: string }
-  | TaskEntered
+  /** A task's machine entered a state; `lifecycle.owner` is the task's record. */
+  | (TaskEntered & { readonly lifecycle: TaskLifecycle<TaskRecord> })
   /** A machine's timer fired (a backoff, an attempt timeout, a delayed start): `fire` delivers its event. */
   | { readonly type: 'task.timer'; readonly fire: () => void }
   | { readonly type: 'results.clear' }

@@ -103,7 +103,7 @@ export class Supervisor {
   readonly #resizer: Resizer;
   readonly #dispatcher: Dispatcher;
   /** Every task's machine, stepped through its compiled tables. */
-  readonly #lifecycles: TaskLifecycles;
+  readonly #lifecycles: TaskLifecycles<TaskRecord>;
   readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.#registry.counts(), this.#phase === 'stopped'));
   readonly #outcomes: Outcomes;
   /** With a store: every change, written in groups. */
@@ -195,8 +195,8 @@ export class Supervisor {
       emit: (event) => this.#emit(event),
     });
     // One listener for every task: no closure per task.
-    const hooks: LifecycleHooks = {
-      entered: (event) => this.send(event),
+    const hooks: LifecycleHooks<TaskRecord> = {
+      entered: ({ type, state, context }, lifecycle) => this.send({ type, state, context, lifecycle }),
       timer: (fire) => this.send({ type: 'task.timer', fire }),
     };
     this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
@@ -284,7 +284,7 @@ export class Supervisor {
         if (this.#registry.holds(message.record)) message.record.lifecycle.send({ type: 'task.cancel', reason: message.reason });
         return;
       case 'task.entered':
-        return this.#entered(message.state, message.context);
+        return this.#entered(message.state, message.context, message.lifecycle.owner);
       case 'task.timer':
         return message.fire();
       case 'results.clear':
@@ -342,6 +342,7 @@ export class Supervisor {
     const lifecycle = this.#lifecycles.create({ id, handler, maxRetries, timeout, backoff: this.#options.backoff, startDelay, attempts });
     const runAt = startDelay === undefined ? undefined : now + startDelay;
     const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed, trace);
+    lifecycle.owner = record;
     this.#registry.add(record);
     if (resumed) {
       record.crashes = resumed.crashes;
@@ -357,9 +358,9 @@ export class Supervisor {
     signal.addEventListener('abort', record.onAbort, { once: true });
   }
 
-  #entered(state: TaskState, context: TaskContext): void {
-    const record = this.#registry.get(context.id);
-    if (!record) return;
+  /** `record`: the task's, from its lifecycle; a state entered after it left the registry changes nothing. */
+  #entered(state: TaskState, context: TaskContext, record: TaskRecord | undefined): void {
+    if (!record?.live) return;
     record.trace?.entered(state, context);
     if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#finish(record, state, context);
     const previous = record.state;

@@ -47,7 +47,7 @@ export interface TaskRecord extends Linked<TaskRecord> {
   /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
   payload: unknown;
   transfer: readonly TransferListItem[] | undefined;
-  readonly lifecycle: TaskLifecycle;
+  readonly lifecycle: TaskLifecycle<TaskRecord>;
   /** The state its machine last announced. */
   state: TaskState;
   /** In the registry as its id's unfinished task: from `add` to `remove` (a flag, so asking costs no lookup by id). */
@@ -92,7 +92,7 @@ export interface TaskRecord extends Linked<TaskRecord> {
 /** A record for a task just accepted: `scheduled`, in no queue yet. */
 export function createRecord(
   task: NormalizedTask,
-  lifecycle: TaskLifecycle,
+  lifecycle: TaskLifecycle<TaskRecord>,
   submittedAt: number,
   runAt: number | undefined,
   remote: boolean,
