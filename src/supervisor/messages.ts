@@ -2,6 +2,7 @@ import type { StoppedActor } from '../actors/types.js';
 import type { StoreError } from '../errors/errors.js';
 import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { TaskEntered } from '../machines/task.js';
+import type { InspectedActor, Inspection } from '../observe/inspection.js';
 import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
@@ -97,6 +98,30 @@ export function inspectable(message: SupervisorMessage): { type: string } & Reco
       return { type: message.type, handler: message.handler };
     default:
       return { type: message.type };
+  }
+}
+
+/**
+ * Handles `message` with an inspector attached: the inspector sees the
+ * supervisor (`root`) receive it, from the worker that sent it if one did,
+ * then the supervisor's snapshot after it, and a worker's own snapshot when
+ * the message says it joined or left.
+ */
+export function handleInspected(
+  message: SupervisorMessage,
+  inspection: Inspection,
+  root: InspectedActor,
+  refOf: (worker: WorkerActor) => InspectedActor | undefined,
+  handle: (message: SupervisorMessage) => void,
+): void {
+  const event = inspectable(message);
+  const worker = 'worker' in message ? message.worker : undefined;
+  inspection.received(root, event, worker && refOf(worker));
+  handle(message);
+  inspection.changed(root, event);
+  if (worker && (message.type === 'worker.ready' || message.type === 'worker.exited')) {
+    const ref = refOf(worker);
+    if (ref) inspection.changed(ref, event);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { ElasticWorkers } from '../options/types.js';
 import { type Clock, clockNow } from '../util/clock.js';
 import type { WorkerActor } from '../workers/worker.js';
+import type { SupervisorMessage } from './messages.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** Why the pool changed size: `scale` asked for it, or an elastic pool grew for waiting tasks or shrank after idle threads. */
@@ -44,6 +45,12 @@ export class Resizer {
 
   constructor(parts: ResizerParts) {
     this.#parts = parts;
+  }
+
+  /** The supervisor's messages for the pool's size: `scale(n)`, and an idle thread's timer. */
+  handle(message: Extract<SupervisorMessage, { type: 'pool.resize' | 'worker.idle' }>): void {
+    if (message.type === 'pool.resize') this.resize(message.workers, 'scale');
+    else this.idleTimerFired(message.worker);
   }
 
   /** Opens or closes task slots until the pool has `n`; returns the size it had. */

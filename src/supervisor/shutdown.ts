@@ -29,9 +29,14 @@ export class Shutdown {
     this.#keeps = keeps;
   }
 
-  /** Shutdown begins: with `timeout` above 0, `expire` is called that many ms from now. */
-  begin(timeout: number, drain: boolean): void {
+  /**
+   * Shutdown begins: of the `unfinished` tasks, those not running that
+   * `handsBack` names are handed back now; with `timeout` above 0, `expire`
+   * is called that many ms from now.
+   */
+  begin(timeout: number, drain: boolean, unfinished: Iterable<TaskRecord>): void {
     this.#drain = drain;
+    for (const record of unfinished) if (record.state !== 'processing' && this.handsBack(record)) this.handBack(record);
     if (timeout > 0) {
       this.#deadline = this.#clock.setTimeout(() => {
         this.#deadline = undefined;
@@ -60,6 +65,11 @@ export class Shutdown {
       this.#unfinished.push(handedBack(record.task, record.payload, record.transfer, runAt));
     }
     record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
+  }
+
+  /** The deadline passed: every task still unfinished is handed back. */
+  handBackAll(unfinished: Iterable<TaskRecord>): void {
+    for (const record of unfinished) this.handBack(record);
   }
 
   /** The supervisor stopped: the deadline is not needed; what was handed back is returned, once. */

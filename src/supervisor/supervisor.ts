@@ -35,7 +35,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
-import { inspectable, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
+import { handleInspected, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
 import { Outcomes } from './outcomes.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
@@ -263,15 +263,13 @@ export class Supervisor {
 
   #receive(message: SupervisorMessage): void {
     if (!this.inspection.active) return this.#handle(message);
-    const event = inspectable(message);
-    const source = 'worker' in message ? this.#pool.ref(message.worker) : undefined;
-    this.inspection.received(this.#ref, event, source);
-    this.#handle(message);
-    this.inspection.changed(this.#ref, event);
-    if ('worker' in message && (message.type === 'worker.ready' || message.type === 'worker.exited')) {
-      const ref = this.#pool.ref(message.worker);
-      if (ref) this.inspection.changed(ref, event);
-    }
+    handleInspected(
+      message,
+      this.inspection,
+      this.#ref,
+      (worker) => this.#pool.ref(worker),
+      (inspected) => this.#handle(inspected),
+    );
   }
 
   #handle(message: SupervisorMessage): void {
@@ -313,9 +311,8 @@ export class Supervisor {
       case 'limits.ended':
         return this.#dispatcher.attemptEnded(message.handler);
       case 'pool.resize':
-        return void this.#resizer.resize(message.workers, 'scale');
       case 'worker.idle':
-        return this.#resizer.idleTimerFired(message.worker);
+        return this.#resizer.handle(message);
       case 'worker.respawn':
         if (this.#phase !== 'stopped' && this.#phase !== 'error' && this.#pool.isOpen(message.slot)) {
           this.metrics.restarted(message.slot);
@@ -541,10 +538,7 @@ export class Supervisor {
   #beginShutdown(timeout: number, drain: boolean): void {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
-    this.#shutdown.begin(timeout, drain);
-    for (const record of this.#registry.unfinished()) {
-      if (record.state !== 'processing' && this.#shutdown.handsBack(record)) this.#shutdown.handBack(record);
-    }
+    this.#shutdown.begin(timeout, drain, this.#registry.unfinished());
     // No time to wait: hand everything back now, not on the clock's next tick.
     if (timeout === 0) return this.#deadlinePassed();
     this.#stopIfDone();
@@ -578,7 +572,7 @@ export class Supervisor {
   /** Whatever has not finished by the deadline is cancelled and handed back, never dropped. */
   #deadlinePassed(): void {
     if (this.#phase !== 'draining') return;
-    for (const record of this.#registry.unfinished()) this.#shutdown.handBack(record);
+    this.#shutdown.handBackAll(this.#registry.unfinished());
     this.#stop();
   }
 
