@@ -8,7 +8,7 @@ import type { Subscription } from 'rxjs';
 import { BrokerError, PoisonTaskError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { NodeBeat } from '../observe/status.js';
-import type { SupervisorMessage } from '../supervisor/messages.js';
+import type { TaskSubmit } from '../supervisor/messages.js';
 import type { RemoteTaskHooks, Supervisor } from '../supervisor/supervisor.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { failedResult } from '../task/results.js';
@@ -62,7 +62,7 @@ export class BrokerNode implements RemoteTaskHooks {
   #events: Subscription | undefined;
   #outbox: ProcessorEvent[] = [];
   /** Deliveries waiting for the end of the turn to reach the supervisor together (see `#handOver`). */
-  #handingOver: Array<{ readonly submit: Extract<SupervisorMessage, { type: 'task.submit' }>; readonly flight: Flight }> = [];
+  #handingOver: Array<{ readonly submit: TaskSubmit; readonly flight: Flight }> = [];
 
   /**
    * The node's threads were scaled to `workers`: it holds as many deliveries
@@ -264,7 +264,7 @@ export class BrokerNode implements RemoteTaskHooks {
    * tasks). Handed over together, they share the thread's message, and their
    * results and acks share writes.
    */
-  #handOver(submit: Extract<SupervisorMessage, { type: 'task.submit' }>, flight: Flight): void {
+  #handOver(submit: TaskSubmit, flight: Flight): void {
     if (this.#handingOver.push({ submit, flight }) === 1) setImmediate(() => this.#handOverAll());
   }
 

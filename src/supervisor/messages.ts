@@ -64,8 +64,11 @@ export type SupervisorMessage =
   | ActorMessage
   | WorkerReport;
 
+/** `task.submit`: a task accepted here, or delivered by a broker, or read back from a store. */
+export type TaskSubmit = Extract<SupervisorMessage, { type: 'task.submit' }>;
+
 /** A supervisor message as an inspector sees it: its type and what names its subject, not its internals. */
-export function inspectable(message: SupervisorMessage): { type: string } & Record<string, unknown> {
+function inspectable(message: SupervisorMessage): { type: string } & Record<string, unknown> {
   switch (message.type) {
     case 'task.submit':
       return { type: message.type, id: message.task.id, handler: message.task.handler, priority: message.task.priority };

@@ -53,26 +53,16 @@ export class Resizer {
     else this.idleTimerFired(message.worker);
   }
 
-  /** Opens or closes task slots until the pool has `n`; returns the size it had. */
-  resize(n: number, reason: ResizeReason): number {
-    const { pool, metrics, emit, hostsActors } = this.#parts;
+  /** Opens or closes task slots until the pool has `n`. */
+  resize(n: number, reason: ResizeReason): void {
+    const { pool, hostsActors } = this.#parts;
     const previous = pool.taskSlots;
     if (n > previous) for (let added = previous; added < n; added++) pool.open('tasks');
-    else if (n < previous) {
-      for (const worker of pool.close(previous - n, hostsActors)) {
-        emit({ type: 'worker.retiring', workerId: worker.id, threadId: worker.threadId, reason });
-        this.heard(worker);
-      }
-    }
+    else if (n < previous) for (const worker of pool.close(previous - n, hostsActors)) this.#retiring(worker, reason);
     // Asked for by `scale`: the threads' idle time counts from now, or a thread
     // idle since before the call would leave at once and undo it.
     if (reason === 'scale') for (const worker of pool.ready) if (this.#idleSince.has(worker)) this.heard(worker);
-    const workers = pool.taskSlots;
-    if (workers !== previous) {
-      metrics.resized(workers - previous);
-      emit({ type: 'pool.resized', workers, previous, reason });
-    }
-    return previous;
+    this.#resized(previous, reason);
   }
 
   /**
@@ -155,12 +145,24 @@ export class Resizer {
 
   /** An idle thread leaves: its own slot closes. */
   #retire(worker: WorkerActor): void {
-    const { pool, metrics, emit, hostsActors } = this.#parts;
+    const { pool, hostsActors } = this.#parts;
     const previous = pool.taskSlots;
     if (!pool.closeOf(worker, hostsActors)) return;
-    emit({ type: 'worker.retiring', workerId: worker.id, threadId: worker.threadId, reason: 'shrink' });
-    metrics.resized(-1);
-    emit({ type: 'pool.resized', workers: pool.taskSlots, previous, reason: 'shrink' });
+    this.#retiring(worker, 'shrink');
+    this.#resized(previous, 'shrink');
+  }
+
+  /** A thread's slot closed: it retires, and is stopped at once if it holds nothing. */
+  #retiring(worker: WorkerActor, reason: ResizeReason): void {
+    this.#parts.emit({ type: 'worker.retiring', workerId: worker.id, threadId: worker.threadId, reason });
     this.heard(worker);
+  }
+
+  /** The pool's size changed from `previous`: metrics and `pool.resized` say so. */
+  #resized(previous: number, reason: ResizeReason): void {
+    const workers = this.#parts.pool.taskSlots;
+    if (workers === previous) return;
+    this.#parts.metrics.resized(workers - previous);
+    this.#parts.emit({ type: 'pool.resized', workers, previous, reason });
   }
 }

@@ -35,7 +35,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
 import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
-import { handleInspected, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage } from './messages.js';
+import { handleInspected, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage, type TaskSubmit } from './messages.js';
 import { Outcomes } from './outcomes.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
@@ -331,7 +331,7 @@ export class Supervisor {
 
   // ── tasks ──────────────────────────────────────────────────────────────────
 
-  #submit({ task, attempts, submittedAt = Date.now(), resumed, trace }: Extract<SupervisorMessage, { type: 'task.submit' }>): void {
+  #submit({ task, attempts, submittedAt = Date.now(), resumed, trace }: TaskSubmit): void {
     const now = this.#timers.now();
     const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
     const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
