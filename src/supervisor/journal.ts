@@ -162,19 +162,16 @@ export class Journal {
     this.#schedule();
   }
 
-  /** Runs `effect` once everything recorded so far is on disk: at once when nothing waits. */
+  /**
+   * Runs `effect` once everything recorded so far is on disk: at once when
+   * nothing waits. A batch of attempts is sent to its thread this way
+   * (write-ahead): what dispatching it recorded is in the commit it waits for.
+   */
   afterCommit(effect: () => void): void {
     if (this.#error) return effect();
     const waiting = this.#waiting();
     if (waiting) waiting.effects.push(effect);
     else effect();
-  }
-
-  /** Runs `send` after the next commit, which holds whatever the message being processed records (write-ahead). */
-  beforeSending(send: () => void): void {
-    if (this.#error) return send();
-    this.#next.effects.push(send);
-    this.#schedule();
   }
 
   /** Resolves once everything recorded so far is on disk; rejects with the store's error if it cannot be. */

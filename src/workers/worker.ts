@@ -109,12 +109,16 @@ export class WorkerActor {
   readonly #graceTimers = new Map<number, unknown>();
   /** Attempts dispatched in this tick, sent to the thread as one message. */
   #outbox: WireAttempt[] = [];
+  /**
+   * With `release`: the batch asked to be released, waiting for the commit
+   * that holds it. What is dispatched meanwhile may be in a later commit, so
+   * it stays in the outbox and asks for its own release.
+   */
+  #releasing: WireAttempt[] | undefined;
   /** Orders for its thread's actors, sent at the end of the turn. */
   #actorOrders: ActorOrder[] = [];
   /** Answers from its actors someone awaits (see `awaitAnswers`). */
   #awaited = 0;
-  /** A batch waits for `release` (see the options). */
-  #releasing = false;
 
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
@@ -339,17 +343,37 @@ export class WorkerActor {
   flush(): void {
     if (this.#outbox.length === 0 || !this.#thread || this.#releasing) return;
     const release = this.#options.release;
-    if (!release) return this.#send(this.#thread);
-    this.#releasing = true;
+    if (!release) return this.#send(this.#thread, this.#takeOutbox());
+    this.#releasing = this.#takeOutbox();
     release(() => {
-      this.#releasing = false;
-      if (this.#outbox.length > 0 && this.#thread) this.#send(this.#thread);
+      const batch = this.#releasing ?? [];
+      this.#releasing = undefined;
+      if (batch.length > 0 && this.#thread) this.#send(this.#thread, batch);
+      this.flush();
     });
   }
 
-  #send(thread: ThreadHandle): void {
+  #takeOutbox(): WireAttempt[] {
     const batch = this.#outbox;
     this.#outbox = [];
+    return batch;
+  }
+
+  /** The tokens of attempts dispatched here and not sent to the thread yet; undefined when there are none. */
+  #unsentTokens(): Set<number> | undefined {
+    if (this.#outbox.length === 0 && !this.#releasing?.length) return undefined;
+    const tokens = new Set<number>();
+    for (const attempt of this.#releasing ?? []) tokens.add(attempt.token);
+    for (const attempt of this.#outbox) tokens.add(attempt.token);
+    return tokens;
+  }
+
+  #dropUnsent(tokens: ReadonlySet<number>): void {
+    this.#outbox = this.#outbox.filter((attempt) => !tokens.has(attempt.token));
+    if (this.#releasing) this.#releasing = this.#releasing.filter((attempt) => !tokens.has(attempt.token));
+  }
+
+  #send(thread: ThreadHandle, batch: WireAttempt[]): void {
     let transfers: TransferListItem[] | undefined;
     for (const attempt of batch) if (attempt.transfer) (transfers ??= []).push(...attempt.transfer);
     try {
@@ -371,8 +395,8 @@ export class WorkerActor {
     const thread = this.#thread;
     if (!thread || count <= 0) return;
     const tokens: number[] = [];
-    // Still in the outbox: taken back here, answered at once, never sent.
-    const unsent = this.#outbox.length > 0 ? new Set(this.#outbox.map((attempt) => attempt.token)) : undefined;
+    // Not sent yet: taken back here, answered at once, never sent.
+    const unsent = this.#unsentTokens();
     const kept: number[] = [];
     const waiting = [...this.#unstarted];
     for (let i = waiting.length - 1; i >= 0 && tokens.length + kept.length < count; i--) {
@@ -386,8 +410,7 @@ export class WorkerActor {
     }
     if (tokens.length > 0) thread.revoke(tokens);
     if (kept.length > 0) {
-      const back = new Set(kept);
-      this.#outbox = this.#outbox.filter((attempt) => !back.has(attempt.token));
+      this.#dropUnsent(new Set(kept));
       this.#hear(kept.map((token) => ({ token, ok: false as const, unstarted: true as const })));
     }
   }
@@ -400,9 +423,9 @@ export class WorkerActor {
   abort(token: number, reason: Error): void {
     const thread = this.#thread;
     if (!thread || !this.#running.has(token) || this.#graceTimers.has(token) || this.#abortedWaiting.has(token)) return;
-    if (this.#outbox.some((attempt) => attempt.token === token)) {
+    if (this.#unsentTokens()?.has(token)) {
       // Not sent yet: it never reaches the thread.
-      this.#outbox = this.#outbox.filter((attempt) => attempt.token !== token);
+      this.#dropUnsent(new Set([token]));
       return this.#hear([{ token, ok: false, unstarted: true }]);
     }
     thread.abort(token, serializeError(reason));
@@ -485,6 +508,9 @@ export class WorkerActor {
     const phase = this.#phase;
     this.#phase = 'exited';
     this.#clearTimers();
+    // What was never sent is lost with the rest (below); a release that comes later sends nothing.
+    this.#outbox = [];
+    this.#releasing = undefined;
     const lost = [...this.#running].map(([token, id]) => ({ token, id, started: !this.#unstarted.has(token) }));
     this.#running.clear();
     this.#unstarted.clear();

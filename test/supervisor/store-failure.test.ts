@@ -65,34 +65,48 @@ describe('a failed store write', () => {
   });
 });
 
+/**
+ * A store whose every write is held until the test acknowledges it, and is
+ * acknowledged in order, as the store's thread does; `next` finds the first
+ * write that holds a change, as soon as it is made.
+ */
+function heldStore() {
+  const held: Array<{ changes: Changes; ack: () => void }> = [];
+  let onWrite = () => {};
+  const writer: StoreWriter = {
+    path: '/tmp/held.db',
+    write: (changes) =>
+      new Promise((resolve) => {
+        held.push({ changes, ack: () => resolve(0.1) });
+        onWrite();
+      }),
+    size: () => 0,
+    close: async () => {},
+  };
+  const next = (holds: (changes: Changes) => boolean) =>
+    new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
+      const look = () => {
+        const write = held.find((candidate) => holds(candidate.changes));
+        if (write) resolve(write);
+        else onWrite = look;
+      };
+      look();
+    });
+  const ackThrough = (write: { ack: () => void }) => {
+    for (const candidate of held.slice(0, held.indexOf(write as (typeof held)[number]) + 1)) candidate.ack();
+  };
+  /** From now on every write is acknowledged as it is made (to let a shutdown through). */
+  const ackAll = () => {
+    for (const write of held) write.ack();
+    onWrite = () => held.at(-1)?.ack();
+  };
+  return { writer, held, next, ackThrough, ackAll };
+}
+
 describe('effects with a store', () => {
   it("wait for their own commit: one commit's acknowledgement runs no effect of a later one", async () => {
     const options = resolveOptions({ handlers, workers: 1 });
-    // Every write is held until the test acknowledges it; acknowledged in order, as the store's thread does.
-    const held: Array<{ changes: Changes; ack: () => void }> = [];
-    let onWrite = () => {};
-    const writer: StoreWriter = {
-      path: '/tmp/held.db',
-      write: (changes) =>
-        new Promise((resolve) => {
-          held.push({ changes, ack: () => resolve(0.1) });
-          onWrite();
-        }),
-      size: () => 0,
-      close: async () => {},
-    };
-    const next = (holds: (changes: Changes) => boolean) =>
-      new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
-        const look = () => {
-          const write = held.find((candidate) => holds(candidate.changes));
-          if (write) resolve(write);
-          else onWrite = look;
-        };
-        look();
-      });
-    const ackThrough = (write: { ack: () => void }) => {
-      for (const candidate of held.slice(0, held.indexOf(write as (typeof held)[number]) + 1)) candidate.ack();
-    };
+    const { writer, next, ackThrough, ackAll } = heldStore();
     const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
     const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
     await supervisor.ready.promise;
@@ -115,8 +129,36 @@ describe('effects with a store', () => {
     await turn();
     expect(done).toEqual(['a', 'b']);
     supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });
-    for (const write of held) write.ack();
-    onWrite = () => held.at(-1)?.ack();
+    ackAll();
+    await supervisor.stopped.promise;
+  });
+
+  it('send an attempt to its thread only once its own commit is acknowledged, not an earlier one dispatched before it', async () => {
+    const options = resolveOptions({ handlers, workers: 1, concurrency: 2 });
+    const { writer, held, next, ackThrough, ackAll } = heldStore();
+    const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
+    await supervisor.ready.promise;
+    const submit = (id: string, handler: string, payload: unknown) =>
+      supervisor.send({ type: 'task.submit', task: normalizeTask({ id, handler, payload }, options) });
+    const processing = (id: string) => (changes: Changes) => changes.tasks.some((task) => task.id === id && task.state === 'processing');
+    const resultOf = (id: string) => (changes: Changes) => changes.results.some((result) => result.id === id);
+
+    // `a` takes 50 ms, `b` none: sent together, `b`'s result would be written long before `a`'s.
+    submit('a', 'sleep', { ms: 50 });
+    const first = await next(processing('a'));
+    // Dispatched while the commit with `a` is being written: `b` is in the next one.
+    submit('b', 'default', 'b');
+    const second = await next(processing('b'));
+    expect(second).not.toBe(first);
+    ackThrough(first);
+    // `a` runs; `b`, on the same thread, waits for its own commit, so it has not run when `a` ends.
+    const resultOfA = await next(resultOf('a'));
+    expect(held.some(({ changes }) => resultOf('b')(changes))).toBe(false);
+    ackThrough(second);
+    const resultOfB = await next(resultOf('b'));
+    expect(held.indexOf(resultOfB)).toBeGreaterThan(held.indexOf(resultOfA));
+    supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });
+    ackAll();
     await supervisor.stopped.promise;
   });
 });
