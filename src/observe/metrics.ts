@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 import type { FinalTaskState } from '../task/types.js';
+import { CountedHistogram } from './counted-histogram.js';
 import { LogHistogram, type Percentiles } from './log-histogram.js';
 
 /** One worker actor as `metrics()` reports it. */
@@ -71,10 +72,12 @@ const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /**
  * A processor's measurements, owned by its supervisor and updated as tasks
- * move: each step is O(1) (a counter, a log-histogram bucket, a prom-client
- * observation), so memory stays flat however many tasks pass. Exposed as a
- * plain object (`metrics()`) and as a prom-client `Registry` in Prometheus'
- * naming scheme (`troupe_*`, seconds, `_total` counters; see docs/metrics.md).
+ * move: each step is O(1) and allocates nothing (a counter, a bucket of a
+ * log-histogram and of a Prometheus histogram), so memory stays flat however
+ * many tasks pass. Exposed as a plain object (`metrics()`) and as a
+ * prom-client `Registry` in Prometheus' naming scheme (`troupe_*`, seconds,
+ * `_total` counters; see docs/metrics.md), whose counters of tasks read
+ * these counts when it is scraped.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -92,42 +95,57 @@ export class Metrics {
   readonly #perSecond = new Float64Array(60);
   readonly #secondOf = new Float64Array(60).fill(-1);
 
-  readonly #promWait: Histogram;
-  readonly #promRun: Histogram;
-  /** One child per status, bound once: `inc({ status })` would hash the labels on every task. */
-  readonly #promFinished: Record<FinalTaskState, { inc(): void }>;
-  readonly #promSubmitted: Counter;
-  readonly #promRetries: Counter;
+  // Per task, Prometheus sees only these two histograms' counts, which allocate nothing; its counters of tasks are read
+  // from the counts above when it scrapes.
+  readonly #promWait: CountedHistogram;
+  readonly #promRun: CountedHistogram;
   readonly #promCrashes: Counter<'slot'>;
   readonly #promRestarts: Counter<'slot'>;
   readonly #promResized: Counter<'change'>;
   readonly #commitTimes = new LogHistogram();
   #commits = 0;
-  readonly #promCommit: Histogram | undefined;
+  readonly #promCommit: CountedHistogram | undefined;
 
   constructor(source: MetricsSource) {
     this.#source = source;
     const registers = [this.registry];
-    this.#promSubmitted = new Counter({ name: 'troupe_tasks_submitted_total', help: 'Tasks accepted by submit.', registers });
-    const finished = new Counter({
+    const counts = { submitted: () => this.#submitted, retries: () => this.#retries, finished: this.#finished };
+    new Counter({
+      name: 'troupe_tasks_submitted_total',
+      help: 'Tasks accepted by submit.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.submitted());
+      },
+    });
+    new Counter({
       name: 'troupe_tasks_finished_total',
       help: 'Tasks that reached a final state, by status.',
       labelNames: ['status'],
       registers,
+      collect() {
+        this.reset();
+        // A status shows once a task has ended with it, as it would counted one by one.
+        for (const [status, count] of Object.entries(counts.finished)) if (count > 0) this.inc({ status }, count);
+      },
     });
-    this.#promFinished = {
-      done: finished.labels({ status: 'done' }),
-      failed: finished.labels({ status: 'failed' }),
-      cancelled: finished.labels({ status: 'cancelled' }),
-    };
-    this.#promRetries = new Counter({ name: 'troupe_task_retries_total', help: 'Failed attempts that were retried.', registers });
-    this.#promWait = new Histogram({
+    new Counter({
+      name: 'troupe_task_retries_total',
+      help: 'Failed attempts that were retried.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.retries());
+      },
+    });
+    this.#promWait = new CountedHistogram({
       name: 'troupe_task_queue_wait_seconds',
       help: 'Time from entering the queue to starting in a thread.',
       buckets: SECONDS_BUCKETS,
       registers,
     });
-    this.#promRun = new Histogram({
+    this.#promRun = new CountedHistogram({
       name: 'troupe_task_run_seconds',
       help: 'Time from starting in a thread to the outcome, per attempt.',
       buckets: SECONDS_BUCKETS,
@@ -158,7 +176,7 @@ export class Metrics {
     });
     const store = source.store;
     if (store) {
-      this.#promCommit = new Histogram({
+      this.#promCommit = new CountedHistogram({
         name: 'troupe_store_commit_seconds',
         help: "Time a transaction of the task store's thread takes (each holds one turn's commit, or several that queued up)",
         buckets: SECONDS_BUCKETS,
@@ -191,36 +209,33 @@ export class Metrics {
 
   submitted(): void {
     this.#submitted++;
-    this.#promSubmitted.inc();
   }
 
   /** A task left the queue for a thread after `ms`. */
   started(ms: number): void {
     this.#queueWait.record(ms);
-    this.#promWait.observe(ms / 1_000);
+    this.#promWait.record(ms / 1_000);
   }
 
   /** An attempt ran for `ms`. */
   ran(ms: number): void {
     this.#runTime.record(ms);
-    this.#promRun.observe(ms / 1_000);
+    this.#promRun.record(ms / 1_000);
   }
 
   /** A group commit of the task store took `ms`. */
   committed(ms: number): void {
     this.#commits++;
     this.#commitTimes.record(ms);
-    this.#promCommit?.observe(ms / 1_000);
+    this.#promCommit?.record(ms / 1_000);
   }
 
   retried(): void {
     this.#retries++;
-    this.#promRetries.inc();
   }
 
   finished(status: FinalTaskState, now: number): void {
     this.#finished[status]++;
-    this.#promFinished[status].inc();
     const second = Math.floor(now / 1_000);
     const slot = second % 60;
     if (this.#secondOf[slot] !== second) {
