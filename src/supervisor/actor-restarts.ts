@@ -2,6 +2,7 @@ import type { ActorSnapshot } from '../actors/types.js';
 import { ActorFailedError, type WorkerCrashedError } from '../errors/errors.js';
 import type { ResolvedRestart } from '../options/types.js';
 import type { TimerQueue } from '../util/timer-queue.js';
+import type { ThreadDying } from '../workers/protocol.js';
 import { type ActorEntry, type Delivery, drain } from './actor-entry.js';
 
 /** What the restarts need from the actor directory that owns them. */
@@ -35,14 +36,14 @@ export class ActorRestarts {
 
   /**
    * Its thread died under it: the asks in flight reject with `crash`, and
-   * the events sent since its last reported snapshot go again, one at a
-   * time (see `ActorEntry.careful`), save the one that was alone in flight
-   * when it died (it killed the thread).
+   * the events sent since its last reported snapshot go again, save the one
+   * that killed the thread (see {@link culprit}). `dying`: what the thread
+   * said as it exited, if anything.
    */
-  threadLost(entry: ActorEntry, crash: WorkerCrashedError): void {
+  threadLost(entry: ActorEntry, crash: WorkerCrashedError, dying: ThreadDying['dying'] | undefined): void {
     const inFlight = drain(entry.inFlight);
-    const culprit = entry.careful && inFlight.length === 1 ? inFlight[0] : undefined;
-    const again = inFlight.filter((delivery) => delivery !== culprit && delivery.ask === undefined);
+    const { known, killer } = culprit(entry, inFlight, dying);
+    const again = inFlight.filter((delivery) => delivery !== killer && delivery.ask === undefined);
     for (const delivery of inFlight) {
       const ask = delivery.ask === undefined ? undefined : entry.asks.get(delivery.ask);
       if (!ask || delivery.ask === undefined) continue;
@@ -52,7 +53,8 @@ export class ActorRestarts {
     }
     if (again.length > 0) {
       holdFirst(entry, again);
-      entry.careful = true;
+      // The killer is not known: one of these may be it.
+      if (!known) entry.careful = true;
     }
     this.#parts.unplace(entry);
     entry.earlier += entry.reported;
@@ -97,6 +99,28 @@ export class ActorRestarts {
     const { id } = entry.state;
     this.#parts.timers.setTimeout(() => this.#parts.due(id), delay);
   }
+}
+
+/**
+ * Which of an actor's events in flight killed its thread. A thread that
+ * calls `process.exit` in an action names the actor and the event as it
+ * exits (`ThreadDying`): the event is known at the first crash, and the
+ * other events in flight, this actor's and its neighbours', are innocent.
+ * A thread that says nothing (terminated, out of memory, a native crash, or
+ * no actor event in progress) leaves it unknown: the events go again one at
+ * a time (`ActorEntry.careful`), and one alone in flight when its thread
+ * dies again is the killer.
+ */
+function culprit(
+  entry: ActorEntry,
+  inFlight: readonly Delivery[],
+  dying: ThreadDying['dying'] | undefined,
+): { readonly known: boolean; readonly killer: Delivery | undefined } {
+  if (dying && dying.actor !== entry.state.id) return { known: true, killer: undefined };
+  // Numbered as the thread counts them: the first in flight is the one after the last reported.
+  const named = dying ? inFlight[dying.delivery - entry.reported - 1] : undefined;
+  if (named) return { known: true, killer: named };
+  return { known: false, killer: entry.careful && inFlight.length === 1 ? inFlight[0] : undefined };
 }
 
 /** `deliveries` go before whatever was held already. */

@@ -20,6 +20,7 @@ import type { StoredActor } from '../store/store.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { ActorNews } from '../workers/protocol.js';
+import type { ThreadExit } from '../workers/thread-handle.js';
 import type { WorkerActor } from '../workers/worker.js';
 import { type ActorEntry, type Ask, type Delivery, list, plain, type Reply } from './actor-entry.js';
 import { ActorRestarts } from './actor-restarts.js';
@@ -198,10 +199,10 @@ export class ActorDirectory {
    * (see `ActorRestarts.threadLost`); past the restart intensity it ends in
    * `error` with `ActorFailedError`.
    */
-  threadLost(worker: WorkerActor, exitCode: number | null): void {
+  threadLost(worker: WorkerActor, exit: ThreadExit): void {
     for (const entry of [...this.#entries.values()]) {
       if (entry.worker !== worker) continue;
-      const crash = new WorkerCrashedError(worker.id, exitCode);
+      const crash = new WorkerCrashedError(worker.id, exit.code);
       if (entry.spawned) {
         this.#end(entry, { status: 'error', error: crash }, crash);
         continue;
@@ -211,7 +212,7 @@ export class ActorDirectory {
         this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
         continue;
       }
-      this.#restarts.threadLost(entry, crash);
+      this.#restarts.threadLost(entry, crash, exit.dying);
     }
   }
 

@@ -522,7 +522,7 @@ export class Supervisor {
     const slot = this.#pool.remove(worker);
     this.#resizer.forget(worker);
     this.#outcomes.lost(lost, exit, expected, killedFor);
-    this.actors.threadLost(worker, exit.code);
+    this.actors.threadLost(worker, exit);
     this.#sendEnded();
     if (!expected) this.metrics.crashed(slot);
     this.#emit({ type: 'worker.exited', workerId: worker.id, threadId: worker.threadId, exitCode: exit.code, error: exit.error, expected });

@@ -14,13 +14,23 @@ import {
   DuplicateActorError,
   InvalidActorError,
   InvalidEventError,
+  type Processor,
   ProcessorShutdownError,
   WorkerCrashedError,
 } from '../../src/index.js';
-import { fixture, useProcessor } from '../helpers/index.js';
+import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2 });
 const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
+
+/** How many threads have crashed (exited unasked) so far. */
+function countCrashes(processor: Processor): () => number {
+  let crashes = 0;
+  processor.events.subscribe((event) => {
+    if (event.type === 'worker.exited' && !event.expected) crashes++;
+  });
+  return () => crashes;
+}
 
 describe('processor.spawn', () => {
   it('delivers events in the order sent: 10,000 sends, then an ask sees every one', async () => {
@@ -163,21 +173,52 @@ describe('processor.spawn', () => {
     expect(processor.actor('survivor')).toBe(counter);
   });
 
-  it('finds the event that killed its thread among those in flight, and does not deliver it again', async () => {
+  it('does not deliver again the event that killed its thread: one crash, every other event applied once, in order', async () => {
     const processor = make({ restart: { minDelay: 1, maxDelay: 1 } });
+    const crashes = countCrashes(processor);
     const counter = await processor.spawn('counter');
     expect(count(await counter.ask({ type: 'add', by: 10 }))).toBe(10);
-    // One batch: the thread dies at the third; the first two were processed but not yet reported.
+    // One batch: the thread dies at exit; the note and inc before it were processed but not yet reported.
+    counter.send({ type: 'note', text: 'a' });
     counter.send({ type: 'inc' });
+    counter.send({ type: 'exit' });
+    counter.send({ type: 'note', text: 'b' });
+    // An ask in that batch was in flight when the thread died: it rejects, and its event is not sent again.
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(WorkerCrashedError);
+    counter.send({ type: 'inc' });
+    // From the last snapshot (10), what was sent goes again in order, batched: a, inc, b, then this inc and the ask.
+    const after = await counter.ask({ type: 'note', text: 'done' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12, log: ['a', 'b', 'done'] } });
+    expect(crashes()).toBe(1);
+  });
+
+  it('survives one fatal event with maxRestarts: 1: the thread names the event as it dies, so it costs one restart', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1, maxRestarts: 1 } });
+    const counter = await processor.spawn('counter', { id: 'once' });
+    const crashed = nextEvent(processor.events, 'worker.exited');
     counter.send({ type: 'inc' });
     counter.send({ type: 'exit' });
     counter.send({ type: 'inc' });
-    // An ask in that batch was in flight when the thread died: it rejects.
-    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(WorkerCrashedError);
-    // The sends go again one at a time from the last snapshot (10): inc, inc, then exit kills the thread alone,
-    // and is dropped; then the last inc. This ask waits behind them.
-    const after = await counter.ask({ type: 'note', text: 'done' });
-    expect(after).toMatchObject({ status: 'active', context: { count: 13, log: ['done'] } });
+    await crashed;
+    const after = await counter.ask({ type: 'add', by: 10 });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12 } });
+    expect(processor.actor('once')).toBe(counter);
+  });
+
+  it('without word from the dying thread (out of memory), sends the events again one at a time and drops the one that kills it alone', async () => {
+    const processor = make({ resourceLimits: { maxOldGenerationSizeMb: 16 }, restart: { minDelay: 1, maxDelay: 1 } });
+    const crashes = countCrashes(processor);
+    const counter = await processor.spawn('counter');
+    expect(count(await counter.ask({ type: 'add', by: 10 }))).toBe(10);
+    const crashed = nextEvent(processor.events, 'worker.exited');
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'hog' });
+    counter.send({ type: 'note', text: 'after' });
+    expect((await crashed).error).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+    // Again one at a time from 10: inc, then hog kills the thread alone in flight and is dropped, then the note and the ask.
+    const after = await counter.ask({ type: 'inc' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12, log: ['after'] } });
+    expect(crashes()).toBe(2);
   });
 
   it('ends in error with ActorFailedError once its thread died more often than the restart policy allows', async () => {
