@@ -23,6 +23,16 @@ import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
 const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2 });
 const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
 
+/** What `promise` rejects with; it fails the test if it resolves. */
+function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error as Error,
+  );
+}
+
 /** How many threads have crashed (exited unasked) so far. */
 function countCrashes(processor: Processor): () => number {
   let crashes = 0;
@@ -88,6 +98,27 @@ describe('processor.spawn', () => {
     // It failed as it started: spawn rejects with the logic's error.
     await expect(processor.spawn('broken')).rejects.toMatchObject({ name: 'TypeError', message: 'no context for you' });
     expect(processor.actors()).toEqual([]);
+  });
+
+  it("keeps the code, cause and fields of what its logic throws, in the ask's rejection and the snapshot; a Troupe error keeps its class", async () => {
+    const processor = make();
+    const ledger = await processor.spawn('counter');
+    const audited = await rejection(ledger.ask({ type: 'audit' }));
+    for (const error of [audited, ledger.getSnapshot().error as Error]) {
+      // A class of the user's own comes back as an Error with its name, code, cause and fields.
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ name: 'LedgerError', message: 'the ledger is closed', code: 'E_LEDGER', account: 'ada' });
+      expect(error.cause).toBeInstanceOf(TypeError);
+      expect(error.cause).toMatchObject({ message: 'no ledger for 2026' });
+    }
+    const troupe = await processor.spawn('counter');
+    const refused = await rejection(troupe.ask({ type: 'refuse' }));
+    for (const error of [refused, troupe.getSnapshot().error as Error]) {
+      expect(error).toBeInstanceOf(InvalidEventError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_EVENT', message: 'refunds are not events' });
+      expect(error.cause).toBeInstanceOf(RangeError);
+      expect(error.cause).toMatchObject({ message: 'amount below zero' });
+    }
   });
 
   it('goes to the thread with the fewest actors; stop frees its id; actor() and actors() list the live ones', async () => {
