@@ -3,6 +3,7 @@
  * threads: order, asks, snapshots, final states, logic errors, a thread
  * that dies under an actor, placement, and every refusal.
  */
+import { filter, firstValueFrom, from, lastValueFrom, map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
@@ -68,6 +69,22 @@ describe('processor.spawn', () => {
     expect(seen.at(-1)).toBe(12);
     const tally = await processor.spawn('tally', { id: 'tally' });
     expect((await tally.ask({ type: 'plus', n: 4 })).context).toBe(4);
+  });
+
+  it('is an Observable to rxjs: from(ref) gives its snapshots, and completes when it stops', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    const third = firstValueFrom(
+      from(counter).pipe(
+        map(count),
+        filter((n) => n >= 3),
+      ),
+    );
+    for (let i = 0; i < 3; i++) counter.send({ type: 'inc' });
+    expect(await third).toBe(3);
+    const statuses = lastValueFrom(from(counter).pipe(map((snapshot) => snapshot.status)));
+    await counter.stop();
+    expect(await statuses).toBe('stopped');
   });
 
   it('ends with status done and the output at a final state; the id is free again', async () => {
