@@ -109,7 +109,11 @@ describe('processor.spawn', () => {
     const counter = await processor.spawn('counter');
     const errored = new Promise<unknown>((resolve) => counter.subscribe({ error: resolve }));
     const asked = counter.ask({ type: 'boom' });
+    // Sent behind it, in flight when it failed: not processed, and its ask gets the same error.
+    const behind = counter.ask({ type: 'inc' });
     await expect(asked).rejects.toMatchObject({ name: 'RangeError', message: 'the counter blew up' });
+    await expect(behind).rejects.toMatchObject({ name: 'RangeError', message: 'the counter blew up' });
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
     expect(await errored).toMatchObject({ message: 'the counter blew up' });
     expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
     // It failed as it started: spawn rejects with the logic's error.
