@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 
 import { ActorFailedError, type ActorSnapshot, ActorStoppedError, InvalidActorError } from '../../src/index.js';
-import { fixture, useProcessor } from '../helpers/index.js';
+import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2, restart: { minDelay: 1, maxDelay: 1 } });
 const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
@@ -97,6 +97,29 @@ describe('shutdown and restore', () => {
     expect(resumed?.getSnapshot()).toMatchObject({ status: 'active', value: 'counting', context: { count: 15, log: ['kept'] } });
     expect(count(await resumed!.ask({ type: 'inc' }))).toBe(16);
     expect((await second.actor('tally-1')!.ask({ type: 'plus', n: 1 })).context).toBe(3);
+  });
+
+  it('stops the actors after the tasks: a task running at shutdown is done before any actor reports itself stopped', async () => {
+    // Actors on a thread of their own: stopped first, their answer would come while the task still runs.
+    const processor = make({ workers: 1, actorThreads: 1 });
+    const counters = await Promise.all(['a', 'b'].map((id) => processor.spawn('counter', { id })));
+    const order: string[] = [];
+    processor.events.subscribe((event) => {
+      if (event.type === 'task.done') order.push(`task ${event.id}`);
+    });
+    for (const counter of counters) {
+      counter.subscribe((snapshot) => {
+        if (snapshot.status === 'stopped') order.push(`actor ${counter.id}`);
+      });
+    }
+    const started = nextEvent(processor.events, 'task.started');
+    const id = processor.submit({ id: 'long', handler: 'spin', payload: { ms: 300 } });
+    await started;
+    const { actors } = await processor.shutdown();
+    expect(await processor.result(id)).toMatchObject({ status: 'done', value: 300 });
+    expect(order[0]).toBe('task long');
+    expect(order.slice(1).sort()).toEqual(['actor a', 'actor b']);
+    expect(actors.map(({ id }) => id).sort()).toEqual(['a', 'b']);
   });
 });
 

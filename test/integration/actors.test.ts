@@ -188,6 +188,9 @@ describe('processor.spawn', () => {
     clock.increment(1_000);
     await expect(asked).rejects.toBeInstanceOf(AskTimeoutError);
     await expect(asked).rejects.toMatchObject({ code: 'ERR_ASK_TIMEOUT', actorId: counter.id });
+    // The timed-out event still counts as sent: once the task lets the thread go, it is processed before this one.
+    expect(count(await counter.ask({ type: 'inc' }))).toBe(2);
+    expect(counter.processed).toBe(2);
   });
 
   it('with actorThreads, runs actors on threads of their own: a long task holds up no ask, and tasks never go there', async () => {
