@@ -208,8 +208,8 @@ export class ActorDirectory {
         continue;
       }
       if (entry.stopping) {
-        // It was to stop anyway: it stops here, as its thread last reported it.
-        this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
+        // It was to stop anyway.
+        this.#stopAsReported(entry);
         continue;
       }
       this.#restarts.threadLost(entry, crash, exit.dying);
@@ -235,6 +235,17 @@ export class ActorDirectory {
         }),
     );
     return Promise.all(stops).then((stopped) => stopped.filter((actor) => actor !== undefined));
+  }
+
+  /**
+   * Shutdown's deadline passed while actors were stopping (an action that
+   * never returns holds its thread): each one not yet reported stopped
+   * stops now, as its thread last reported it, so `stopAll` resolves with
+   * its last persisted snapshot; its asks reject with `ActorStoppedError`.
+   * The threads are terminated next, whatever they run.
+   */
+  stopOverdue(): void {
+    for (const entry of [...this.#entries.values()]) if (entry.stopping) this.#stopAsReported(entry);
   }
 
   #hear(entry: ActorEntry, worker: WorkerActor, item: ActorNews): void {
@@ -399,7 +410,7 @@ export class ActorDirectory {
     entry.state.stopping = true;
     const { worker } = entry;
     if (!worker || entry.restarting) {
-      this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(id, 'stopped'));
+      this.#stopAsReported(entry);
       return;
     }
     worker.awaitAnswers(1);
@@ -508,6 +519,11 @@ export class ActorDirectory {
       inspection.received(inspected, event, undefined);
       inspection.changed(inspected, event, xstateSnapshot(plain(after)));
     }
+  }
+
+  /** It stops here, as its thread last reported it: its thread died, shutdown's deadline passed, or it was restarting. */
+  #stopAsReported(entry: ActorEntry): void {
+    this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
   }
 
   /** The actor is over: out of the directory (its id free), its asks and spawn answered with `error`, its watchers told. */
