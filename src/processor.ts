@@ -562,9 +562,11 @@ export class Processor {
   }
 
   /**
-   * Stops accepting tasks, lets the accepted ones finish, then terminates the
-   * threads. Tasks still unfinished at the deadline are cancelled and returned,
-   * so nothing is silently lost. Calling it again returns the same promise.
+   * Stops accepting tasks, lets the accepted ones finish, stops the actors,
+   * then terminates the threads. Tasks still unfinished at the deadline are
+   * cancelled and returned, so nothing is silently lost; actors not stopped
+   * by then are returned with their last reported snapshot. Calling it again
+   * returns the same promise.
    *
    * @example
    * ```ts

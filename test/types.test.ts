@@ -1,7 +1,10 @@
 /** Public generic types; checked by `npm run typecheck` (tsc), which CI runs. */
+import { from, type Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 
 import type {
+  ActorRef,
+  ActorSnapshot,
   CancelledResult,
   ClusterStatus,
   DoneResult,
@@ -67,5 +70,10 @@ describe('public types', () => {
       processor.submit({ id: 'x' });
     };
     expectTypeOf(submit).toBeFunction();
+  });
+
+  it('an ActorRef is an rxjs interop Observable of its snapshots', () => {
+    const snapshots = (ref: ActorRef) => from(ref);
+    expectTypeOf(snapshots).returns.toEqualTypeOf<Observable<ActorSnapshot>>();
   });
 });

@@ -1,4 +1,4 @@
-import { type Observable, type Observer, type Subject, type Subscription } from 'rxjs';
+import { type Observable, observable, type Observer, type Subject, type Subscribable, type Subscription } from 'rxjs';
 
 import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
 import { describe } from '../util/validate.js';
@@ -152,6 +152,24 @@ export class ActorRef {
    */
   subscribe(observer: Partial<Observer<ActorSnapshot>> | ((snapshot: ActorSnapshot) => void)): Subscription {
     return this.#snapshots.subscribe(observer);
+  }
+
+  /**
+   * Interop: the ref is an Observable of its snapshots to anything that
+   * takes one by `Symbol.observable` (rxjs's `from(ref)`, XState, …), the
+   * same snapshots as `subscribe`. The key is rxjs's `observable`, which is
+   * `Symbol.observable` where that exists and `'@@observable'` where it
+   * does not (Node has none of its own); the declaration gives it its type.
+   *
+   * @example
+   * ```ts
+   * const stopped = await lastValueFrom(from(ref).pipe(map((snapshot) => snapshot.status)));
+   * ```
+   */
+  declare readonly [Symbol.observable]: () => Subscribable<ActorSnapshot>;
+
+  [observable](): Observable<ActorSnapshot> {
+    return this.#snapshots;
   }
 
   /**

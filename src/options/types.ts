@@ -259,7 +259,10 @@ export interface ResolvedRestart {
 export interface ShutdownOptions {
   /**
    * How long to let queued, running and retrying tasks finish, in ms. At the
-   * deadline, what is left is cancelled and returned as `unfinished`.
+   * deadline, what is left is cancelled and returned as `unfinished`. The
+   * actors stop after the tasks, under the same deadline (`abortGrace` more
+   * if it has passed): one not stopped by then is returned with the last
+   * snapshot its thread reported, and its thread is terminated.
    * @defaultValue 10_000
    */
   timeout?: number;

@@ -50,9 +50,10 @@ export interface ActorEntry {
   /** Events held back: while it restarts, and while it recovers one event at a time. */
   readonly held: Queue<Delivery>;
   /**
-   * Its thread died with events in flight: they go again one at a time,
-   * each once the last is reported processed, so that if one kills the
-   * thread again it is known, and is not delivered a third time.
+   * Its thread died with events in flight, and did not say which one killed
+   * it (see `ThreadDying`): they go again one at a time, each once the last
+   * is reported processed, so that if one kills the thread again it is
+   * known, and is not delivered a third time.
    */
   careful: boolean;
   /** Its thread died, or its logic failed: it waits for its restart backoff, or for a ready thread. */

@@ -6,7 +6,6 @@ import type { Snapshot } from 'xstate';
 import { type ActorChannel, ActorRef, type ActorState } from '../actors/actor-ref.js';
 import type { ActorEvent, ActorSnapshot, RestartOn, StoppedActor } from '../actors/types.js';
 import {
-  ActorFailedError,
   ActorStoppedError,
   AskTimeoutError,
   DuplicateActorError,
@@ -21,8 +20,10 @@ import type { StoredActor } from '../store/store.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { ActorNews } from '../workers/protocol.js';
+import type { ThreadExit } from '../workers/thread-handle.js';
 import type { WorkerActor } from '../workers/worker.js';
-import { type ActorEntry, type Ask, type Delivery, drain, list, plain, type Reply } from './actor-entry.js';
+import { type ActorEntry, type Ask, type Delivery, list, plain, type Reply } from './actor-entry.js';
+import { ActorRestarts } from './actor-restarts.js';
 import type { Journal } from './journal.js';
 import { RestartPolicy } from './restart-policy.js';
 
@@ -87,7 +88,8 @@ interface Spawn {
  * its latest snapshot, the events on their way and the asks waiting for an
  * answer. When an actor's thread dies (or, with `restart: 'on-error'`, its
  * logic throws) it is restarted on a live thread from the last snapshot its
- * thread reported, under the processor's `restart` policy (per actor). Owned
+ * thread reported, under the processor's `restart` policy (per actor): the
+ * {@link ActorRestarts} it owns decide what goes again and when. Owned
  * by the supervisor and called inside its messages; what it settles (a
  * spawn, an ask, a stop, a subscriber's snapshot) is deferred to the end of
  * the message, like every effect.
@@ -110,6 +112,7 @@ export class ActorDirectory {
   readonly #stored = new Map<string, StoredActor>();
   /** How refs reach their actors: each call a message to the supervisor. */
   readonly channel: ActorChannel;
+  readonly #restarts: ActorRestarts;
 
   constructor(parts: ActorParts) {
     this.#parts = parts;
@@ -122,6 +125,14 @@ export class ActorDirectory {
         new Promise((resolve, reject) => send({ type: 'actor.ask', id, event, timeout, reply: { resolve, reject } })),
       stop: (id) => new Promise((resolve, reject) => send({ type: 'actor.stop', id, reply: { resolve, reject } })),
     };
+    this.#restarts = new ActorRestarts({
+      timers: parts.timers,
+      restart: parts.restart,
+      defer: parts.defer,
+      due: (id) => send({ type: 'actor.restart', id }),
+      end: (entry, snapshot, error) => this.#end(entry, snapshot, error),
+      unplace: (entry) => this.#move(entry, undefined),
+    });
   }
 
   handle(message: ActorMessage): void {
@@ -184,43 +195,24 @@ export class ActorDirectory {
 
   /**
    * A thread died with these actors on it. Each comes back on a live thread,
-   * after its restart backoff, from the last snapshot its thread reported:
-   * the asks in flight reject with `WorkerCrashedError`, and the events sent
-   * since that snapshot go again, one at a time (see `ActorEntry.careful`),
-   * save the one that was alone in flight when it died (it killed the thread).
-   * Past the restart intensity it ends in `error` with `ActorFailedError`.
+   * after its restart backoff, from the last snapshot its thread reported
+   * (see `ActorRestarts.threadLost`); past the restart intensity it ends in
+   * `error` with `ActorFailedError`.
    */
-  threadLost(worker: WorkerActor, exitCode: number | null): void {
+  threadLost(worker: WorkerActor, exit: ThreadExit): void {
     for (const entry of [...this.#entries.values()]) {
       if (entry.worker !== worker) continue;
-      const crash = new WorkerCrashedError(worker.id, exitCode);
+      const crash = new WorkerCrashedError(worker.id, exit.code);
       if (entry.spawned) {
         this.#end(entry, { status: 'error', error: crash }, crash);
         continue;
       }
       if (entry.stopping) {
-        // It was to stop anyway: it stops here, as its thread last reported it.
-        this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
+        // It was to stop anyway.
+        this.#stopAsReported(entry);
         continue;
       }
-      const inFlight = drain(entry.inFlight);
-      const culprit = entry.careful && inFlight.length === 1 ? inFlight[0] : undefined;
-      const again = inFlight.filter((delivery) => delivery !== culprit && delivery.ask === undefined);
-      for (const delivery of inFlight) {
-        const ask = delivery.ask === undefined ? undefined : entry.asks.get(delivery.ask);
-        if (!ask || delivery.ask === undefined) continue;
-        entry.asks.delete(delivery.ask);
-        this.#parts.timers.clearTimeout(ask.timer);
-        this.#parts.defer(() => ask.reject(crash));
-      }
-      if (again.length > 0) {
-        this.#holdFirst(entry, again);
-        entry.careful = true;
-      }
-      this.#move(entry, undefined);
-      entry.earlier += entry.reported;
-      entry.reported = 0;
-      this.#restartLater(entry, crash);
+      this.#restarts.threadLost(entry, crash, exit.dying);
     }
   }
 
@@ -243,6 +235,17 @@ export class ActorDirectory {
         }),
     );
     return Promise.all(stops).then((stopped) => stopped.filter((actor) => actor !== undefined));
+  }
+
+  /**
+   * Shutdown's deadline passed while actors were stopping (an action that
+   * never returns holds its thread): each one not yet reported stopped
+   * stops now, as its thread last reported it, so `stopAll` resolves with
+   * its last persisted snapshot; its asks reject with `ActorStoppedError`.
+   * The threads are terminated next, whatever they run.
+   */
+  stopOverdue(): void {
+    for (const entry of [...this.#entries.values()]) if (entry.stopping) this.#stopAsReported(entry);
   }
 
   #hear(entry: ActorEntry, worker: WorkerActor, item: ActorNews): void {
@@ -300,53 +303,9 @@ export class ActorDirectory {
       this.#pump(entry);
       return;
     }
-    if (again) return this.#restartAfterError(entry, again, snapshot.error as Error);
+    if (again) return this.#restarts.afterError(entry, again, snapshot.error as Error);
     const error = snapshot.status === 'error' ? (snapshot.error as Error) : new ActorStoppedError(state.id, snapshot.status);
     this.#end(entry, snapshot, error);
-  }
-
-  /**
-   * Its logic threw, and it restarts on errors: it comes back from its last
-   * snapshot before the failure, and what it processed since (save the event
-   * that threw) goes again, ahead of what was sent after and what was held.
-   */
-  #restartAfterError(entry: ActorEntry, again: Delivery[], error: Error): void {
-    // Their asks were answered already: the events go again, unasked.
-    const replayed = again.map(({ event }) => ({ event, ask: undefined }));
-    const unprocessed = drain(entry.inFlight);
-    for (const { ask } of unprocessed) {
-      const waiting = ask === undefined ? undefined : entry.asks.get(ask);
-      if (!waiting?.worker) continue;
-      // Its event goes again, to the restarted actor: the old thread owes it no answer.
-      waiting.worker.awaitAnswers(-1);
-      waiting.worker = undefined;
-    }
-    this.#holdFirst(entry, [...replayed, ...unprocessed]);
-    this.#move(entry, undefined);
-    entry.earlier += entry.reported - replayed.length;
-    entry.reported = 0;
-    this.#restartLater(entry, error);
-  }
-
-  /** After its restart backoff (an `actor.restart` message), or past the intensity, it ends with `ActorFailedError`. */
-  #restartLater(entry: ActorEntry, cause: Error): void {
-    const delay = entry.restarts.next(this.#parts.timers.now());
-    if (delay === undefined) {
-      const { maxRestarts, window } = this.#parts.restart;
-      const error = new ActorFailedError(entry.state.id, maxRestarts, window, { cause });
-      this.#end(entry, { ...entry.state.snapshot, status: 'error', error }, error);
-      return;
-    }
-    entry.restarting = true;
-    this.#parts.timers.setTimeout(() => this.#parts.send({ type: 'actor.restart', id: entry.state.id }), delay);
-  }
-
-  /** `deliveries` go before whatever was held already. */
-  #holdFirst(entry: ActorEntry, deliveries: Delivery[]): void {
-    if (deliveries.length === 0) return;
-    const held = drain(entry.held);
-    for (const delivery of deliveries) entry.held.push(delivery);
-    for (const delivery of held) entry.held.push(delivery);
   }
 
   #spawn(spawn: Spawn): void {
@@ -451,7 +410,7 @@ export class ActorDirectory {
     entry.state.stopping = true;
     const { worker } = entry;
     if (!worker || entry.restarting) {
-      this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(id, 'stopped'));
+      this.#stopAsReported(entry);
       return;
     }
     worker.awaitAnswers(1);
@@ -560,6 +519,11 @@ export class ActorDirectory {
       inspection.received(inspected, event, undefined);
       inspection.changed(inspected, event, xstateSnapshot(plain(after)));
     }
+  }
+
+  /** It stops here, as its thread last reported it: its thread died, shutdown's deadline passed, or it was restarting. */
+  #stopAsReported(entry: ActorEntry): void {
+    this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
   }
 
   /** The actor is over: out of the directory (its id free), its asks and spawn answered with `error`, its watchers told. */

@@ -37,12 +37,14 @@ export class Shutdown {
   begin(timeout: number, drain: boolean, unfinished: Iterable<TaskRecord>): void {
     this.#drain = drain;
     for (const record of unfinished) if (record.state !== 'processing' && this.handsBack(record)) this.handBack(record);
-    if (timeout > 0) {
-      this.#deadline = this.#clock.setTimeout(() => {
-        this.#deadline = undefined;
-        this.#expire();
-      }, timeout);
-    }
+    if (timeout > 0) this.#arm(timeout);
+  }
+
+  #arm(ms: number): void {
+    this.#deadline = this.#clock.setTimeout(() => {
+      this.#deadline = undefined;
+      this.#expire();
+    }, ms);
   }
 
   /**
@@ -72,22 +74,42 @@ export class Shutdown {
     for (const record of unfinished) this.handBack(record);
   }
 
-  /** The supervisor stopped: the deadline is not needed; what was handed back is returned, once. */
-  end(): TaskInput[] {
+  /**
+   * The tasks are done or handed back: what was handed back is returned,
+   * once. The actors stop next, under the same deadline: it stays armed,
+   * and `expire` is called again if it passes while they stop. If it has
+   * passed already, they get `grace` ms from now (the processor's
+   * `abortGrace`: how long code asked to stop may take before its thread is
+   * terminated).
+   */
+  end(grace: number): TaskInput[] {
+    if (this.#deadline === undefined) this.#arm(grace);
+    return this.#unfinished.splice(0);
+  }
+
+  /** The actors have stopped: no deadline is needed any more. */
+  actorsStopped(): void {
     if (this.#deadline !== undefined) this.#clock.clearTimeout(this.#deadline);
     this.#deadline = undefined;
-    return this.#unfinished.splice(0);
   }
 }
 
 /**
  * The last steps of a stop, once the tasks are done or handed back: the
  * actors stop, each behind the events sent to it (their threads report their
- * last snapshots); then the threads; then the store closes. Resolves with
- * the stopped actors, to resume them.
+ * last snapshots), or at the deadline as last reported (see
+ * `ActorDirectory.stopOverdue`); then the threads, terminated whatever they
+ * run; then the store closes. Resolves with the stopped actors, to resume
+ * them.
  */
-export async function stopInOrder(actors: ActorDirectory, pool: WorkerPool, journal: Journal | undefined): Promise<StoppedActor[]> {
+export async function stopInOrder(
+  actors: ActorDirectory,
+  shutdown: Shutdown,
+  pool: WorkerPool,
+  journal: Journal | undefined,
+): Promise<StoppedActor[]> {
   const stopped = await actors.stopAll();
+  shutdown.actorsStopped();
   await pool.stopAll();
   await journal?.close();
   return stopped;

@@ -522,7 +522,7 @@ export class Supervisor {
     const slot = this.#pool.remove(worker);
     this.#resizer.forget(worker);
     this.#outcomes.lost(lost, exit, expected, killedFor);
-    this.actors.threadLost(worker, exit.code);
+    this.actors.threadLost(worker, exit);
     this.#sendEnded();
     if (!expected) this.metrics.crashed(slot);
     this.#emit({ type: 'worker.exited', workerId: worker.id, threadId: worker.threadId, exitCode: exit.code, error: exit.error, expected });
@@ -569,8 +569,9 @@ export class Supervisor {
     if (draining) this.#phase = 'draining';
   }
 
-  /** Whatever has not finished by the deadline is cancelled and handed back, never dropped. */
+  /** Whatever has not finished by the deadline is cancelled and handed back, never dropped; actors still stopping stop now. */
   #deadlinePassed(): void {
+    if (this.#phase === 'stopped') return this.actors.stopOverdue();
     if (this.#phase !== 'draining') return;
     this.#shutdown.handBackAll(this.#registry.unfinished());
     this.#stop();
@@ -584,11 +585,11 @@ export class Supervisor {
   #stop(): void {
     this.#phase = 'stopped';
     this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
-    const unfinished = this.#shutdown.end();
+    const unfinished = this.#shutdown.end(this.#options.abortGrace);
     // Nothing is left to start: the limits' and the pool's timers would only keep the process alive.
     this.#limits.stop();
     this.#resizer.stop();
-    void stopInOrder(this.actors, this.#pool, this.#journal).then((actors) => {
+    void stopInOrder(this.actors, this.#shutdown, this.#pool, this.#journal).then((actors) => {
       this.stopped.resolve({ unfinished, actors });
       this.events.next({ type: 'processor.shutdown', unfinished: unfinished.length });
       this.events.complete();

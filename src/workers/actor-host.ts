@@ -9,7 +9,7 @@ import type { AnyActorLogic, AnyActorRef, createActor, Snapshot } from 'xstate';
 
 import { InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
-import type { ActorNews, ActorOrder, ActorSnapshot } from './protocol.js';
+import type { ActorNews, ActorOrder, ActorSnapshot, ThreadDying } from './protocol.js';
 
 /** Whether a module export is XState actor logic (a machine, or `fromTransition`/`fromPromise`/… logic). */
 export function isActorLogic(value: unknown): value is AnyActorLogic {
@@ -59,6 +59,9 @@ export class ActorHost {
   #createActor: typeof createActor | undefined;
   /** An inspector watches: every event's snapshot is reported, not only the latest per message. */
   #tracing = false;
+  /** The actor processing an event right now, and that event's number (as its `processed` counts): see `processing`. */
+  #current: string | undefined;
+  #currentNumber = 0;
 
   /**
    * `schedule`: asks the thread to send its news at the end of the turn;
@@ -99,6 +102,14 @@ export class ActorHost {
           break;
       }
     }
+  }
+
+  /**
+   * The actor event being processed right now, if any: what the thread
+   * says as it exits (`ThreadDying`) when an action calls `process.exit`.
+   */
+  get processing(): ThreadDying['dying'] | undefined {
+    return this.#current === undefined ? undefined : { actor: this.#current, delivery: this.#currentNumber };
   }
 
   /** The news since the last call, one item per actor. */
@@ -160,7 +171,14 @@ export class ActorHost {
     // answers its ask, or sends it again to the actor restarted after an error.
     if (!hosted || hosted.stopping || this.#status(hosted) !== 'active') return;
     const number = ++hosted.processed;
-    hosted.actor.send(event);
+    // Kept while it runs, no message: if an action ends the thread, the exit handler names this event.
+    this.#current = id;
+    this.#currentNumber = number;
+    try {
+      hosted.actor.send(event);
+    } finally {
+      this.#current = undefined;
+    }
     const after = hosted.actor.getSnapshot() as Snapshot<unknown>;
     if (after.status === 'error') hosted.erredOn = number;
     const pending = this.#note(id);

@@ -126,6 +126,24 @@ export interface ActorNews {
  */
 export type ThreadNews = ReadonlyArray<number | WireOutcome | ActorNews>;
 
+/**
+ * What a thread says as it exits through `process.exit` (its `exit` handler
+ * posts it): the actor event it was processing then, which killed it. Sent
+ * only when an actor event was in progress; a thread terminated, out of
+ * memory or crashed natively says nothing. It goes on the thread's
+ * `parentPort`, not the batch port: Node delivers what a thread posted on
+ * its `parentPort` before the `Worker`'s `exit` event, but not what it
+ * posted on a transferred port (about 1 in 15 such messages came after
+ * `exit` in a trial on Node 20).
+ */
+export interface ThreadDying {
+  readonly dying: {
+    readonly actor: string;
+    /** The event's number, as the actor's `processed` counts them on this thread (see `ActorNews.processed`). */
+    readonly delivery: number;
+  };
+}
+
 /** Takes back attempts still waiting in the thread; those already started are left to run. */
 export interface ThreadRevoke {
   readonly revoke: readonly number[];

@@ -15,7 +15,7 @@ import { Queue } from '../util/queue.js';
 import { ActorHost } from './actor-host.js';
 import { AttemptContext } from './attempt-context.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ActorNews, ThreadApi, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
+import type { ActorNews, ThreadApi, ThreadDying, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
 if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
 
@@ -79,6 +79,16 @@ const scheduleFlush = flushVia((run) => setImmediate(run));
 const answerSoon = flushVia(queueMicrotask);
 
 const actors = new ActorHost(scheduleFlush, answerSoon);
+
+// An action that calls `process.exit` ends the thread in the middle of its
+// event: the main thread is told which one, so that it is not delivered again
+// (see `ThreadDying`). Exit handlers run for `process.exit`, not for a
+// termination or an out-of-memory, which say nothing.
+const parent = parentPort;
+process.on('exit', () => {
+  const dying = actors.processing;
+  if (dying) parent.postMessage({ dying } satisfies ThreadDying);
+});
 
 function flush(): void {
   lastFlush = performance.now();

@@ -5,7 +5,7 @@ import { type Remote, transfer, wrap } from 'comlink';
 import type { SerializedError } from '../errors/serialize.js';
 import { needsTypescript, startThread, typescriptPreload } from '../util/threads.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ActorOrder, LoadOutcome, ThreadApi, ThreadConfig, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
+import type { ActorOrder, LoadOutcome, ThreadApi, ThreadConfig, ThreadDying, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {
@@ -13,6 +13,8 @@ export interface ThreadExit {
   readonly code: number | null;
   /** The uncaught error that killed the thread, if one did. */
   readonly error: Error | undefined;
+  /** The actor event the thread was processing when it called `process.exit`, as it said (see `ThreadDying`). */
+  readonly dying?: ThreadDying['dying'];
 }
 
 /** Rejects a call whose thread exited before answering. */
@@ -64,6 +66,7 @@ export class ThreadHandle {
   readonly #pending = new Set<(error: ThreadExitedError) => void>();
   #exit: ThreadExit | undefined;
   #error: Error | undefined;
+  #dying: ThreadDying['dying'] | undefined;
   readonly #handlers: URL;
   readonly #threadId: number;
   /** The main side of the batch channel, once loaded. */
@@ -78,9 +81,13 @@ export class ThreadHandle {
     this.#worker.on('error', (error) => {
       this.#error ??= error;
     });
+    // Comlink's answers come this way too (it ignores this one): Node delivers them all before `exit`.
+    this.#worker.on('message', (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'dying' in message) this.#dying = (message as ThreadDying).dying;
+    });
     this.exited = new Promise((resolve) => {
       this.#worker.once('exit', (code) => {
-        const exit = { code, error: this.#error };
+        const exit = { code, error: this.#error, ...(this.#dying ? { dying: this.#dying } : {}) };
         this.#exit = exit;
         this.#port?.close();
         const error = new ThreadExitedError(exit);

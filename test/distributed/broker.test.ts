@@ -12,6 +12,7 @@ import {
   BrokerError,
   createProcessor,
   DuplicateTaskError,
+  InvalidActorError,
   InvalidOptionError,
   natsBroker,
   type NatsBrokerOptions,
@@ -53,6 +54,15 @@ describe('natsBroker options (no server needed)', () => {
     const processor = createProcessor({ workers: 0, broker: natsBroker({ servers: 'nats://127.0.0.1:1' }) });
     await expect(processor.ready).rejects.toBeInstanceOf(BrokerError);
     expect(() => processor.submit({ payload: 1 })).toThrow(BrokerError);
+    await processor.shutdown({ timeout: 0 });
+  });
+
+  it('refuses spawn with InvalidActorError: actors run on the threads of one process', async () => {
+    const processor = createProcessor({ workers: 0, broker: natsBroker({ servers: 'nats://127.0.0.1:1' }) });
+    await expect(processor.spawn('counter', { id: 'c' })).rejects.toThrow(InvalidActorError);
+    await expect(processor.spawn('counter')).rejects.toThrow(/not available with a broker/);
+    expect(processor.actors()).toEqual([]);
+    await expect(processor.ready).rejects.toBeInstanceOf(BrokerError);
     await processor.shutdown({ timeout: 0 });
   });
 });

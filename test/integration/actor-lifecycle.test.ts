@@ -4,10 +4,10 @@
  * hands back and `spawn({ snapshot })` resumes, and how inspectors see it.
  */
 import { describe, expect, it } from 'vitest';
-import type { InspectionEvent } from 'xstate';
+import { type InspectionEvent, SimulatedClock } from 'xstate';
 
 import { ActorFailedError, type ActorSnapshot, ActorStoppedError, InvalidActorError } from '../../src/index.js';
-import { fixture, useProcessor } from '../helpers/index.js';
+import { fixture, nextEvent, nextEvents, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2, restart: { minDelay: 1, maxDelay: 1 } });
 const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
@@ -97,6 +97,70 @@ describe('shutdown and restore', () => {
     expect(resumed?.getSnapshot()).toMatchObject({ status: 'active', value: 'counting', context: { count: 15, log: ['kept'] } });
     expect(count(await resumed!.ask({ type: 'inc' }))).toBe(16);
     expect((await second.actor('tally-1')!.ask({ type: 'plus', n: 1 })).context).toBe(3);
+  });
+
+  it('stops the actors after the tasks: a task running at shutdown is done before any actor reports itself stopped', async () => {
+    // Actors on a thread of their own: stopped first, their answer would come while the task still runs.
+    const processor = make({ workers: 1, actorThreads: 1 });
+    const counters = await Promise.all(['a', 'b'].map((id) => processor.spawn('counter', { id })));
+    const order: string[] = [];
+    processor.events.subscribe((event) => {
+      if (event.type === 'task.done') order.push(`task ${event.id}`);
+    });
+    for (const counter of counters) {
+      counter.subscribe((snapshot) => {
+        if (snapshot.status === 'stopped') order.push(`actor ${counter.id}`);
+      });
+    }
+    const started = nextEvent(processor.events, 'task.started');
+    const id = processor.submit({ id: 'long', handler: 'spin', payload: { ms: 300 } });
+    await started;
+    const { actors } = await processor.shutdown();
+    expect(await processor.result(id)).toMatchObject({ status: 'done', value: 300 });
+    expect(order[0]).toBe('task long');
+    expect(order.slice(1).sort()).toEqual(['actor a', 'actor b']);
+    expect(actors.map(({ id }) => id).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('shutdown with an actor that never returns', () => {
+  it('does not hang: past the deadline its thread is terminated, and it is returned with its last snapshot', async () => {
+    const clock = new SimulatedClock();
+    const processor = make({ clock });
+    await processor.ready;
+    const stuck = await processor.spawn('counter', { id: 'stuck' });
+    const fine = await processor.spawn('counter', { id: 'fine' });
+    expect(stuck.workerId).not.toBe(fine.workerId);
+    expect(count(await stuck.ask({ type: 'add', by: 4 }))).toBe(4);
+    stuck.send({ type: 'hang' });
+    const lost = stuck.ask({ type: 'inc' }, { timeout: 60_000 }).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    const exits = nextEvents(processor.events, 'worker.exited', 2);
+    const outcome = processor.shutdown({ timeout: 5_000 });
+    // The actors are being stopped: the one on the free thread has stopped; the other's thread is held.
+    await new Promise<void>((resolve) => fine.subscribe({ complete: resolve }));
+    clock.increment(5_000);
+    const { actors } = await outcome;
+    expect(actors.find(({ id }) => id === 'stuck')?.snapshot).toMatchObject({ status: 'active', context: { count: 4 } });
+    expect(actors.map(({ id }) => id).sort()).toEqual(['fine', 'stuck']);
+    expect(stuck.getSnapshot()).toMatchObject({ status: 'stopped', context: { count: 4 } });
+    expect(await lost).toBeInstanceOf(ActorStoppedError);
+    expect((await exits).every(({ expected }) => expected)).toBe(true);
+  });
+
+  it('past a deadline that handed the tasks back, gives the actors abortGrace more', async () => {
+    const clock = new SimulatedClock();
+    const processor = make({ clock, abortGrace: 200 });
+    const stuck = await processor.spawn('counter', { id: 'stuck' });
+    stuck.send({ type: 'hang' });
+    const outcome = processor.shutdown({ timeout: 0 });
+    clock.increment(199);
+    expect(stuck.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    expect(stuck.getSnapshot().status).toBe('stopped');
+    expect((await outcome).actors).toEqual([expect.objectContaining({ id: 'stuck', logic: 'counter' })]);
   });
 });
 

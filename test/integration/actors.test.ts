@@ -3,6 +3,7 @@
  * threads: order, asks, snapshots, final states, logic errors, a thread
  * that dies under an actor, placement, and every refusal.
  */
+import { filter, firstValueFrom, from, lastValueFrom, map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
@@ -14,13 +15,33 @@ import {
   DuplicateActorError,
   InvalidActorError,
   InvalidEventError,
+  type Processor,
   ProcessorShutdownError,
   WorkerCrashedError,
 } from '../../src/index.js';
-import { fixture, useProcessor } from '../helpers/index.js';
+import { fixture, nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ handlers: fixture('actors.ts'), workers: 2 });
 const count = (snapshot: ActorSnapshot) => (snapshot.context as { count: number }).count;
+
+/** What `promise` rejects with; it fails the test if it resolves. */
+function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error as Error,
+  );
+}
+
+/** How many threads have crashed (exited unasked) so far. */
+function countCrashes(processor: Processor): () => number {
+  let crashes = 0;
+  processor.events.subscribe((event) => {
+    if (event.type === 'worker.exited' && !event.expected) crashes++;
+  });
+  return () => crashes;
+}
 
 describe('processor.spawn', () => {
   it('delivers events in the order sent: 10,000 sends, then an ask sees every one', async () => {
@@ -50,6 +71,22 @@ describe('processor.spawn', () => {
     expect((await tally.ask({ type: 'plus', n: 4 })).context).toBe(4);
   });
 
+  it('is an Observable to rxjs: from(ref) gives its snapshots, and completes when it stops', async () => {
+    const processor = make();
+    const counter = await processor.spawn('counter');
+    const third = firstValueFrom(
+      from(counter).pipe(
+        map(count),
+        filter((n) => n >= 3),
+      ),
+    );
+    for (let i = 0; i < 3; i++) counter.send({ type: 'inc' });
+    expect(await third).toBe(3);
+    const statuses = lastValueFrom(from(counter).pipe(map((snapshot) => snapshot.status)));
+    await counter.stop();
+    expect(await statuses).toBe('stopped');
+  });
+
   it('ends with status done and the output at a final state; the id is free again', async () => {
     const processor = make();
     const counter = await processor.spawn('counter', { id: 'c' });
@@ -72,12 +109,37 @@ describe('processor.spawn', () => {
     const counter = await processor.spawn('counter');
     const errored = new Promise<unknown>((resolve) => counter.subscribe({ error: resolve }));
     const asked = counter.ask({ type: 'boom' });
+    // Sent behind it, in flight when it failed: not processed, and its ask gets the same error.
+    const behind = counter.ask({ type: 'inc' });
     await expect(asked).rejects.toMatchObject({ name: 'RangeError', message: 'the counter blew up' });
+    await expect(behind).rejects.toMatchObject({ name: 'RangeError', message: 'the counter blew up' });
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
     expect(await errored).toMatchObject({ message: 'the counter blew up' });
     expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
     // It failed as it started: spawn rejects with the logic's error.
     await expect(processor.spawn('broken')).rejects.toMatchObject({ name: 'TypeError', message: 'no context for you' });
     expect(processor.actors()).toEqual([]);
+  });
+
+  it("keeps the code, cause and fields of what its logic throws, in the ask's rejection and the snapshot; a Troupe error keeps its class", async () => {
+    const processor = make();
+    const ledger = await processor.spawn('counter');
+    const audited = await rejection(ledger.ask({ type: 'audit' }));
+    for (const error of [audited, ledger.getSnapshot().error as Error]) {
+      // A class of the user's own comes back as an Error with its name, code, cause and fields.
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ name: 'LedgerError', message: 'the ledger is closed', code: 'E_LEDGER', account: 'ada' });
+      expect(error.cause).toBeInstanceOf(TypeError);
+      expect(error.cause).toMatchObject({ message: 'no ledger for 2026' });
+    }
+    const troupe = await processor.spawn('counter');
+    const refused = await rejection(troupe.ask({ type: 'refuse' }));
+    for (const error of [refused, troupe.getSnapshot().error as Error]) {
+      expect(error).toBeInstanceOf(InvalidEventError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_EVENT', message: 'refunds are not events' });
+      expect(error.cause).toBeInstanceOf(RangeError);
+      expect(error.cause).toMatchObject({ message: 'amount below zero' });
+    }
   });
 
   it('goes to the thread with the fewest actors; stop frees its id; actor() and actors() list the live ones', async () => {
@@ -126,6 +188,9 @@ describe('processor.spawn', () => {
     clock.increment(1_000);
     await expect(asked).rejects.toBeInstanceOf(AskTimeoutError);
     await expect(asked).rejects.toMatchObject({ code: 'ERR_ASK_TIMEOUT', actorId: counter.id });
+    // The timed-out event still counts as sent: once the task lets the thread go, it is processed before this one.
+    expect(count(await counter.ask({ type: 'inc' }))).toBe(2);
+    expect(counter.processed).toBe(2);
   });
 
   it('with actorThreads, runs actors on threads of their own: a long task holds up no ask, and tasks never go there', async () => {
@@ -163,21 +228,52 @@ describe('processor.spawn', () => {
     expect(processor.actor('survivor')).toBe(counter);
   });
 
-  it('finds the event that killed its thread among those in flight, and does not deliver it again', async () => {
+  it('does not deliver again the event that killed its thread: one crash, every other event applied once, in order', async () => {
     const processor = make({ restart: { minDelay: 1, maxDelay: 1 } });
+    const crashes = countCrashes(processor);
     const counter = await processor.spawn('counter');
     expect(count(await counter.ask({ type: 'add', by: 10 }))).toBe(10);
-    // One batch: the thread dies at the third; the first two were processed but not yet reported.
+    // One batch: the thread dies at exit; the note and inc before it were processed but not yet reported.
+    counter.send({ type: 'note', text: 'a' });
     counter.send({ type: 'inc' });
+    counter.send({ type: 'exit' });
+    counter.send({ type: 'note', text: 'b' });
+    // An ask in that batch was in flight when the thread died: it rejects, and its event is not sent again.
+    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(WorkerCrashedError);
+    counter.send({ type: 'inc' });
+    // From the last snapshot (10), what was sent goes again in order, batched: a, inc, b, then this inc and the ask.
+    const after = await counter.ask({ type: 'note', text: 'done' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12, log: ['a', 'b', 'done'] } });
+    expect(crashes()).toBe(1);
+  });
+
+  it('survives one fatal event with maxRestarts: 1: the thread names the event as it dies, so it costs one restart', async () => {
+    const processor = make({ restart: { minDelay: 1, maxDelay: 1, maxRestarts: 1 } });
+    const counter = await processor.spawn('counter', { id: 'once' });
+    const crashed = nextEvent(processor.events, 'worker.exited');
     counter.send({ type: 'inc' });
     counter.send({ type: 'exit' });
     counter.send({ type: 'inc' });
-    // An ask in that batch was in flight when the thread died: it rejects.
-    await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(WorkerCrashedError);
-    // The sends go again one at a time from the last snapshot (10): inc, inc, then exit kills the thread alone,
-    // and is dropped; then the last inc. This ask waits behind them.
-    const after = await counter.ask({ type: 'note', text: 'done' });
-    expect(after).toMatchObject({ status: 'active', context: { count: 13, log: ['done'] } });
+    await crashed;
+    const after = await counter.ask({ type: 'add', by: 10 });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12 } });
+    expect(processor.actor('once')).toBe(counter);
+  });
+
+  it('without word from the dying thread (out of memory), sends the events again one at a time and drops the one that kills it alone', async () => {
+    const processor = make({ resourceLimits: { maxOldGenerationSizeMb: 16 }, restart: { minDelay: 1, maxDelay: 1 } });
+    const crashes = countCrashes(processor);
+    const counter = await processor.spawn('counter');
+    expect(count(await counter.ask({ type: 'add', by: 10 }))).toBe(10);
+    const crashed = nextEvent(processor.events, 'worker.exited');
+    counter.send({ type: 'inc' });
+    counter.send({ type: 'hog' });
+    counter.send({ type: 'note', text: 'after' });
+    expect((await crashed).error).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+    // Again one at a time from 10: inc, then hog kills the thread alone in flight and is dropped, then the note and the ask.
+    const after = await counter.ask({ type: 'inc' });
+    expect(after).toMatchObject({ status: 'active', context: { count: 12, log: ['after'] } });
+    expect(crashes()).toBe(2);
   });
 
   it('ends in error with ActorFailedError once its thread died more often than the restart policy allows', async () => {
