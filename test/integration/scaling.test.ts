@@ -18,8 +18,15 @@ describe('scale(n)', () => {
     const p = processor({ workers: 1 });
     await p.ready;
     const workerIds = new Set<number>();
-    const started = p.events.subscribe((event) => event.type === 'task.started' && workerIds.add(event.workerId));
-    const ids = Array.from({ length: 600 }, (_, n) => p.submit({ id: `s${n}`, handler: 'napAndTell', payload: { ms: 2 } }));
+    let onFourth = () => {};
+    const fourWorkersRan = new Promise<void>((resolve) => (onFourth = resolve));
+    const started = p.events.subscribe((event) => {
+      if (event.type !== 'task.started') return;
+      workerIds.add(event.workerId);
+      if (workerIds.size === 4) onFourth();
+    });
+    // Enough work that the three added threads each get some before the pool shrinks again (waited for below).
+    const ids = Array.from({ length: 1_200 }, (_, n) => p.submit({ id: `s${n}`, handler: 'napAndTell', payload: { ms: 2 } }));
     const results = Promise.all(ids.map((id) => p.result(id) as Promise<Told>));
     const added = nextEvents(p.events, 'worker.started', 3);
 
@@ -27,6 +34,7 @@ describe('scale(n)', () => {
     expect(p.getStatus().workers).toBe(4);
     expect(p.metrics().workers.filter((worker) => worker.state === 'ready')).toHaveLength(4);
     await added;
+    await fourWorkersRan;
 
     const exited = nextEvents(p.events, 'worker.exited', 3);
     const retiring = nextEvents(p.events, 'worker.retiring', 3);
@@ -39,7 +47,6 @@ describe('scale(n)', () => {
     // Every task ended done on its first attempt: what waited in a leaving thread's window ran elsewhere, uncharged.
     expect(finished.map((result) => result.status)).toEqual(ids.map(() => 'done'));
     expect(finished.filter((result) => result.attempts !== 1)).toEqual([]);
-    expect(workerIds.size).toBeGreaterThanOrEqual(4);
     // The three that left exited as the processor meant them to: no crash, no replacement.
     expect((await exited).every((event) => event.expected)).toBe(true);
     const metrics = p.metrics();
