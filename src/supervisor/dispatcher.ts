@@ -51,6 +51,8 @@ export class Dispatcher {
   readonly #alone = new Queue<TaskRecord>();
   /** One of them is in a thread: nothing else starts until it has ended. */
   #solo = false;
+  /** The thread last reserved for the crash suspects (it takes nothing new until it is empty). */
+  #reserved: WorkerActor | undefined;
   readonly #pool: WorkerPool;
   readonly #limits: Limits;
   readonly #attempts: Attempts;
@@ -275,12 +277,21 @@ export class Dispatcher {
         else if (!fewest || worker.held < fewest.held) fewest = worker;
       }
       if (!empty) {
-        if (!reserved) fewest?.reserve();
+        if (!reserved && fewest) {
+          fewest.reserve();
+          this.#reserved = fewest;
+        }
         return;
       }
       if (this.#holdForRateLimit()) return;
       this.#place(this.#isolation.shift() as TaskRecord, 'isolation', empty, true);
     }
+    // No suspect waits any more (each ended, or ran on a thread that emptied
+    // first): the thread reserved for them takes work again. Kept reserved,
+    // it would take nothing for good, and, empty, take back the other
+    // windows' work over and over (see `#steal`).
+    this.#reserved?.unreserve();
+    this.#reserved = undefined;
   }
 
   /**

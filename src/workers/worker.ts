@@ -223,6 +223,11 @@ export class WorkerActor {
     this.#reserved = true;
   }
 
+  /** No suspect waits for it any more: it takes work again. */
+  unreserve(): void {
+    this.#reserved = false;
+  }
+
   get isReserved(): boolean {
     return this.#reserved;
   }

@@ -1,20 +1,25 @@
 /**
- * The chaos run shared by the chaos test (seconds) and `npm run soak`
+ * The chaos run shared by the chaos tests (seconds) and `npm run soak`
  * (minutes): tasks that throw, exit their thread, hang past their timeout or
- * spin past their abort, random cancels, and a shutdown in the middle. It
- * checks the invariants as it goes, keeping a few bytes per task (not the
- * results themselves), so the heap it reports is Troupe's.
+ * spin past their abort, random cancels, and a shutdown in the middle. With
+ * a store, shutdowns with work in flight every so many tasks, each followed
+ * by a new processor on the same file that recovers what was unfinished and
+ * finishes it. It checks the invariants as it goes (chaos-ledger.ts,
+ * chaos-threads.ts), keeping a few bytes per task, so the heap it reports is
+ * Troupe's.
  */
-import { BroadcastChannel } from 'node:worker_threads';
+import { statSync } from 'node:fs';
 
-import { createProcessor, type ProcessorEvent } from '../../src/index.js';
-import type { ChaosFaults, ChaosReport } from '../fixtures/chaos-handlers.js';
+import { createProcessor, type Processor, sqliteStore, type TaskInput } from '../../src/index.js';
+import type { ChaosFaults } from '../fixtures/chaos-handlers.js';
+import { chaosId, chaosIndex, ChaosLedger } from './chaos-ledger.js';
+import { ThreadWatch } from './chaos-threads.js';
 
 export interface ChaosOptions {
   readonly tasks: number;
   readonly workers?: number;
   readonly concurrency?: number;
-  /** The fraction of tasks settled when shutdown is called. */
+  /** The fraction of tasks settled when shutdown is called (without a store; with one, the run ends with every task settled). */
   readonly shutdownAt?: number;
   /** Tasks unfinished at once at most; the rest are submitted as room frees up. */
   readonly inFlight?: number;
@@ -22,6 +27,37 @@ export interface ChaosOptions {
   readonly faults?: ChaosFaults;
   /** Called after every `every` settled tasks, with the count (the soak's heap and RSS lines). */
   readonly progress?: { readonly every: number; readonly report: (settled: number) => void };
+  /** Run on a store, restarting the processor on it every so often. */
+  readonly store?: ChaosStore;
+}
+
+export interface ChaosStore {
+  /** The store's file: a new one (what an earlier run left in it would be recovered too). */
+  readonly path: string;
+  /** Settled tasks between restarts: a shutdown with work in flight, then a new processor on the same file. */
+  readonly restartEvery: number;
+  /** Called after each restart, once the new processor is ready (the soak's restart lines). */
+  readonly report?: (restart: ChaosRestart) => void;
+}
+
+export interface ChaosRestart {
+  /** Tasks settled when shutdown was called, over the whole run. */
+  readonly settled: number;
+  /** Tasks unfinished when shutdown was called (some finish during it). */
+  readonly inFlight: number;
+  /**
+   * Whether the shutdown drained (queued tasks still started until its deadline) or not (only the running
+   * ones could finish, the rest were kept at once): the restarts alternate, not draining first.
+   */
+  readonly drain: boolean;
+  /** Tasks the new processor recovered from the file: every one unfinished at the end of the shutdown. */
+  readonly recovered: number;
+  readonly shutdownMs: number;
+  /** From `createProcessor` to `ready`: the file opened, read and recovered, the threads up. */
+  readonly readyMs: number;
+  /** The file and its write-ahead log, before shutdown and after (shutdown checkpoints the log into the file). */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
 }
 
 /** Tasks cancelled as they are submitted (1 in n), and running ones (after 1 in n settle); 0: none. */
@@ -41,15 +77,33 @@ export interface ChaosSummary {
   readonly violations: readonly string[];
   readonly heapBeforeMb: number;
   readonly heapAfterMb: number;
+  /** With a store: each restart, in order. */
+  readonly restarts: readonly ChaosRestart[];
+  /** With a store: its file's size (with its log) before the last shutdown, and after it. */
+  readonly storeBytes?: { readonly beforeShutdown: number; readonly atEnd: number };
 }
 
 const MAX_RETRIES = 3;
+/** With a store, 1 task in this many is submitted with `submitAsync` (on disk when it resolves), the rest with `submit`. */
+const ASYNC_EVERY = 16;
 const handlers = new URL('../fixtures/chaos-handlers.ts', import.meta.url);
-const indexOf = (id: string) => Number(id.slice('chaos-'.length));
 
 function heapMb(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed / 1e6;
+}
+
+/** The store's file and its write-ahead log, in bytes. */
+export function storeBytes(path: string): number {
+  let bytes = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      bytes += statSync(file).size;
+    } catch {
+      // no log (yet, or any more)
+    }
+  }
+  return bytes;
 }
 
 export async function runChaos({
@@ -60,156 +114,183 @@ export async function runChaos({
   inFlight = 2_000,
   faults: profile = 'heavy',
   progress,
+  store,
 }: ChaosOptions): Promise<ChaosSummary> {
   const cancels = CANCELS[profile];
   const heapBeforeMb = heapMb();
-  const violations: string[] = [];
-  const violation = (text: string) => {
-    if (violations.length < 100) violations.push(text);
+  const ledger = new ChaosLedger(tasks, MAX_RETRIES + 1, store !== undefined);
+  const violation = (text: string) => ledger.violation(text);
+  const threads = new ThreadWatch(violation);
+  const open = (): Processor => {
+    const processor = createProcessor({
+      handlers,
+      workers,
+      concurrency,
+      timeout: 100,
+      abortGrace: 100,
+      maxRetries: MAX_RETRIES,
+      maxCrashes: 3,
+      backoff: { delay: 1, maxDelay: 20, jitter: 0.5 },
+      restart: { minDelay: 0, maxDelay: 10, maxRestarts: 1_000_000 },
+      retention: { maxResults: 100, maxFailed: 100 },
+      ...(store ? { store: sqliteStore({ path: store.path }) } : {}),
+    });
+    threads.watch(processor);
+    processor.events.subscribe((event) => {
+      if (event.type === 'task.done' || event.type === 'task.failed' || event.type === 'task.cancelled') ledger.ended(chaosIndex(event.id));
+    });
+    return processor;
   };
-  const p = createProcessor({
-    handlers,
-    workers,
-    concurrency,
-    timeout: 100,
-    abortGrace: 100,
-    maxRetries: MAX_RETRIES,
-    maxCrashes: 3,
-    backoff: { delay: 1, maxDelay: 20, jitter: 0.5 },
-    restart: { minDelay: 0, maxDelay: 10, maxRestarts: 1_000_000 },
-    retention: { maxResults: 100, maxFailed: 100 },
-  });
-
-  const alive = new Set<number>();
-  // Attempts running per id, by thread, as the threads report them.
-  const open = new Map<string, Set<number>>();
-  let attempts = 0;
-  const channel = new BroadcastChannel('troupe-chaos');
-  channel.onmessage = (message: unknown) => {
-    const { id, threadId, phase } = (message as { data: ChaosReport }).data;
-    const running = open.get(id) ?? new Set<number>();
-    if (phase === 'begin') {
-      attempts++;
-      // A report can arrive after the exit of the thread that sent it (the
-      // channel and the exit travel separately): a dead thread runs nothing,
-      // and what it began, it began before its task was given to another.
-      if (!alive.has(threadId)) return;
-      for (const thread of running) if (!alive.has(thread)) running.delete(thread);
-      if (running.size > 0) violation(`${id} began on thread ${threadId} while running on ${[...running].join(', ')}`);
-      running.add(threadId);
-      open.set(id, running);
-    } else {
-      running.delete(threadId);
-      if (running.size === 0) open.delete(id);
-    }
-  };
-  const faults = { crashes: 0, timeouts: 0 };
-  p.events.subscribe((event: ProcessorEvent) => {
-    if (event.type === 'worker.started') alive.add(event.threadId);
-    if (event.type === 'worker.exited') {
-      alive.delete(event.threadId);
-      // A dead thread ends whatever it was running.
-      for (const [id, threads] of open) if (threads.delete(event.threadId) && threads.size === 0) open.delete(id);
-      if (!event.expected) faults.crashes++;
-    }
-    if (event.type === 'task.retrying' && event.error.name === 'TaskTimeoutError') faults.timeouts++;
-  });
-
-  // A few bytes per task: how often its callback ran and its result settled, and how it ended.
-  const callbacks = new Uint8Array(tasks);
-  const settles = new Uint8Array(tasks);
-  const endings = new Uint8Array(tasks); // 1 done, 2 failed, 3 cancelled, 4 cancelled by shutdown
-  const outcomes = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
-  const stopAfter = Math.floor(tasks * shutdownAt);
+  let p = open();
   let submitted = 0;
-  let settled = 0;
-  let stopping = false;
-  let allSettled: () => void = () => {};
+  // What the run waits for next (a restart due, the shutdown point, every task settled), checked as each task settles.
+  let waiting: { readonly holds: () => boolean; readonly resolve: () => void } | undefined;
+  const until = (holds: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (holds()) resolve();
+      else waiting = { holds, resolve };
+    });
+  let pumping = false;
 
-  await new Promise<void>((timeToStop) => {
-    const pump = () => {
-      while (!stopping && submitted < tasks && submitted - settled < inFlight) {
-        const i = submitted++;
-        const id = p.submit({
-          id: `chaos-${i}`,
-          handler: 'chaos',
-          payload: { seed: i + 1, faults: profile },
-          callback: () => callbacks[i]!++,
-        });
-        if (cancels.submitted > 0 && i % cancels.submitted === 0) queueMicrotask(() => p.cancel(id, 'chaos cancel'));
-        void p.result(id).then((result) => {
-          settles[i]!++;
-          if (callbacks[i] !== 1) violation(`${id}: result settled after ${callbacks[i]} callbacks`);
-          if (result.attempts > MAX_RETRIES + 1) violation(`${id}: ${result.attempts} attempts`);
-          if (result.status === 'done') {
-            endings[i] = 1;
-            outcomes.done++;
-          } else if (result.status === 'failed') {
-            endings[i] = 2;
-            outcomes.failed++;
-          } else if (result.reason === 'shutdown') {
-            endings[i] = 4;
-          } else {
-            endings[i] = 3;
-            outcomes.cancelled++;
-          }
-          settled++;
-          if (progress && settled % progress.every === 0) progress.report(settled);
-          // Cancel some while they run, too.
-          if (cancels.running > 0 && settled % cancels.running === 0) {
-            p.cancel(`chaos-${Math.max(0, submitted - 1 - (settled % 50))}`, 'chaos cancel');
-          }
-          if (settled === submitted) allSettled();
-          if (!stopping && settled >= stopAfter && submitted === tasks) {
-            stopping = true;
-            timeToStop();
-          } else pump();
-        });
-      }
+  // A task's result from whichever processor ends it: the one it was submitted to, or one that recovered it.
+  const awaitResult = (processor: Processor, i: number) => {
+    processor.result(chaosId(i)).then(
+      (result) => {
+        ledger.settle(i, result);
+        const { settled } = ledger;
+        if (progress && settled % progress.every === 0) progress.report(settled);
+        // Cancel some while they run, too.
+        if (cancels.running > 0 && settled % cancels.running === 0) {
+          p.cancel(chaosId(Math.max(0, submitted - 1 - (settled % 50))), 'chaos cancel');
+        }
+        if (waiting?.holds()) {
+          const { resolve } = waiting;
+          waiting = undefined;
+          resolve();
+        } else pump();
+      },
+      (error: unknown) => violation(`${chaosId(i)}: result() rejected: ${String(error)}`),
+    );
+  };
+  const submitOne = (i: number) => {
+    const processor = p;
+    const task: TaskInput = {
+      id: chaosId(i),
+      handler: 'chaos',
+      payload: { seed: i + 1, faults: profile },
+      callback: () => ledger.callback(i),
     };
+    if (store && i % ASYNC_EVERY === 0) {
+      // Accepted at once (no maxQueue to wait for); resolves once it is on disk.
+      ledger.pendingAsync++;
+      processor.submitAsync(task).then(
+        () => ledger.pendingAsync--,
+        (error: unknown) => violation(`${chaosId(i)}: submitAsync rejected: ${String(error)}`),
+      );
+    } else processor.submit(task);
+    if (cancels.submitted > 0 && i % cancels.submitted === 0) queueMicrotask(() => processor.cancel(chaosId(i), 'chaos cancel'));
+    awaitResult(processor, i);
+  };
+  const pump = () => {
+    while (pumping && submitted < tasks && submitted - ledger.settled < inFlight) submitOne(submitted++);
+  };
+  /** Submits as room frees up until `holds()`; then stops submitting. */
+  const runUntil = async (holds: () => boolean) => {
+    pumping = true;
+    const reached = until(holds);
     pump();
-  });
+    await reached;
+    pumping = false;
+  };
+
+  const restarts: ChaosRestart[] = [];
+  if (store) {
+    const { restartEvery } = store;
+    for (let next = restartEvery; next < tasks; next += restartEvery) {
+      await runUntil(() => ledger.settled >= next);
+      const restart = await restartOn(store.path, restarts.length % 2 === 1);
+      restarts.push(restart);
+      store.report?.(restart);
+    }
+    await runUntil(() => ledger.settled === tasks);
+  } else {
+    const stopAfter = Math.floor(tasks * shutdownAt);
+    await runUntil(() => ledger.settled >= stopAfter && submitted === tasks);
+  }
 
   // The pool must come back to full strength: wait for pending restarts.
   await new Promise<void>((resolve) => {
-    if (alive.size === workers) return resolve();
+    if (threads.alive.size === workers) return resolve();
     const subscription = p.events.subscribe((event) => {
-      if (event.type === 'worker.started' && alive.size === workers) {
+      if (event.type === 'worker.started' && threads.alive.size === workers) {
         subscription.unsubscribe();
         resolve();
       }
     });
   });
-  const threadsAliveBeforeShutdown = alive.size;
-  const everySettled = new Promise<void>((resolve) => {
-    allSettled = resolve;
-    if (settled === submitted) resolve();
-  });
+  const threadsAliveBeforeShutdown = threads.alive.size;
+  const beforeShutdown = store ? storeBytes(store.path) : 0;
   const { unfinished } = await p.shutdown({ timeout: 300 });
-  await everySettled;
-  channel.close();
-
-  outcomes.handedBack = unfinished.length;
-  const handedBack = new Uint8Array(tasks);
-  for (const task of unfinished) {
-    const i = indexOf(task.id as string);
-    handedBack[i] = 1;
-    if (endings[i] !== 4) violation(`${task.id}: handed back, but it did not end cancelled by shutdown`);
+  await until(() => ledger.settled === submitted);
+  if (store) {
+    if (unfinished.length > 0) violation(`the last shutdown handed back ${unfinished.length} tasks: with a store it keeps them`);
+    // Nothing is left in the file to run again.
+    const last = open();
+    const { queued, scheduled, retrying, processing } = last.getStatus();
+    if (queued + scheduled + retrying + processing > 0) violation(`after the last shutdown, the file still held unfinished tasks`);
+    await last.ready;
+    await last.shutdown();
   }
-  for (let i = 0; i < submitted; i++) {
-    if (settles[i] !== 1) violation(`chaos-${i}: result settled ${settles[i]} times`);
-    if (callbacks[i] !== 1) violation(`chaos-${i}: callback ran ${callbacks[i]} times`);
-    if (endings[i] === 4 && handedBack[i] !== 1) violation(`chaos-${i}: cancelled by shutdown but not handed back`);
-  }
+  threads.close();
+  ledger.check(submitted, store ? undefined : ledger.handedBack(unfinished, tasks));
   if (threadsAliveBeforeShutdown !== workers) violation(`pool at ${threadsAliveBeforeShutdown} of ${workers} threads`);
   return {
     tasks: submitted,
-    attempts,
-    outcomes,
-    faults,
+    attempts: threads.attempts,
+    outcomes: ledger.outcomes,
+    faults: threads.faults,
     threadsAliveBeforeShutdown,
-    violations,
+    violations: ledger.violations,
     heapBeforeMb,
     heapAfterMb: heapMb(),
+    restarts,
+    ...(store ? { storeBytes: { beforeShutdown, atEnd: storeBytes(store.path) } } : {}),
   };
+
+  /**
+   * Shuts the processor down with work in flight, then opens a new one on
+   * the same file: it must hold every task that had not ended, and no other.
+   */
+  async function restartOn(path: string, drain: boolean): Promise<ChaosRestart> {
+    const { settled } = ledger;
+    const bytesBefore = storeBytes(path);
+    const shutdownStarted = performance.now();
+    const { unfinished } = await p.shutdown({ timeout: 300, drain });
+    const shutdownMs = performance.now() - shutdownStarted;
+    if (unfinished.length > 0) violation(`a restart's shutdown handed back ${unfinished.length} tasks: with a store it keeps them`);
+    if (threads.alive.size > 0) violation(`threads ${[...threads.alive].join(', ')} still alive after shutdown`);
+    if (ledger.pendingAsync > 0) violation(`${ledger.pendingAsync} submitAsync promises unsettled after shutdown`);
+    const bytesAfter = storeBytes(path);
+
+    const opened = performance.now();
+    p = open();
+    let recovered = 0;
+    for (let i = 0; i < submitted; i++) {
+      if (ledger.hasEnded(i)) continue;
+      const state = p.getTask(chaosId(i))?.state;
+      if (state === undefined || state === 'done' || state === 'failed' || state === 'cancelled') {
+        violation(`${chaosId(i)}: unfinished at a restart, but not recovered (${state ?? 'unknown'})`);
+        continue;
+      }
+      ledger.recovered(i);
+      recovered++;
+      awaitResult(p, i);
+    }
+    const { queued, scheduled, retrying, processing } = p.getStatus();
+    const held = queued + scheduled + retrying + processing;
+    if (held !== recovered) violation(`a restart recovered ${held} tasks, ${recovered} of them unfinished ones`);
+    await p.ready;
+    const readyMs = performance.now() - opened;
+    return { settled, inFlight: submitted - settled, drain, recovered, shutdownMs, readyMs, bytesBefore, bytesAfter };
+  }
 }

@@ -92,6 +92,27 @@ describe('window', () => {
     }
   });
 
+  it('a thread reserved for a crash suspect takes work again once no suspect waits', { timeout: 10_000 }, async () => {
+    // The crashed thread's replacement waits on the simulated clock: only the other thread can run anything.
+    const p = make({ workers: 2, concurrency: 2, clock: new SimulatedClock() });
+    await p.ready;
+    const started = nextEvent(p.events, 'task.started', (event) => event.id === 'holder');
+    const exited = nextEvent(p.events, 'worker.exited');
+    // Round-robin: the bystander and the culprit on the first thread, the holder on the second.
+    p.submit({ id: 'bystander', handler: 'waitForAbort', payload: null });
+    p.submit({ id: 'holder', handler: 'waitForAbort', payload: null });
+    p.submit({ id: 'culprit', handler: 'exitAlways', payload: null });
+    await Promise.all([started, exited]);
+    // Both are suspects, waiting for an empty thread: the holder's is reserved for them.
+    expect(p.getTask('bystander')).toMatchObject({ state: 'queued', waitingFor: 'emptyThread' });
+    p.cancel('bystander');
+    p.cancel('culprit');
+    p.cancel('holder');
+    await p.result('holder');
+    // No suspect is left to run alone there: the thread runs the next task.
+    expect(await p.result(p.submit({ id: 'after', payload: 'ran' }))).toMatchObject({ status: 'done', value: 'ran' });
+  });
+
   it('a poison task among others ends PoisonTaskError; the others finish uncharged', async () => {
     const p = make({ backoff: { delay: 0 }, restart: { minDelay: 0 }, maxCrashes: 2 });
     await p.ready;
