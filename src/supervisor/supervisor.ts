@@ -41,7 +41,7 @@ import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Resizer } from './resizer.js';
 import { Shutdown, stopInOrder } from './shutdown.js';
-import { createRecord, deliverResult, type TaskRecord } from './task-record.js';
+import { abandonWaiters, createRecord, deliverResult, type TaskRecord } from './task-record.js';
 import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -442,6 +442,7 @@ export class Supervisor {
       this.#registry.remove(record, undefined);
       if (record.remote && remote) this.#mailbox.defer(() => remote.returned(id));
       else this.#journal?.kept(record);
+      if (record.waiters) this.#mailbox.defer(() => abandonWaiters(record));
       return this.#stopIfDone();
     }
     this.#registry.remove(record, state);

@@ -1,5 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 
+import { ProcessorShutdownError } from '../errors/errors.js';
 import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
@@ -80,11 +81,15 @@ export interface TaskRecord extends Linked<TaskRecord> {
   crashes: number;
   /** Delivered by a broker: its retries and its result go back to the broker. */
   readonly remote: boolean;
-  /** A broker's task given back unfinished (shutdown): the broker delivers it again elsewhere. */
+  /**
+   * Given back unfinished at shutdown, not ended: a broker's task, which the
+   * broker delivers again elsewhere, or a task a store keeps for the next start.
+   */
   returned: boolean;
   /** Listens to the task's AbortSignal until the task ends. */
   onAbort: (() => void) | undefined;
-  waiters: Array<(result: TaskResult) => void> | undefined;
+  /** The `result(id)` promises waiting for it. */
+  waiters: Array<{ resolve: (result: TaskResult) => void; reject: (error: Error) => void }> | undefined;
   /** Its spans, when the app traces (see `observe/tracing.ts`). */
   readonly trace: TaskTrace | undefined;
 }
@@ -142,5 +147,19 @@ export function deliverResult(record: TaskRecord, result: TaskResult, callbackFa
       callbackFailed(error);
     }
   }
-  for (const resolve of record.waiters ?? []) resolve(result);
+  for (const waiter of record.waiters ?? []) waiter.resolve(result);
+}
+
+/**
+ * The task was given back unfinished at shutdown: it has no result in this
+ * process, so the `result()` promises waiting for it reject with
+ * `ProcessorShutdownError`, and its callback does not run.
+ */
+export function abandonWaiters(record: TaskRecord): void {
+  const { id } = record.task;
+  const where = record.remote
+    ? 'the broker delivers it again to another node'
+    : 'the task store keeps it, and the processor that opens the store next runs it and has its result';
+  const error = new ProcessorShutdownError(`The processor shut down before task ${id} ended: ${where}`);
+  for (const waiter of record.waiters ?? []) waiter.reject(error);
 }

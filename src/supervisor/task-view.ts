@@ -109,10 +109,14 @@ export class TaskView {
     });
   }
 
-  /** Resolves with the task's final result; `undefined` if the id is unknown. */
+  /**
+   * Resolves with the task's final result; `undefined` if the id is unknown.
+   * Rejects with `ProcessorShutdownError` if shutdown gives the task back
+   * unfinished to a store (it runs at the next start) or to a broker.
+   */
   result(id: string): Promise<TaskResult> | undefined {
     const record = this.#registry.get(id);
-    if (record) return new Promise((resolve) => (record.waiters ??= []).push(resolve));
+    if (record) return new Promise((resolve, reject) => (record.waiters ??= []).push({ resolve, reject }));
     const result = this.getResult(id);
     return result && Promise.resolve(result);
   }

@@ -30,6 +30,8 @@ export class ChaosLedger {
   readonly #endings: Uint8Array;
   /** How many times a restart found the task unfinished and the next processor recovered it. */
   readonly #recovered: Uint8Array;
+  /** How many `result()` promises of processors that shut down keeping it rejected (one per restart that kept it). */
+  readonly #abandoned: Uint8Array;
 
   constructor(tasks: number, maxAttempts: number, keeps: boolean) {
     this.#maxAttempts = maxAttempts;
@@ -39,6 +41,7 @@ export class ChaosLedger {
     this.#events = new Uint8Array(tasks);
     this.#endings = new Uint8Array(tasks);
     this.#recovered = new Uint8Array(tasks);
+    this.#abandoned = new Uint8Array(tasks);
   }
 
   violation(text: string): void {
@@ -53,6 +56,11 @@ export class ChaosLedger {
   /** A `task.done`, `task.failed` or `task.cancelled` event named the task. */
   ended(i: number): void {
     this.#events[i]!++;
+  }
+
+  /** A processor shut down with the task unfinished, and the `result()` waiting on it there rejected. */
+  abandoned(i: number): void {
+    this.#abandoned[i]!++;
   }
 
   /** A restart found the task unfinished, and the new processor holds it. */
@@ -104,7 +112,8 @@ export class ChaosLedger {
   /**
    * The last word, once every processor has stopped: each of the first
    * `submitted` tasks settled once, ended in one event, ran its callback if
-   * it had one; what ended cancelled by shutdown was handed back.
+   * it had one, and its `result()` on each processor that shut down keeping
+   * it rejected; what ended cancelled by shutdown was handed back.
    */
   check(submitted: number, handedBack?: Uint8Array): void {
     for (let i = 0; i < submitted; i++) {
@@ -113,6 +122,9 @@ export class ChaosLedger {
       if (this.#events[i] !== 1) this.violation(`${id}: ${this.#events[i]} terminal events`);
       const callbacks = this.#recovered[i] === 0 ? 1 : 0;
       if (this.#callbacks[i] !== callbacks) this.violation(`${id}: callback ran ${this.#callbacks[i]} times, not ${callbacks}`);
+      if (this.#abandoned[i] !== this.#recovered[i]) {
+        this.violation(`${id}: kept at ${this.#recovered[i]} restarts, but ${this.#abandoned[i]} waits on the processors it left ended`);
+      }
       if (this.#endings[i] === Ending.HandedBack && handedBack?.[i] !== 1)
         this.violation(`${id}: cancelled by shutdown but not handed back`);
     }

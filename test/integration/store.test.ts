@@ -12,7 +12,15 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 
-import { createProcessor, InvalidOptionError, type Processor, sqliteStore, StoreError, StoreLockedError } from '../../src/index.js';
+import {
+  createProcessor,
+  InvalidOptionError,
+  type Processor,
+  ProcessorShutdownError,
+  sqliteStore,
+  StoreError,
+  StoreLockedError,
+} from '../../src/index.js';
 import { openResultReader } from '../../src/store/result-reader.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-file.js';
 import { handlers, nextEvent } from '../helpers/index.js';
@@ -58,9 +66,21 @@ describe('sqliteStore', () => {
     const held = nextEvent(first.events, 'task.started', (event) => event.id === 'held');
     await first.submitAsync({ id: 'held', handler: 'waitForAbort', payload: null });
     await held;
+    const settled = (promise: Promise<unknown>) =>
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+    const waiting = { held: settled(first.result('held')), later: settled(first.result('later')) };
     // Unfinished at the deadline: kept in the store for the next start, not handed back.
     expect((await first.shutdown({ timeout: 0 })).unfinished).toEqual([]);
     open.length = 0;
+    // No promise hangs: one waiting for a kept task rejects, saying where the task went.
+    for (const [id, result] of Object.entries(waiting)) {
+      const { error } = (await result) as { error?: Error };
+      expect(error).toBeInstanceOf(ProcessorShutdownError);
+      expect(error?.message).toMatch(new RegExp(`before task ${id} ended: the task store keeps it`));
+    }
 
     const clock2 = new SimulatedClock();
     const second = make(path, { clock: clock2 });
