@@ -84,8 +84,17 @@ export interface RecoveryParts {
   retain(result: TaskResult): void;
   /** A task to queue again, as a `task.submit` message. */
   requeue(task: NormalizedTask, attempts: number, submittedAt: number, resumed: Resumed): void;
-  /** A task that ended for good as it was recovered (row `key`): its result is stored and reported. */
+  /** A task that ended for good as it was recovered (row `key`): its result is stored. */
   failed(result: FailedResult, key: number): void;
+  /**
+   * Reports it (its `task.failed` event), once `announceAfter()` resolves (the
+   * processor is ready and the result on disk), a turn later, outside any
+   * supervisor message: recovery runs inside `createProcessor`, before anyone
+   * can have subscribed to `events`, so it waits until someone who subscribes
+   * before `await processor.ready`, or right after it, can hear it.
+   */
+  announce(result: FailedResult): void;
+  announceAfter(): Promise<void>;
 }
 
 /**
@@ -101,6 +110,13 @@ export function recover({ tasks, results }: Recovered, parts: RecoveryParts): vo
     if (resumed.kind === 'run') {
       const { task, attempts, crashes, suspected, submittedAt } = resumed;
       parts.requeue(task, attempts, submittedAt, { crashes, suspected, key: stored.key });
-    } else parts.failed(resumed.result, stored.key);
+    } else {
+      const { result } = resumed;
+      parts.failed(result, stored.key);
+      parts.announceAfter().then(
+        () => setImmediate(() => parts.announce(result)),
+        () => {},
+      );
+    }
   }
 }

@@ -557,8 +557,9 @@ export class Supervisor {
         this.#registry.results.store(result);
         this.#journal?.resolved(result, key);
         this.metrics.finished('failed', Date.now());
-        this.#emit({ type: 'task.failed', id: result.id, result });
       },
+      announce: (result) => this.events.next({ type: 'task.failed', id: result.id, result }),
+      announceAfter: () => this.ready.promise.then(() => this.committed()),
     });
   }
 

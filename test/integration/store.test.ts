@@ -98,6 +98,30 @@ describe('sqliteStore', () => {
     expect(await second.result('later')).toMatchObject({ status: 'done', value: 'due at 1000' });
   });
 
+  it('announces a task that recovery ends failed (the process died under it, alone) once ready, to early and late subscribers', async () => {
+    const path = scratch();
+    const first = make(path);
+    await first.ready;
+    await first.shutdown();
+    open.length = 0;
+    // What a process killed while `killer` ran alone leaves on disk: its first attempt, in a thread.
+    const raw = new Database(path);
+    raw
+      .prepare('INSERT INTO tasks VALUES (1, ?, ?, 0, 3, NULL, ?, ?, ?, 1, 0, 0, NULL)')
+      .run('killer', 'default', serialize(null), Date.now(), 'processing');
+    raw.close();
+
+    const second = createProcessor({ handlers, workers: 1, store: sqliteStore({ path }), maxCrashes: 1 });
+    open.push(second);
+    const early = nextEvent(second.events, 'task.failed');
+    await second.ready;
+    const late = nextEvent(second.events, 'task.failed');
+    for (const event of await Promise.all([early, late])) {
+      expect(event).toMatchObject({ id: 'killer', result: { status: 'failed', error: { code: 'ERR_POISON_TASK' } } });
+    }
+    expect(await second.result('killer')).toMatchObject({ status: 'failed' });
+  });
+
   it('keeps more on disk than in memory with a retention of its own; memory gets the newest back at start', async () => {
     const path = scratch();
     const store = sqliteStore({ path, retention: { maxResults: Infinity } });
