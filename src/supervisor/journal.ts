@@ -162,16 +162,25 @@ export class Journal {
     this.#schedule();
   }
 
-  /**
-   * Runs `effect` once everything recorded so far is on disk: at once when
-   * nothing waits. A batch of attempts is sent to its thread this way
-   * (write-ahead): what dispatching it recorded is in the commit it waits for.
-   */
+  /** Runs `effect` once everything recorded so far is on disk: at once when nothing waits. */
   afterCommit(effect: () => void): void {
     if (this.#error) return effect();
     const waiting = this.#waiting();
     if (waiting) waiting.effects.push(effect);
     else effect();
+  }
+
+  /**
+   * Runs `send` after the next commit (write-ahead for a batch of attempts).
+   * Not `afterCommit`: a batch may be flushed while the message that
+   * dispatched it is processed, before the states its attempts entered are
+   * recorded (they arrive as messages of their own, in the same drain of the
+   * mailbox), and the next commit is the first that surely holds them.
+   */
+  beforeSending(send: () => void): void {
+    if (this.#error) return send();
+    this.#next.effects.push(send);
+    this.#schedule();
   }
 
   /** Resolves once everything recorded so far is on disk; rejects with the store's error if it cannot be. */

@@ -143,7 +143,7 @@ export class Supervisor {
       this.#ref,
       (report) => this.send(report),
       (slot) => this.send({ type: 'worker.respawn', slot }),
-      this.#journal && ((send) => this.#journal?.afterCommit(send)),
+      this.#journal && ((send) => this.#journal?.beforeSending(send)),
     );
     this.#dispatcher = new Dispatcher({
       pool: this.#pool,
