@@ -133,7 +133,7 @@ describe('effects with a store', () => {
     await supervisor.stopped.promise;
   });
 
-  it('send an attempt to its thread only once its own commit is acknowledged, not an earlier one dispatched before it', async () => {
+  it('send an attempt to its thread only after a commit that holds it, not with an earlier batch released by an earlier commit', async () => {
     const options = resolveOptions({ handlers, workers: 1, concurrency: 2 });
     const { writer, held, next, ackThrough, ackAll } = heldStore();
     const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
@@ -151,7 +151,7 @@ describe('effects with a store', () => {
     const second = await next(processing('b'));
     expect(second).not.toBe(first);
     ackThrough(first);
-    // `a` runs; `b`, on the same thread, waits for its own commit, so it has not run when `a` ends.
+    // `a` runs; `b`, on the same thread, waits for a commit that holds it, so it has not run when `a` ends.
     await next(resultOf('a'));
     expect(held.some(({ changes }) => resultOf('b')(changes))).toBe(false);
     // From here every write is acknowledged: `b`'s batch may wait for a commit after its own.
