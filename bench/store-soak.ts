@@ -6,11 +6,12 @@
  *
  *   node --expose-gc --import tsx bench/store-soak.ts [tasks]
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createProcessor, sqliteStore } from '../src/index.js';
+import { storeFileBytes } from '../src/store/sqlite.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const every = Math.max(1, Math.floor(total / 10));
@@ -23,17 +24,7 @@ const processor = createProcessor({
 });
 await processor.ready;
 
-const size = (): number => {
-  let bytes = 0;
-  for (const file of [path, `${path}-wal`]) {
-    try {
-      bytes += statSync(file).size;
-    } catch {
-      // no log yet
-    }
-  }
-  return bytes;
-};
+const size = (): number => storeFileBytes(path);
 const MB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
 function report(done: number, started: number): void {

@@ -24,8 +24,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { storeFileBytes } from '../src/store/sqlite.js';
 import type { ChaosFaults } from '../test/fixtures/chaos-handlers.js';
-import { type ChaosRestart, type ChaosStore, runChaos, storeBytes } from '../test/helpers/chaos.js';
+import { type ChaosRestart, type ChaosStore, runChaos } from '../test/helpers/chaos.js';
 
 // `--store` may come without a path: give it an empty one, which parseArgs takes.
 const args = process.argv.slice(2);
@@ -94,7 +95,7 @@ const report = await runChaos({
     every: 100_000,
     report: (settled) =>
       console.log(
-        `${settled.toLocaleString('en')} settled: ${memory()}${store ? `, file ${mb(storeBytes(store.path))}` : ''}, ${elapsed()}`,
+        `${settled.toLocaleString('en')} settled: ${memory()}${store ? `, file ${mb(storeFileBytes(store.path))}` : ''}, ${elapsed()}`,
       ),
   },
   ...(store ? { store } : {}),

@@ -205,15 +205,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   size(): number {
-    let bytes = 0;
-    for (const file of [this.path, `${this.path}-wal`]) {
-      try {
-        bytes += statSync(file).size;
-      } catch {
-        // No log file at the moment: nothing to count.
-      }
-    }
-    return bytes;
+    return storeFileBytes(this.path);
   }
 
   close(): void {
@@ -223,6 +215,19 @@ export class SqliteTaskStore implements TaskStore {
       this.#db.close();
     }
   }
+}
+
+/** A store's size on disk, in bytes: its database file and its write-ahead log. */
+export function storeFileBytes(path: string): number {
+  let bytes = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      bytes += statSync(file).size;
+    } catch {
+      // No log file at the moment: nothing to count.
+    }
+  }
+  return bytes;
 }
 
 /** A stored result as the processor reports it: a failure's error back as its class. */

@@ -8,9 +8,9 @@
  * chaos-threads.ts), keeping a few bytes per task, so the heap it reports is
  * Troupe's.
  */
-import { statSync } from 'node:fs';
 
 import { createProcessor, type Processor, ProcessorShutdownError, sqliteStore, type TaskInput } from '../../src/index.js';
+import { storeFileBytes } from '../../src/store/sqlite.js';
 import type { ChaosFaults } from '../fixtures/chaos-handlers.js';
 import { chaosId, chaosIndex, ChaosLedger } from './chaos-ledger.js';
 import { ThreadWatch } from './chaos-threads.js';
@@ -93,19 +93,6 @@ const handlers = new URL('../fixtures/chaos-handlers.ts', import.meta.url);
 function heapMb(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed / 1e6;
-}
-
-/** The store's file and its write-ahead log, in bytes. */
-export function storeBytes(path: string): number {
-  let bytes = 0;
-  for (const file of [path, `${path}-wal`]) {
-    try {
-      bytes += statSync(file).size;
-    } catch {
-      // no log (yet, or any more)
-    }
-  }
-  return bytes;
 }
 
 export async function runChaos({
@@ -240,7 +227,7 @@ export async function runChaos({
     });
   });
   const threadsAliveBeforeShutdown = threads.alive.size;
-  const beforeShutdown = store ? storeBytes(store.path) : 0;
+  const beforeShutdown = store ? storeFileBytes(store.path) : 0;
   while (submitted < tasks) submitOne(submitted++);
   // Without a store, queued tasks are handed back rather than run in the deadline: the held ones above make sure
   // there are some, whatever the chaos left in flight. (With a store, the restarts above alternate both ways.)
@@ -268,7 +255,7 @@ export async function runChaos({
     heapBeforeMb,
     heapAfterMb: heapMb(),
     restarts,
-    ...(store ? { storeBytes: { beforeShutdown, atEnd: storeBytes(store.path) } } : {}),
+    ...(store ? { storeBytes: { beforeShutdown, atEnd: storeFileBytes(store.path) } } : {}),
   };
 
   /**
@@ -277,14 +264,14 @@ export async function runChaos({
    */
   async function restartOn(path: string, drain: boolean): Promise<ChaosRestart> {
     const { settled } = ledger;
-    const bytesBefore = storeBytes(path);
+    const bytesBefore = storeFileBytes(path);
     const shutdownStarted = performance.now();
     const { unfinished } = await p.shutdown({ timeout: 300, drain });
     const shutdownMs = performance.now() - shutdownStarted;
     if (unfinished.length > 0) violation(`a restart's shutdown handed back ${unfinished.length} tasks: with a store it keeps them`);
     if (threads.alive.size > 0) violation(`threads ${[...threads.alive].join(', ')} still alive after shutdown`);
     if (ledger.pendingAsync > 0) violation(`${ledger.pendingAsync} submitAsync promises unsettled after shutdown`);
-    const bytesAfter = storeBytes(path);
+    const bytesAfter = storeFileBytes(path);
 
     const opened = performance.now();
     p = open();
