@@ -1,8 +1,7 @@
 import { StoreError, StoreLockedError } from '../errors/errors.js';
 import type { SqliteStore } from './options.js';
-import type { StoreRetention } from './sqlite.js';
 import { claimSqliteFile } from './sqlite-file.js';
-import type { OpenStore } from './store.js';
+import type { OpenStore, StoreRetention } from './store.js';
 import { StoreThread } from './store-thread.js';
 
 /**

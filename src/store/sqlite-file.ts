@@ -4,8 +4,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 import { StoreError, StoreLockedError } from '../errors/errors.js';
 import type { SqliteStore } from './options.js';
-import { SqliteTaskStore, type StoreRetention } from './sqlite.js';
-import type { Recovered } from './store.js';
+import { SqliteTaskStore } from './sqlite.js';
+import type { Recovered, StoreRetention } from './store.js';
 
 type Database = BetterSqlite3.Database;
 
@@ -17,7 +17,7 @@ const APPLICATION_ID = 0x54525045;
  * the transaction that checks it; one of a newer version is refused,
  * unchanged. See docs/durability.md.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Actors by id: a few rows, each rewritten with its latest snapshot at most once per commit. */
 const ACTORS = `
@@ -27,6 +27,22 @@ const ACTORS = `
     restart TEXT NOT NULL,
     snapshot BLOB NOT NULL,
     updated_at INTEGER NOT NULL
+  );
+`;
+
+/**
+ * Done and cancelled results, one row per commit (see sqlite-results.ts): a
+ * batch of `count` takes the results' sequence numbers `seq` to
+ * `seq + count - 1`, after and before those of the `results` rows around it;
+ * `finished_at` is its newest result's, so `maxAge` drops a batch once all of
+ * it is past.
+ */
+const RESULT_BATCHES = `
+  CREATE TABLE IF NOT EXISTS result_batches (
+    seq INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    batch BLOB NOT NULL
   );
 `;
 
@@ -62,6 +78,7 @@ const SCHEMA = `
   );
   CREATE INDEX results_by_kind ON results (failed, seq);
   ${ACTORS}
+  ${RESULT_BATCHES}
 `;
 
 /**
@@ -69,8 +86,9 @@ const SCHEMA = `
  * only then can a result be on disk and not in memory, to be looked up (or
  * replaced) by its id. Ids are random, so the index costs a page written
  * per result in each commit (0.57x of the in-memory throughput without it,
- * 0.38x with it, in `npm run bench`); elsewhere an id's newest result wins
- * when the file is read.
+ * 0.38x with it, in `npm run bench`). Elsewhere done and cancelled results
+ * are stored a batch per commit (sqlite-results.ts), and an id's newest
+ * result wins when the file is read.
  */
 const RESULTS_BY_ID = 'CREATE INDEX IF NOT EXISTS results_by_id ON results (id)';
 
@@ -80,6 +98,7 @@ const RESULTS_BY_ID = 'CREATE INDEX IF NOT EXISTS results_by_id ON results (id)'
  * the process deaths each was a suspect of (none for v1's); results without
  * the unique index on their id (see RESULTS_BY_ID).
  * 2 → 3: the actors table (none stored before).
+ * 3 → 4: the result_batches table; the rows a file holds stay rows.
  */
 const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [
   (db) =>
@@ -96,6 +115,7 @@ const MIGRATIONS: ReadonlyArray<(db: BetterSqlite3.Database) => void> = [
       DROP TABLE results_v1;
     `),
   (db) => db.exec(ACTORS),
+  (db) => db.exec(RESULT_BATCHES),
 ];
 
 /** Loads better-sqlite3 (an optional peer dependency), or says which package to install. */

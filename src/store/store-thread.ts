@@ -4,8 +4,7 @@ import { StoreError } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
 import { needsTypescript, startThread } from '../util/threads.js';
 import type { SqliteStore } from './options.js';
-import type { StoreRetention } from './sqlite.js';
-import type { Changes, StoreWriter } from './store.js';
+import type { Changes, StoreRetention, StoreWriter } from './store.js';
 import type { StoreNews, StoreOrder, StoreThreadConfig } from './thread-protocol.js';
 
 const SELF = import.meta.url;

@@ -14,6 +14,14 @@ import type { RestartOn } from '../actors/types.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
 
+/** How many results, and how old, a store keeps (its own, or the processor's `retention`). */
+export interface StoreRetention {
+  readonly maxResults: number;
+  readonly maxFailed: number;
+  /** Results older than this (ms since they finished) are dropped; Infinity keeps them. */
+  readonly maxAge: number;
+}
+
 /** The states an unfinished task is stored in. */
 export type StoredState = 'scheduled' | 'queued' | 'processing' | 'retrying';
 

@@ -1,7 +1,6 @@
 import type { SerializedError } from '../errors/serialize.js';
 import type { SqliteStore } from './options.js';
-import type { StoreRetention } from './sqlite.js';
-import type { Changes } from './store.js';
+import type { Changes, StoreRetention } from './store.js';
 
 /** What the store's thread is started with. */
 export interface StoreThreadConfig {

@@ -10,10 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deserialize } from 'node:v8';
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+
+import { readStoredResults } from '../../src/store/sqlite-results.js';
 
 const SCRIPT = new URL('../fixtures/store-process.ts', import.meta.url);
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -88,8 +89,7 @@ function readResults(path: string): Map<string, { status: string; value?: unknow
   try {
     const tasks = (db.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n;
     expect(tasks, 'no task left unfinished in the store').toBe(0);
-    const rows = db.prepare('SELECT id, result FROM results').all() as Array<{ id: string; result: Uint8Array }>;
-    return new Map(rows.map(({ id, result }) => [id, deserialize(result) as { status: string; value?: unknown }]));
+    return readStoredResults(db);
   } finally {
     db.close();
   }
