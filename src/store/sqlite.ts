@@ -7,6 +7,7 @@ import { deserializeError, type SerializedError } from '../errors/serialize.js';
 import type { TaskResult } from '../task/types.js';
 import { SqliteResults } from './sqlite-results.js';
 import type { Changes, Recovered, StoredActor, StoredResult, StoredState, StoredTask, StoreRetention, TaskStore } from './store.js';
+import { STORED_STATES, UPDATE_FIELDS } from './store.js';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
@@ -36,6 +37,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   readonly #db: Database;
   readonly #upsert: Statement;
+  readonly #update: Statement;
   readonly #remove: Statement;
   readonly #results: SqliteResults;
   readonly #saveActor: Statement;
@@ -51,6 +53,7 @@ export class SqliteTaskStore implements TaskStore {
        ON CONFLICT (key) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, crashes = excluded.crashes,
          suspected = excluded.suspected, due_at = excluded.due_at`,
     );
+    this.#update = db.prepare('UPDATE tasks SET state = ?, attempts = ?, crashes = ?, suspected = ?, due_at = ? WHERE key = ?');
     this.#remove = db.prepare('DELETE FROM tasks WHERE key = ?');
     this.#results = new SqliteResults(db, retention);
     this.#saveActor = db.prepare(
@@ -116,6 +119,18 @@ export class SqliteTaskStore implements TaskStore {
         task.crashes,
         task.suspected,
         task.dueAt ?? null,
+      );
+    }
+    const { updates } = changes;
+    for (let i = 0; i < updates.length; i += UPDATE_FIELDS) {
+      const dueAt = updates[i + 5] as number;
+      this.#update.run(
+        STORED_STATES[updates[i + 1] as number],
+        updates[i + 2],
+        updates[i + 3],
+        updates[i + 4],
+        Number.isNaN(dueAt) ? null : dueAt,
+        updates[i],
       );
     }
     const now = Date.now();

@@ -25,6 +25,12 @@ export interface StoreRetention {
 /** The states an unfinished task is stored in. */
 export type StoredState = 'scheduled' | 'queued' | 'processing' | 'retrying';
 
+/** Each stored state's number in an `Update` (its index here). */
+export const STORED_STATES: readonly StoredState[] = ['scheduled', 'queued', 'processing', 'retrying'];
+
+/** The numbers an update of a stored task's row takes in `Changes.updates`: its key, state, attempts, crashes, suspected, due time. */
+export const UPDATE_FIELDS = 6;
+
 /** An unfinished task as it is stored: enough to queue it again in another process. */
 export interface StoredTask {
   /**
@@ -70,8 +76,17 @@ export interface StoredActor {
 
 /** What changed since the last commit, in the order it happened. */
 export interface Changes {
-  /** Tasks accepted, or whose state, attempts or crashes changed (the whole row). */
+  /** Tasks accepted, or changed before their row was sent to be written: whole rows. */
   readonly tasks: readonly StoredTask[];
+  /**
+   * Tasks whose row is on disk (or sent to be written) and whose state,
+   * attempts, crashes, suspicions or due time changed: `UPDATE_FIELDS`
+   * numbers each (key, the state's index in `STORED_STATES`, attempts,
+   * crashes, suspected, due time or NaN). Packed, because most changes are
+   * of this kind (every attempt's start), and a typed array crosses to the
+   * store's thread as one copy, where a row object is cloned field by field.
+   */
+  readonly updates: Float64Array;
   /** Keys of stored tasks that ended (their result is in `results`) or left. */
   readonly ended: readonly number[];
   readonly results: readonly StoredResult[];

@@ -4,6 +4,7 @@ import type { RestartOn } from '../actors/types.js';
 import { StoreError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
 import type { Changes, Recovered, StoredActor, StoredResult, StoredState, StoredTask, StoreWriter } from '../store/store.js';
+import { STORED_STATES } from '../store/store.js';
 import type { TaskResult } from '../task/types.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -16,6 +17,13 @@ interface Pending {
   kept: boolean;
   /** Kept with an attempt shutdown interrupted: that attempt is given back. */
   interrupted: boolean;
+}
+
+/** What a task's row says of where it is: the fields an update writes, with its crashes and suspicions. */
+interface RowState {
+  readonly state: StoredState;
+  readonly attempts: number;
+  readonly dueAt: number | undefined;
 }
 
 /** What waits for one commit: effects to run and promises to settle once it is on disk (or has failed). */
@@ -276,6 +284,7 @@ export class Journal {
   /** The changes since the last commit, as the store takes them; the journal starts afresh. */
   #take(): Changes {
     const tasks: StoredTask[] = [];
+    const updates: number[] = [];
     const ended: number[] = this.#resolved;
     for (const [record, pending] of this.#pending) {
       if (pending.ended) {
@@ -283,7 +292,13 @@ export class Journal {
         continue;
       }
       const row = this.#row(record, pending);
-      if (row) tasks.push(row);
+      if (row) {
+        if (!this.#written.has(record)) tasks.push(this.#wholeRow(record, row));
+        else {
+          const key = this.#keys.get(record) as number;
+          updates.push(key, STORED_STATES.indexOf(row.state), row.attempts, record.crashes, record.suspected, row.dueAt ?? Number.NaN);
+        }
+      }
       this.#written.add(record);
       this.#payloads.delete(record);
     }
@@ -294,7 +309,8 @@ export class Journal {
       else actorsGone.push(id);
     }
     this.#actors.clear();
-    const changes: Changes = { tasks, ended, results: this.#results.splice(0), clearResults: this.#clear, actors, actorsGone };
+    const results = this.#results.splice(0);
+    const changes: Changes = { tasks, updates: new Float64Array(updates), ended, results, clearResults: this.#clear, actors, actorsGone };
     this.#pending.clear();
     this.#resolved = [];
     this.#clear = false;
@@ -309,8 +325,8 @@ export class Journal {
    * Undefined when the row on disk says this already (a task the window
    * held, reported started).
    */
-  #row(record: TaskRecord, pending: Pending): StoredTask | undefined {
-    const { id, handler, priority, maxRetries, timeout } = record.task;
+  /** What its row is to say now: its state, attempts and due time; undefined when the row on disk says it already. */
+  #row(record: TaskRecord, pending: Pending): RowState | undefined {
     let { attempts } = record.lifecycle.context;
     let state: StoredState;
     if (pending.kept) {
@@ -326,9 +342,13 @@ export class Journal {
       if (this.#inThread.get(record) === attempts && this.#written.has(record)) return undefined;
       this.#inThread.set(record, attempts);
     } else this.#inThread.delete(record);
-    // A row on disk keeps its payload: an update writes none.
-    const payload = this.#payloads.get(record) ?? NO_PAYLOAD;
     const dueAt = state === 'scheduled' || state === 'retrying' ? pending.dueAt : undefined;
+    return { state, attempts, dueAt };
+  }
+
+  /** A task's whole row, for one not on disk yet: with its payload, taken at `accepted`. */
+  #wholeRow(record: TaskRecord, { state, attempts, dueAt }: RowState): StoredTask {
+    const { id, handler, priority, maxRetries, timeout } = record.task;
     return {
       key: this.#keys.get(record) as number,
       id,
@@ -336,7 +356,7 @@ export class Journal {
       priority,
       maxRetries,
       timeout,
-      payload,
+      payload: this.#payloads.get(record) ?? NO_PAYLOAD,
       submittedAt: record.submittedAt,
       state,
       attempts,

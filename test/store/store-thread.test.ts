@@ -31,7 +31,15 @@ function task(key: number, handler: string = 'default'): StoredTask {
   return { ...row, submittedAt: 0, state: 'queued', attempts: 0, crashes: 0, suspected: 0, dueAt: undefined };
 }
 
-const only = (tasks: StoredTask[]): Changes => ({ tasks, ended: [], results: [], clearResults: false, actors: [], actorsGone: [] });
+const only = (tasks: StoredTask[]): Changes => ({
+  tasks,
+  updates: new Float64Array(0),
+  ended: [],
+  results: [],
+  clearResults: false,
+  actors: [],
+  actorsGone: [],
+});
 
 describe('the store thread', () => {
   it('writes in order, then refuses every write after one SQLite rejects, naming the file and the cause', async () => {
