@@ -192,7 +192,7 @@ export class Journal {
    * waits on it is idle meanwhile, and a turn spent on the other threads'
    * results would put this batch in the same commit as theirs. Committed
    * apart, one thread's batch is written while the main thread handles
-   * another's results (1.2x the throughput with a store, docs/performance.md).
+   * another's results (about 1.3x the throughput with a store, docs/performance.md).
    */
   beforeSending(send: () => void): void {
     if (this.#error) return send();
