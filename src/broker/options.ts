@@ -45,7 +45,7 @@ export interface NatsBrokerOptions {
    * threads busy between pulls (short tasks need it: a pull is a round trip
    * to the server); fewer leaves more for other nodes (0: a node takes only
    * what it can start at once, the fairest split for long tasks).
-   * @defaultValue `workers × window` (the processor's `window`, 16 by default)
+   * @defaultValue `workers × window` (the processor's `window`, 16 by default with a broker)
    */
   prefetch?: number;
   /**

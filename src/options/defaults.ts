@@ -12,9 +12,9 @@ export const DEFAULTS = Object.freeze({
   idleTimeout: 30_000,
   actorThreads: 0,
   concurrency: 1,
-  window: 16,
-  /** `window` with a store (see `ProcessorOptions.window`). */
-  storeWindow: 64,
+  window: 64,
+  /** `window` with a broker (see `ProcessorOptions.window`). */
+  brokerWindow: 16,
   maxRetries: 3,
   backoff: Object.freeze({ delay: 100, factor: 2, maxDelay: 30_000, jitter: 0 }),
   timeout: 0,

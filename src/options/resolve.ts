@@ -151,7 +151,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     elastic,
     actorThreads,
     concurrency: optionalNumber('concurrency', options.concurrency, DEFAULTS.concurrency, positiveInteger),
-    window: optionalNumber('window', options.window, store ? DEFAULTS.storeWindow : DEFAULTS.window, nonNegativeInteger),
+    window: optionalNumber('window', options.window, broker ? DEFAULTS.brokerWindow : DEFAULTS.window, nonNegativeInteger),
     maxRetries: optionalNumber('maxRetries', options.maxRetries, DEFAULTS.maxRetries, nonNegativeInteger),
     backoff: {
       delay: optionalNumber('backoff.delay', backoff['delay'], DEFAULTS.backoff.delay, nonNegativeNumber),
