@@ -112,7 +112,7 @@ export class SqliteTaskStore implements TaskStore {
         task.priority,
         task.maxRetries,
         task.timeout ?? null,
-        task.payload,
+        serialize(task.payload),
         task.submittedAt,
         task.state,
         task.attempts,

@@ -57,6 +57,9 @@ export interface StoredTask {
   readonly dueAt: number | undefined;
 }
 
+/** A task accepted, as it travels to the store's thread: its payload as the value itself, serialized there. */
+export type NewTask = Omit<StoredTask, 'payload'> & { readonly payload: unknown };
+
 /** A result as it travels to the store and is kept there: its error flattened, so it comes back as its class. */
 export type StoredResult = Omit<TaskResult, 'error'> & { readonly error?: SerializedError };
 
@@ -77,7 +80,7 @@ export interface StoredActor {
 /** What changed since the last commit, in the order it happened. */
 export interface Changes {
   /** Tasks accepted, or changed before their row was sent to be written: whole rows. */
-  readonly tasks: readonly StoredTask[];
+  readonly tasks: readonly NewTask[];
   /**
    * Tasks whose row is on disk (or sent to be written) and whose state,
    * attempts, crashes, suspicions or due time changed: `UPDATE_FIELDS`
