@@ -160,7 +160,7 @@ export interface ProcessorOptions {
    * behind it wait with it until it ends. `0` sends a thread only what it can
    * start at once. 64 by default: a message to a thread that has run dry
    * wakes it, which costs the main thread 13 to 60 µs on a virtual machine
-   * (measured), so refills go 32 or more at a time. With a `broker`, 16: a
+   * (`bench/wake-cost.ts`), so refills go 32 or more at a time. With a `broker`, 16: a
    * node's default `prefetch` is `workers × window`, tasks it holds away
    * from the other nodes.
    * @defaultValue 64 (16 with a `broker`)
