@@ -139,9 +139,10 @@ export class SqliteResults {
 
   /**
    * The newest result of each id, oldest first, up to `memory`'s bound of
-   * each kind: what fills memory at start. Reads rows no further back than
-   * the bounds need (a file that keeps every result, for `troupe run
-   * --store`, may hold millions, and memory none).
+   * each kind: what fills memory at start. In a file indexed by id, reads
+   * rows no further back than the bounds need (such a file, for `troupe run
+   * --store`, may hold millions, and memory none); any other holds no more
+   * than memory does, and is read whole.
    */
   newest(memory: StoreRetention): StoredResult[] {
     // Not indexed by id, the file keeps no more than memory (and trimming's margin): every row is read, so that a

@@ -25,7 +25,7 @@ export interface StoreRetention {
 /** The states an unfinished task is stored in. */
 export type StoredState = 'scheduled' | 'queued' | 'processing' | 'retrying';
 
-/** Each stored state's number in an `Update` (its index here). */
+/** Each stored state's number in `Changes.updates` (its index here). */
 export const STORED_STATES: readonly StoredState[] = ['scheduled', 'queued', 'processing', 'retrying'];
 
 /** The numbers an update of a stored task's row takes in `Changes.updates`: its key, state, attempts, crashes, suspected, due time. */
