@@ -38,9 +38,9 @@ const group = (): Group => ({ effects: [], waiters: [] });
 /**
  * The supervisor's record of every change it makes to a task, written to
  * the store in groups: one commit per turn of the event loop (or per 4,096
- * changed tasks, or as soon as a batch of attempts waits for it), holding the latest row of each task changed since the
- * last one, so a task submitted and finished within one commit costs one
- * result row. Commits go to the store's thread, which writes them in order
+ * changed tasks, or as soon as a batch of attempts waits for it), holding
+ * the latest row of each task changed since the last one, so a task
+ * submitted and finished within one commit costs only its result. Commits go to the store's thread, which writes them in order
  * (several in one transaction when they queue up) without holding up this
  * thread; the next commit need not wait for the last one. Effects that
  * promise durability (callbacks, `result()`, final events, `submitAsync`,
