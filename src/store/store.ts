@@ -4,11 +4,12 @@
  * an earlier run are known before `createProcessor` returns) and written on
  * a thread of its own (`store-thread.ts`, `store-entry.ts`), so neither a
  * commit nor a checkpoint's flush to disk holds up the event loop. The
- * SQLite backend is `sqlite-file.ts` (opening) and `sqlite.ts` (writing).
- * The supervisor writes through its journal (supervisor/journal.ts) and
- * queues stored tasks again at start (supervisor/recovery.ts). A second
- * backend (Node 22's `node:sqlite`, say) is one more pair of files behind
- * `StoreWriter` and `Recovered`.
+ * SQLite backend is `sqlite-file.ts` (opening), `sqlite.ts` (writing) and
+ * `sqlite-results.ts` (results, as rows and per-commit batches). The
+ * supervisor writes through its journal (supervisor/journal.ts) and queues
+ * stored tasks again at start (supervisor/recovery.ts). A second backend
+ * (Node 22's `node:sqlite`, say) is a few more files behind `StoreWriter`
+ * and `Recovered`.
  */
 import type { RestartOn } from '../actors/types.js';
 import type { SerializedError } from '../errors/serialize.js';
