@@ -7,28 +7,17 @@ import { describe, expect, it } from 'vitest';
 
 import type { ActorRef } from '../../src/actors/actor-ref.js';
 import { resolveOptions } from '../../src/options/resolve.js';
-import type { Changes, StoreWriter } from '../../src/store/store.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { heldStore } from '../helpers/held-store.js';
 import { fixture } from '../helpers/index.js';
 
 describe('an actor with a store', () => {
   it('answers an ask once the snapshot after its event is on disk', async () => {
     const options = resolveOptions({ handlers: fixture('actors.ts'), workers: 1 });
-    // Writes are acknowledged at once, except while `holding`: then they wait for the test.
-    let holding = false;
-    const held: Array<{ changes: Changes; ack: () => void }> = [];
-    let onHeld = () => {};
-    const writer: StoreWriter = {
-      path: '/tmp/actors.db',
-      write: (changes) =>
-        new Promise((resolve) => {
-          if (!holding) return resolve(0.1);
-          held.push({ changes, ack: () => resolve(0.1) });
-          onHeld();
-        }),
-      size: () => 0,
-      close: async () => {},
-    };
+    // Writes are acknowledged at once, except while held: then they wait for the test.
+    const store = heldStore('/tmp/actors.db');
+    store.ackAll();
+    const { writer } = store;
     const supervisor = new Supervisor(options, undefined, { writer, recovered: { tasks: [], results: [], actors: [] } });
     await supervisor.ready.promise;
     const ref = await new Promise<ActorRef>((resolve, reject) =>
@@ -43,25 +32,18 @@ describe('an actor with a store', () => {
       }),
     );
 
-    holding = true;
+    store.hold();
     let answered = false;
     const asked = ref.ask({ type: 'add', by: 7 }).then((snapshot) => {
       answered = true;
       return snapshot;
     });
-    const write = await new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
-      onHeld = () => {
-        const found = held.find(({ changes }) => changes.actors.some((actor) => actor.id === 'account'));
-        if (found) resolve(found);
-      };
-      onHeld();
-    });
+    const write = await store.next((changes) => changes.actors.some((actor) => actor.id === 'account'));
     expect(write.changes.actors).toMatchObject([{ id: 'account', logic: 'counter', snapshot: { context: { count: 7 } } }]);
     // A turn of the event loop later, the answer still waits for the disk.
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(answered).toBe(false);
-    holding = false;
-    for (const { ack } of held) ack();
+    store.ackAll();
     expect(await asked).toMatchObject({ context: { count: 7 } });
 
     supervisor.send({ type: 'shutdown', timeout: 1_000, drain: true });

@@ -11,6 +11,7 @@ import { resolveOptions } from '../../src/options/resolve.js';
 import type { Changes, OpenStore, StoreWriter } from '../../src/store/store.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { normalizeTask } from '../../src/task/normalize.js';
+import { heldStore } from '../helpers/held-store.js';
 import { handlers, nextEvent } from '../helpers/index.js';
 
 /** A store whose writes succeed until `fail()` is called, then fail as a full disk would. */
@@ -64,44 +65,6 @@ describe('a failed store write', () => {
     expect(await supervisor.stopped.promise).toEqual({ unfinished: [], actors: [] });
   });
 });
-
-/**
- * A store whose every write is held until the test acknowledges it, and is
- * acknowledged in order, as the store's thread does; `next` finds the first
- * write that holds a change, as soon as it is made.
- */
-function heldStore() {
-  const held: Array<{ changes: Changes; ack: () => void }> = [];
-  let onWrite = () => {};
-  const writer: StoreWriter = {
-    path: '/tmp/held.db',
-    write: (changes) =>
-      new Promise((resolve) => {
-        held.push({ changes, ack: () => resolve(0.1) });
-        onWrite();
-      }),
-    size: () => 0,
-    close: async () => {},
-  };
-  const next = (holds: (changes: Changes) => boolean) =>
-    new Promise<{ changes: Changes; ack: () => void }>((resolve) => {
-      const look = () => {
-        const write = held.find((candidate) => holds(candidate.changes));
-        if (write) resolve(write);
-        else onWrite = look;
-      };
-      look();
-    });
-  const ackThrough = (write: { ack: () => void }) => {
-    for (const candidate of held.slice(0, held.indexOf(write as (typeof held)[number]) + 1)) candidate.ack();
-  };
-  /** From now on every write is acknowledged as it is made (to let a shutdown through). */
-  const ackAll = () => {
-    for (const write of held) write.ack();
-    onWrite = () => held.at(-1)?.ack();
-  };
-  return { writer, held, next, ackThrough, ackAll };
-}
 
 describe('effects with a store', () => {
   it("wait for their own commit: one commit's acknowledgement runs no effect of a later one", async () => {
