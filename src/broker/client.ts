@@ -44,7 +44,6 @@ interface Submission {
   readonly trace: TraceHeaders | undefined;
 }
 
-const PUBLISH_TIMEOUT = 5_000;
 /** A task whose publish has failed this long ends failed (a server down for good, a stream deleted), so no wait hangs. */
 const PUBLISH_GIVE_UP = 60_000;
 const RETRY_PAUSE = 250;
@@ -312,11 +311,7 @@ export class BrokerClient {
     for (;;) {
       if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
       try {
-        const ack = await session.js.publish(subject, data, {
-          msgID: task.id,
-          timeout: PUBLISH_TIMEOUT,
-          headers: session.headersOf(entry.trace),
-        });
+        const ack = await session.publisher.publish(subject, data, session.taskHeaders(task.id, entry.trace));
         if (ack.duplicate && !retried) {
           if (strict) {
             this.#forget(task.id, entry);
@@ -543,9 +538,8 @@ export class BrokerClient {
     if (!message) return; // ended, or never submitted
     const wire = decodeTask(message.data);
     const result = cancelledResult(wire, reason, { attempts: 0, submittedAt: wire.submittedAt, startedAt: undefined });
-    const key = keyOf(id);
     const data = encodeResult({ submission: wire.submission, result });
-    if ((await storeOnce(session.results, key, data, wire.submission)) === 'kept') return; // it ended first
+    if ((await storeOnce(session, id, data, wire.submission)) === 'kept') return; // it ended first
     session.nc.publish(session.cancelSubject, JSON.stringify({ id, reason }));
     await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
   }

@@ -318,14 +318,12 @@ export class BrokerNode implements RemoteTaskHooks {
    * server is away, the write is tried again until it is back.
    */
   async #store(result: TaskResult, flight: Flight): Promise<void> {
-    const results = this.#session.results;
-    const key = keyOf(result.id);
     const data = encodeResult({ submission: flight.submission, result });
     await this.#turnEnd();
     for (;;) {
       if (this.#abandon) throw new BrokerError(`Could not store the result of task \`${result.id}\``);
       try {
-        await storeOnce(results, key, data, flight.submission);
+        await storeOnce(this.#session, result.id, data, flight.submission);
         break;
       } catch {
         // The server is away: try again.

@@ -9,6 +9,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   jetstreamManager,
+  PubHeaders,
   RetentionPolicy,
   StorageType,
   type StoredMsg,
@@ -21,8 +22,11 @@ import { BrokerError } from '../errors/errors.js';
 import { keyOf } from './codec.js';
 import { NODE_BEAT } from './node-beat.js';
 import type { NatsBroker } from './options.js';
+import { JetStreamPublisher } from './publisher.js';
 
 const nanos = (ms: number) => ms * 1_000_000;
+/** How long a publish waits for the stream's acknowledgement before it counts as failed (and is tried again). */
+const PUBLISH_TIMEOUT = 5_000;
 let sessions = 0;
 
 /**
@@ -37,6 +41,8 @@ export class BrokerSession {
   readonly node: string;
   readonly config: NatsBroker;
   readonly #isNode: boolean;
+  /** Publishes tasks and results (see `publisher.ts`). */
+  readonly publisher: JetStreamPublisher;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -53,6 +59,7 @@ export class BrokerSession {
   ) {
     this.config = config;
     this.#isNode = node;
+    this.publisher = new JetStreamPublisher(nc, PUBLISH_TIMEOUT, config.connection?.inboxPrefix);
     this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
   }
 
@@ -124,6 +131,18 @@ export class BrokerSession {
     return made;
   }
 
+  /** A task's headers: its id as message id (the stream's duplicate window refuses it again), and its trace context. */
+  taskHeaders(id: string, trace: Readonly<Record<string, string>> | undefined): MsgHdrs {
+    const made = this.headersOf(trace) ?? headers();
+    made.set(PubHeaders.MsgIdHdr, id);
+    return made;
+  }
+
+  /** Where the results bucket keeps `id`'s result: a publish here with `createOnly()` headers is the bucket's `create`. */
+  resultSubject(id: string): string {
+    return `$KV.${this.config.stream}-results.${keyOf(id)}`;
+  }
+
   /** Where a ready task waits. */
   subject(id: string): string {
     return `${this.config.stream}.tasks.${keyOf(id)}`;
@@ -158,8 +177,9 @@ export class BrokerSession {
     return `${this.config.stream}.events.*`;
   }
 
-  close(): Promise<void> {
-    return this.nc.drain().catch(() => this.nc.close());
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => this.nc.close());
+    this.publisher.close();
   }
 }
 
@@ -224,6 +244,13 @@ async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, c
     replicas: config.replicas,
   });
   return { consumer, scheduler, results, nodes };
+}
+
+/** Headers that make a publish to a key's subject store only if the key holds nothing: what the bucket's `create` sends. */
+export function createOnly(): MsgHdrs {
+  const made = headers();
+  made.set(PubHeaders.ExpectedLastSubjectSequenceHdr, '0');
+  return made;
 }
 
 /** Adds the stream, or brings an existing one to these settings (adding one that differs is an error). */
