@@ -1,6 +1,9 @@
 import { decodeResult, keyOf } from './codec.js';
 import { type BrokerSession, createOnly } from './session.js';
 
+/** Built once: a publish only reads its headers, and building them costs more than the publish. */
+const CREATE_ONLY = createOnly();
+
 /**
  * Writes a task's one terminal result to the results bucket, as the
  * bucket's `create` does (a publish to the key's subject that the stream
@@ -13,7 +16,7 @@ import { type BrokerSession, createOnly } from './session.js';
  */
 export async function storeOnce(session: BrokerSession, id: string, data: Uint8Array, submission: string): Promise<'stored' | 'kept'> {
   try {
-    await session.publisher.publish(session.resultSubject(id), data, createOnly());
+    await session.publisher.publish(session.resultSubject(id), data, CREATE_ONLY);
     return 'stored';
   } catch {
     // It exists, or the server is away: the lookup tells which.
