@@ -46,6 +46,18 @@ for (const name of [stream, 'KV_' + stream + '-results', 'KV_' + stream + '-node
 await nc.close();
 `;
 
+// What a processor without a broker loads: the NATS client (CommonJS, so
+// listed in require's cache) is loaded only when a broker is opened.
+const mainLoaded = `
+import { createRequire } from 'node:module';
+import { createProcessor } from 'troupe';
+const processor = createProcessor({ handlers: new URL('./handlers.js', import.meta.url), workers: 1 });
+await processor.result(processor.submit({ payload: 21 }));
+await processor.shutdown();
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('@nats-io'));
+console.log(loaded.length === 0 ? 'no NATS client' : loaded.join('\\n'));
+`;
+
 const natsUp = await natsAvailable();
 
 describe('the packed package', { timeout: 180_000 }, () => {
@@ -66,11 +78,17 @@ describe('the packed package', { timeout: 180_000 }, () => {
     writeFileSync(join(project, 'main.js'), main('./handlers.js'));
     writeFileSync(join(project, 'main-ts.js'), main('./handlers.ts'));
     writeFileSync(join(project, 'main-nats.js'), mainNats);
+    writeFileSync(join(project, 'main-loaded.js'), mainLoaded);
   }, 180_000);
 
   it('runs a task with plain node and a .js handler module', async () => {
     const { stdout } = await run(process.execPath, ['main.js'], { cwd: project, timeout: 30_000 });
     expect(stdout).toBe('done 42\n');
+  });
+
+  it('loads no NATS client without a broker (it is loaded when one is opened)', async () => {
+    const { stdout } = await run(process.execPath, ['main-loaded.js'], { cwd: project, timeout: 30_000 });
+    expect(stdout).toBe('no NATS client\n');
   });
 
   it('runs a .ts handler module when the app runs under tsx', async () => {

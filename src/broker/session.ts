@@ -43,6 +43,12 @@ export class BrokerSession {
   readonly #isNode: boolean;
   /** Publishes tasks and results (see `publisher.ts`). */
   readonly publisher: JetStreamPublisher;
+  /**
+   * Headers that make a publish to a key's subject store only if the key
+   * holds nothing: what the bucket's `create` sends. Built once: a publish
+   * only reads them, and building them costs more than the publish.
+   */
+  readonly createOnly: MsgHdrs = headers();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -60,6 +66,7 @@ export class BrokerSession {
     this.config = config;
     this.#isNode = node;
     this.publisher = new JetStreamPublisher(nc, PUBLISH_TIMEOUT, config.connection?.inboxPrefix);
+    this.createOnly.set(PubHeaders.ExpectedLastSubjectSequenceHdr, '0');
     this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
   }
 
@@ -138,7 +145,7 @@ export class BrokerSession {
     return made;
   }
 
-  /** Where the results bucket keeps `id`'s result: a publish here with `createOnly()` headers is the bucket's `create`. */
+  /** Where the results bucket keeps `id`'s result: a publish here with `createOnly` headers is the bucket's `create`. */
   resultSubject(id: string): string {
     return `$KV.${this.config.stream}-results.${keyOf(id)}`;
   }
@@ -244,13 +251,6 @@ async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, c
     replicas: config.replicas,
   });
   return { consumer, scheduler, results, nodes };
-}
-
-/** Headers that make a publish to a key's subject store only if the key holds nothing: what the bucket's `create` sends. */
-export function createOnly(): MsgHdrs {
-  const made = headers();
-  made.set(PubHeaders.ExpectedLastSubjectSequenceHdr, '0');
-  return made;
 }
 
 /** Adds the stream, or brings an existing one to these settings (adding one that differs is an error). */

@@ -1,8 +1,5 @@
 import { decodeResult, keyOf } from './codec.js';
-import { type BrokerSession, createOnly } from './session.js';
-
-/** Built once: a publish only reads its headers, and building them costs more than the publish. */
-const CREATE_ONLY = createOnly();
+import type { BrokerSession } from './session.js';
 
 /**
  * Writes a task's one terminal result to the results bucket, as the
@@ -16,7 +13,7 @@ const CREATE_ONLY = createOnly();
  */
 export async function storeOnce(session: BrokerSession, id: string, data: Uint8Array, submission: string): Promise<'stored' | 'kept'> {
   try {
-    await session.publisher.publish(session.resultSubject(id), data, CREATE_ONLY);
+    await session.publisher.publish(session.resultSubject(id), data, session.createOnly);
     return 'stored';
   } catch {
     // It exists, or the server is away: the lookup tells which.

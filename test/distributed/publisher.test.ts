@@ -8,7 +8,6 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { JetStreamPublisher } from '../../src/broker/publisher.js';
-import { createOnly } from '../../src/broker/session.js';
 import { BrokerError } from '../../src/index.js';
 import { NATS_URL, natsAvailable, uniqueStream } from './nats.js';
 
@@ -29,6 +28,13 @@ describe.skipIf(!available)('JetStreamPublisher', () => {
     await jsm.streams.delete(stream).catch(() => false);
     await nc.close();
   });
+
+  /** What the results bucket's `create` sends: store only if the subject holds nothing. */
+  const createOnly = () => {
+    const made = headers();
+    made.set('Nats-Expected-Last-Subject-Sequence', '0');
+    return made;
+  };
 
   const withId = (id: string) => {
     const made = headers();
