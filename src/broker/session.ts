@@ -138,10 +138,16 @@ export class BrokerSession {
     return made;
   }
 
-  /** A task's headers: its id as message id (the stream's duplicate window refuses it again), and its trace context. */
+  /**
+   * A task's headers: its id as message id (the stream's duplicate window
+   * refuses it again), and its trace context. The id goes as its key: a
+   * header value may not hold a line break, and the client trims it, so
+   * `a` and ` a` would have shared one message id (the second joining a
+   * task that never ends).
+   */
   taskHeaders(id: string, trace: Readonly<Record<string, string>> | undefined): MsgHdrs {
     const made = this.headersOf(trace) ?? headers();
-    made.set(PubHeaders.MsgIdHdr, id);
+    made.set(PubHeaders.MsgIdHdr, keyOf(id));
     return made;
   }
 

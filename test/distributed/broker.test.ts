@@ -221,6 +221,19 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     expect(starts).toEqual(['same']);
   });
 
+  it('runs ids that differ only in surrounding spaces as different tasks, and an id with a line break', async () => {
+    const node = cluster('ids');
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, client.ready]);
+    const ids = ['a', ' a', 'a ', 'line\nbreak', 'tab\there'];
+    for (const [i, id] of ids.entries()) client.submit({ id, payload: i });
+    const results = await Promise.all(ids.map((id) => client.result(id)));
+    expect(results.map((result) => [result.id, result.status, result.status === 'done' && result.value])).toEqual(
+      ids.map((id, i) => [id, 'done', i]),
+    );
+  });
+
   it("counts backpressure and idleness on this process's own submissions, wherever they run", async () => {
     const node = cluster('backpressure');
     const worker = node();
