@@ -16,6 +16,7 @@ import { abortReason } from '../util/abort-reason.js';
 import { Conditions } from '../util/conditions.js';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
 import { NODE_BEAT } from './node-beat.js';
+import { SendTogether } from './send-together.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
 import { activeTraceHeaders, type TraceHeaders } from './trace-headers.js';
@@ -80,8 +81,8 @@ export class BrokerClient {
   #eventsSub: NatsSubscription | undefined;
   readonly #watches = new Map<string, QueuedIterator<KvWatchEntry>>();
   readonly #poll: NodeJS.Timeout;
-  /** See `#endOfTurn`. */
-  #turn: Promise<void> | undefined;
+  /** Publishes started in one turn leave together, once its microtasks have run (see `send-together.ts`). */
+  readonly #publishes = new SendTogether((run) => process.nextTick(run));
 
   /** `tracing`: each submit carries the context active at it in the message's headers (see `trace-headers.ts`). */
   constructor(opened: Promise<BrokerSession>, retention: { maxResults: number; maxFailed: number }, tracing: boolean) {
@@ -297,7 +298,7 @@ export class BrokerClient {
     let session: BrokerSession;
     try {
       session = await this.#opened;
-      await this.#endOfTurn();
+      await this.#publishes.ready();
     } catch (error) {
       // Never reached the broker: it ends here, failed, with the reason.
       this.#arrived(entry.submission, brokerFailure(task, error));
@@ -341,23 +342,6 @@ export class BrokerClient {
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
       }
     }
-  }
-
-  /**
-   * Resolves once this turn's microtasks have run. The NATS client writes
-   * what was sent to the socket a microtask after the first send: tasks
-   * submitted as results come in (a microtask apart, as the results watch
-   * hands them out) left one socket write each, and a write costs the
-   * sender tens of microseconds on a virtual machine. Published from here,
-   * the tasks submitted in one turn share one write.
-   */
-  #endOfTurn(): Promise<void> {
-    return (this.#turn ??= new Promise((resolve) =>
-      process.nextTick(() => {
-        this.#turn = undefined;
-        resolve();
-      }),
-    ));
   }
 
   /** Looks up a stored result of `id`, for the waiters of a submission that joined another, or after a reconnect. */

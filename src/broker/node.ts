@@ -15,6 +15,7 @@ import { failedResult } from '../task/results.js';
 import type { FailedResult, TaskResult } from '../task/types.js';
 import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from './codec.js';
 import { NODE_BEAT } from './node-beat.js';
+import { SendTogether } from './send-together.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
 import { traceDelivery, traceHeadersOf } from './trace-headers.js';
@@ -63,8 +64,8 @@ export class BrokerNode implements RemoteTaskHooks {
   #outbox: ProcessorEvent[] = [];
   /** Deliveries waiting for the end of the turn to reach the supervisor together (see `#handOver`). */
   #handingOver: Array<{ readonly submit: TaskSubmit; readonly flight: Flight }> = [];
-  /** See `#turnEnd`. */
-  #turn: Promise<void> | undefined;
+  /** Results, acks and relayed events of one turn leave together, at its end (see `send-together.ts`). */
+  readonly #sends = new SendTogether(setImmediate);
 
   /**
    * The node's threads were scaled to `workers`: it holds as many deliveries
@@ -319,7 +320,7 @@ export class BrokerNode implements RemoteTaskHooks {
    */
   async #store(result: TaskResult, flight: Flight): Promise<void> {
     const data = encodeResult({ submission: flight.submission, result });
-    await this.#turnEnd();
+    await this.#sends.ready();
     for (;;) {
       if (this.#abandon) throw new BrokerError(`Could not store the result of task \`${result.id}\``);
       try {
@@ -331,7 +332,7 @@ export class BrokerNode implements RemoteTaskHooks {
       await pause();
     }
     this.#flights.delete(result.id);
-    await this.#turnEnd();
+    await this.#sends.ready();
     if (result.status === 'done') answer(() => flight.msg.ack());
     else answer(() => flight.msg.term());
     this.#roomMade();
@@ -350,26 +351,8 @@ export class BrokerNode implements RemoteTaskHooks {
 
   #relay(event: ProcessorEvent): void {
     if (!event.type.startsWith('task.')) return;
-    if (this.#outbox.length === 0) void this.#turnEnd().then(() => this.#flushEvents());
+    if (this.#outbox.length === 0) void this.#sends.ready().then(() => this.#flushEvents());
     this.#outbox.push(event);
-  }
-
-  /**
-   * Resolves at the end of this turn (a `setImmediate`): the node's results,
-   * acks and relayed events go out from there, together. The NATS client
-   * writes what was sent to the socket a microtask after the first send, so
-   * sends a few microtasks apart (results as the thread's batch is handled,
-   * acks as the server's answers are read) left a socket write each, and on
-   * a virtual machine a write costs the sender about 60 µs however small it
-   * is. Sent from here, one turn's sends share one write.
-   */
-  #turnEnd(): Promise<void> {
-    return (this.#turn ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.#turn = undefined;
-        resolve();
-      }),
-    ));
   }
 
   #flushEvents(): void {
