@@ -51,7 +51,7 @@ const RETRY_PAUSE = 250;
 
 /**
  * The client side of a broker, in every process (a node is also a client):
- * it publishes tasks to the stream with their id (as its key) as message id (the stream's
+ * it publishes tasks to the stream with their id's key as message id (the stream's
  * duplicate window refuses an id taken within it, whichever process took
  * it), learns results from the results bucket (a watch, plus a lookup for an
  * id it did not submit), runs callbacks and resolves `result()` for the tasks

@@ -151,7 +151,7 @@ export class BrokerSession {
     return made;
   }
 
-  /** Where the results bucket keeps `id`'s result: a publish here with `createOnly` headers is the bucket's `create`. */
+  /** Where the results bucket (`<stream>-results`, see `provision`) keeps `id`'s result: a publish here with `createOnly` headers is the bucket's `create`. */
   resultSubject(id: string): string {
     return `$KV.${this.config.stream}-results.${keyOf(id)}`;
   }
