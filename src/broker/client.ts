@@ -298,12 +298,12 @@ export class BrokerClient {
     let session: BrokerSession;
     try {
       session = await this.#opened;
-      await this.#publishes.ready();
     } catch (error) {
       // Never reached the broker: it ends here, failed, with the reason.
       this.#arrived(entry.submission, brokerFailure(task, error));
       throw error;
     }
+    await this.#publishes.ready();
     const oversize = this.#oversize(data);
     if (oversize) {
       this.#arrived(entry.submission, brokerFailure(task, oversize));
