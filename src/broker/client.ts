@@ -1,25 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { deserialize } from 'node:v8';
 
-import type { KvWatchEntry } from '@nats-io/kv';
-import type { QueuedIterator, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Subject } from 'rxjs';
 
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
 import { type ProcessorEvent, TASK_EVENT_STATE } from '../observe/events.js';
-import type { ClusterStatus, NodeBeat } from '../observe/status.js';
+import type { ClusterStatus } from '../observe/status.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
 import { RetainedResults } from '../task/retained.js';
 import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
 import { Conditions } from '../util/conditions.js';
+import { ClusterView } from './cluster-view.js';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
-import { NODE_BEAT } from './node-beat.js';
 import { SendTogether } from './send-together.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
 import { activeTraceHeaders, type TraceHeaders } from './trace-headers.js';
+import { Watches } from './watches.js';
 
 /** One task this process submitted that has not ended yet. */
 interface Submission {
@@ -53,8 +52,8 @@ const RETRY_PAUSE = 250;
  * The client side of a broker, in every process (a node is also a client):
  * it publishes tasks to the stream with their id's key as message id (the stream's
  * duplicate window refuses an id taken within it, whichever process took
- * it), learns results from the results bucket (a watch, plus a lookup for an
- * id it did not submit), runs callbacks and resolves `result()` for the tasks
+ * it), learns results from the results bucket (a watch, set at its first wait on
+ * a result, plus a lookup for an id it did not submit), runs callbacks and resolves `result()` for the tasks
  * it submitted, relays the task events of every node, and reads the
  * cluster's status. It owns its submissions; nothing else touches them.
  */
@@ -73,14 +72,16 @@ export class BrokerClient {
   readonly #publishing = new Set<Promise<void>>();
   /** Rejects every `result()` still waiting, at shutdown. */
   readonly #stopWaiting = new Set<() => void>();
-  readonly #nodes = new Map<string, NodeBeat>();
-  #waiting = 0;
-  #scheduled = 0;
-  #delivered = 0;
   #closed = false;
   #eventsSub: NatsSubscription | undefined;
-  readonly #watches = new Map<string, QueuedIterator<KvWatchEntry>>();
-  readonly #poll: NodeJS.Timeout;
+  readonly #watches = new Watches();
+  readonly #cluster = new ClusterView(() => this.#session);
+  /**
+   * The results watch, set when this process first waits on a result (a
+   * submit, a `result()` of another process's task), not at start: a node
+   * that never does is not sent every result of the cluster.
+   */
+  #resultsWatched: Promise<void> | undefined;
   /** Publishes started in one turn leave together, once its microtasks have run (see `send-together.ts`). */
   readonly #publishes = new SendTogether((run) => process.nextTick(run));
 
@@ -93,11 +94,9 @@ export class BrokerClient {
       () => {},
     );
     this.#results = new RetainedResults(retention);
-    this.#poll = setInterval(() => void this.#pollCluster(), NODE_BEAT);
-    this.#poll.unref();
   }
 
-  /** Watches results and nodes, and listens to the nodes' events; resolves once the watches are set. */
+  /** Watches the nodes, and listens to their events; resolves once the watch is set. Results are watched from the first wait on one. */
   async start(): Promise<void> {
     const session = await this.#opened;
     await this.#watch();
@@ -120,47 +119,47 @@ export class BrokerClient {
         if (status.type === 'reconnect') void this.#recheck();
       }
     })();
-    await this.#pollCluster();
+    await this.#cluster.poll();
   }
 
   /**
-   * Watches the results and nodes buckets: set at start, and set again after
-   * every reconnect (a watch whose bucket was lost with a server that kept
-   * nothing on disk goes quiet without ending). The new watch is set before
-   * the old one stops, and results stored in between are looked up (`#recheck`).
+   * Watches the nodes bucket, and the results bucket once this process
+   * waits on results: set at start (results: at the first wait), and set
+   * again after every reconnect (a watch whose bucket was lost with a server
+   * that kept nothing on disk goes quiet without ending). The new watch is
+   * set before the old one stops, and results stored in between are looked
+   * up (`#recheck`).
    */
   async #watch(): Promise<void> {
     const session = await this.#opened;
-    this.#replace('results', await session.results.watch({ include: 'updates' }), (entry) => {
-      // Every process sees every result of the cluster: one that waits on
-      // none (a node that submits nothing) skips decoding them.
+    if (this.#resultsWatched) await this.#watchResults(session);
+    this.#watches.follow('nodes', await session.nodes.watch(), (entry) => this.#cluster.heard(entry));
+  }
+
+  /**
+   * Resolves once results are watched: at once after the first time. A
+   * publish waits for it, so a task's result, stored after the task is,
+   * cannot come before the watch; a lookup waits for it, so a result stored
+   * after the lookup reaches the watch. Rejects if the server cannot be
+   * reached (the next wait tries again).
+   */
+  #resultsWatch(session: BrokerSession): Promise<void> {
+    const watched = (this.#resultsWatched ??= this.#watchResults(session));
+    watched.catch(() => {
+      if (this.#resultsWatched === watched) this.#resultsWatched = undefined;
+    });
+    return watched;
+  }
+
+  async #watchResults(session: BrokerSession): Promise<void> {
+    this.#watches.follow('results', await session.results.watch({ include: 'updates' }), (entry) => {
+      // A watching process is sent every result of the cluster: once it
+      // waits on none any more, it skips decoding them.
       if (this.#submissions.size === 0 && this.#waiters.size === 0) return;
       if (entry.operation !== 'PUT') return;
       const stored = decodeResult(entry.value);
       this.#arrived(stored.submission, stored.result);
     });
-    this.#replace('nodes', await session.nodes.watch(), (entry) => {
-      if (entry.operation === 'PUT') {
-        const beat = deserialize(entry.value) as NodeBeat;
-        this.#nodes.set(beat.node, beat);
-      } else {
-        for (const [node] of this.#nodes) if (keyOf(node) === entry.key) this.#nodes.delete(node);
-      }
-    });
-  }
-
-  #replace(name: string, watch: QueuedIterator<KvWatchEntry>, each: (entry: KvWatchEntry) => void): void {
-    const previous = this.#watches.get(name);
-    this.#watches.set(name, watch);
-    previous?.stop();
-    if (this.#closed) watch.stop();
-    void (async () => {
-      try {
-        for await (const entry of watch) each(entry);
-      } catch {
-        // Stopped, or ended with the connection.
-      }
-    })();
   }
 
   // ── queries ────────────────────────────────────────────────────────────────
@@ -221,11 +220,7 @@ export class BrokerClient {
   }
 
   cluster(): ClusterStatus {
-    const now = Date.now();
-    // A node killed without a goodbye leaves its last beat: dropped once stale, so the table stays as big as the cluster.
-    for (const [node, beat] of this.#nodes) if (now - beat.at >= 3 * NODE_BEAT) this.#nodes.delete(node);
-    const nodes = [...this.#nodes.values()];
-    return { scheduled: this.#scheduled, waiting: this.#waiting, delivered: this.#delivered, nodes };
+    return this.#cluster.status();
   }
 
   until(holds: () => boolean): Promise<void> {
@@ -314,7 +309,10 @@ export class BrokerClient {
     let retried = false;
     for (;;) {
       if (this.#closed) throw new BrokerError(`Task \`${task.id}\` was not published: the processor shut down`);
+      let sent = false;
       try {
+        await this.#resultsWatch(session);
+        sent = true;
         const ack = await session.publisher.publish(subject, data, session.taskHeaders(task.id, entry.trace));
         if (ack.duplicate && !retried) {
           if (strict) {
@@ -337,7 +335,8 @@ export class BrokerClient {
           this.#arrived(entry.submission, brokerFailure(task, failure));
           throw failure;
         }
-        retried = true;
+        // Only a publish sent may have been stored (a watch not set sends nothing).
+        if (sent) retried = true;
         void session.restore(); // the stream may be gone (a server without file storage restarted)
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
       }
@@ -491,6 +490,7 @@ export class BrokerClient {
     };
     void (async () => {
       try {
+        await this.#resultsWatch(await this.#opened);
         await this.#read(id);
         if (!this.#waiters.get(id)?.includes(resolve)) return;
         const pending = await (await this.#opened).pending(id);
@@ -531,26 +531,6 @@ export class BrokerClient {
     await session.jsm.streams.deleteMessage(stream, message.seq).catch(() => false);
   }
 
-  // ── cluster ────────────────────────────────────────────────────────────────
-
-  async #pollCluster(): Promise<void> {
-    try {
-      const session = this.#session;
-      if (!session) return;
-      // Read from the server: the consumer is the nodes' (it may not exist before the first node starts).
-      const { stream } = session.config;
-      const [info, scheduler] = await Promise.all([
-        session.jsm.consumers.info(stream, session.durable),
-        session.jsm.consumers.info(stream, session.schedulerDurable),
-      ]);
-      this.#waiting = info.num_pending;
-      this.#delivered = info.num_ack_pending;
-      this.#scheduled = scheduler.num_pending + scheduler.num_ack_pending;
-    } catch {
-      // Kept from the last poll while the server is away.
-    }
-  }
-
   // ── shutdown ───────────────────────────────────────────────────────────────
 
   /**
@@ -572,10 +552,10 @@ export class BrokerClient {
         this.#forget(id, entry);
       }
     }
-    clearInterval(this.#poll);
+    this.#cluster.close();
     for (const stop of [...this.#stopWaiting]) stop();
     this.#stopWaiting.clear();
-    for (const watch of this.#watches.values()) watch.stop();
+    this.#watches.close();
     this.#eventsSub?.unsubscribe();
     this.events.complete();
     return unpublished;

@@ -3,7 +3,7 @@
  * this process: what each call promises across nodes. The failure tests with
  * real processes are in failover.test.ts.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -311,6 +311,26 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
     const reader = node({ workers: 0, handlers: undefined });
     await Promise.all([worker.ready, reader.ready]);
     expect(await reader.result(id)).toMatchObject({ status: 'done', value: 1 });
+  });
+
+  it('sends results only to a process that has waited on one: a node that never does watches none', async () => {
+    const node = cluster('watchers');
+    const worker = node();
+    const client = node({ workers: 0, handlers: undefined });
+    await Promise.all([worker.ready, client.ready]);
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const watchers = async () => (await jsm.streams.info(`KV_${stream}-results`)).state.consumer_count;
+      expect(await watchers()).toBe(0);
+      expect(await client.result(client.submit({ id: 'first', handler: 'processTask', payload: 1 }))).toMatchObject({ status: 'done' });
+      expect(await watchers()).toBe(1);
+      // The node reads a result it did not submit: from then on it watches too.
+      expect(await worker.result('first')).toMatchObject({ status: 'done', id: 'first' });
+      expect(await watchers()).toBe(2);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('rejects result() for an id no one submitted, and finds one another process submitted', async () => {
