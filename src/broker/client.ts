@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
 import { type ProcessorEvent, TASK_EVENT_STATE } from '../observe/events.js';
@@ -9,7 +9,7 @@ import type { ClusterStatus } from '../observe/status.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
 import { RetainedResults } from '../task/retained.js';
-import type { FailedResult, TaskInfo, TaskResult, TaskState } from '../task/types.js';
+import type { FailedResult, TaskInfo, TaskResult } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
 import { Conditions } from '../util/conditions.js';
 import { ClusterView } from './cluster-view.js';
@@ -17,32 +17,9 @@ import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf
 import { SendTogether } from './send-together.js';
 import type { BrokerSession } from './session.js';
 import { storeOnce } from './store-once.js';
-import { activeTraceHeaders, type TraceHeaders } from './trace-headers.js';
+import type { Submission } from './submission.js';
+import { activeTraceHeaders } from './trace-headers.js';
 import { Watches } from './watches.js';
-
-/** One task this process submitted that has not ended yet. */
-interface Submission {
-  readonly submission: string;
-  readonly callback: ((result: TaskResult) => void) | undefined;
-  /** Its id was already taken (another submission holds it): whatever result that id gets is this one's. */
-  joined: boolean;
-  /** The broker has it. */
-  published: boolean;
-  readonly task: NormalizedTask;
-  readonly waiters: Array<(result: TaskResult) => void>;
-  onAbort: (() => void) | undefined;
-  readonly submittedAt: number;
-  /** When it is due, for a delayed start. */
-  readonly runAt: number | undefined;
-  /** What the task events of the nodes have told of it so far. */
-  state: TaskState;
-  attempts: number;
-  startedAt: number | undefined;
-  lastError: Error | undefined;
-  retryDelay: number | undefined;
-  /** The context active at `submit`, for the message's headers, when the app traces. */
-  readonly trace: TraceHeaders | undefined;
-}
 
 /** A task whose publish has failed this long ends failed (a server down for good, a stream deleted), so no wait hangs. */
 const PUBLISH_GIVE_UP = 60_000;
@@ -58,8 +35,16 @@ const RETRY_PAUSE = 250;
  * cluster's status. It owns its submissions; nothing else touches them.
  */
 export class BrokerClient {
-  /** Task events from other nodes. */
-  readonly events = new Subject<ProcessorEvent>();
+  readonly #relayed = new Subject<ProcessorEvent>();
+  /**
+   * Task events from other nodes (and callback errors). The nodes' events
+   * are listened to from the first subscriber here or the first submit, not
+   * from start: a process that does neither is sent none.
+   */
+  readonly events = new Observable<ProcessorEvent>((subscriber) => {
+    this.#listen();
+    return this.#relayed.subscribe(subscriber);
+  });
   /** Set once connected; every use of it before then awaits `#opened`. */
   #session: BrokerSession | undefined;
   readonly #opened: Promise<BrokerSession>;
@@ -74,6 +59,7 @@ export class BrokerClient {
   readonly #stopWaiting = new Set<() => void>();
   #closed = false;
   #eventsSub: NatsSubscription | undefined;
+  #listening = false;
   readonly #watches = new Watches();
   readonly #cluster = new ClusterView(() => this.#session);
   /**
@@ -96,22 +82,10 @@ export class BrokerClient {
     this.#results = new RetainedResults(retention);
   }
 
-  /** Watches the nodes, and listens to their events; resolves once the watch is set. Results are watched from the first wait on one. */
+  /** Watches the nodes; resolves once the watch is set. Results and the nodes' events are followed from the first need of them. */
   async start(): Promise<void> {
     const session = await this.#opened;
     await this.#watch();
-    const own = session.eventsSubject(session.node);
-    this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
-      callback: (error, msg) => {
-        // This process's own events are on its stream already.
-        // Decoded only while someone listens, or while this process waits on tasks whose progress they tell.
-        if (error || msg.subject === own || (!this.events.observed && this.#submissions.size === 0)) return;
-        for (const event of decodeEvents(msg.data).events) {
-          this.note(event);
-          this.events.next(event);
-        }
-      },
-    });
     // After a reconnect the watches are set again, and what was awaited
     // meanwhile is looked up, so no waiter is left behind (`#recheck`).
     void (async () => {
@@ -134,6 +108,40 @@ export class BrokerClient {
     const session = await this.#opened;
     if (this.#resultsWatched) await this.#watchResults(session);
     this.#watches.follow('nodes', await session.nodes.watch(), (entry) => this.#cluster.heard(entry));
+  }
+
+  /**
+   * Subscribes to every node's task events, once: for `events` and for the
+   * progress (`getTask`) of this process's submissions running elsewhere.
+   * Subscribed before a submit's publish leaves (one connection keeps its
+   * order), so no event of the task can come first.
+   */
+  #listen(): void {
+    if (this.#listening || this.#closed) return;
+    this.#listening = true;
+    const subscribe = (session: BrokerSession) => {
+      if (this.#closed) return;
+      const own = session.eventsSubject(session.node);
+      this.#eventsSub = session.nc.subscribe(session.allEventsSubject, {
+        callback: (error, msg) => {
+          // This process's own events are on its stream already.
+          // Decoded only while someone listens, or while this process waits on tasks whose progress they tell.
+          if (error || msg.subject === own || (!this.#relayed.observed && this.#submissions.size === 0)) return;
+          let events: ProcessorEvent[];
+          try {
+            events = decodeEvents(msg.data).events;
+          } catch {
+            return; // not a batch of events (anyone may publish here): thrown here, it would close the connection's reader
+          }
+          for (const event of events) {
+            this.note(event);
+            this.#relayed.next(event);
+          }
+        },
+      });
+    };
+    if (this.#session) subscribe(this.#session);
+    else this.#opened.then(subscribe, () => {});
   }
 
   /**
@@ -265,6 +273,7 @@ export class BrokerClient {
       trace: this.#tracing ? activeTraceHeaders() : undefined,
     };
     this.#submissions.set(task.id, entry);
+    this.#listen();
     if (task.signal) {
       const signal = task.signal;
       entry.onAbort = () => this.cancel(task.id, abortReason(signal));
@@ -424,7 +433,7 @@ export class BrokerClient {
         try {
           entry.callback(result);
         } catch (error) {
-          this.events.next({ type: 'callback.error', id, error });
+          this.#relayed.next({ type: 'callback.error', id, error });
         }
       }
       for (const resolve of entry.waiters) resolve(result);
@@ -557,7 +566,7 @@ export class BrokerClient {
     this.#stopWaiting.clear();
     this.#watches.close();
     this.#eventsSub?.unsubscribe();
-    this.events.complete();
+    this.#relayed.complete();
     return unpublished;
   }
 }

@@ -20,7 +20,13 @@ export class Watches {
     if (this.#closed) watch.stop();
     void (async () => {
       try {
-        for await (const entry of watch) each(entry);
+        for await (const entry of watch) {
+          try {
+            each(entry);
+          } catch {
+            // An entry that cannot be read (not written by Troupe) is skipped; the watch goes on.
+          }
+        }
       } catch {
         // Stopped, or ended with the connection.
       }

@@ -8,6 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { encodeEvents } from '../../src/broker/codec.js';
 import {
   BrokerError,
   createProcessor,
@@ -328,6 +329,29 @@ describe.skipIf(!available)(`broker mode on NATS JetStream (${NATS_URL})`, () =>
       // The node reads a result it did not submit: from then on it watches too.
       expect(await worker.result('first')).toMatchObject({ status: 'done', id: 'first' });
       expect(await watchers()).toBe(2);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("sends the nodes' task events only to a process that listens to them, and drops a message there that is not a batch", async () => {
+    const node = cluster('listeners');
+    const worker = node();
+    await worker.ready;
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      // A request to a subject no one subscribes to is answered at once with "no responders".
+      const noResponders = await nc.request(`${stream}.events.probe`, '', { timeout: 2_000 }).then(
+        () => false,
+        (error: unknown) => (error as { isNoResponders?: () => boolean }).isNoResponders?.() === true,
+      );
+      expect(noResponders).toBe(true);
+      const relayed = firstValueFrom(worker.events.pipe(filter((event) => 'node' in event && event.node === 'elsewhere')));
+      // A round trip on the node's connection: its subscription, sent before it, is on the server.
+      await worker.submitAsync({ handler: 'processTask', payload: 1 });
+      nc.publish(`${stream}.events.probe`, 'not a batch of events');
+      nc.publish(`${stream}.events.elsewhere`, encodeEvents('elsewhere', [{ type: 'task.queued', id: 'x', attempts: 0 }]));
+      expect(await relayed).toMatchObject({ type: 'task.queued', id: 'x', node: 'elsewhere' });
     } finally {
       await nc.close();
     }
