@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Observable, Subject } from 'rxjs';
 
@@ -12,6 +10,7 @@ import { RetainedResults } from '../task/retained.js';
 import type { FailedResult, TaskInfo, TaskResult } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
 import { Conditions } from '../util/conditions.js';
+import { randomId } from '../util/uuid.js';
 import { ClusterView } from './cluster-view.js';
 import { decodeEvents, decodeResult, decodeTask, encodeResult, encodeTask, keyOf } from './codec.js';
 import { SendTogether } from './send-together.js';
@@ -246,7 +245,7 @@ export class BrokerClient {
    * so the stream keeps one copy) until the broker answers.
    */
   submit(task: NormalizedTask, strict: boolean): Promise<void> {
-    const submission = randomUUID();
+    const submission = randomId();
     const now = Date.now();
     const runAt = task.runAt ?? (task.delay !== undefined ? now + task.delay : undefined);
     // Not yet due: it waits on the delayed subjects, where a node's scheduler moves it when it is.

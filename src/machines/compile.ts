@@ -43,6 +43,8 @@
  */
 import type { AnyStateMachine, EventObject } from 'xstate';
 
+import { ScratchList, type Sink } from '../util/scratch-list.js';
+
 /** What a step asks its runner to do, in XState's order, once the new state is stored. */
 export type Effect =
   | { readonly kind: 'emit'; readonly event: EventObject }
@@ -56,9 +58,9 @@ export interface CompiledSnapshot<C> {
 }
 
 export interface CompiledMachine<C, E extends EventObject, I> {
-  initial(input: I, effects: Effect[]): CompiledSnapshot<C>;
+  initial(input: I, effects: Sink<Effect>): CompiledSnapshot<C>;
   /** The next snapshot, or the same one when no transition is enabled. */
-  transition(snapshot: CompiledSnapshot<C>, event: E | EventObject, effects: Effect[]): CompiledSnapshot<C>;
+  transition(snapshot: CompiledSnapshot<C>, event: E | EventObject, effects: Sink<Effect>): CompiledSnapshot<C>;
 }
 
 /** The machine uses something outside the subset this compiler runs. */
@@ -84,7 +86,7 @@ type Args = { context: unknown; event: EventObject };
 type Fn = (args: Args, params: unknown) => unknown;
 
 /** One resolved action: it updates the context or records an effect. */
-type Action = (context: object, event: EventObject, effects: Effect[], raised: EventObject[]) => object;
+type Action = (context: object, event: EventObject, effects: Sink<Effect>, raised: Sink<EventObject>) => object;
 
 interface Transition {
   readonly guard: ((context: object, event: EventObject) => boolean) | undefined;
@@ -333,7 +335,7 @@ class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
   readonly #initial: State;
   readonly #context: unknown;
   /** Events raised in the step being taken: steps are not re-entrant (actions are pure), so one buffer serves them all. */
-  readonly #raised: EventObject[] = [];
+  readonly #raised = new ScratchList<EventObject>();
 
   constructor(states: Map<string, State>, initial: State, context: unknown) {
     this.#states = states;
@@ -341,25 +343,25 @@ class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
     this.#context = context;
   }
 
-  initial(input: I, effects: Effect[]): CompiledSnapshot<C> {
+  initial(input: I, effects: Sink<Effect>): CompiledSnapshot<C> {
     const init = { type: 'xstate.init', input } as EventObject;
     const config = this.#context;
     let context = typeof config === 'function' ? (config as (args: { input: unknown }) => object)({ input }) : { ...(config as object) };
-    this.#raised.length = 0;
+    this.#raised.clear();
     context = runAll(this.#initial.entry, context, init, effects, this.#raised);
     const { key, final } = this.#initial;
     return this.#settle({ state: key, context, final }, effects) as CompiledSnapshot<C>;
   }
 
-  transition(snapshot: CompiledSnapshot<C>, event: E | EventObject, effects: Effect[]): CompiledSnapshot<C> {
+  transition(snapshot: CompiledSnapshot<C>, event: E | EventObject, effects: Sink<Effect>): CompiledSnapshot<C> {
     if (snapshot.final) return snapshot;
-    this.#raised.length = 0;
+    this.#raised.clear();
     const next = this.#microstep(snapshot as CompiledSnapshot<object>, event, effects);
-    return (this.#raised.length === 0 ? next : this.#settle(next, effects)) as CompiledSnapshot<C>;
+    return (this.#raised.size === 0 ? next : this.#settle(next, effects)) as CompiledSnapshot<C>;
   }
 
   /** Takes the enabled transition for one event, if any: exit, transition actions, entry. */
-  #microstep(snapshot: CompiledSnapshot<object>, event: EventObject, effects: Effect[]): CompiledSnapshot<object> {
+  #microstep(snapshot: CompiledSnapshot<object>, event: EventObject, effects: Sink<Effect>): CompiledSnapshot<object> {
     const state = this.#states.get(snapshot.state) as State;
     const taken = select(state, snapshot.context, event);
     if (!taken) return snapshot;
@@ -374,15 +376,15 @@ class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
   }
 
   /** Processes raised events to completion, as XState's macrostep does; a final state drops the rest. */
-  #settle(snapshot: CompiledSnapshot<object>, effects: Effect[]): CompiledSnapshot<object> {
+  #settle(snapshot: CompiledSnapshot<object>, effects: Sink<Effect>): CompiledSnapshot<object> {
     const raised = this.#raised;
-    for (let i = 0; i < raised.length && !snapshot.final; i++) snapshot = this.#microstep(snapshot, raised[i] as EventObject, effects);
-    raised.length = 0;
+    for (let i = 0; i < raised.size && !snapshot.final; i++) snapshot = this.#microstep(snapshot, raised.at(i), effects);
+    raised.clear();
     return snapshot;
   }
 }
 
-function runAll(actions: readonly Action[], context: object, event: EventObject, effects: Effect[], raised: EventObject[]): object {
+function runAll(actions: readonly Action[], context: object, event: EventObject, effects: Sink<Effect>, raised: Sink<EventObject>): object {
   for (let i = 0; i < actions.length; i++) context = (actions[i] as Action)(context, event, effects, raised);
   return context;
 }

@@ -2,6 +2,7 @@ import type { EventObject } from 'xstate';
 
 import { InspectedActor, type Inspection, machineSnapshot } from '../observe/inspection.js';
 import type { Clock } from '../util/clock.js';
+import { ScratchList } from '../util/scratch-list.js';
 import { type CompiledSnapshot, compileMachine, type Effect } from './compile.js';
 import { type TaskContext, type TaskEntered, type TaskEvent, taskMachine, type TaskMachineInput } from './task.js';
 
@@ -92,7 +93,7 @@ export class CompiledLifecycles<O = unknown> implements TaskLifecycles<O> {
   readonly #inspection: Inspection | undefined;
   readonly #parent: InspectedActor | undefined;
   /** Filled by a step, run once its snapshot is stored, as an actor runs deferred actions. */
-  readonly #effects: Effect[] = [];
+  readonly #effects = new ScratchList<Effect>();
 
   /**
    * With `inspection`, each task appears to XState inspection observers as
@@ -150,14 +151,14 @@ export class CompiledLifecycles<O = unknown> implements TaskLifecycles<O> {
   #apply(task: CompiledTask<O>): void {
     const effects = this.#effects;
     try {
-      for (let i = 0; i < effects.length; i++) {
-        const effect = effects[i] as Effect;
+      for (let i = 0; i < effects.size; i++) {
+        const effect = effects.at(i);
         if (effect.kind === 'emit') this.#hooks.entered(effect.event as TaskEntered, task);
         else if (effect.kind === 'schedule') this.#schedule(task, effect.id, effect.event, effect.delay);
         else this.#cancel(task, effect.id);
       }
     } finally {
-      effects.length = 0;
+      effects.clear();
     }
     if (task.snapshot.final && task.timers) {
       for (const key of [...task.timers.keys()]) this.#cancel(task, key);

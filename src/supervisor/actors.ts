@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { Subject } from 'rxjs';
 import type { Snapshot } from 'xstate';
 
@@ -19,6 +17,7 @@ import type { ResolvedRestart } from '../options/types.js';
 import type { StoredActor } from '../store/store.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
+import { randomId } from '../util/uuid.js';
 import type { ActorNews } from '../workers/protocol.js';
 import type { ThreadExit } from '../workers/thread-handle.js';
 import type { WorkerActor } from '../workers/worker.js';
@@ -139,7 +138,7 @@ export class ActorDirectory {
     switch (message.type) {
       case 'actor.spawn': {
         const { id, logic, input, snapshot, restart, reply } = message;
-        return this.#spawn({ id: id ?? randomUUID(), logic, input, snapshot, restart, reply });
+        return this.#spawn({ id: id ?? randomId(), logic, input, snapshot, restart, reply });
       }
       case 'actor.send': {
         const entry = this.#entries.get(message.id);

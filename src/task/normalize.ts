@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { MessagePort, type TransferListItem } from 'node:worker_threads';
 
 import { InvalidTaskError } from '../errors/errors.js';
 import { isDetached } from '../util/detached.js';
+import { randomId } from '../util/uuid.js';
 import { checkNumber, describe, integer, nonNegativeInteger, nonNegativeNumber, type NumberRule, refuseTask } from '../util/validate.js';
 import type { TaskInput, TaskResult } from './types.js';
 
@@ -96,7 +96,7 @@ export function normalizeTask(input: TaskInput, defaults: TaskDefaults): Normali
     throw new InvalidTaskError(field, `Expected \`${field}\` to be ${expected}: ${reason}`, { cause });
   }
   return {
-    id: id ?? randomUUID(),
+    id: id ?? randomId(),
     payload,
     transfer: moved,
     handler: handler ?? 'default',

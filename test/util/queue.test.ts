@@ -15,6 +15,19 @@ describe('Queue', () => {
     expect(out).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
     expect(queue.size).toBe(0);
   });
+
+  it('starts over after emptying, in order, whether it held a few or more than it keeps room for', () => {
+    const queue = new Queue<number>();
+    for (const count of [3, 1, 2_000, 5, 0, 2]) {
+      for (let i = 0; i < count; i++) queue.push(i);
+      expect(queue.size).toBe(count);
+      expect(queue.peek()).toBe(count > 0 ? 0 : undefined);
+      const out: number[] = [];
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) out.push(next);
+      expect(out).toEqual(Array.from({ length: count }, (_, i) => i));
+      expect([queue.size, queue.peek(), queue.shift()]).toEqual([0, undefined, undefined]);
+    }
+  });
 });
 
 interface Entry {
