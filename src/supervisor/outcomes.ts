@@ -21,6 +21,8 @@ export interface OutcomeParts {
   readonly maxCrashes: number;
   /** Reports an event once the supervisor's mailbox is empty. */
   readonly emit: (event: ProcessorEvent) => void;
+  /** Whether anyone listens to the events: a task's are not built for no one. */
+  readonly listened: () => boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Outcomes {
     record.runStart = performance.now();
     this.#parts.metrics.started(record.runStart - record.queuedAt);
     record.lifecycle.send({ type: 'task.dispatch' });
+    if (!this.#parts.listened()) return;
     const { attempts } = record.lifecycle.context;
     this.#parts.emit({ type: 'task.started', id: record.task.id, attempt: attempts, workerId: attempt.worker.id });
   }

@@ -193,6 +193,7 @@ export class Supervisor {
       metrics: this.metrics,
       maxCrashes: options.maxCrashes,
       emit: (event) => this.#emit(event),
+      listened: () => this.events.observed,
     });
     // One listener for every task: no closure per task.
     const hooks: LifecycleHooks<TaskRecord> = {
@@ -376,7 +377,8 @@ export class Supervisor {
         // Released from `processing` uncharged: back to its place in line; else to the back.
         if (previous === 'processing') this.#dispatcher.putBack(record);
         else this.#dispatcher.arrive(record);
-        this.#emit({ type: 'task.queued', id: context.id, attempts: context.attempts });
+        // Each task's events are built only while someone listens: three a task, on every task's path.
+        if (this.events.observed) this.#emit({ type: 'task.queued', id: context.id, attempts: context.attempts });
         return this.#dispatcher.dispatch();
       case 'retrying':
         this.metrics.retried();
@@ -456,7 +458,7 @@ export class Supervisor {
     if (record.task.callback || record.waiters) {
       this.#mailbox.defer(() => deliverResult(record, result, (error) => this.events.next({ type: 'callback.error', id, error })));
     }
-    this.#emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
+    if (this.events.observed) this.#emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
     this.#stopIfDone();
   }
 
