@@ -26,12 +26,14 @@ const RETRY_PAUSE = 250;
 
 /**
  * The client side of a broker, in every process (a node is also a client):
- * it publishes tasks to the stream with their id's key as message id (the stream's
- * duplicate window refuses an id taken within it, whichever process took
- * it), learns results from the results bucket (a watch, set at its first wait on
- * a result, plus a lookup for an id it did not submit), runs callbacks and resolves `result()` for the tasks
- * it submitted, relays the task events of every node, and reads the
- * cluster's status. It owns its submissions; nothing else touches them.
+ * it publishes tasks to the stream with their id's key as message id (the
+ * stream's duplicate window refuses an id taken within it, whichever
+ * process took it), learns results from the results bucket (a watch, set at
+ * its first wait on a result, plus a lookup for an id it did not submit),
+ * runs callbacks and resolves `result()` for the tasks it submitted, follows
+ * the task events of every node (from its first submit or listener), and
+ * reads the cluster's status. It owns its submissions; nothing else touches
+ * them.
  */
 export class BrokerClient {
   readonly #relayed = new Subject<ProcessorEvent>();

@@ -351,7 +351,8 @@ export class WorkerActor {
 
   /**
    * Sends everything dispatched since the last send as one message; at the
-   * latest a microtask after the first, sooner when the supervisor asks.
+   * latest a microtask after the first, sooner when the supervisor asks, at
+   * once for an attempt alone on its thread (see `run`).
    */
   flush(): void {
     if (this.#outbox.length === 0 || !this.#thread || this.#releasing) return;
