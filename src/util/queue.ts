@@ -7,8 +7,12 @@
  * ids (uuid.ts). Nothing here knows tasks or threads.
  */
 
-/** A queue emptied with more slots than this gives them back; a smaller one keeps them for the next push. */
-const KEEP_SLOTS = 1024;
+/**
+ * A queue emptied with more slots than this gives them back; a smaller one
+ * keeps them for the next push. Small, because there is a queue per actor:
+ * what each keeps while empty is at most 512 bytes.
+ */
+const KEEP_SLOTS = 64;
 
 /**
  * A FIFO queue with O(1) push and shift. `Array.prototype.shift` is O(n) on

@@ -18,7 +18,7 @@ describe('Queue', () => {
 
   it('starts over after emptying, in order, whether it held a few or more than it keeps room for', () => {
     const queue = new Queue<number>();
-    for (const count of [3, 1, 2_000, 5, 0, 2]) {
+    for (const count of [3, 1, 64, 65, 2_000, 5, 0, 2]) {
       for (let i = 0; i < count; i++) queue.push(i);
       expect(queue.size).toBe(count);
       expect(queue.peek()).toBe(count > 0 ? 0 : undefined);
