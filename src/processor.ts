@@ -5,7 +5,7 @@
  * messages. Exported by name from index.ts.
  */
 import type { Registry } from 'prom-client';
-import { merge, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
 import { checkSpawn } from './actors/spawn-options.js';
@@ -24,6 +24,7 @@ import {
 import type { ProcessorEvent } from './observe/events.js';
 import type { InspectionObserver } from './observe/inspection.js';
 import type { ProcessorMetrics } from './observe/metrics.js';
+import { observableOf, rx } from './observe/rx.js';
 import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
 import { traceTask } from './observe/tracing.js';
@@ -65,7 +66,8 @@ export class Processor {
   readonly ready: Promise<void>;
   /**
    * Every task and worker event, as an rxjs Observable (hot: subscribe before
-   * the events you want). Completes after shutdown.
+   * the events you want). Completes after shutdown. rxjs is loaded the first
+   * time this (or `status$`, `task$`) is read, not when Troupe is imported.
    *
    * @example
    * ```ts
@@ -74,7 +76,12 @@ export class Processor {
    *   .subscribe((event) => alert(event.id, event.result.error));
    * ```
    */
-  readonly events: Observable<ProcessorEvent>;
+  get events(): Observable<ProcessorEvent> {
+    if (this.#events) return this.#events;
+    const own = observableOf(this.#supervisor.events);
+    const link = this.#link;
+    return (this.#events = link ? rx().merge(own, link.client.events) : own);
+  }
 
   /**
    * The processor's status (as `getStatus()`): the current one on subscribe,
@@ -86,9 +93,14 @@ export class Processor {
    * processor.status$.subscribe(({ queued, processing, done }) => render(queued, processing, done));
    * ```
    */
-  readonly status$: Observable<ProcessorStatus>;
+  get status$(): Observable<ProcessorStatus> {
+    return (this.#status ??= status$(this.events, () => this.getStatus()));
+  }
 
-  readonly #tasks: TaskStreams;
+  // The Observables are made on first use: rxjs is loaded then (see `observe/rx.ts`).
+  #events: Observable<ProcessorEvent> | undefined;
+  #status: Observable<ProcessorStatus> | undefined;
+  #tasks: TaskStreams | undefined;
 
   /** @internal Use {@link createProcessor}. */
   constructor(options: ResolvedOptions) {
@@ -97,9 +109,6 @@ export class Processor {
     this.#link = link;
     this.#supervisor = new Supervisor(options, link?.hooks, options.store && openStore(options.store, options.retention));
     this.ready = link ? link.attach(this.#supervisor) : this.#supervisor.ready.promise;
-    this.events = link ? merge(this.#supervisor.events, link.client.events) : this.#supervisor.events.asObservable();
-    this.status$ = status$(this.events, () => this.getStatus());
-    this.#tasks = new TaskStreams(this.events, (id) => this.getTask(id));
   }
 
   /**
@@ -114,6 +123,7 @@ export class Processor {
    * ```
    */
   task$(id: string): Observable<TaskInfo> {
+    this.#tasks ??= new TaskStreams(this.events, (taskId) => this.getTask(taskId));
     return this.#tasks.task$(id, () => new UnknownTaskError(id));
   }
 

@@ -46,16 +46,22 @@ for (const name of [stream, 'KV_' + stream + '-results', 'KV_' + stream + '-node
 await nc.close();
 `;
 
-// What a processor without a broker loads: the NATS client (CommonJS, so
-// listed in require's cache) is loaded only when a broker is opened.
+// What a processor loads: the NATS client only when a broker is opened, rxjs,
+// prom-client and the OpenTelemetry api only when a stream, a registry or a
+// trace asks for them (all CommonJS, so listed in require's cache), and then
+// the very copy the app imports.
 const mainLoaded = `
 import { createRequire } from 'node:module';
 import { createProcessor } from 'troupe';
+const cache = createRequire(import.meta.url).cache;
+const loaded = (...names) => names.filter((name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/'))).join(' ') || 'none';
 const processor = createProcessor({ handlers: new URL('./handlers.js', import.meta.url), workers: 1 });
 await processor.result(processor.submit({ payload: 21 }));
+console.log(loaded('@nats-io', 'rxjs', 'prom-client', '@opentelemetry/api'));
+const { Observable } = await import('rxjs');
+const { Registry } = await import('prom-client');
+console.log(processor.events instanceof Observable, processor.metricsRegistry instanceof Registry);
 await processor.shutdown();
-const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('@nats-io'));
-console.log(loaded.length === 0 ? 'no NATS client' : loaded.join('\\n'));
 `;
 
 const natsUp = await natsAvailable();
@@ -86,9 +92,9 @@ describe('the packed package', { timeout: 180_000 }, () => {
     expect(stdout).toBe('done 42\n');
   });
 
-  it('loads no NATS client without a broker (it is loaded when one is opened)', async () => {
+  it('loads the NATS client, rxjs, prom-client and the OpenTelemetry api only when used, and then the copy the app imports', async () => {
     const { stdout } = await run(process.execPath, ['main-loaded.js'], { cwd: project, timeout: 30_000 });
-    expect(stdout).toBe('no NATS client\n');
+    expect(stdout).toBe('none\ntrue true\n');
   });
 
   it('runs a .ts handler module when the app runs under tsx', async () => {

@@ -1,6 +1,8 @@
-import { type Observable, observable, type Observer, type Subject, type Subscribable, type Subscription } from 'rxjs';
+import type { Observable, Observer, Subscribable, Subscription } from 'rxjs';
 
 import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
+import { OBSERVABLE, observableOf } from '../observe/rx.js';
+import type { Broadcast } from '../util/broadcast.js';
 import { describe } from '../util/validate.js';
 import type { ActorEvent, ActorSnapshot, AskOptions } from './types.js';
 
@@ -22,7 +24,7 @@ export interface ActorState {
   /** `stop()` was called: it takes no more events, and ends once its thread reports it stopped. */
   stopping: boolean;
   /** Snapshots as they arrive; completes when the actor ends or stops, errors when its logic throws. */
-  readonly changes: Subject<ActorSnapshot>;
+  readonly changes: Broadcast<ActorSnapshot>;
 }
 
 /** How a ref reaches the supervisor that owns its actor. */
@@ -83,13 +85,13 @@ function flat(event: Record<string, unknown>): boolean {
 export class ActorRef {
   readonly #state: ActorState;
   readonly #channel: ActorChannel;
-  readonly #snapshots: Observable<ActorSnapshot>;
+  /** Made on first use: rxjs is loaded then (see `observe/rx.ts`). */
+  #snapshots: Observable<ActorSnapshot> | undefined;
 
   /** @internal Made by `processor.spawn`. */
   constructor(state: ActorState, channel: ActorChannel) {
     this.#state = state;
     this.#channel = channel;
-    this.#snapshots = state.changes.asObservable();
   }
 
   /** Its address: unique among live actors, free again once it has ended or stopped. */
@@ -151,13 +153,13 @@ export class ActorRef {
    * with the logic's error when it ends in `error`.
    */
   subscribe(observer: Partial<Observer<ActorSnapshot>> | ((snapshot: ActorSnapshot) => void)): Subscription {
-    return this.#snapshots.subscribe(observer);
+    return this.#observable().subscribe(observer);
   }
 
   /**
    * Interop: the ref is an Observable of its snapshots to anything that
    * takes one by `Symbol.observable` (rxjs's `from(ref)`, XState, …), the
-   * same snapshots as `subscribe`. The key is rxjs's `observable`, which is
+   * same snapshots as `subscribe`. The key is rxjs's `observable` (computed as rxjs does, see `observe/rx.ts`), which is
    * `Symbol.observable` where that exists and `'@@observable'` where it
    * does not (Node has none of its own); the declaration gives it its type.
    *
@@ -168,8 +170,12 @@ export class ActorRef {
    */
   declare readonly [Symbol.observable]: () => Subscribable<ActorSnapshot>;
 
-  [observable](): Observable<ActorSnapshot> {
-    return this.#snapshots;
+  [OBSERVABLE](): Observable<ActorSnapshot> {
+    return this.#observable();
+  }
+
+  #observable(): Observable<ActorSnapshot> {
+    return (this.#snapshots ??= observableOf(this.#state.changes));
   }
 
   /**

@@ -1,14 +1,16 @@
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 
 import { BrokerError, DuplicateTaskError, InvalidTaskError, ProcessorShutdownError, UnknownTaskError } from '../errors/errors.js';
 import { type ProcessorEvent, TASK_EVENT_STATE } from '../observe/events.js';
+import { rx } from '../observe/rx.js';
 import type { ClusterStatus } from '../observe/status.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { cancelledResult, failedResult, taskInfo } from '../task/results.js';
 import { RetainedResults } from '../task/retained.js';
 import type { FailedResult, TaskInfo, TaskResult } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
+import { Broadcast } from '../util/broadcast.js';
 import { Conditions } from '../util/conditions.js';
 import { randomId } from '../util/uuid.js';
 import { ClusterView } from './cluster-view.js';
@@ -36,16 +38,19 @@ const RETRY_PAUSE = 250;
  * them.
  */
 export class BrokerClient {
-  readonly #relayed = new Subject<ProcessorEvent>();
+  readonly #relayed = new Broadcast<ProcessorEvent>();
+  #events: Observable<ProcessorEvent> | undefined;
   /**
    * Task events from other nodes (and callback errors). The nodes' events
    * are listened to from the first subscriber here or the first submit, not
    * from start: a process that does neither is sent none.
    */
-  readonly events = new Observable<ProcessorEvent>((subscriber) => {
-    this.#listen();
-    return this.#relayed.subscribe(subscriber);
-  });
+  get events(): Observable<ProcessorEvent> {
+    return (this.#events ??= new (rx().Observable)<ProcessorEvent>((subscriber) => {
+      this.#listen();
+      return this.#relayed.subscribe(subscriber);
+    }));
+  }
   /** Set once connected; every use of it before then awaits `#opened`. */
   #session: BrokerSession | undefined;
   readonly #opened: Promise<BrokerSession>;

@@ -3,7 +3,6 @@ import { serialize } from 'node:v8';
 
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
-import type { Subscription } from 'rxjs';
 
 import { BrokerError, PoisonTaskError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
@@ -13,6 +12,7 @@ import type { RemoteTaskHooks, Supervisor } from '../supervisor/supervisor.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import { failedResult } from '../task/results.js';
 import type { FailedResult, TaskResult } from '../task/types.js';
+import type { Unsubscribable } from '../util/broadcast.js';
 import { decodeResult, decodeTask, encodeEvents, encodeResult, keyOf, type WireTask } from './codec.js';
 import { NODE_BEAT } from './node-beat.js';
 import { SendTogether } from './send-together.js';
@@ -60,7 +60,7 @@ export class BrokerNode implements RemoteTaskHooks {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #beat: NodeJS.Timeout;
   #cancels: NatsSubscription | undefined;
-  #events: Subscription | undefined;
+  #events: Unsubscribable | undefined;
   #outbox: ProcessorEvent[] = [];
   /** Deliveries waiting for the end of the turn to reach the supervisor together (see `#handOver`). */
   #handingOver: Array<{ readonly submit: TaskSubmit; readonly flight: Flight }> = [];

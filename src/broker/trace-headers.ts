@@ -8,8 +8,9 @@
  * by the session (`BrokerSession.headersOf`), which loads the NATS client.
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import type { TextMapGetter } from '@opentelemetry/api';
 
+import { otelApi, registeredOtelApi } from '../observe/otel-api.js';
 import { activeTracer, TaskTrace, type TracedTask } from '../observe/tracing.js';
 
 /** The header entries a task's message carries. */
@@ -22,6 +23,7 @@ export type TraceHeaders = Record<string, string>;
  */
 export function activeTraceHeaders(): TraceHeaders | undefined {
   if (!activeTracer()) return undefined;
+  const { context, propagation } = otelApi();
   const carrier: TraceHeaders = {};
   propagation.inject(context.active(), carrier);
   for (const _ in carrier) return carrier;
@@ -41,15 +43,18 @@ const natsGetter: TextMapGetter<MsgHdrs | undefined> = {
 export function traceDelivery(task: TracedTask, headers: MsgHdrs | undefined): TaskTrace | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const { propagation, ROOT_CONTEXT } = otelApi();
   const parent = headers ? propagation.extract(ROOT_CONTEXT, headers, natsGetter) : ROOT_CONTEXT;
   return new TaskTrace(tracer, task, parent, true);
 }
 
 /** The trace entries of a message's headers (those the app's propagator reads), to carry into a message that moves the task on. */
 export function traceHeadersOf(headers: MsgHdrs | undefined): TraceHeaders | undefined {
-  if (!headers) return undefined;
+  // With nothing registered, the api's propagator reads no field.
+  const api = registeredOtelApi();
+  if (!headers || !api) return undefined;
   let carried: TraceHeaders | undefined;
-  for (const field of propagation.fields()) {
+  for (const field of api.propagation.fields()) {
     const value = headers.get(field);
     if (value) (carried ??= {})[field] = value;
   }

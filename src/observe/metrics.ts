@@ -1,8 +1,9 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 import type { FinalTaskState } from '../task/types.js';
-import { CountedHistogram } from './counted-histogram.js';
+import { BucketCounts } from './bucket-counts.js';
 import { LogHistogram, type Percentiles } from './log-histogram.js';
+import { prometheusRegistry, SECONDS_BUCKETS } from './prometheus.js';
 
 /** One worker actor as `metrics()` reports it. */
 export interface WorkerMetrics {
@@ -68,19 +69,15 @@ export interface MetricsSource {
   readonly store?: { readonly path: string; size(): number } | undefined;
 }
 
-const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-
 /**
  * A processor's measurements, owned by its supervisor and updated as tasks
  * move: each step is O(1) and allocates nothing (a counter, a bucket of a
- * log-histogram and of a Prometheus histogram), so memory stays flat however
- * many tasks pass. Exposed as a plain object (`metrics()`) and as a
- * prom-client `Registry` in Prometheus' naming scheme (`troupe_*`, seconds,
- * `_total` counters; see docs/metrics.md), whose counters of tasks read
- * these counts when it is scraped.
+ * log-histogram and of a Prometheus histogram's counts), so memory stays
+ * flat however many tasks pass. Exposed as a plain object (`metrics()`) and
+ * as a prom-client `Registry` (`registry`, built on first use: see
+ * `prometheus.ts`) whose metrics read these counts when it is scraped.
  */
 export class Metrics {
-  readonly registry = new Registry();
   readonly #source: MetricsSource;
   readonly #queueWait = new LogHistogram();
   readonly #runTime = new LogHistogram();
@@ -95,115 +92,39 @@ export class Metrics {
   readonly #perSecond = new Float64Array(60);
   readonly #secondOf = new Float64Array(60).fill(-1);
 
-  // Per task, Prometheus sees only these two histograms' counts, which allocate nothing; its counters of tasks are read
-  // from the counts above when it scrapes.
-  readonly #promWait: CountedHistogram;
-  readonly #promRun: CountedHistogram;
-  readonly #promCrashes: Counter<'slot'>;
-  readonly #promRestarts: Counter<'slot'>;
-  readonly #promResized: Counter<'change'>;
+  // Per task, Prometheus sees only these two histograms' counts; everything else it reads from the counts above.
+  readonly #promWait = new BucketCounts(SECONDS_BUCKETS);
+  readonly #promRun = new BucketCounts(SECONDS_BUCKETS);
   readonly #commitTimes = new LogHistogram();
+  readonly #promCommit: BucketCounts | undefined;
   #commits = 0;
-  readonly #promCommit: CountedHistogram | undefined;
+  #registry: Registry | undefined;
 
   constructor(source: MetricsSource) {
     this.#source = source;
-    const registers = [this.registry];
-    const counts = { submitted: () => this.#submitted, retries: () => this.#retries, finished: this.#finished };
-    new Counter({
-      name: 'troupe_tasks_submitted_total',
-      help: 'Tasks accepted by submit.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(counts.submitted());
-      },
-    });
-    new Counter({
-      name: 'troupe_tasks_finished_total',
-      help: 'Tasks that reached a final state, by status.',
-      labelNames: ['status'],
-      registers,
-      collect() {
-        this.reset();
-        // A status shows once a task has ended with it, as it would counted one by one.
-        for (const [status, count] of Object.entries(counts.finished)) if (count > 0) this.inc({ status }, count);
-      },
-    });
-    new Counter({
-      name: 'troupe_task_retries_total',
-      help: 'Failed attempts that were retried.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(counts.retries());
-      },
-    });
-    this.#promWait = new CountedHistogram({
-      name: 'troupe_task_queue_wait_seconds',
-      help: 'Time from entering the queue to starting in a thread.',
-      buckets: SECONDS_BUCKETS,
-      registers,
-    });
-    this.#promRun = new CountedHistogram({
-      name: 'troupe_task_run_seconds',
-      help: 'Time from starting in a thread to the outcome, per attempt.',
-      buckets: SECONDS_BUCKETS,
-      registers,
-    });
-    // Labelled by slot, not worker id: every replacement thread is a new
-    // worker, so ids would grow the label's values without bound.
-    this.#promCrashes = new Counter({
-      name: 'troupe_worker_crashes_total',
-      help: 'Worker threads that exited unexpectedly, by slot.',
-      labelNames: ['slot'],
-      registers,
-    });
-    this.#promRestarts = new Counter({
-      name: 'troupe_worker_restarts_total',
-      help: 'Worker threads started to replace crashed ones, by slot.',
-      labelNames: ['slot'],
-      registers,
-    });
-    new Gauge({
-      name: 'troupe_tasks',
-      help: 'Unfinished tasks, by state.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        for (const [state, count] of Object.entries(source.tasks())) this.set({ state }, count);
-      },
-    });
+    if (source.store) this.#promCommit = new BucketCounts(SECONDS_BUCKETS);
+  }
+
+  /** The measurements as a prom-client `Registry`, in Prometheus' naming scheme (see docs/metrics.md). */
+  get registry(): Registry {
+    return (this.#registry ??= this.#buildRegistry());
+  }
+
+  #buildRegistry(): Registry {
+    const source = this.#source;
     const store = source.store;
-    if (store) {
-      this.#promCommit = new CountedHistogram({
-        name: 'troupe_store_commit_seconds',
-        help: "Time a transaction of the task store's thread takes (each holds one turn's commit, or several that queued up)",
-        buckets: SECONDS_BUCKETS,
-        registers,
-      });
-      new Gauge({
-        name: 'troupe_store_size_bytes',
-        help: "The task store's file on disk, database and write-ahead log.",
-        registers,
-        collect() {
-          this.set(store.size());
-        },
-      });
-    }
-    this.#promResized = new Counter({
-      name: 'troupe_pool_resized_total',
-      help: 'Task threads the pool grew by (change="added") or retired (change="retired"): scale, or an elastic pool.',
-      labelNames: ['change'],
-      registers,
-    });
-    new Gauge({
-      name: 'troupe_workers',
-      help: 'Worker threads ready to take tasks.',
-      registers,
-      collect() {
-        this.set(source.workers().filter((worker) => worker.state === 'ready').length);
-      },
+    const commits = this.#promCommit;
+    return prometheusRegistry({
+      submitted: () => this.#submitted,
+      retries: () => this.#retries,
+      finished: () => this.#finished,
+      queueWait: this.#promWait,
+      runTime: this.#promRun,
+      slots: () => this.#slots,
+      resized: () => this.#resized,
+      tasks: () => source.tasks(),
+      readyWorkers: () => source.workers().filter((worker) => worker.state === 'ready').length,
+      store: store && commits ? { commits, size: () => store.size() } : undefined,
     });
   }
 
@@ -248,20 +169,17 @@ export class Metrics {
   crashed(slot: number): void {
     this.#crashes++;
     this.#slot(slot).crashes++;
-    this.#promCrashes.inc({ slot: String(slot) });
   }
 
   restarted(slot: number): void {
     this.#restarts++;
     this.#slot(slot).restarts++;
-    this.#promRestarts.inc({ slot: String(slot) });
   }
 
   /** The pool of task threads grew (`delta` > 0) or shrank. */
   resized(delta: number): void {
     const change = delta > 0 ? 'added' : 'retired';
     this.#resized[change] += Math.abs(delta);
-    this.#promResized.inc({ change }, Math.abs(delta));
   }
 
   /** Crashes and restarts of a slot, since start. */

@@ -1,8 +1,9 @@
-import { asapScheduler, auditTime, defer, filter, map, Observable, type OperatorFunction, startWith } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
 
 import { resultInfo } from '../task/results.js';
 import type { FinalTaskState, TaskInfo } from '../task/types.js';
 import { type ProcessorEvent, type ProcessorEventType, TASK_EVENT_STATE } from './events.js';
+import { rx } from './rx.js';
 
 /** The events of one type, typed as such. */
 export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { type: T }>;
@@ -17,7 +18,7 @@ export type EventOf<T extends ProcessorEventType> = Extract<ProcessorEvent, { ty
  */
 export function ofType<T extends ProcessorEventType>(...types: T[]): OperatorFunction<ProcessorEvent, EventOf<T>> {
   const wanted = new Set<ProcessorEventType>(types);
-  return filter((event): event is EventOf<T> => wanted.has(event.type));
+  return rx().filter((event): event is EventOf<T> => wanted.has(event.type));
 }
 
 const FINAL = new Set<string>(['done', 'failed', 'cancelled'] satisfies FinalTaskState[]);
@@ -44,7 +45,7 @@ export class TaskStreams {
 
   /** The task's snapshots: the current one at once, then one per state it enters; completes at its final state. */
   task$(id: string, unknown: () => Error): Observable<TaskInfo> {
-    return new Observable<TaskInfo>((subscriber) => {
+    return new (rx().Observable)<TaskInfo>((subscriber) => {
       const current = this.#read(id);
       if (!current) {
         subscriber.error(unknown());
@@ -108,5 +109,6 @@ export class TaskStreams {
  * after anything changes (a burst of a thousand events is one emission).
  */
 export function status$<S>(events: Observable<ProcessorEvent>, read: () => S): Observable<S> {
+  const { asapScheduler, auditTime, defer, map, startWith } = rx();
   return defer(() => events.pipe(auditTime(0, asapScheduler), map(read), startWith(read())));
 }

@@ -9,21 +9,11 @@
  * With no provider registered, a task costs one check (`taskTrace` returns
  * `undefined`) and nothing else: no span, no context read, no string.
  */
-import {
-  type Attributes,
-  type Context,
-  context as contextApi,
-  ProxyTracerProvider,
-  ROOT_CONTEXT,
-  type Span,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-  type TracerProvider,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 
 import type { TaskContext } from '../machines/task.js';
 import type { TaskState, TraceContext } from '../task/types.js';
+import { otelApi, registeredOtelApi } from './otel-api.js';
 
 /** The tracer's name: what an exporter shows as the instrumentation scope. */
 export const TRACER_NAME = 'troupe';
@@ -44,7 +34,7 @@ export const ATTRIBUTE = {
  * registers one. A fresh proxy has no delegate, so it hands back that very
  * singleton (the api exports no other way to name it).
  */
-const NO_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
+let noProvider: TracerProvider | undefined;
 
 let cachedFor: TracerProvider | undefined;
 let cachedTracer: Tracer | undefined;
@@ -57,9 +47,13 @@ let cachedTracer: Tracer | undefined;
  * this one's: tasks are then traced through it, at the cost of no-op spans.)
  */
 export function activeTracer(): Tracer | undefined {
+  const api = registeredOtelApi();
+  if (!api) return undefined;
+  const { ProxyTracerProvider, trace } = api;
+  noProvider ??= new ProxyTracerProvider().getDelegate();
   const global = trace.getTracerProvider();
   const provider = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
-  if (provider === NO_PROVIDER) return undefined;
+  if (provider === noProvider) return undefined;
   if (provider !== cachedFor) {
     cachedFor = provider;
     cachedTracer = provider.getTracer(TRACER_NAME);
@@ -82,7 +76,7 @@ export interface TracedTask {
  */
 export function traceTask(task: TracedTask): TaskTrace | undefined {
   const tracer = activeTracer();
-  return tracer && new TaskTrace(tracer, task, contextApi.active(), false);
+  return tracer && new TaskTrace(tracer, task, otelApi().context.active(), false);
 }
 
 /**
@@ -136,6 +130,7 @@ export class TaskTrace {
     this.#windowed = windowed;
     if (this.#attempt && this.#attemptContext) return this.#attemptContext;
     const attributes: Attributes = { ...this.#attributes, [ATTRIBUTE.attempt]: number };
+    const { trace, ROOT_CONTEXT } = otelApi();
     const attempt = this.#tracer.startSpan(SPAN.attempt, { attributes }, trace.setSpan(ROOT_CONTEXT, this.#span));
     this.#attempt = attempt;
     this.#attemptContext = w3c(attempt);
@@ -176,7 +171,7 @@ export class TaskTrace {
     span.setAttribute(ATTRIBUTE.status, state);
     if ((state === 'retrying' || state === 'failed') && context.error) {
       span.recordException(context.error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: context.error.message });
+      span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: context.error.message });
     }
     span.end();
   }
@@ -185,7 +180,7 @@ export class TaskTrace {
     const span = this.#span;
     span.setAttribute(ATTRIBUTE.status, state);
     span.setAttribute(ATTRIBUTE.attempt, context.attempts);
-    if (state === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: context.error?.message ?? 'failed' });
+    if (state === 'failed') span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: context.error?.message ?? 'failed' });
     if (state === 'cancelled') {
       const reason = context.reason ?? 'cancelled';
       span.setAttribute(ATTRIBUTE.cancelReason, reason);

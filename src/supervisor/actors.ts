@@ -1,4 +1,3 @@
-import { Subject } from 'rxjs';
 import type { Snapshot } from 'xstate';
 
 import { type ActorChannel, ActorRef, type ActorState } from '../actors/actor-ref.js';
@@ -15,6 +14,7 @@ import { deserializeError } from '../errors/serialize.js';
 import { InspectedActor, type Inspection } from '../observe/inspection.js';
 import type { ResolvedRestart } from '../options/types.js';
 import type { StoredActor } from '../store/store.js';
+import { Broadcast } from '../util/broadcast.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import { randomId } from '../util/uuid.js';
@@ -341,7 +341,7 @@ export class ActorDirectory {
       processed: 0,
       workerId: worker.id,
       stopping: false,
-      changes: new Subject<ActorSnapshot>(),
+      changes: new Broadcast<ActorSnapshot>(),
     };
     const entry: ActorEntry = {
       state,

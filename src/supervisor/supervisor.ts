@@ -4,7 +4,6 @@
  * registry, the dispatcher, the limits, the worker pool and the table of
  * attempts in threads.
  */
-import { Subject } from 'rxjs';
 
 import {
   ProcessorShutdownError,
@@ -25,6 +24,7 @@ import type { OpenStore, Recovered } from '../store/store.js';
 import { finalResult } from '../task/results.js';
 import type { FinalTaskState, TaskState } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
+import { Broadcast } from '../util/broadcast.js';
 import { Conditions } from '../util/conditions.js';
 import { deferred } from '../util/deferred.js';
 import { TimerQueue } from '../util/timer-queue.js';
@@ -69,7 +69,7 @@ export type Fault = WorkerStartError | RestartIntensityError | StoreError | Stor
  * causing a half-applied change.
  */
 export class Supervisor {
-  readonly events = new Subject<ProcessorEvent>();
+  readonly events = new Broadcast<ProcessorEvent>();
   readonly ready = deferred<void>();
   readonly stopped = deferred<ShutdownOutcome>();
   /** XState inspection of the supervisor, its workers and every task, while an observer is attached. */

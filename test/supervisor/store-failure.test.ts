@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { StoreError } from '../../src/errors/errors.js';
+import { observableOf } from '../../src/observe/rx.js';
 import { resolveOptions } from '../../src/options/resolve.js';
 import type { Changes, OpenStore, StoreWriter } from '../../src/store/store.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
@@ -45,12 +46,12 @@ describe('a failed store write', () => {
     expect(store.commits.flatMap((commit) => commit.tasks.map((task) => task.id))).toContain('before');
     expect(await supervisor.tasks.result('before')).toMatchObject({ status: 'done', value: 'before' });
 
-    const running = nextEvent(supervisor.events, 'task.started', (event) => event.id === 'running');
+    const running = nextEvent(observableOf(supervisor.events), 'task.started', (event) => event.id === 'running');
     submit('running', 'waitForAbort');
     await supervisor.committed();
     await running;
     store.fail();
-    const failed = nextEvent(supervisor.events, 'processor.error');
+    const failed = nextEvent(observableOf(supervisor.events), 'processor.error');
     submit('after');
     await expect(supervisor.committed()).rejects.toBeInstanceOf(StoreError);
     const { error } = await failed;
