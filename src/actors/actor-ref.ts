@@ -159,9 +159,10 @@ export class ActorRef {
   /**
    * Interop: the ref is an Observable of its snapshots to anything that
    * takes one by `Symbol.observable` (rxjs's `from(ref)`, XState, …), the
-   * same snapshots as `subscribe`. The key is rxjs's `observable` (computed as rxjs does, see `observe/rx.ts`), which is
-   * `Symbol.observable` where that exists and `'@@observable'` where it
-   * does not (Node has none of its own); the declaration gives it its type.
+   * same snapshots as `subscribe`. The key is rxjs's `observable` (computed
+   * as rxjs computes it: see `observe/rx.ts`), which is `Symbol.observable`
+   * where that exists and `'@@observable'` where it does not (Node has none
+   * of its own); the declaration gives it its type.
    *
    * @example
    * ```ts
