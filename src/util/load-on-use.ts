@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
  *
  * Only for packages that are CommonJS in Node (a `require` of an ES module
  * throws on Node 20): the test in `test/package.test.ts` proves which
- * modules a processor loads.
+ * modules a processor loads. A bundler does not follow these requires; an
+ * app that bundles its code keeps Troupe external anyway, since Troupe's
+ * threads start from its own files (`workers/thread-entry.js`), and its
+ * dependencies are then found where Troupe is installed.
  */
 export function loadOnUse<T>(specifier: string): () => T {
   let loaded: T | undefined;
