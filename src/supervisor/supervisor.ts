@@ -1,8 +1,8 @@
 /**
  * supervisor/: the supervisor actor, which owns every task of a processor
  * until it ends, and the parts it owns and calls inside its messages: the
- * registry, the dispatcher, the limits, the worker pool and the table of
- * attempts in threads.
+ * registry, the dispatcher, the limits, the worker pool, the table of
+ * attempts in threads, and how a task leaves (`task-endings.ts`).
  */
 
 import {
@@ -10,7 +10,6 @@ import {
   RestartIntensityError,
   type StoreError,
   type StoreLockedError,
-  TaskCancelledError,
   type WorkerStartError,
 } from '../errors/errors.js';
 import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '../machines/lifecycles.js';
@@ -21,8 +20,7 @@ import { Metrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { OpenStore, Recovered } from '../store/store.js';
-import { finalResult } from '../task/results.js';
-import type { FinalTaskState, TaskState } from '../task/types.js';
+import type { TaskState } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
 import { Broadcast } from '../util/broadcast.js';
 import { Conditions } from '../util/conditions.js';
@@ -41,7 +39,8 @@ import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Resizer } from './resizer.js';
 import { Shutdown, stopInOrder } from './shutdown.js';
-import { abandonWaiters, createRecord, deliverResult, type TaskRecord } from './task-record.js';
+import { TaskEndings } from './task-endings.js';
+import { createRecord, type TaskRecord } from './task-record.js';
 import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -82,7 +81,6 @@ export class Supervisor {
   readonly actors: ActorDirectory;
 
   readonly #options: ResolvedOptions;
-  readonly #remote: RemoteTaskHooks | undefined;
   readonly #mailbox = new Mailbox<SupervisorMessage>(
     (message) => this.#receive(message),
     () => {
@@ -106,6 +104,7 @@ export class Supervisor {
   readonly #lifecycles: TaskLifecycles<TaskRecord>;
   readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.#registry.counts(), this.#phase === 'stopped'));
   readonly #outcomes: Outcomes;
+  readonly #endings: TaskEndings;
   /** With a store: every change, written in groups. */
   readonly #journal: Journal | undefined;
 
@@ -120,7 +119,6 @@ export class Supervisor {
    */
   constructor(options: ResolvedOptions, remote?: RemoteTaskHooks, store?: OpenStore | StoreError | StoreLockedError) {
     this.#options = options;
-    this.#remote = remote;
     this.ready.promise.catch(() => {});
     this.#registry = new TaskRegistry(options.retention);
     this.#timers = new TimerQueue(options.clock);
@@ -194,6 +192,19 @@ export class Supervisor {
       maxCrashes: options.maxCrashes,
       emit: (event) => this.#emit(event),
       listened: () => this.events.observed,
+    });
+    this.#endings = new TaskEndings({
+      registry: this.#registry,
+      dispatcher: this.#dispatcher,
+      attempts: this.#attempts,
+      metrics: this.metrics,
+      journal: this.#journal,
+      remote,
+      defer: (effect) => this.#mailbox.defer(effect),
+      emit: (event) => this.#emit(event),
+      listened: () => this.events.observed,
+      callbackFailed: (id, error) => this.events.next({ type: 'callback.error', id, error }),
+      left: () => this.#stopIfDone(),
     });
     // One listener for every task: no closure per task.
     const hooks: LifecycleHooks<TaskRecord> = {
@@ -360,7 +371,7 @@ export class Supervisor {
   #entered(state: TaskState, context: TaskContext, record: TaskRecord | undefined): void {
     if (!record?.live) return;
     record.trace?.entered(state, context);
-    if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#finish(record, state, context);
+    if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#endings.finish(record, state, context);
     const previous = record.state;
     this.#registry.enter(record, state);
     if (this.#journal) this.#journal.changed(record, state === 'retrying' ? this.#timers.now() + (context.retryDelay ?? 0) : record.runAt);
@@ -382,8 +393,8 @@ export class Supervisor {
         return this.#dispatcher.dispatch();
       case 'retrying':
         this.metrics.retried();
-        this.#leaveProcessing(record, context.error);
-        if (record.remote) return this.#retryElsewhere(record, context);
+        this.#endings.leaveProcessing(record, context.error);
+        if (record.remote) return this.#endings.retryElsewhere(record, context);
         this.#emit({
           type: 'task.retrying',
           id: context.id,
@@ -395,71 +406,6 @@ export class Supervisor {
       case 'processing':
         return; // announced when the attempt starts (`Outcomes.start`), which knows the worker
     }
-  }
-
-  /**
-   * The machine left `processing`, or ended while its attempt waited in a
-   * window. If the attempt has not settled (it timed out, or was cancelled)
-   * it is orphaned: abort it in the thread. It stays in the attempts table
-   * until it stops, so no second attempt of the id can start.
-   */
-  #leaveProcessing(record: TaskRecord, reason: Error | undefined): void {
-    const attempt = record.attempt;
-    record.attempt = undefined;
-    if (attempt && this.#attempts.find(record.task.id, attempt.token)) {
-      attempt.worker.abort(attempt.token, reason ?? new Error('The attempt was abandoned'));
-    }
-    record.place = 'none';
-  }
-
-  /**
-   * A broker's task will retry: the broker delivers it again after the
-   * backoff, to whichever node has room, so it leaves this one now, unfinished.
-   */
-  #retryElsewhere(record: TaskRecord, context: TaskContext): void {
-    const { id } = record.task;
-    const delay = context.retryDelay ?? 0;
-    const error = context.error ?? new Error('unknown failure');
-    this.#registry.remove(record, undefined);
-    this.#dispatcher.forget(record);
-    record.lifecycle.stop();
-    this.#emit({ type: 'task.retrying', id, attempt: context.attempts, delay, error });
-    const remote = this.#remote;
-    if (remote) this.#mailbox.defer(() => remote.retry(id, delay, error));
-    this.#stopIfDone();
-  }
-
-  #finish(record: TaskRecord, state: FinalTaskState, context: TaskContext): void {
-    const { id, signal } = record.task;
-    // A long-lived signal must not keep every finished task it served alive.
-    if (record.onAbort) signal?.removeEventListener('abort', record.onAbort);
-    // Running, or sent and waiting in a thread's window: either way it is stopped there.
-    if (record.attempt) {
-      this.#leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
-    }
-    this.#dispatcher.forget(record);
-    const remote = this.#remote;
-    if (record.returned) {
-      // Not an end: the broker delivers it again, or the store keeps it for the next start. Nothing is announced.
-      this.#registry.remove(record, undefined);
-      if (record.remote && remote) this.#mailbox.defer(() => remote.returned(id));
-      else this.#journal?.kept(record);
-      if (record.waiters) this.#mailbox.defer(() => abandonWaiters(record));
-      return this.#stopIfDone();
-    }
-    this.#registry.remove(record, state);
-    this.metrics.finished(state, Date.now());
-    const progress = { attempts: context.attempts, submittedAt: record.submittedAt, startedAt: record.startedAt };
-    const result = finalResult(record.task, state, context, record.payload, progress);
-    // A cancelled task's payload stays as long as its result, so it can be resubmitted (a failed result holds its own).
-    this.#registry.results.storeEnded(result, state === 'cancelled' ? { payload: record.payload } : undefined);
-    this.#journal?.ended(record, result);
-    if (record.remote && remote) this.#mailbox.defer(() => remote.finished(result));
-    if (record.task.callback || record.waiters) {
-      this.#mailbox.defer(() => deliverResult(record, result, (error) => this.events.next({ type: 'callback.error', id, error })));
-    }
-    if (this.events.observed) this.#emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
-    this.#stopIfDone();
   }
 
   // ── workers ────────────────────────────────────────────────────────────────
