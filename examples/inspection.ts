@@ -29,7 +29,9 @@ const reportDone = new Promise<void>((resolve) => {
   receiver.subscribe((event) => {
     if (event.type === '@xstate.actor') actors.add(event.sessionId);
     if (event.type === '@xstate.snapshot' && event.sessionId === 'troupe.task.report') {
-      const state = String((event.snapshot as unknown as { value: unknown }).value);
+      // A queued task's value says where it waits: { queued: 'ready' }, shown as queued.ready.
+      const value = (event.snapshot as unknown as { value: string | Record<string, string> }).value;
+      const state = typeof value === 'string' ? value : Object.entries(value)[0]!.join('.');
       if (path.at(-1) !== state) path.push(state);
       if (state === 'done') resolve();
     }

@@ -152,7 +152,7 @@ describe('examples run', () => {
     expect(await runExample('inspection.ts')).toBe(
       [
         'actors: troupe.supervisor, troupe.task.report, troupe.worker.1',
-        'report: queued → processing → retrying → queued → processing → done',
+        'report: queued.ready → processing → retrying → queued.ready → processing → done',
         '',
       ].join('\n'),
     );

@@ -12,24 +12,33 @@
  *
  * ## The contract
  *
- * **Machines it compiles**: one level of atomic and final states under the
- * root; transitions on event types (no wildcards), each with at most one
- * target among those states (no self-transitions) and guards by name or
- * inline (`{ type, params }` with static params); root transitions, taken
- * when no transition of the state itself is enabled; entry and exit
- * actions; the actions `assign`, `emit`, `raise` (delayed or not, by a
- * named or inline delay) and `cancel` (by a static id); `context` as a
- * value or a function of `input`. Anything else (nested or parallel
- * states, `always`, `invoke`, `after` on the root, custom actions, spawning)
- * is refused when compiling, with an {@link UnsupportedMachineError} that
- * names it, never mis-run. Semantics kept: a state's own candidates before
- * the root's, in order, the first whose guard holds; exit, transition, then
- * entry actions; raised events processed to completion before the step
- * ends; nothing after a final state.
+ * **Machines it compiles**: atomic and final states under the root, and
+ * compound states there whose children are all atomic (one level of
+ * nesting: the task machine's `queued` and where it waits); transitions on
+ * event types (no wildcards), each with at most one target among those
+ * states (no self-transitions) and guards by name or inline (`{ type,
+ * params }` with static params); transitions of a compound state and of
+ * the root, taken when no transition of a state below is enabled; entry
+ * and exit actions; the actions `assign`, `emit`, `raise` (delayed or not,
+ * by a named or inline delay) and `cancel` (by a static id); `context` as
+ * a value or a function of `input`. Anything else (deeper nesting,
+ * parallel or history states, final states inside a compound one,
+ * `always`, `invoke`, `after` on the root, re-entering transitions, custom
+ * actions, spawning) is refused when compiling, with an
+ * {@link UnsupportedMachineError} that names it, never mis-run. Semantics
+ * kept: the active state's own candidates first, then its parent's, then
+ * the root's, in order, the first whose guard holds; a transition exits
+ * the states below its domain (XState's `getTransitionDomain`: the source
+ * itself when the target lies inside it, else the nearest common
+ * ancestor), innermost first, then runs its actions, then enters from the
+ * domain down to the target, and into a compound target's initial child;
+ * raised events processed to completion before the step ends; nothing
+ * after a final state.
  *
  * **What it reads of XState**, which is not XState's public API: the root
- * `StateNode` (`machine.root`: `key`, `type`, `states`, `entry`, `exit`,
- * `always`, `invoke`, `initial.target`, `config.context`/`always`, and
+ * `StateNode` (`machine.root` and its descendants: `key`, `type`,
+ * `states`, `entry`, `exit`, `always`, `invoke`, `initial.target`,
+ * `parent`, `config.context`/`always`/`reenter`, and
  * `transitions`, a `Map` of event type to candidates with `target`,
  * `guard`, `actions`), `machine.implementations` (`actions`, `guards`,
  * `delays`), and the objects XState's action creators return (`type`
@@ -90,15 +99,23 @@ type Action = (context: object, event: EventObject, effects: Sink<Effect>, raise
 
 interface Transition {
   readonly guard: ((context: object, event: EventObject) => boolean) | undefined;
+  /** The atomic state it leads to (a compound target resolved to its initial child); undefined for one without a target. */
   readonly target: State | undefined;
+  /**
+   * Everything it runs, in XState's order: the exit actions of the states
+   * it leaves (innermost first), its own actions, then the entry actions of
+   * the states it enters (outermost first). Laid out once per active state,
+   * since what a transition of a parent leaves depends on the child it is
+   * taken from.
+   */
   readonly actions: readonly Action[];
 }
 
+/** An atomic or final state: the only kind a snapshot is in. */
 interface State {
+  /** Its path from the root: `processing`, or `queued.ready` for a child of a compound state. */
   readonly key: string;
   readonly final: boolean;
-  readonly entry: readonly Action[];
-  readonly exit: readonly Action[];
   readonly on: Map<string, readonly Transition[]>;
 }
 
@@ -120,6 +137,22 @@ interface Candidate {
   readonly target?: Node[];
   readonly guard?: unknown;
   readonly actions: unknown[];
+  readonly reenter?: boolean;
+}
+
+/** A state node of the machine as compiled: its place in the tree and its entry and exit actions. */
+interface Placed {
+  readonly node: Node;
+  /** Its path from the root, dot-separated; '' for the root. */
+  readonly key: string;
+  /** The compound state it is a child of, the root's placing for a state directly under the root, none for the root. */
+  readonly parent: Placed | undefined;
+  readonly entry: readonly Action[];
+  readonly exit: readonly Action[];
+  /** For a compound state, its initial child. */
+  initial: Placed | undefined;
+  /** For an atomic or final state, the state snapshots are in. */
+  readonly state: State | undefined;
 }
 
 interface Implementations {
@@ -262,46 +295,108 @@ function compileGuard(ref: unknown, scope: Scope): Transition['guard'] {
   return (context, event) => fn({ context, event }, params) === true;
 }
 
-/** The root's direct children as states, their actions compiled; their transitions come next, as they point at states. */
-function compileStates(root: Node, scope: Scope): Map<string, State> {
-  const states = new Map<string, State>();
-  for (const [key, value] of Object.entries(root.states)) {
-    const node = readNode(value, `machine.root.states.${key}`);
-    if (node.type !== 'atomic' && node.type !== 'final') scope.refuse(`the ${node.type} state "${key}"`);
+/** Whether `node` lies inside `ancestor`, at any depth below it. */
+function isInside(node: Placed, ancestor: Placed): boolean {
+  for (let up = node.parent; up; up = up.parent) if (up === ancestor) return true;
+  return false;
+}
+
+/**
+ * Places the root's states and, under a compound one, its children, with
+ * their actions compiled; transitions come next, as they point at states.
+ * Returns every placing by its node, the root's first.
+ */
+function placeStates(root: Node, scope: Scope): Map<Node, Placed> {
+  const placed = new Map<Node, Placed>();
+  const rootPlaced: Placed = { node: root, key: '', parent: undefined, entry: [], exit: [], initial: undefined, state: undefined };
+  placed.set(root, rootPlaced);
+  const place = (value: unknown, key: string, parent: Placed): Placed => {
+    const node = readNode(value, `machine.root.states.${key.replaceAll('.', '.states.')}`);
+    const nested = parent !== rootPlaced;
+    if (node.type === 'compound' && nested) scope.refuse(`the compound state "${key}" inside another`);
+    if (node.type === 'final' && nested) scope.refuse(`the final state "${key}" inside a compound state`);
+    if (node.type !== 'atomic' && node.type !== 'final' && node.type !== 'compound') scope.refuse(`the ${node.type} state "${key}"`);
     if (node.always?.length || node.config.always) scope.refuse(`the eventless transition of "${key}"`);
     if (node.invoke.length > 0) scope.refuse(`the invoke in "${key}"`);
-    states.set(key, {
+    const atomic = node.type !== 'compound';
+    const placing: Placed = {
+      node,
       key,
-      final: node.type === 'final',
+      parent,
       entry: node.entry.map((ref) => compileAction(ref, scope)),
       exit: node.exit.map((ref) => compileAction(ref, scope)),
-      on: new Map(),
-    });
-  }
-  return states;
+      initial: undefined,
+      state: atomic ? { key, final: node.type === 'final', on: new Map() } : undefined,
+    };
+    placed.set(node, placing);
+    if (!atomic) {
+      for (const [child, childNode] of Object.entries(node.states)) place(childNode, `${key}.${child}`, placing);
+      placing.initial = initialOf(node, placed, `machine.root.states.${key}`, scope);
+    }
+    return placing;
+  };
+  for (const [key, value] of Object.entries(root.states)) place(value, key, rootPlaced);
+  return placed;
 }
 
-function compileTransitions(node: Node, root: Node, states: Map<string, State>, scope: Scope): Map<string, Transition[]> {
-  const table = new Map<string, Transition[]>();
-  for (const [type, candidates] of node.transitions) {
-    if (type === '*' || type.includes('.*')) scope.refuse(`the wildcard transition "${type}"`);
-    table.set(
-      type,
-      candidates.map((candidate) => {
-        if ((candidate.target?.length ?? 0) > 1) scope.refuse('a transition with several targets');
-        const targetNode = candidate.target?.[0];
-        const target = targetNode && states.get(targetNode.key);
-        if (targetNode && (!target || targetNode !== root.states[targetNode.key])) scope.refuse(`the target "${targetNode.key}"`);
-        if (target && node.key === target.key) scope.refuse(`the self-transition of "${node.key}"`);
-        const actions = candidate.actions.map((ref) => compileAction(ref, scope));
-        return { guard: compileGuard(candidate.guard, scope), target, actions };
-      }),
-    );
-  }
-  return table;
+/** The initial child of a compound node (or of the root), placed. */
+function initialOf(node: Node, placed: Map<Node, Placed>, path: string, scope: Scope): Placed {
+  expect(node.initial === undefined || Array.isArray(node.initial.target), `${path}.initial.target`, 'an array of state nodes');
+  const target = node.initial?.target[0];
+  const initial = target && placed.get(target);
+  return initial ?? scope.refuse(`a ${path === 'machine.root' ? 'machine' : 'compound state'} without an initial state`);
 }
 
-/** Compiles a flat machine (one level of atomic and final states); throws on anything else. */
+/**
+ * One transition of `source` (the state, compound state or root that
+ * declares it), as taken while `active` is the atomic state the machine is
+ * in: XState's exit set, actions and entry set, flattened.
+ */
+function compileTransition(candidate: Candidate, source: Placed, active: Placed, placed: Map<Node, Placed>, scope: Scope): Transition {
+  if (candidate.reenter) scope.refuse(`the re-entering transition of "${source.key || '(root)'}"`);
+  if ((candidate.target?.length ?? 0) > 1) scope.refuse('a transition with several targets');
+  const own = candidate.actions.map((ref) => compileAction(ref, scope));
+  const guard = compileGuard(candidate.guard, scope);
+  const targetNode = candidate.target?.[0];
+  if (!targetNode) return { guard, target: undefined, actions: own };
+  const target = placed.get(targetNode) ?? scope.refuse(`the target "${targetNode.key}"`);
+  if (target === source) scope.refuse(`the self-transition of "${source.key}"`);
+  // The domain: the source itself when the target lies inside it, else their nearest common ancestor.
+  let domain = source;
+  if (!isInside(target, source)) {
+    domain = target.parent as Placed;
+    while (!isInside(source, domain)) domain = domain.parent as Placed;
+  }
+  const exits: Action[] = [];
+  for (let node: Placed | undefined = active; node && node !== domain && isInside(node, domain); node = node.parent)
+    exits.push(...node.exit);
+  const entered: Placed[] = [];
+  for (let node: Placed | undefined = target; node && node !== domain; node = node.parent) entered.unshift(node);
+  if (target.initial) entered.push(target.initial);
+  const entries = entered.flatMap((node) => node.entry);
+  const leaf = (target.initial ?? target).state as State;
+  return { guard, target: leaf, actions: [...exits, ...own, ...entries] };
+}
+
+/** Every atomic state's transitions: its own candidates for an event first, then its compound parent's, then the root's. */
+function compileTransitions(placed: Map<Node, Placed>, scope: Scope): void {
+  for (const active of placed.values()) {
+    const state = active.state;
+    if (!state) continue;
+    for (let source: Placed | undefined = active; source; source = source.parent) {
+      for (const [type, candidates] of source.node.transitions) {
+        if (type === '*' || type.includes('.*')) scope.refuse(`the wildcard transition "${type}"`);
+        const compiled = candidates.map((candidate) => compileTransition(candidate, source, active, placed, scope));
+        state.on.set(type, [...(state.on.get(type) ?? []), ...compiled]);
+      }
+    }
+  }
+}
+
+/**
+ * Compiles a machine of atomic and final states, and compound states of
+ * atomic ones, under its root; throws on anything else.
+ */
 export function compileMachine<C extends object, E extends EventObject, I>(machine: AnyStateMachine): CompiledMachine<C, E, I> {
   const root = readNode(machine.root, 'machine.root');
   const scope: Scope = {
@@ -310,36 +405,38 @@ export function compileMachine<C extends object, E extends EventObject, I>(machi
       throw new UnsupportedMachineError(root.key, what);
     },
   };
-  const states = compileStates(root, scope);
+  const placed = placeStates(root, scope);
   if (root.entry.length > 0 || root.exit.length > 0) scope.refuse('a root entry or exit action');
   if (root.invoke.length > 0 || root.config.always) scope.refuse('a root invoke or eventless transition');
-  // A state's own candidates come first; the root's apply when none of them is enabled.
-  const rootOn = compileTransitions(root, root, states, scope);
-  for (const [key, value] of Object.entries(root.states)) {
-    const on = (states.get(key) as State).on;
-    for (const [type, candidates] of compileTransitions(value, root, states, scope)) on.set(type, candidates);
-    for (const [type, candidates] of rootOn) on.set(type, [...(on.get(type) ?? []), ...candidates]);
-  }
-  expect(root.initial === undefined || Array.isArray(root.initial.target), 'machine.root.initial.target', 'an array of state nodes');
-  const initialKey = root.initial?.target[0]?.key;
-  const initialState = initialKey === undefined ? undefined : states.get(initialKey);
-  if (!initialState) return scope.refuse('a machine without an initial state');
-  return new Tables<C, E, I>(states, initialState, root.config.context);
+  compileTransitions(placed, scope);
+  const initial = initialOf(root, placed, 'machine.root', scope);
+  const entry = initial.initial ? [...initial.entry, ...initial.initial.entry] : initial.entry;
+  return new Tables<C, E, I>((initial.initial ?? initial).state as State, entry, root.config.context);
+}
+
+/**
+ * A state's path as XState writes its `value`: `processing` as it is,
+ * `queued.ready` as `{ queued: 'ready' }`.
+ */
+export function stateValue(key: string): string | Record<string, string> {
+  const dot = key.indexOf('.');
+  return dot === -1 ? key : { [key.slice(0, dot)]: key.slice(dot + 1) };
 }
 
 // ── stepping ─────────────────────────────────────────────────────────────────
 
 /** The compiled machine: its states, stepped with XState's semantics for the subset. */
 class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
-  readonly #states: Map<string, State>;
   readonly #initial: State;
+  /** The entry actions of the initial state, and of its parent when it is a compound state's initial child. */
+  readonly #initialEntry: readonly Action[];
   readonly #context: unknown;
   /** Events raised in the step being taken: steps are not re-entrant (actions are pure), so one buffer serves them all. */
   readonly #raised = new ScratchList<EventObject>();
 
-  constructor(states: Map<string, State>, initial: State, context: unknown) {
-    this.#states = states;
+  constructor(initial: State, initialEntry: readonly Action[], context: unknown) {
     this.#initial = initial;
+    this.#initialEntry = initialEntry;
     this.#context = context;
   }
 
@@ -348,40 +445,40 @@ class Tables<C, E extends EventObject, I> implements CompiledMachine<C, E, I> {
     const config = this.#context;
     let context = typeof config === 'function' ? (config as (args: { input: unknown }) => object)({ input }) : { ...(config as object) };
     this.#raised.clear();
-    context = runAll(this.#initial.entry, context, init, effects, this.#raised);
+    context = runAll(this.#initialEntry, context, init, effects, this.#raised);
     const { key, final } = this.#initial;
-    return this.#settle({ state: key, context, final }, effects) as CompiledSnapshot<C>;
+    return this.#settle({ state: key, context, final, at: this.#initial }, effects) as unknown as CompiledSnapshot<C>;
   }
 
   transition(snapshot: CompiledSnapshot<C>, event: E | EventObject, effects: Sink<Effect>): CompiledSnapshot<C> {
     if (snapshot.final) return snapshot;
     this.#raised.clear();
-    const next = this.#microstep(snapshot as CompiledSnapshot<object>, event, effects);
-    return (this.#raised.size === 0 ? next : this.#settle(next, effects)) as CompiledSnapshot<C>;
+    const next = this.#microstep(snapshot as unknown as Stepped, event, effects);
+    return (this.#raised.size === 0 ? next : this.#settle(next, effects)) as unknown as CompiledSnapshot<C>;
   }
 
   /** Takes the enabled transition for one event, if any: exit, transition actions, entry. */
-  #microstep(snapshot: CompiledSnapshot<object>, event: EventObject, effects: Sink<Effect>): CompiledSnapshot<object> {
-    const state = this.#states.get(snapshot.state) as State;
+  #microstep(snapshot: Stepped, event: EventObject, effects: Sink<Effect>): Stepped {
+    const state = snapshot.at;
     const taken = select(state, snapshot.context, event);
     if (!taken) return snapshot;
-    const { target } = taken;
-    const raised = this.#raised;
-    let context = snapshot.context;
-    if (target) context = runAll(state.exit, context, event, effects, raised);
-    context = runAll(taken.actions, context, event, effects, raised);
-    if (!target) return { state: state.key, context, final: false };
-    context = runAll(target.entry, context, event, effects, raised);
-    return { state: target.key, context, final: target.final };
+    const context = runAll(taken.actions, snapshot.context, event, effects, this.#raised);
+    const target = taken.target ?? state;
+    return { state: target.key, context, final: target.final, at: target };
   }
 
   /** Processes raised events to completion, as XState's macrostep does; a final state drops the rest. */
-  #settle(snapshot: CompiledSnapshot<object>, effects: Sink<Effect>): CompiledSnapshot<object> {
+  #settle(snapshot: Stepped, effects: Sink<Effect>): Stepped {
     const raised = this.#raised;
     for (let i = 0; i < raised.size && !snapshot.final; i++) snapshot = this.#microstep(snapshot, raised.at(i), effects);
     raised.clear();
     return snapshot;
   }
+}
+
+/** A snapshot as the tables make it: with the state it is in, so a step needs no lookup by name. */
+interface Stepped extends CompiledSnapshot<object> {
+  readonly at: State;
 }
 
 function runAll(actions: readonly Action[], context: object, event: EventObject, effects: Sink<Effect>, raised: Sink<EventObject>): object {

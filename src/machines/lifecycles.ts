@@ -3,12 +3,19 @@ import type { EventObject } from 'xstate';
 import { InspectedActor, type Inspection, machineSnapshot } from '../observe/inspection.js';
 import type { Clock } from '../util/clock.js';
 import { ScratchList } from '../util/scratch-list.js';
-import { type CompiledSnapshot, compileMachine, type Effect } from './compile.js';
-import { type TaskContext, type TaskEntered, type TaskEvent, taskMachine, type TaskMachineInput } from './task.js';
+import { type CompiledSnapshot, compileMachine, type Effect, stateValue } from './compile.js';
+import { type TaskContext, type TaskEntered, type TaskEvent, taskMachine, type TaskMachineInput, type Whereabouts } from './task.js';
+
+/** The state a task's machine is in, by its path: `processing`, `queued.ready`, `handedBack`, … */
+export type TaskStatePath = `queued.${Whereabouts}` | Exclude<TaskEntered['state'], 'queued'>;
 
 /** One task's lifecycle: the task machine, evaluated for one task. */
 export interface TaskLifecycle<O = unknown> {
   readonly context: TaskContext;
+  /** The state it is in now: where it waits, while `queued`. */
+  readonly state: TaskStatePath;
+  /** Whether it has reached a final state. */
+  readonly final: boolean;
   /**
    * Whoever keeps the task (the supervisor's record of it), set by them once
    * made: `entered` hands the lifecycle back, so its keeper is found without
@@ -62,6 +69,14 @@ class CompiledTask<O> implements TaskLifecycle<O> {
 
   get context(): TaskContext {
     return this.snapshot.context;
+  }
+
+  get state(): TaskStatePath {
+    return this.snapshot.state as TaskStatePath;
+  }
+
+  get final(): boolean {
+    return this.snapshot.final;
   }
 
   send(event: TaskEvent | EventObject): void {
@@ -140,7 +155,7 @@ export class CompiledLifecycles<O = unknown> implements TaskLifecycles<O> {
     if (task.ref) return task.ref;
     const ref = new InspectedActor(
       `troupe.task.${task.snapshot.context.id}`,
-      () => machineSnapshot(task.snapshot.state, task.snapshot.context, task.snapshot.final),
+      () => machineSnapshot(stateValue(task.snapshot.state), task.snapshot.context, task.snapshot.final),
       this.#parent,
     );
     task.ref = ref;

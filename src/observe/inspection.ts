@@ -107,6 +107,6 @@ export class Inspection {
 }
 
 /** A snapshot in XState's shape for a machine-like actor. */
-export function machineSnapshot(value: string, context: unknown, done: boolean): Snapshot<unknown> {
+export function machineSnapshot(value: string | Record<string, string>, context: unknown, done: boolean): Snapshot<unknown> {
   return { status: done ? 'done' : 'active', value, context, output: undefined, error: undefined } as Snapshot<unknown>;
 }

@@ -28,11 +28,16 @@ export class Attempts {
     return attempt?.token === token ? attempt : undefined;
   }
 
-  /** Records a new attempt of `record` on `worker`, with a fresh token; the record owns it. */
+  /** The attempt of `record` in a thread that its task still waits for (not one orphaned, nor one of an earlier task of its id). */
+  of(record: TaskRecord): Attempt | undefined {
+    const attempt = this.#byId.get(record.task.id);
+    return attempt && attempt.record === record && !attempt.orphaned ? attempt : undefined;
+  }
+
+  /** Records a new attempt of `record` on `worker`, with a fresh token. */
   open(record: TaskRecord, worker: WorkerActor): Attempt {
-    const attempt: Attempt = { token: ++this.#tokens, record, worker, started: false };
+    const attempt: Attempt = { token: ++this.#tokens, record, worker, started: false, orphaned: false };
     this.#byId.set(record.task.id, attempt);
-    record.attempt = attempt;
     return attempt;
   }
 

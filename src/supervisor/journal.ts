@@ -13,8 +13,6 @@ interface Pending {
   dueAt: number | undefined;
   /** Written as `queued`, to run again at the next start: shutdown left it unfinished. */
   kept: boolean;
-  /** Kept with an attempt shutdown interrupted: that attempt is given back. */
-  interrupted: boolean;
 }
 
 /** What a task's row says of where it is: the fields an update writes, with its crashes and suspicions. */
@@ -95,7 +93,7 @@ export class Journal {
   accepted(record: TaskRecord): void {
     if (this.#error) return;
     this.#keys.set(record, this.#nextKey++);
-    this.#note(record, { ended: false, dueAt: record.runAt, kept: false, interrupted: false });
+    this.#note(record, { ended: false, dueAt: record.runAt, kept: false });
   }
 
   /** Its state, attempts or crashes changed; `dueAt` while it waits for a time. */
@@ -106,7 +104,7 @@ export class Journal {
       pending.dueAt = dueAt;
       return;
     }
-    this.#note(record, { ended: false, dueAt, kept: false, interrupted: false });
+    this.#note(record, { ended: false, dueAt, kept: false });
   }
 
   /** It ended: its row goes, and `result` is stored (none for a task that leaves unfinished). */
@@ -114,21 +112,22 @@ export class Journal {
     if (this.#error) return;
     const pending = this.#pending.get(record);
     if (pending) pending.ended = true;
-    else this.#note(record, { ended: true, dueAt: undefined, kept: false, interrupted: false });
+    else this.#note(record, { ended: true, dueAt: undefined, kept: false });
     if (result) this.#results.push(stored(result));
   }
 
-  /** Shutdown left it unfinished: it stays stored, queued, to run at the next start, its interrupted attempt uncharged. */
+  /**
+   * Shutdown handed it back unfinished: it stays stored, queued, to run at
+   * the next start, with the attempts its machine counts (an attempt
+   * shutdown interrupted is given back, uncharged).
+   */
   kept(record: TaskRecord): void {
     if (this.#error) return;
-    const interrupted = record.state === 'processing';
     // Waiting (scheduled, queued, retrying), and not on disk as in a thread: its row is what the next start needs.
-    if (!interrupted && !this.#inThread.has(record) && record.place !== 'thread') return;
+    if (!record.lifecycle.context.interrupted && !this.#inThread.has(record)) return;
     const pending = this.#pending.get(record);
-    if (pending) {
-      pending.kept = true;
-      pending.interrupted = interrupted;
-    } else this.#note(record, { ended: false, dueAt: undefined, kept: true, interrupted });
+    if (pending) pending.kept = true;
+    else this.#note(record, { ended: false, dueAt: undefined, kept: true });
   }
 
   /** A stored task of an earlier run, row `key`, ended without running again (its process died in its last allowed attempt). */
@@ -322,12 +321,9 @@ export class Journal {
   #row(record: TaskRecord, pending: Pending): RowState | undefined {
     let { attempts } = record.lifecycle.context;
     let state: StoredState;
-    if (pending.kept) {
-      // Interrupted by shutdown, not by its own fault: the attempt is not counted.
-      if (pending.interrupted) attempts--;
-      state = 'queued';
-    } else if (record.state === 'processing') state = 'processing';
-    else if (record.place === 'thread') {
+    if (pending.kept) state = 'queued';
+    else if (record.state === 'processing') state = 'processing';
+    else if (record.lifecycle.state === 'queued.windowed') {
       state = 'processing';
       attempts++;
     } else state = record.state === 'retrying' || record.state === 'scheduled' ? record.state : 'queued';

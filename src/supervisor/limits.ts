@@ -1,8 +1,9 @@
+import type { HeldBy } from '../machines/task.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { PriorityQueue } from '../util/priority-queue.js';
 import { type RateLimit, RateLimiter } from '../util/rate-limiter.js';
 import type { TimerQueue } from '../util/timer-queue.js';
-import type { HeldBy, TaskRecord } from './task-record.js';
+import type { TaskRecord } from './task-record.js';
 
 /**
  * The limits of one handler (`handlerConcurrency`, `rateLimit.perHandler`).
@@ -15,8 +16,8 @@ class HandlerGate {
   readonly held = new PriorityQueue<TaskRecord>((record) => record.seq);
   /** Attempts of this handler in threads, running or waiting in a window. */
   running = 0;
-  /** Tasks let back into the ready queue and not yet sent: their places are taken. */
-  reserved = 0;
+  /** Tasks let back into line and not yet sent: their places are taken. */
+  readonly admitted = new Set<TaskRecord>();
   /** Armed while tasks wait for the rate window to slide. */
   timer: unknown;
   readonly #cap: number | undefined;
@@ -27,10 +28,11 @@ class HandlerGate {
     this.#limiter = limit && new RateLimiter(limit);
   }
 
-  /** What keeps one more attempt from being sent at `now`, if anything. */
-  blocker(now: number): HeldBy | undefined {
-    if (this.#cap !== undefined && this.running + this.reserved >= this.#cap) return 'handlerConcurrency';
-    if (this.#limiter && this.#limiter.available(now) - this.reserved <= 0) return 'rateLimit';
+  /** What keeps one more attempt (of `record`, whose own place is not counted against it, if it has one) from being sent at `now`. */
+  blocker(now: number, record?: TaskRecord): HeldBy | undefined {
+    const reserved = this.admitted.size - (record && this.admitted.has(record) ? 1 : 0);
+    if (this.#cap !== undefined && this.running + reserved >= this.#cap) return 'handlerConcurrency';
+    if (this.#limiter && this.#limiter.available(now) - reserved <= 0) return 'rateLimit';
     return undefined;
   }
 
@@ -94,9 +96,9 @@ export class Limits {
     }, wait);
   }
 
-  /** What of its handler's limits keeps `record` from being sent now, if anything. */
+  /** What of its handler's limits keeps `record` from being sent now, if anything (a place its gate keeps for it counts for it). */
   blocker(record: TaskRecord): HeldBy | undefined {
-    return this.#gates.get(record.task.handler)?.blocker(this.#timers.now());
+    return this.#gates.get(record.task.handler)?.blocker(this.#timers.now(), record);
   }
 
   /** Keeps `record` at its handler's gate until the gate admits it (see `release`). */
@@ -119,17 +121,17 @@ export class Limits {
     if (gate) gate.running--;
   }
 
-  /** A task the gate let back was sent, or ended before it was: its reserved place is given up. */
-  unreserve(handler: string): void {
-    const gate = this.#gates.get(handler);
-    if (gate) gate.reserved--;
+  /** A task its gate let back was taken off its line (to be sent, held again or parked), or ended: the place kept for it is given up. */
+  unreserve(record: TaskRecord): void {
+    if (this.#gates.size === 0) return;
+    this.#gates.get(record.task.handler)?.admitted.delete(record);
   }
 
   /**
-   * Lets held tasks back into the ready queue, as many as each gate (or only
+   * Lets held tasks back into line, as many as each gate (or only
    * `handler`'s) now admits, through `admit`, which returns false for a task
    * that ended while held (it takes no place). Each one let back keeps a
-   * place at its gate until it is sent (`unreserve`).
+   * place at its gate until it is taken off its line (`unreserve`).
    */
   release(admit: (record: TaskRecord) => boolean, handler?: string): void {
     const now = this.#timers.now();
@@ -159,7 +161,7 @@ export class Limits {
         return;
       }
       const record = gate.held.shift() as TaskRecord;
-      if (admit(record)) gate.reserved++;
+      if (admit(record)) gate.admitted.add(record);
     }
   }
 

@@ -29,8 +29,9 @@ export interface OutcomeParts {
  * Turns what worker actors report about attempts into what task machines
  * hear: a start (`task.dispatch`), a verdict (`task.succeed`, `task.fail`),
  * an uncharged return to the line (`task.release`), and for a thread that
- * died, a crash charged to the attempt that caused it, or suspects isolated
- * when the cause cannot be told. Owned by the supervisor and called inside
+ * died, a crash charged to the attempt that caused it, or, when the cause
+ * cannot be told, every attempt it held made a suspect that runs isolated
+ * from then on (`task.suspect`). Owned by the supervisor and called inside
  * its messages; a machine's answer comes back to the supervisor as a
  * message of its own.
  */
@@ -78,7 +79,7 @@ export class Outcomes {
         record.transfer = outcome.returned.transfer;
       }
       if (!this.#owns(attempt)) continue;
-      if ('unstarted' in outcome) this.#putBack(attempt);
+      if ('unstarted' in outcome) this.#putBack(attempt, false);
       else verdicts.push([attempt, outcome]);
     }
     dispatcher.dispatch();
@@ -101,23 +102,20 @@ export class Outcomes {
    * A thread exited with these attempts on it. Stopped by the supervisor
    * (shutdown), each goes back in line, uncharged. Alone on a thread that
    * crashed, an attempt is the cause: it is charged. With others beside it,
-   * the cause cannot be told (a thread's news of what it started and
-   * finished travels in batches), and neither when the worker killed the
+   * the cause cannot be told (a thread's reports of what it started and
+   * finished travel in batches), and neither when the worker killed the
    * thread for another attempt's sake: every attempt it held becomes a
-   * suspect, put back uncharged, that runs alone from now on, where a crash
-   * is its own.
+   * suspect, put back uncharged, that runs isolated from now on, where a
+   * crash is its own.
    */
   lost(lost: readonly StartedAttempt[], exit: ThreadExit, expected: boolean, killedFor: number | undefined): void {
     const alone = lost.length === 1;
     for (const { token, id } of lost) {
       const attempt = this.#leftThread(id, token);
       if (!attempt || !this.#owns(attempt)) continue;
-      if (expected) this.#putBack(attempt);
+      if (expected) this.#putBack(attempt, false);
       else if (alone && killedFor === undefined) this.#crashed(attempt, exit);
-      else {
-        attempt.record.isolation ??= 'thread';
-        this.#putBack(attempt);
-      }
+      else this.#putBack(attempt, true);
     }
   }
 
@@ -149,22 +147,19 @@ export class Outcomes {
 
   /** Whether the attempt is still its task's own (not orphaned, not of an ended or replaced task). */
   #owns(attempt: Attempt): boolean {
-    return attempt.record.attempt === attempt && this.#parts.registry.holds(attempt.record);
+    return !attempt.orphaned && this.#parts.registry.holds(attempt.record);
   }
 
   /**
    * The attempt ended without a verdict (taken back, or lost with a thread
    * stopped for another reason): the task waits again, uncharged, at its
-   * place in line.
+   * place in line; `suspect`, it runs isolated from now on.
    */
-  #putBack(attempt: Attempt): void {
+  #putBack(attempt: Attempt, suspect: boolean): void {
     const { record } = attempt;
-    if (attempt.started) {
-      record.lifecycle.send({ type: 'task.release' }); // re-enters `queued`, which puts it back in line
-      return;
-    }
-    record.attempt = undefined;
-    if (record.state === 'queued') this.#parts.dispatcher.putBack(record);
+    // Started, it re-enters `queued`, which puts it back in line; from a window, it goes back now.
+    if (attempt.started) record.lifecycle.send({ type: suspect ? 'task.suspect' : 'task.release' });
+    else this.#parts.dispatcher.takeBack(record, suspect);
   }
 
   /** The attempt took its thread down, alone on it: it is charged, and poison past `maxCrashes`. */

@@ -56,16 +56,15 @@ export class Shutdown {
   }
 
   /**
-   * Cancels a task for shutdown and keeps its input, to return in
-   * `unfinished`; a broker's task is given back to the broker instead, and
-   * with a store the task stays stored, queued for the next start.
+   * Hands a task back for shutdown: a broker's task to the broker, and with
+   * a store to the store, which keeps it queued for the next start (its
+   * machine ends `handedBack`); otherwise it is cancelled and its input kept,
+   * to return in `unfinished`.
    */
   handBack(record: TaskRecord): void {
-    if (record.remote || this.#keeps) record.returned = true;
-    else {
-      const runAt = record.state === 'scheduled' ? record.runAt : undefined;
-      this.#unfinished.push(handedBack(record.task, record.payload, record.transfer, runAt));
-    }
+    if (record.remote || this.#keeps) return record.lifecycle.send({ type: 'task.handBack', reason: 'shutdown' });
+    const runAt = record.state === 'scheduled' ? record.runAt : undefined;
+    this.#unfinished.push(handedBack(record.task, record.payload, record.transfer, runAt));
     record.lifecycle.send({ type: 'task.cancel', reason: 'shutdown' });
   }
 

@@ -13,14 +13,13 @@ import {
   type WorkerStartError,
 } from '../errors/errors.js';
 import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '../machines/lifecycles.js';
-import type { TaskContext } from '../machines/task.js';
+import type { TaskContext, TaskMachineState } from '../machines/task.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe/inspection.js';
 import { Metrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { OpenStore, Recovered } from '../store/store.js';
-import type { TaskState } from '../task/types.js';
 import { abortReason } from '../util/abort-reason.js';
 import { Broadcast } from '../util/broadcast.js';
 import { Conditions } from '../util/conditions.js';
@@ -151,7 +150,7 @@ export class Supervisor {
       started: (attempt) => this.#outcomes.start(attempt),
       moved: this.#journal && ((record) => this.#journal?.changed(record, undefined)),
     });
-    this.tasks = new TaskView(this.#registry, this.#dispatcher);
+    this.tasks = new TaskView(this.#registry, this.#dispatcher, this.#attempts);
     this.actors = new ActorDirectory({
       timers: this.#timers,
       restart: options.restart,
@@ -348,17 +347,16 @@ export class Supervisor {
     const wait = task.runAt !== undefined ? task.runAt - now : task.delay;
     const startDelay = wait !== undefined && wait > 0 ? wait : undefined;
     const { id, handler, maxRetries, timeout } = task;
-    const lifecycle = this.#lifecycles.create({ id, handler, maxRetries, timeout, backoff: this.#options.backoff, startDelay, attempts });
+    // Suspected of earlier process deaths too often: it runs isolated in the process from the start.
+    const isolation = resumed && resumed.suspected >= SUSPICIONS_BEFORE_ISOLATION ? ('process' as const) : undefined;
+    const input = { id, handler, maxRetries, timeout, backoff: this.#options.backoff, startDelay, attempts, isolation };
+    const lifecycle = this.#lifecycles.create(input);
     const runAt = startDelay === undefined ? undefined : now + startDelay;
-    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed, trace);
+    const record = createRecord(task, lifecycle, submittedAt, runAt, attempts !== undefined && !resumed, trace, resumed);
     lifecycle.owner = record;
     this.#registry.add(record);
-    if (resumed) {
-      record.crashes = resumed.crashes;
-      record.suspected = resumed.suspected;
-      if (resumed.suspected >= SUSPICIONS_BEFORE_ISOLATION) record.isolation = 'process';
-      this.#journal?.adopted(record, resumed.key);
-    } else this.#journal?.accepted(record);
+    if (resumed) this.#journal?.adopted(record, resumed.key);
+    else this.#journal?.accepted(record);
     this.metrics.submitted();
     const { signal } = task;
     if (!signal) return;
@@ -368,8 +366,9 @@ export class Supervisor {
   }
 
   /** `record`: the task's, from its lifecycle; a state entered after it left the registry changes nothing. */
-  #entered(state: TaskState, context: TaskContext, record: TaskRecord | undefined): void {
+  #entered(state: TaskMachineState, context: TaskContext, record: TaskRecord | undefined): void {
     if (!record?.live) return;
+    if (state === 'handedBack') return this.#endings.handedBack(record, context);
     record.trace?.entered(state, context);
     if (state === 'done' || state === 'failed' || state === 'cancelled') return this.#endings.finish(record, state, context);
     const previous = record.state;
@@ -383,7 +382,6 @@ export class Supervisor {
         if (record.runAt !== undefined) this.#emit({ type: 'task.scheduled', id: context.id, runAt: record.runAt });
         return;
       case 'queued':
-        record.attempt = undefined; // no attempt of it is in a thread any more
         record.queuedAt = performance.now();
         // Released from `processing` uncharged: back to its place in line; else to the back.
         if (previous === 'processing') this.#dispatcher.putBack(record);
@@ -394,7 +392,8 @@ export class Supervisor {
       case 'retrying':
         this.metrics.retried();
         this.#endings.leaveProcessing(record, context.error);
-        if (record.remote) return this.#endings.retryElsewhere(record, context);
+        // A broker delivers it again after the backoff, to whichever node has room: it leaves this one now.
+        if (record.remote) return record.lifecycle.send({ type: 'task.handBack', reason: 'retry' });
         this.#emit({
           type: 'task.retrying',
           id: context.id,
@@ -455,15 +454,13 @@ export class Supervisor {
 
   /**
    * The pool never came up (the handler module does not load): nothing
-   * accepted can ever run, so every accepted task ends `cancelled` with the
-   * reason, new submits are refused with the error, and `ready` rejects.
+   * accepted can ever run, so every accepted task ends `failed` with the
+   * error, new submits are refused with it, and `ready` rejects.
    */
   #failStart(error: WorkerStartError): void {
     void this.#pool.stopAll();
     this.#fail(error);
-    for (const record of this.#registry.unfinished()) {
-      record.lifecycle.send({ type: 'task.cancel', reason: `The worker threads could not start: ${error.message}` });
-    }
+    for (const record of this.#registry.unfinished()) record.lifecycle.send({ type: 'task.giveUp', error });
     this.ready.reject(error);
   }
 

@@ -33,11 +33,11 @@ export interface EndingParts {
 
 /**
  * How a task leaves the supervisor: it ends (its result stored, its
- * callback, waiters and events told), it is handed back unfinished (to the
- * broker, or kept by the store for the next start), or, a broker's task
- * about to retry, it leaves this node for the broker to deliver again. And
- * how its attempt leaves `processing` early. Owned by the supervisor and
- * called inside its messages, when the task's machine entered the state.
+ * callback, waiters and events told), or it is handed back unfinished (to
+ * the broker, at shutdown or to retry elsewhere, or kept by the store for
+ * the next start): its machine's `handedBack`. And how its attempt leaves
+ * `processing` early. Owned by the supervisor and called inside its
+ * messages, when the task's machine entered the state.
  */
 export class TaskEndings {
   readonly #parts: EndingParts;
@@ -53,49 +53,19 @@ export class TaskEndings {
    * until it stops, so no second attempt of the id can start.
    */
   leaveProcessing(record: TaskRecord, reason: Error | undefined): void {
-    const attempt = record.attempt;
-    record.attempt = undefined;
-    if (attempt && this.#parts.attempts.find(record.task.id, attempt.token)) {
-      attempt.worker.abort(attempt.token, reason ?? new Error('The attempt was abandoned'));
-    }
-    record.place = 'none';
-  }
-
-  /**
-   * A broker's task will retry: the broker delivers it again after the
-   * backoff, to whichever node has room, so it leaves this one now, unfinished.
-   */
-  retryElsewhere(record: TaskRecord, context: TaskContext): void {
-    const { registry, dispatcher, remote } = this.#parts;
-    const { id } = record.task;
-    const delay = context.retryDelay ?? 0;
-    const error = context.error ?? new Error('unknown failure');
-    registry.remove(record, undefined);
-    dispatcher.forget(record);
-    record.lifecycle.stop();
-    this.#parts.emit({ type: 'task.retrying', id, attempt: context.attempts, delay, error });
-    if (remote) this.#parts.defer(() => remote.retry(id, delay, error));
-    this.#parts.left();
+    const attempt = this.#parts.attempts.of(record);
+    if (!attempt) return;
+    attempt.orphaned = true;
+    attempt.worker.abort(attempt.token, reason ?? new Error('The attempt was abandoned'));
   }
 
   finish(record: TaskRecord, state: FinalTaskState, context: TaskContext): void {
     const { registry, dispatcher, journal, remote, defer } = this.#parts;
-    const { id, signal } = record.task;
-    // A long-lived signal must not keep every finished task it served alive.
-    if (record.onAbort) signal?.removeEventListener('abort', record.onAbort);
+    const { id } = record.task;
+    this.#stopListening(record);
     // Running, or sent and waiting in a thread's window: either way it is stopped there.
-    if (record.attempt) {
-      this.leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
-    }
+    this.leaveProcessing(record, state === 'cancelled' ? new TaskCancelledError(context.reason ?? 'cancelled') : context.error);
     dispatcher.forget(record);
-    if (record.returned) {
-      // Not an end: the broker delivers it again, or the store keeps it for the next start. Nothing is announced.
-      registry.remove(record, undefined);
-      if (record.remote && remote) defer(() => remote.returned(id));
-      else journal?.kept(record);
-      if (record.waiters) defer(() => abandonWaiters(record));
-      return this.#parts.left();
-    }
     registry.remove(record, state);
     this.#parts.metrics.finished(state, Date.now());
     const progress = { attempts: context.attempts, submittedAt: record.submittedAt, startedAt: record.startedAt };
@@ -109,5 +79,38 @@ export class TaskEndings {
     }
     if (this.#parts.listened()) this.#parts.emit({ type: `task.${result.status}`, id, result } as ProcessorEvent);
     this.#parts.left();
+  }
+
+  /**
+   * Its machine ended `handedBack`: not an end, nothing is announced but a
+   * broker's retry. A broker's task about to retry leaves this node for the
+   * broker to deliver again after the backoff, to whichever node has room;
+   * at shutdown, the broker delivers it again at once, or the store keeps
+   * it for the next start, and whoever awaits its result here is told it
+   * will not come.
+   */
+  handedBack(record: TaskRecord, context: TaskContext): void {
+    const { registry, dispatcher, journal, remote, defer } = this.#parts;
+    const { id } = record.task;
+    this.#stopListening(record);
+    this.leaveProcessing(record, new TaskCancelledError('shutdown'));
+    dispatcher.forget(record);
+    registry.remove(record, undefined);
+    if (context.handedBack === 'retry') {
+      const delay = context.retryDelay ?? 0;
+      const error = context.error ?? new Error('unknown failure');
+      this.#parts.emit({ type: 'task.retrying', id, attempt: context.attempts, delay, error });
+      if (remote) defer(() => remote.retry(id, delay, error));
+    } else {
+      if (record.remote && remote) defer(() => remote.returned(id));
+      else journal?.kept(record);
+      if (record.waiters) defer(() => abandonWaiters(record));
+    }
+    this.#parts.left();
+  }
+
+  /** A long-lived signal must not keep every finished task it served alive. */
+  #stopListening(record: TaskRecord): void {
+    if (record.onAbort) record.task.signal?.removeEventListener('abort', record.onAbort);
   }
 }

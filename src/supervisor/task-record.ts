@@ -8,90 +8,77 @@ import type { TaskResult, TaskState } from '../task/types.js';
 import type { Linked } from '../util/linked-list.js';
 import type { WorkerActor } from '../workers/worker.js';
 
-/**
- * Where a task waits while its machine is `queued`, in which part of the
- * supervisor. One field, so a queued task is always in exactly one of them
- * and `getTask(id).waitingFor` can say which:
- * - `ready`: the dispatcher's ready queue, in priority order;
- * - `held`: its handler's gate (`handlerConcurrency`, `rateLimit.perHandler`);
- * - `isolation`: a suspects' queue: it was on a thread that died with
- *   others on it, and now runs only alone, on an empty thread; or it was
- *   running when the process died, twice, with others running, and now
- *   runs only alone in the process;
- * - `parked`: set aside until an earlier attempt of its id has stopped;
- * - `thread`: an attempt of it is in a thread, waiting in its window or
- *   running (then its machine is `processing`);
- * - `none`: in none of them (scheduled, retrying, or ended).
- */
-export type Place = 'ready' | 'held' | 'isolation' | 'parked' | 'thread' | 'none';
-
-/** Which limit of its handler holds a task back (see `Limits`). */
-export type HeldBy = 'handlerConcurrency' | 'rateLimit';
-
 /** An attempt sent to a worker, until it settles or is lost with its thread. */
 export interface Attempt {
   /** Unique across the processor: the thread keys the attempt by it. */
   readonly token: number;
   readonly record: TaskRecord;
   readonly worker: WorkerActor;
-  /** Its thread started it (sent into a free slot, or reported started from the window); its machine was told. */
+  /** Its thread started it (sent into a free slot, or reported started from the window); its machine was told. Written by `Outcomes`. */
   started: boolean;
+  /**
+   * Its task no longer waits for it (it timed out, or the task ended while
+   * it ran): it is being stopped, and stays in the attempts table until its
+   * thread says it has, so no other attempt of the id starts meanwhile.
+   * Written by `TaskEndings`.
+   */
+  orphaned: boolean;
 }
 
 /**
- * One accepted, unfinished task. Owned by the supervisor and the parts it
- * calls, inside its messages. `prev` and `next` link it among the tasks of
- * its state, in the registry's list of that state.
+ * One accepted, unfinished task: what the supervisor keeps beside its
+ * machine. Where the task is (its state, and where it waits while queued),
+ * whether it runs isolated, and why it was handed back are the machine's
+ * (`lifecycle`); this holds its identity, payload, timings, trace and
+ * waiters. Each field that changes is written by one part, named on it.
+ * `prev` and `next` link it among the tasks of its state, in the
+ * registry's list of that state.
  */
 export interface TaskRecord extends Linked<TaskRecord> {
   readonly task: NormalizedTask;
-  /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. */
+  /** The payload as the next attempt gets it: a failed attempt hands moved buffers back. Written by `Outcomes`. */
   payload: unknown;
+  /** Written by `Outcomes`, with `payload`. */
   transfer: readonly TransferListItem[] | undefined;
   readonly lifecycle: TaskLifecycle<TaskRecord>;
-  /** The state its machine last announced. */
-  state: TaskState;
-  /** In the registry as its id's unfinished task: from `add` to `remove` (a flag, so asking costs no lookup by id). */
-  live: boolean;
-  place: Place;
-  /** While `held`: the limit that holds it. */
-  heldBy: HeldBy | undefined;
-  /** Let back into the ready queue by its handler's gate and not yet sent: the gate counts it against the cap. */
-  reserved: boolean;
-  /** Its attempt in a thread, while it has one it still owns (not one that timed out or was cancelled). */
-  attempt: Attempt | undefined;
   /**
-   * Runs only alone from now on: `thread`, on an empty thread (it was on a
-   * thread that died with other attempts on it); `process`, with nothing
-   * else running in the process (see `suspected`).
+   * The state its machine last announced, which is the registry's list it
+   * is in: the machine may have moved on within the message being
+   * processed, and the registry hears of it from the next. Written by the
+   * `TaskRegistry`.
    */
-  isolation: 'thread' | 'process' | undefined;
-  /** Process deaths it was running at, beside other tasks: not charged, since the cause cannot be told. */
-  suspected: number;
-  /** Its place in arrival order among the tasks of its priority: set each time it enters `queued` anew. */
+  state: TaskState;
+  /** In the registry as its id's unfinished task: from `add` to `remove` (a flag, so asking costs no lookup by id). Written by the `TaskRegistry`. */
+  live: boolean;
+  /** Its place in arrival order among the tasks of its priority: set each time it enters `queued` anew. Written by the `Dispatcher`. */
   seq: number;
+  /** Process deaths it was running at, beside other tasks, in earlier runs (with a store): not charged, since the cause cannot be told. */
+  readonly suspected: number;
   readonly submittedAt: number;
+  /** When its first attempt started (epoch ms). Written by `Outcomes`. */
   startedAt: number | undefined;
   /** While scheduled: when it is due, on the clock. */
   readonly runAt: number | undefined;
-  /** When it last entered the queue, and when its running attempt started (performance.now()). */
+  /** When it last entered the queue (performance.now()). Written by the `Supervisor`. */
   queuedAt: number;
+  /** When its running attempt started (performance.now()). Written by `Outcomes`. */
   runStart: number;
-  /** Attempts that ended with their thread crashing. */
+  /** Attempts that ended with their thread crashing (with a store, in earlier runs too). Written by `Outcomes`. */
   crashes: number;
   /** Delivered by a broker: its retries and its result go back to the broker. */
   readonly remote: boolean;
-  /**
-   * Given back unfinished at shutdown, not ended: a broker's task, which the
-   * broker delivers again elsewhere, or a task a store keeps for the next start.
-   */
-  returned: boolean;
-  /** Listens to the task's AbortSignal until the task ends. */
+  /** Listens to the task's AbortSignal until the task ends. Written by the `Supervisor`. */
   onAbort: (() => void) | undefined;
-  /** The `result(id)` promises waiting for it. */
+  /** The `result(id)` promises waiting for it. Written by the `TaskView`. */
   waiters: Array<{ resolve: (result: TaskResult) => void; reject: (error: Error) => void }> | undefined;
   /** Its spans, when the app traces (see `observe/tracing.ts`). */
   readonly trace: TaskTrace | undefined;
+}
+
+/** What a task brings from an earlier run, with a store: its crashes and suspicions. */
+export interface Earlier {
+  readonly crashes: number;
+  readonly suspected: number;
 }
 
 /** A record for a task just accepted: `scheduled`, in no queue yet. */
@@ -102,6 +89,7 @@ export function createRecord(
   runAt: number | undefined,
   remote: boolean,
   trace: TaskTrace | undefined,
+  earlier: Earlier | undefined,
 ): TaskRecord {
   return {
     task,
@@ -110,21 +98,15 @@ export function createRecord(
     lifecycle,
     state: 'scheduled',
     live: false,
-    place: 'none',
-    heldBy: undefined,
-    reserved: false,
-    attempt: undefined,
-    isolation: undefined,
-    suspected: 0,
     seq: 0,
+    suspected: earlier?.suspected ?? 0,
     submittedAt,
     startedAt: undefined,
     runAt,
     queuedAt: 0,
     runStart: 0,
-    crashes: 0,
+    crashes: earlier?.crashes ?? 0,
     remote,
-    returned: false,
     onAbort: undefined,
     waiters: undefined,
     trace,

@@ -1,6 +1,7 @@
 import type { StatusCounts } from '../observe/status.js';
 import { resubmission, resultInfo, taskInfo } from '../task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult, TaskState } from '../task/types.js';
+import type { Attempts } from './attempts.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { TaskRegistry } from './registry.js';
 import type { TaskRecord } from './task-record.js';
@@ -21,10 +22,12 @@ export interface TaskPage {
 export class TaskView {
   readonly #registry: TaskRegistry;
   readonly #dispatcher: Dispatcher;
+  readonly #attempts: Attempts;
 
-  constructor(registry: TaskRegistry, dispatcher: Dispatcher) {
+  constructor(registry: TaskRegistry, dispatcher: Dispatcher, attempts: Attempts) {
     this.#registry = registry;
     this.#dispatcher = dispatcher;
+    this.#attempts = attempts;
   }
 
   counts(): StatusCounts {
@@ -105,7 +108,7 @@ export class TaskView {
       runAt,
       retryDelay,
       waitingFor: this.#dispatcher.waitingFor(record),
-      workerId: record.attempt?.worker.id,
+      workerId: this.#attempts.of(record)?.worker.id,
     });
   }
 

@@ -98,9 +98,9 @@ export class WorkerActor {
   readonly #unstarted = new Set<number>();
   /** Refilling the window: set when it is half empty, cleared when it is full (see `hasWindowRoom`). */
   #refilling = false;
-  /** The token of the attempt running alone on the thread, if any. */
+  /** The token of the attempt running isolated on the thread, if any. */
   #isolated: number | undefined;
-  /** Takes nothing new until it is empty, so that a suspect can run alone on it. */
+  /** Takes nothing new until it is empty, so that an attempt can run isolated on it. */
   #reserved = false;
   /** Those of the unstarted being taken back. */
   readonly #revoking = new Set<number>();
@@ -154,7 +154,7 @@ export class WorkerActor {
   }
 
   /**
-   * Ready, not retiring, and neither running a suspect alone, reserved for one, nor waiting
+   * Ready, not retiring, and neither running an attempt isolated, reserved for one, nor waiting
    * out an aborted attempt's grace: a thread whose attempt ignores its abort is
    * likely to be terminated, and an attempt sent there would die with it, a
    * bystander made a crash suspect.
@@ -178,7 +178,7 @@ export class WorkerActor {
     else if (held <= concurrency + (window >> 1)) this.#refilling = true;
   }
 
-  /** Holds nothing at all, running or waiting: it can take a suspect attempt to run alone. */
+  /** Holds nothing at all, running or waiting: it can take an attempt to run isolated. */
   get isEmpty(): boolean {
     return this.#phase === 'ready' && this.#running.size === 0;
   }
@@ -218,12 +218,12 @@ export class WorkerActor {
     return this.#retiring;
   }
 
-  /** Takes nothing new until it is empty, so that a suspect attempt can run alone on it. */
+  /** Takes nothing new until it is empty, so that an attempt can run isolated on it. */
   reserve(): void {
     this.#reserved = true;
   }
 
-  /** No suspect waits for it any more: it takes work again. */
+  /** No attempt to isolate waits for it any more: it takes work again. */
   unreserve(): void {
     this.#reserved = false;
   }
@@ -232,8 +232,8 @@ export class WorkerActor {
     return this.#reserved;
   }
 
-  /** Runs one attempt alone: nothing else is sent to this thread until it settles. */
-  runAlone(attempt: WireAttempt): void {
+  /** Runs one attempt isolated: nothing else is sent to this thread until it settles. */
+  runIsolated(attempt: WireAttempt): void {
     this.#reserved = false;
     this.#isolated = attempt.token;
     this.run(attempt);
@@ -280,7 +280,7 @@ export class WorkerActor {
             report({
               type: 'worker.startFailed',
               worker: this,
-              error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${outcome.error.message}`, {
+              error: new WorkerStartError(`The handler module ${handlers.href} failed to load: ${withoutImporter(outcome.error.message)}`, {
                 cause: deserializeError(outcome.error),
               }),
             });
@@ -554,6 +554,15 @@ export class WorkerActor {
   #clearTimers(): void {
     for (const token of [...this.#graceTimers.keys()]) this.#clearTimer(token);
   }
+}
+
+/**
+ * Node's "Cannot find module X imported from Y": Y is Troupe's thread entry,
+ * a path inside the package that tells the user nothing; X names their
+ * module. The cause keeps the whole message.
+ */
+function withoutImporter(message: string): string {
+  return message.replace(/ imported from \S+$/, '');
 }
 
 function startError(cause: unknown): WorkerStartError {

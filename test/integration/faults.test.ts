@@ -230,20 +230,32 @@ describe('callbacks', () => {
 });
 
 describe('a handler module that fails to load', () => {
-  it('rejects ready with WorkerStartError, cancels accepted tasks and refuses new ones', async () => {
+  it('rejects ready with WorkerStartError, fails accepted tasks with it and refuses new ones', async () => {
     const p = make({ handlers: fixture('broken-handlers.ts'), workers: 2 });
-    const id = p.submit({ payload: 1 });
+    const ids = [p.submit({ payload: 1 }), p.submit({ payload: 2, delay: 60_000 })];
     await expect(p.ready).rejects.toBeInstanceOf(WorkerStartError);
     await expect(p.ready).rejects.toThrow(/broken on purpose/);
-    const result = await p.result(id);
-    expect(result).toMatchObject({ status: 'cancelled' });
-    if (result.status === 'cancelled') expect(result.reason).toMatch(/broken on purpose/);
+    for (const id of ids) {
+      // They never ran: they end failed with the error that kept the threads from starting, naming the module.
+      const result = await p.result(id);
+      expect(result).toMatchObject({ status: 'failed', attempts: 0 });
+      if (result.status !== 'failed') continue;
+      expect(result.error).toBeInstanceOf(WorkerStartError);
+      expect(result.error).toMatchObject({ code: 'ERR_WORKER_START', cause: { message: 'broken on purpose' } });
+      expect(result.error.message).toContain(fixture('broken-handlers.ts').href);
+    }
     expect(() => p.submit({ payload: 2 })).toThrow(WorkerStartError);
   });
 
-  it('a missing module is reported the same way', async () => {
+  it('a missing module is reported the same way, naming the module and no path of Troupe', async () => {
     const p = make({ handlers: fixture('does-not-exist.js') });
+    const id = p.submit({ payload: 1 });
     await expect(p.ready).rejects.toMatchObject({ code: 'ERR_WORKER_START' });
+    const result = await p.result(id);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'ERR_WORKER_START' } });
+    if (result.status !== 'failed') return;
+    expect(result.error.message).toContain('does-not-exist.js');
+    expect(result.error.message).not.toMatch(/thread-entry/);
   });
 });
 

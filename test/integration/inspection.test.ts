@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 
-import { useProcessor } from '../helpers/index.js';
+import { nextEvent, useProcessor } from '../helpers/index.js';
 
 const make = useProcessor({ workers: 1 });
 
@@ -23,6 +23,34 @@ describe('inspection', () => {
     expect(path).toEqual(['queued', 'processing', 'retrying', 'queued', 'processing', 'done']);
     const events = mine.filter((event) => event.type === '@xstate.event').map((event) => event.event.type);
     expect(events).toEqual(expect.arrayContaining(['task.dispatch', 'task.fail', 'task.succeed']));
+  });
+
+  it('shows where a queued task waits as a sub-state of queued, with the limit that holds it', async () => {
+    const seen: InspectionEvent[] = [];
+    const processor = make({ handlerConcurrency: { waitForAbort: 1 }, inspect: (event) => seen.push(event) });
+    const started = nextEvent(processor.events, 'task.started');
+    processor.submit({ id: 'a', handler: 'waitForAbort', payload: null });
+    processor.submit({ id: 'b', handler: 'waitForAbort', payload: null });
+    await started;
+    const snapshotsOf = (id: string) =>
+      seen.flatMap((event) =>
+        event.type === '@xstate.snapshot' && event.actorRef.sessionId === `troupe.task.${id}`
+          ? [event.snapshot as unknown as { value: unknown; context: { heldBy?: string } }]
+          : [],
+      );
+    expect(snapshotsOf('b').at(-1)).toMatchObject({ value: { queued: 'held' }, context: { heldBy: 'handlerConcurrency' } });
+    expect(processor.getTask('b')).toMatchObject({ state: 'queued', waitingFor: 'handlerConcurrency' });
+    const bStarted = nextEvent(processor.events, 'task.started');
+    processor.cancel('a');
+    await bStarted;
+    const path = snapshotsOf('b').map(({ value }) => JSON.stringify(value));
+    expect(path.filter((value, i) => value !== path[i - 1])).toEqual([
+      '{"queued":"ready"}',
+      '{"queued":"held"}',
+      '{"queued":"ready"}',
+      '"processing"',
+    ]);
+    processor.cancel('b');
   });
 
   it('an observer attached later sees the supervisor and workers at once, then every task; unsubscribing stops it', async () => {

@@ -6,14 +6,64 @@
 import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
-import { assign, cancel, createMachine, emit, raise, setup } from 'xstate';
+import { assign, cancel, createActor, createMachine, emit, raise, setup } from 'xstate';
 
-import { compileMachine, type Effect, XStateShapeError } from '../../src/machines/compile.js';
+import { compileMachine, type Effect, stateValue, XStateShapeError } from '../../src/machines/compile.js';
 
 describe('compileMachine', () => {
-  it('refuses nested states', () => {
-    const machine = createMachine({ initial: 'a', states: { a: { initial: 'x', states: { x: {} } } } });
-    expect(() => compileMachine(machine)).toThrow(/compound state "a"/);
+  it('refuses states nested more than one level, parallel states, and final states inside a compound one', () => {
+    const deep = createMachine({ initial: 'a', states: { a: { initial: 'x', states: { x: { initial: 'y', states: { y: {} } } } } } });
+    expect(() => compileMachine(deep)).toThrow(/compound state "a.x" inside another/);
+    const parallel = createMachine({ initial: 'a', states: { a: { type: 'parallel', states: { x: {}, y: {} } } } });
+    expect(() => compileMachine(parallel)).toThrow(/parallel state "a"/);
+    const innerFinal = createMachine({ initial: 'a', states: { a: { initial: 'x', states: { x: { type: 'final' } } } } });
+    expect(() => compileMachine(innerFinal)).toThrow(/final state "a.x" inside a compound state/);
+  });
+
+  it('runs one level of compound states as XState does: exits innermost first, enters outermost first, a child by default', () => {
+    type Ev = { type: 'in' } | { type: 'hop' } | { type: 'out' } | { type: 'back' } | { type: 'up' };
+    const note = (name: string) => ({ type: 'note' as const, params: { name } });
+    const machine = setup({
+      types: { context: {} as { log: string[] }, events: {} as Ev },
+      actions: { note: assign({ log: ({ context }, params: { name: string }) => [...context.log, params.name] }) },
+    }).createMachine({
+      context: { log: [] },
+      initial: 'idle',
+      on: { up: '.idle' },
+      states: {
+        idle: { exit: note('exit idle'), on: { in: 'busy', hop: 'busy.second' } },
+        busy: {
+          entry: note('enter busy'),
+          exit: note('exit busy'),
+          initial: 'first',
+          // A parent's transition, taken from whichever child is active.
+          on: { out: { target: 'idle', actions: note('out') } },
+          states: {
+            first: { entry: note('enter first'), exit: note('exit first'), on: { hop: 'second' } },
+            second: { entry: note('enter second'), exit: note('exit second'), on: { back: 'first' } },
+          },
+        },
+      },
+    });
+    const compiled = compileMachine<{ log: string[] }, Ev, undefined>(machine);
+    const actor = createActor(machine).start();
+    let ours = compiled.initial(undefined, []);
+    for (const type of ['in', 'hop', 'out', 'hop', 'back', 'up', 'in', 'up'] as const) {
+      ours = compiled.transition(ours, { type }, []);
+      actor.send({ type });
+      const value = actor.getSnapshot().value;
+      expect(stateValue(ours.state)).toEqual(value);
+      expect(ours.context.log).toEqual(actor.getSnapshot().context.log);
+    }
+    expect(ours.context.log.slice(0, 7)).toEqual([
+      'exit idle',
+      'enter busy',
+      'enter first',
+      'exit first',
+      'enter second',
+      'exit second',
+      'exit busy',
+    ]);
   });
 
   it('refuses eventless transitions', () => {
