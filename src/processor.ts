@@ -1,39 +1,28 @@
 /**
- * The facade users call: `createProcessor` and the `Processor` class. It
- * owns no task state: it checks input, reads the supervisor's read-only
- * view, and sends the supervisor (or, with a broker, the broker link)
- * messages. Exported by name from index.ts.
+ * The facade users call: the `Processor` class (`createProcessor` makes
+ * one). It owns no task state: it checks input and calls the backend it
+ * picked in its constructor (backend.ts), and reads its supervisor's
+ * read-only views. Exported by name from index.ts.
  */
 import type { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
-import { checkSpawn } from './actors/spawn-options.js';
 import type { SpawnOptions } from './actors/types.js';
-import { BrokerLink } from './broker/link.js';
+import type { Backend } from './backend.js';
+import { BrokerBackend } from './broker/backend.js';
 import type { Dashboard, DashboardOptions } from './dashboard/server.js';
-import {
-  BrokerError,
-  DuplicateTaskError,
-  InvalidActorError,
-  InvalidOptionError,
-  ProcessorShutdownError,
-  QueueFullError,
-  UnknownTaskError,
-} from './errors/errors.js';
+import { InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors/errors.js';
+import { LocalBackend } from './local-backend.js';
 import type { ProcessorEvent } from './observe/events.js';
 import type { InspectionObserver } from './observe/inspection.js';
 import type { ProcessorMetrics } from './observe/metrics.js';
-import { observableOf, rx } from './observe/rx.js';
 import type { ProcessorStatus } from './observe/status.js';
 import { status$, TaskStreams } from './observe/streams.js';
-import { traceTask } from './observe/tracing.js';
 import { checkScale } from './options/resolve.js';
 import type { ResolvedOptions, ShutdownOptions } from './options/types.js';
-import { openStore } from './store/open.js';
-import { type ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
+import type { ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import { normalizeTask } from './task/normalize.js';
-import { resultInfo } from './task/results.js';
 import type { FailedResult, TaskInfo, TaskInput, TaskResult } from './task/types.js';
 import { abortable } from './util/abortable.js';
 import { aNumber, checkNumber, describe, nonNegativeNumber, optionalBoolean } from './util/validate.js';
@@ -44,13 +33,14 @@ export type { ShutdownOptions, ShutdownOutcome };
  * A pool of worker threads that runs tasks by id, retries them with backoff,
  * and shuts down without losing any. Create one with {@link createProcessor}.
  *
- * The processor is a thin facade: every change goes as a message to its
- * supervisor actor, which owns all state.
+ * The processor is a thin facade over one backend, chosen when it is made:
+ * the supervisor actor of this process, which owns all state, or a broker
+ * over it.
  */
 export class Processor {
+  readonly #backend: Backend;
+  /** This process's threads, actors and measurements, whichever the backend. */
   readonly #supervisor: Supervisor;
-  /** Set with a broker: submits, results and cancels go through it. */
-  readonly #link: BrokerLink | undefined;
   readonly #options: ResolvedOptions;
   #shutdown: Promise<ShutdownOutcome> | undefined;
 
@@ -77,10 +67,7 @@ export class Processor {
    * ```
    */
   get events(): Observable<ProcessorEvent> {
-    if (this.#events) return this.#events;
-    const own = observableOf(this.#supervisor.events);
-    const link = this.#link;
-    return (this.#events = link ? rx().merge(own, link.client.events) : own);
+    return (this.#events ??= this.#backend.events());
   }
 
   /**
@@ -105,10 +92,10 @@ export class Processor {
   /** @internal Use {@link createProcessor}. */
   constructor(options: ResolvedOptions) {
     this.#options = options;
-    const link = options.broker && new BrokerLink(options.broker, options);
-    this.#link = link;
-    this.#supervisor = new Supervisor(options, link?.hooks, options.store && openStore(options.store, options.retention));
-    this.ready = link ? link.attach(this.#supervisor) : this.#supervisor.ready.promise;
+    const { broker } = options;
+    this.#backend = broker ? new BrokerBackend(broker, options, (remote) => new LocalBackend(options, remote)) : new LocalBackend(options);
+    this.#supervisor = this.#backend.supervisor;
+    this.ready = this.#backend.ready;
   }
 
   /**
@@ -141,34 +128,18 @@ export class Processor {
    * ```
    */
   submit<P>(task: TaskInput<P>): string {
+    this.#checkAccepting();
+    const normalized = normalizeTask(task, this.#options);
+    this.#backend.submit(normalized);
+    return normalized.id;
+  }
+
+  /** Refuses new tasks once shutting down, or after a fault (threads that could not start, a store that failed). */
+  #checkAccepting(): void {
     const supervisor = this.#supervisor;
     const phase = supervisor.phase;
     if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
     if (phase === 'error' && supervisor.error) throw supervisor.error;
-    const normalized = normalizeTask(task, this.#options);
-    const link = this.#link;
-    if (link) {
-      this.#checkLink(link, normalized.id);
-      // The broker answers later: a duplicate it finds joins the task that holds the id.
-      link.client.submit(normalized, false).catch(() => {});
-      return normalized.id;
-    }
-    if (supervisor.tasks.has(normalized.id)) throw new DuplicateTaskError(normalized.id);
-    const { maxQueue } = this.#options;
-    if (supervisor.tasks.waiting >= maxQueue) throw new QueueFullError(maxQueue);
-    // The one check per task when nobody traces: `traceTask` finds no tracer provider.
-    supervisor.send({ type: 'task.submit', task: normalized, trace: this.#options.tracing ? traceTask(normalized) : undefined });
-    return normalized.id;
-  }
-
-  /** What `submit` refuses at once in broker mode: a broker that could not be reached, an id this process has unfinished, a full queue. */
-  #checkLink(link: BrokerLink, id: string): void {
-    if (link.error !== undefined) {
-      throw link.error instanceof BrokerError ? link.error : new BrokerError('The broker could not be reached', { cause: link.error });
-    }
-    if (link.client.has(id)) throw new DuplicateTaskError(id);
-    const { maxQueue } = this.#options;
-    if (link.client.unfinished >= maxQueue) throw new QueueFullError(maxQueue);
   }
 
   /**
@@ -189,23 +160,13 @@ export class Processor {
     // Refused for its content before it waits for anything.
     normalizeTask(task, this.#options);
     const { maxQueue } = this.#options;
-    const link = this.#link;
     for (;;) {
       signal?.throwIfAborted();
-      if (link) {
-        if (link.client.unfinished < maxQueue) {
-          const phase = this.#supervisor.phase;
-          if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
-          const normalized = normalizeTask(task, this.#options);
-          this.#checkLink(link, normalized.id);
-          await link.client.submit(normalized, true);
-          return normalized.id;
-        }
-      } else if (this.#supervisor.tasks.waiting < maxQueue) {
-        const id = this.submit(task);
-        // With a store: on disk before it resolves.
-        await this.#supervisor.committed();
-        return id;
+      if (this.#backend.waiting < maxQueue) {
+        this.#checkAccepting();
+        const normalized = normalizeTask(task, this.#options);
+        await this.#backend.submitAsync(normalized);
+        return normalized.id;
       }
       await abortable(this.onSizeLessThan(maxQueue), signal);
     }
@@ -222,14 +183,14 @@ export class Processor {
    */
   onSizeLessThan(limit: number): Promise<void> {
     checkNumber('limit', limit, aNumber);
-    const link = this.#link;
-    if (link) return link.client.until(() => link.client.unfinished < limit);
-    const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.tasks.waiting < limit);
+    const backend = this.#backend;
+    return backend.until(() => backend.waiting < limit);
   }
 
   /**
    * Resolves when no task waits (some may still run); at once if none does.
+   * With a broker, this process cannot tell waiting from running elsewhere:
+   * it resolves when its submissions have ended.
    *
    * @example
    * ```ts
@@ -237,10 +198,8 @@ export class Processor {
    * ```
    */
   onEmpty(): Promise<void> {
-    // With a broker, this process cannot tell waiting from running elsewhere: its submissions must end.
-    if (this.#link) return this.onIdle();
-    const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.tasks.waiting === 0);
+    const backend = this.#backend;
+    return backend.until(() => backend.waiting === 0);
   }
 
   /**
@@ -252,10 +211,8 @@ export class Processor {
    * ```
    */
   onIdle(): Promise<void> {
-    const link = this.#link;
-    if (link) return link.client.until(() => link.client.unfinished === 0);
-    const supervisor = this.#supervisor;
-    return supervisor.until(() => supervisor.tasks.unfinished === 0);
+    const backend = this.#backend;
+    return backend.until(() => backend.unfinished === 0);
   }
 
   /**
@@ -272,9 +229,7 @@ export class Processor {
    * ```
    */
   result<T = unknown>(id: string): Promise<TaskResult<T>> {
-    if (this.#link) return this.#link.client.result(id) as Promise<TaskResult<T>>;
-    const result = this.#supervisor.tasks.result(id);
-    return (result ?? Promise.reject(new UnknownTaskError(id))) as Promise<TaskResult<T>>;
+    return this.#backend.result(id) as Promise<TaskResult<T>>;
   }
 
   /**
@@ -288,7 +243,7 @@ export class Processor {
    * ```
    */
   getResult<T = unknown>(id: string): TaskResult<T> | undefined {
-    return (this.#link?.client.getResult(id) ?? this.#supervisor.tasks.getResult(id)) as TaskResult<T> | undefined;
+    return this.#backend.getResult(id) as TaskResult<T> | undefined;
   }
 
   /**
@@ -301,11 +256,7 @@ export class Processor {
    * ```
    */
   getTask(id: string): TaskInfo | undefined {
-    const local = this.#supervisor.tasks.getTask(id);
-    const link = this.#link;
-    if (local || !link) return local;
-    const result = link.client.getResult(id);
-    return link.client.taskInfo(id) ?? (result && resultInfo(result));
+    return this.#backend.getTask(id);
   }
 
   /**
@@ -328,12 +279,7 @@ export class Processor {
    * ```
    */
   async spawn(logic: string, options: SpawnOptions = {}): Promise<ActorRef> {
-    if (this.#link)
-      throw new InvalidActorError('Actors run on the threads of one process: spawn is not available with a broker (see docs/actors.md)');
-    const { id, input, snapshot, restart } = checkSpawn(logic, options);
-    return new Promise((resolve, reject) =>
-      this.#supervisor.send({ type: 'actor.spawn', id, logic, input, snapshot, restart, reply: { resolve, reject } }),
-    );
+    return this.#backend.spawn(logic, options);
   }
 
   /** The live actor of this id, or undefined. */
@@ -385,9 +331,7 @@ export class Processor {
    * ```
    */
   getFailedTasks(): Map<string, FailedResult> {
-    const failed = this.#supervisor.tasks.getFailedTasks();
-    if (this.#link) for (const [id, result] of this.#link.client.getFailedTasks()) failed.set(id, result);
-    return failed;
+    return this.#backend.getFailedTasks();
   }
 
   /**
@@ -401,8 +345,7 @@ export class Processor {
    * ```
    */
   clearResults(): void {
-    this.#supervisor.send({ type: 'results.clear' });
-    this.#link?.client.clearResults();
+    this.#backend.clearResults();
   }
 
   /**
@@ -498,14 +441,7 @@ export class Processor {
    * ```
    */
   getStatus(): ProcessorStatus {
-    const phase = this.#supervisor.phase;
-    return {
-      workers: this.#supervisor.threads.size,
-      ...this.#supervisor.tasks.counts(),
-      shutdown: phase === 'draining' || phase === 'stopped',
-      state: phase,
-      ...(this.#link ? { cluster: this.#link.client.cluster() } : {}),
-    };
+    return this.#backend.status();
   }
 
   /**
@@ -533,8 +469,7 @@ export class Processor {
     const supervisor = this.#supervisor;
     if (supervisor.phase !== 'running') throw supervisor.error ?? new ProcessorShutdownError();
     const growing = workers >= supervisor.threads.size;
-    supervisor.send({ type: 'pool.resize', workers });
-    this.#link?.resized(workers);
+    this.#backend.resize(workers);
     // Reached, or overtaken by a later size (a `scale`, an elastic pool's change), or the pool stopped.
     await supervisor.until(() => {
       const { size, ready } = supervisor.threads;
@@ -559,16 +494,7 @@ export class Processor {
    * ```
    */
   cancel(id: string, reason = 'cancelled'): boolean {
-    const link = this.#link;
-    if (link) {
-      // Which node holds it, if any, only that node knows: the cancelled result is stored, then every node is told.
-      if (!link.client.has(id) && link.client.getResult(id) !== undefined) return false;
-      link.client.cancel(id, reason);
-      return true;
-    }
-    if (!this.#supervisor.tasks.has(id)) return false;
-    this.#supervisor.send({ type: 'task.cancel', id, reason });
-    return true;
+    return this.#backend.cancel(id, reason);
   }
 
   /**
@@ -588,12 +514,6 @@ export class Processor {
     if (this.#shutdown) return this.#shutdown;
     checkNumber('timeout', timeout, nonNegativeNumber);
     optionalBoolean('drain', drain, true);
-    if (this.#link) {
-      this.#shutdown = this.#link.shutdown(timeout, drain);
-      return this.#shutdown;
-    }
-    this.#shutdown = this.#supervisor.stopped.promise;
-    this.#supervisor.send({ type: 'shutdown', timeout, drain });
-    return this.#shutdown;
+    return (this.#shutdown = this.#backend.shutdown(timeout, drain));
   }
 }
