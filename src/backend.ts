@@ -10,7 +10,8 @@ import type { ActorRef } from './actors/actor-ref.js';
 import type { SpawnOptions } from './actors/types.js';
 import type { ProcessorEvent } from './observe/events.js';
 import type { ProcessorStatus } from './observe/status.js';
-import type { ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
+import type { Broker, ResolvedOptions } from './options/types.js';
+import type { RemoteTaskHooks, ShutdownOutcome, Supervisor } from './supervisor/supervisor.js';
 import type { NormalizedTask } from './task/normalize.js';
 import type { FailedResult, TaskInfo, TaskResult } from './task/types.js';
 
@@ -52,4 +53,21 @@ export interface Backend {
   resize(workers: number): void;
   /** Stops accepting, lets what was accepted end by `timeout`, and hands back the rest. Called once. */
   shutdown(timeout: number, drain: boolean): Promise<ShutdownOutcome>;
+}
+
+/** What a broker's `open` is given. */
+export interface BrokerOpening {
+  readonly options: ResolvedOptions;
+  /** Makes this process's local backend, whose supervisor gives the broker's tasks back through `remote`. */
+  readonly local: (remote: RemoteTaskHooks) => Backend;
+}
+
+/**
+ * A broker as the facade opens it: options name a broker only as a
+ * {@link Broker}, which types `open` loosely so that they know nothing of
+ * backends; each broker's configuration (`NatsBroker`) implements this.
+ */
+export interface OpenBroker extends Broker {
+  /** Called once, by the processor's constructor: the backend it calls from then on. */
+  open(opening: BrokerOpening): Backend;
 }

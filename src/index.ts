@@ -44,7 +44,7 @@ export type { ProcessorMetrics, StoreMetrics, WorkerMetrics } from './observe/me
 export type { ClusterStatus, NodeBeat, ProcessorStatus } from './observe/status.js';
 export type { EventOf } from './observe/streams.js';
 export { ofType } from './observe/streams.js';
-export type { BackoffOptions, ProcessorOptions, RestartOptions, RetentionOptions } from './options/types.js';
+export type { BackoffOptions, Broker, ProcessorOptions, RestartOptions, RetentionOptions } from './options/types.js';
 export type { ShutdownOptions, ShutdownOutcome } from './processor.js';
 export { Processor } from './processor.js';
 export type { SqliteStore, SqliteStoreOptions } from './store/options.js';

@@ -9,8 +9,7 @@ import type { Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
 import type { SpawnOptions } from './actors/types.js';
-import type { Backend } from './backend.js';
-import { BrokerBackend } from './broker/backend.js';
+import type { Backend, OpenBroker } from './backend.js';
 import type { Dashboard, DashboardOptions } from './dashboard/server.js';
 import { InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors/errors.js';
 import { LocalBackend } from './local-backend.js';
@@ -92,8 +91,9 @@ export class Processor {
   /** @internal Use {@link createProcessor}. */
   constructor(options: ResolvedOptions) {
     this.#options = options;
-    const { broker } = options;
-    this.#backend = broker ? new BrokerBackend(broker, options, (remote) => new LocalBackend(options, remote)) : new LocalBackend(options);
+    // Options type a broker's `open` loosely, knowing no backend (see `OpenBroker`).
+    const broker = options.broker as OpenBroker | undefined;
+    this.#backend = broker ? broker.open({ options, local: (remote) => new LocalBackend(options, remote) }) : new LocalBackend(options);
     this.#supervisor = this.#backend.supervisor;
     this.ready = this.#backend.ready;
   }

@@ -5,6 +5,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type {
   ActorRef,
   ActorSnapshot,
+  Broker,
   CancelledResult,
   ClusterStatus,
   DoneResult,
@@ -49,6 +50,8 @@ describe('public types', () => {
     expectTypeOf(onEvent).toBeFunction();
     expectTypeOf(natsBroker).returns.toEqualTypeOf<NatsBroker>();
     expectTypeOf<NatsBroker>().toMatchTypeOf<NonNullable<ProcessorOptions['broker']>>();
+    expectTypeOf<NonNullable<ProcessorOptions['broker']>>().toEqualTypeOf<Broker>();
+    expectTypeOf<NatsBroker['kind']>().toEqualTypeOf<'nats'>();
     expectTypeOf<ProcessorStatus['cluster']>().toEqualTypeOf<ClusterStatus | undefined>();
   });
 

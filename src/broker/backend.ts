@@ -8,7 +8,7 @@
 import type { Observable } from 'rxjs';
 
 import type { ActorRef } from '../actors/actor-ref.js';
-import type { Backend } from '../backend.js';
+import type { Backend, BrokerOpening } from '../backend.js';
 import { BrokerError, DuplicateTaskError, InvalidActorError, QueueFullError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import { rx } from '../observe/rx.js';
@@ -20,8 +20,8 @@ import { handedBack, resultInfo } from '../task/results.js';
 import type { FailedResult, TaskInfo, TaskResult } from '../task/types.js';
 import { BrokerClient } from './client.js';
 import { BrokerNode } from './node.js';
-import type { NatsBroker } from './options.js';
 import type { BrokerSession } from './session.js';
+import type { NatsSettings } from './settings.js';
 
 /**
  * A processor over a broker: tasks are submitted to the stream, results and
@@ -51,8 +51,8 @@ export class BrokerBackend implements Backend {
   /** Set when the broker could not be reached: submits are refused with it. */
   #failed: unknown;
 
-  /** `local`: makes this process's local backend, giving its supervisor where the broker's tasks go. */
-  constructor(config: NatsBroker, options: ResolvedOptions, local: (remote: RemoteTaskHooks) => Backend) {
+  /** Made by a `natsBroker()`'s `open`, once, in the processor's constructor. */
+  constructor(config: NatsSettings, { options, local }: BrokerOpening) {
     this.#options = options;
     // Loaded only here: a processor without a broker never loads the NATS client.
     this.#opened = import('./session.js').then(({ BrokerSession }) => BrokerSession.open(config, options.workers > 0));

@@ -1,7 +1,10 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 
+import type { BrokerOpening, OpenBroker } from '../backend.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { checkNumber, describe, nonNegativeInteger, optionalNumber, positiveInteger as positive } from '../util/validate.js';
+import { BrokerBackend } from './backend.js';
+import type { NatsSettings } from './settings.js';
 
 /** How to reach NATS JetStream, and the names and settings of what Troupe creates there. */
 export interface NatsBrokerOptions {
@@ -72,19 +75,13 @@ export interface NatsBrokerOptions {
   connection?: Omit<NodeConnectionOptions, 'servers'>;
 }
 
-/** A validated broker configuration: pass it as `createProcessor({ broker })`. */
-export interface NatsBroker {
+/**
+ * A validated broker configuration: pass it as `createProcessor({ broker })`.
+ * Its settings are `natsBroker()`'s options filled in; `open` is how the
+ * processor opens it (a `BrokerBackend`, whose NATS client loads only then).
+ */
+export interface NatsBroker extends NatsSettings, OpenBroker {
   readonly kind: 'nats';
-  readonly servers: readonly string[];
-  readonly stream: string;
-  readonly ackWait: number;
-  readonly resultTtl: number;
-  readonly duplicateWindow: number;
-  readonly prefetch: number | undefined;
-  readonly storage: 'file' | 'memory';
-  readonly replicas: number;
-  readonly name: string | undefined;
-  readonly connection: Omit<NodeConnectionOptions, 'servers'> | undefined;
 }
 
 /** Where a broker connects when neither `servers` nor `NATS_URL` says. */
@@ -154,7 +151,7 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
       `Expected \`broker.connection\` to be the NATS client's connect options without \`servers\` (set \`servers\` itself), got ${describe(connection)}`,
     );
   }
-  return Object.freeze({
+  const broker: NatsBroker = Object.freeze({
     kind: 'nats' as const,
     servers: Object.freeze((list as readonly string[]).map((server) => server.trim())),
     stream,
@@ -166,5 +163,7 @@ export function natsBroker(options: NatsBrokerOptions = {}): NatsBroker {
     replicas: positiveInteger('replicas', options.replicas, 1),
     name,
     connection,
+    open: (opening: BrokerOpening) => new BrokerBackend(broker, opening),
   });
+  return broker;
 }

@@ -21,8 +21,8 @@ import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/tr
 import { BrokerError } from '../errors/errors.js';
 import { keyOf } from './codec.js';
 import { NODE_BEAT } from './node-beat.js';
-import type { NatsBroker } from './options.js';
 import { JetStreamPublisher } from './publisher.js';
+import type { NatsSettings } from './settings.js';
 
 const nanos = (ms: number) => ms * 1_000_000;
 /** How long a publish waits for the stream's acknowledgement before it counts as failed (and is tried again). */
@@ -39,7 +39,7 @@ let sessions = 0;
  */
 export class BrokerSession {
   readonly node: string;
-  readonly config: NatsBroker;
+  readonly config: NatsSettings;
   readonly #isNode: boolean;
   /** Publishes tasks and results (see `publisher.ts`). */
   readonly publisher: JetStreamPublisher;
@@ -60,7 +60,7 @@ export class BrokerSession {
     readonly scheduler: Consumer | undefined,
     readonly results: KV,
     readonly nodes: KV,
-    config: NatsBroker,
+    config: NatsSettings,
     node: boolean,
   ) {
     this.config = config;
@@ -70,7 +70,7 @@ export class BrokerSession {
     this.node = config.name ?? `${hostname()}-${process.pid}-${++sessions}`;
   }
 
-  static async open(config: NatsBroker, node: boolean): Promise<BrokerSession> {
+  static async open(config: NatsSettings, node: boolean): Promise<BrokerSession> {
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -214,7 +214,7 @@ const workersDurable = (stream: string) => `${stream}-workers`;
 const schedulerDurable = (stream: string) => `${stream}-scheduler`;
 
 /** The stream, its consumers (on a node) and the buckets: added, or brought to these settings. */
-async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, config: NatsBroker, node: boolean) {
+async function provision(jsm: JetStreamManager, js: JetStreamClient, kvm: Kvm, config: NatsSettings, node: boolean) {
   const { stream } = config;
   const storage = config.storage === 'file' ? StorageType.File : StorageType.Memory;
   await ensureStream(jsm, {

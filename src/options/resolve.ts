@@ -91,6 +91,13 @@ function elasticWorkers(value: ProcessorOptions['workers'], broker: boolean): Re
   return { min, max, idleTimeout };
 }
 
+/** Made by a broker's factory (`natsBroker()`): it has a kind and opens itself. */
+function isBroker(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, open } = value as { kind?: unknown; open?: unknown };
+  return typeof kind === 'string' && typeof open === 'function';
+}
+
 /** `scale(workers)`: a positive integer, within an elastic pool's bounds, on a processor with threads. */
 export function checkScale(workers: number, options: ResolvedOptions): void {
   checkNumber('workers', workers, positiveInteger);
@@ -125,7 +132,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     throw new InvalidOptionError('inspect', `Expected \`inspect\` to be a function or an observer, got ${describe(inspect)}`);
   }
   const broker = options.broker;
-  if (broker !== undefined && (typeof broker !== 'object' || broker === null || (broker as { kind?: unknown }).kind !== 'nats')) {
+  if (broker !== undefined && !isBroker(broker)) {
     throw new InvalidOptionError('broker', `Expected \`broker\` to be made by natsBroker(), got ${describe(broker)}`);
   }
   const store = options.store;

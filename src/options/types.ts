@@ -7,7 +7,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 
 import type { InspectionEvent, Observer } from 'xstate';
 
-import type { NatsBroker } from '../broker/options.js';
 import type { Backoff } from '../machines/backoff.js';
 import type { SqliteStore } from '../store/options.js';
 import type { Clock } from '../util/clock.js';
@@ -95,6 +94,21 @@ export interface RestartOptions {
   window?: number;
 }
 
+/**
+ * A broker, where processes share one processor's queue, results and status:
+ * `natsBroker()` makes one. Options name a broker only through this
+ * interface, so they know no transport; how it opens is the broker's own.
+ */
+export interface Broker {
+  /** The kind of broker, e.g. `'nats'`. */
+  readonly kind: string;
+  /**
+   * @internal How the processor opens it, once, as it is created (see
+   * `OpenBroker` in src/backend.ts, whose types options do not know).
+   */
+  open(opening: never): unknown;
+}
+
 /** Options of {@link createProcessor}. */
 export interface ProcessorOptions {
   /**
@@ -134,7 +148,7 @@ export interface ProcessorOptions {
    * same broker settings is a node of one processor (see docs/distributed.md).
    * Without one, everything lives in this process.
    */
-  broker?: NatsBroker;
+  broker?: Broker;
   /**
    * Keep tasks and results on disk, so they survive the process:
    * `sqliteStore({ path })` (see docs/durability.md). At `ready`, the tasks a
@@ -299,7 +313,7 @@ export interface RateLimitOptions {
 export interface ResolvedOptions {
   /** A placeholder for a pure broker client (`workers: 0`), which loads none. */
   readonly handlers: URL;
-  readonly broker: NatsBroker | undefined;
+  readonly broker: Broker | undefined;
   /** Task threads at start: `min` of an elastic pool. */
   readonly workers: number;
   /** For an elastic pool: its bounds, and `idleTimeout` filled in. */
