@@ -91,12 +91,12 @@ export class LocalBackend implements Backend {
 
   status(): ProcessorStatus {
     const { supervisor } = this;
-    const phase = supervisor.phase;
+    const { lifecycle } = supervisor;
     return {
       workers: supervisor.threads.size,
       ...supervisor.tasks.counts(),
-      shutdown: phase === 'draining' || phase === 'stopped',
-      state: phase,
+      shutdown: lifecycle.shuttingDown,
+      state: lifecycle.phase,
     };
   }
 

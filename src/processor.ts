@@ -136,10 +136,8 @@ export class Processor {
 
   /** Refuses new tasks once shutting down, or after a fault (threads that could not start, a store that failed). */
   #checkAccepting(): void {
-    const supervisor = this.#supervisor;
-    const phase = supervisor.phase;
-    if (phase === 'draining' || phase === 'stopped') throw new ProcessorShutdownError();
-    if (phase === 'error' && supervisor.error) throw supervisor.error;
+    const refusal = this.#supervisor.lifecycle.refusal();
+    if (refusal) throw refusal;
   }
 
   /**
@@ -467,16 +465,17 @@ export class Processor {
     // Not before the threads are up: a thread stopped while it starts would keep `ready` waiting.
     await this.ready;
     const supervisor = this.#supervisor;
-    if (supervisor.phase !== 'running') throw supervisor.error ?? new ProcessorShutdownError();
+    const { lifecycle } = supervisor;
+    if (!lifecycle.running) throw lifecycle.fault ?? new ProcessorShutdownError();
     const growing = workers >= supervisor.threads.size;
     this.#backend.resize(workers);
     // Reached, or overtaken by a later size (a `scale`, an elastic pool's change), or the pool stopped.
     await supervisor.until(() => {
       const { size, ready } = supervisor.threads;
-      if (supervisor.phase !== 'running') return true;
+      if (!lifecycle.running) return true;
       return growing ? ready >= workers || size < workers : ready <= workers || size > workers;
     });
-    if (supervisor.phase !== 'running') throw supervisor.error ?? new ProcessorShutdownError();
+    if (!lifecycle.running) throw lifecycle.fault ?? new ProcessorShutdownError();
   }
 
   /**

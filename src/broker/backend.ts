@@ -74,7 +74,7 @@ export class BrokerBackend implements Backend {
       // This node's own events tell the client of the tasks it submitted and runs here.
       supervisor.events.subscribe((event) => this.#client.note(event));
       await supervisor.ready.promise;
-      if (supervisor.phase !== 'running') return;
+      if (!supervisor.lifecycle.running) return;
       this.#node = new BrokerNode(session, supervisor, workers * concurrency, workers * window, workers, tracing);
       this.#node.start();
     })();

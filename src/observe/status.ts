@@ -5,10 +5,12 @@
  */
 
 /**
- * Where the processor is: `starting` until every thread is up; `running`;
- * `error` when the threads could not start or crashed past the restart
- * intensity, or the task store failed; `draining` after `shutdown`;
- * `stopped` once it resolved.
+ * Where the processor is, as `getStatus().state` tells it: `starting` until
+ * every thread is up; `running`; `error` when the threads could not start
+ * or crashed past the restart intensity, or the task store failed;
+ * `draining` after `shutdown` (with a fault or without); `stopped` once it
+ * resolved. The supervisor keeps a stage and a fault apart
+ * (`supervisor/processor-lifecycle.ts`); this is what they read as.
  */
 export type Phase = 'starting' | 'running' | 'error' | 'draining' | 'stopped';
 
@@ -35,7 +37,7 @@ export interface ProcessorStatus extends StatusCounts {
    * `starting` until every thread is up; `running`; `error` when the threads
    * could not start or crashed past the restart intensity, or the task store
    * could not be opened or written (new submits are refused); `draining`
-   * after `shutdown`, `stopped` once it resolved.
+   * after `shutdown`, even after such a fault; `stopped` once it resolved.
    */
   readonly state: Phase;
   /**

@@ -34,6 +34,7 @@ import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { handleInspected, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage, type TaskSubmit } from './messages.js';
 import { Outcomes } from './outcomes.js';
+import { type Fault, type LifecycleView, ProcessorLifecycle } from './processor-lifecycle.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Resizer } from './resizer.js';
@@ -44,9 +45,7 @@ import { TaskView } from './task-view.js';
 import { WorkerPool } from './worker-pool.js';
 
 export type { RemoteTaskHooks, ShutdownOutcome } from './messages.js';
-
-/** What puts the processor in its `error` state; new submits are refused with it. */
-export type Fault = WorkerStartError | RestartIntensityError | StoreError | StoreLockedError;
+export type { Fault } from './processor-lifecycle.js';
 
 /**
  * The supervisor actor. It alone owns the tasks of a processor from `submit`
@@ -101,15 +100,16 @@ export class Supervisor {
   readonly #dispatcher: Dispatcher;
   /** Every task's machine, stepped through its compiled tables. */
   readonly #lifecycles: TaskLifecycles<TaskRecord>;
-  readonly #ref = new InspectedActor(ROOT_ID, () => machineSnapshot(this.#phase, this.#registry.counts(), this.#phase === 'stopped'));
+  readonly #ref = new InspectedActor(ROOT_ID, () =>
+    machineSnapshot(this.#lifecycle.phase, this.#registry.counts(), this.#lifecycle.stopped),
+  );
   readonly #outcomes: Outcomes;
   readonly #endings: TaskEndings;
   /** With a store: every change, written in groups. */
   readonly #journal: Journal | undefined;
 
   readonly #shutdown: Shutdown;
-  #phase: Phase = 'starting';
-  #error: Fault | undefined;
+  readonly #lifecycle = new ProcessorLifecycle();
 
   /**
    * `store`: the opened task store (its unfinished tasks are queued again,
@@ -157,7 +157,7 @@ export class Supervisor {
       ready: () => this.#pool.forActors,
       send: (message) => this.send(message),
       defer: (effect) => this.#mailbox.defer(effect),
-      refusal: () => (this.#phase === 'draining' || this.#phase === 'stopped' ? new ProcessorShutdownError() : this.#error),
+      refusal: () => this.#lifecycle.refusal(),
       inspection: this.inspection,
       root: this.#ref,
       ...(this.#journal && store && !(store instanceof Error) ? { journal: this.#journal, stored: store.recovered.actors } : {}),
@@ -178,7 +178,7 @@ export class Supervisor {
       metrics: this.metrics,
       waiting: () => this.#dispatcher.waiting,
       hostsActors: (worker) => this.actors.hosts(worker),
-      running: () => this.#phase === 'running',
+      running: () => this.#lifecycle.running,
       emit: (event) => this.#emit(event),
       idleTimer: (worker) => this.send({ type: 'worker.idle', worker }),
     });
@@ -222,20 +222,26 @@ export class Supervisor {
     for (let n = 0; n < options.actorThreads; n++) this.#pool.open('actors');
     // A pure client of a broker runs nothing here: it is ready at once.
     if (options.workers === 0) {
-      this.#phase = 'running';
+      this.#lifecycle.run();
       this.ready.resolve();
     }
   }
 
   // ── queries: read-only views of the supervisor's state ────────────────────
 
+  /** Its stage, its fault and what they allow. */
+  get lifecycle(): LifecycleView {
+    return this.#lifecycle;
+  }
+
+  /** What `getStatus().state` reports. */
   get phase(): Phase {
-    return this.#phase;
+    return this.#lifecycle.phase;
   }
 
   /** Set when the threads could not start, or the store failed; new submits are refused with it. */
   get error(): Fault | undefined {
-    return this.#error;
+    return this.#lifecycle.fault;
   }
 
   /** Task threads: the pool's size (open slots, as `scale` set it) and those ready now. */
@@ -325,7 +331,7 @@ export class Supervisor {
       case 'worker.idle':
         return this.#resizer.handle(message);
       case 'worker.respawn':
-        if (this.#phase !== 'stopped' && this.#phase !== 'error' && this.#pool.isOpen(message.slot)) {
+        if (this.#lifecycle.keepsThreads && this.#pool.isOpen(message.slot)) {
           this.metrics.restarted(message.slot);
           this.#pool.spawn(message.slot);
         }
@@ -376,7 +382,7 @@ export class Supervisor {
     if (this.#journal) this.#journal.changed(record, state === 'retrying' ? this.#timers.now() + (context.retryDelay ?? 0) : record.runAt);
     // Shutting down without draining: nothing starts again; it is handed back.
     // A broker's task is given back to the broker, for another node to run.
-    if (this.#phase === 'draining' && state !== 'processing' && this.#shutdown.handsBack(record)) return this.#shutdown.handBack(record);
+    if (this.#lifecycle.draining && state !== 'processing' && this.#shutdown.handsBack(record)) return this.#shutdown.handBack(record);
     switch (state) {
       case 'scheduled':
         if (record.runAt !== undefined) this.#emit({ type: 'task.scheduled', id: context.id, runAt: record.runAt });
@@ -410,14 +416,14 @@ export class Supervisor {
   // ── workers ────────────────────────────────────────────────────────────────
 
   #workerReady(worker: WorkerActor, handlers: readonly string[]): void {
-    if (!this.#pool.has(worker) || !this.#pool.fillsOpenSlot(worker) || this.#phase === 'stopped' || this.#phase === 'error') {
+    if (!this.#pool.has(worker) || !this.#pool.fillsOpenSlot(worker) || !this.#lifecycle.keepsThreads) {
       void worker.stop();
       return;
     }
     this.#pool.join(worker);
     this.#emit({ type: 'worker.started', workerId: worker.id, threadId: worker.threadId, handlers });
     if (this.#pool.joined === this.#options.workers + this.#options.actorThreads) {
-      if (this.#phase === 'starting') this.#phase = 'running';
+      this.#lifecycle.run();
       this.ready.resolve();
       this.#emit({ type: 'processor.ready' });
     }
@@ -427,7 +433,7 @@ export class Supervisor {
 
   #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {
     const slot = this.#pool.remove(worker);
-    if (this.#phase === 'stopped' || this.#phase === 'error') return;
+    if (!this.#lifecycle.keepsThreads) return;
     if (this.#pool.joined < this.#options.workers + this.#options.actorThreads) return this.#failStart(error);
     // A replacement or added thread failed to start: it counts as a restart, in a slot still open.
     if (this.#pool.isOpen(slot)) this.#restartLater(slot);
@@ -445,10 +451,9 @@ export class Supervisor {
     this.#fail(new RestartIntensityError(maxRestarts, window));
   }
 
-  /** Into the `error` state: new submits are refused with `error`; what runs finishes. */
+  /** A fault: new submits are refused with it; what runs finishes, and a shutdown goes on as it would. */
   #fail(error: Fault): void {
-    this.#phase = 'error';
-    this.#error = error;
+    this.#lifecycle.fail(error);
     this.#emit({ type: 'processor.error', error });
   }
 
@@ -475,15 +480,15 @@ export class Supervisor {
     // A shutdown this exit completed needs no replacement thread.
     this.#stopIfDone();
     // A retired thread's slot is closed: it is not replaced, even after a crash.
-    if (!expected && this.#phase !== 'stopped' && this.#phase !== 'error' && this.#pool.isOpen(slot)) this.#restartLater(slot);
+    if (!expected && this.#lifecycle.keepsThreads && this.#pool.isOpen(slot)) this.#restartLater(slot);
     this.#dispatcher.dispatch();
   }
 
   // ── shutdown ───────────────────────────────────────────────────────────────
 
   #beginShutdown(timeout: number, drain: boolean): void {
-    if (this.#phase === 'draining' || this.#phase === 'stopped') return;
-    this.#phase = 'draining';
+    if (this.#lifecycle.shuttingDown) return;
+    this.#lifecycle.drain();
     this.#shutdown.begin(timeout, drain, this.#registry.unfinished());
     // No time to wait: hand everything back now, not on the clock's next tick.
     if (timeout === 0) return this.#deadlinePassed();
@@ -510,27 +515,24 @@ export class Supervisor {
 
   /** A write failed: nothing more is accepted or written; what runs finishes, what was acknowledged is on disk. */
   #storeFailed(error: StoreError): void {
-    if (this.#phase === 'stopped') return;
-    const draining = this.#phase === 'draining';
-    this.#fail(error);
-    if (draining) this.#phase = 'draining';
+    if (!this.#lifecycle.stopped) this.#fail(error);
   }
 
   /** Whatever has not finished by the deadline is cancelled and handed back, never dropped; actors still stopping stop now. */
   #deadlinePassed(): void {
-    if (this.#phase === 'stopped') return this.actors.stopOverdue();
-    if (this.#phase !== 'draining') return;
+    if (this.#lifecycle.stopped) return this.actors.stopOverdue();
+    if (!this.#lifecycle.draining) return;
     this.#shutdown.handBackAll(this.#registry.unfinished());
     this.#stop();
   }
 
   /** Shutting down, and nothing is left to wait for: stop. */
   #stopIfDone(): void {
-    if (this.#phase === 'draining' && this.#registry.size === 0 && this.#attempts.size === 0) this.#stop();
+    if (this.#lifecycle.draining && this.#registry.size === 0 && this.#attempts.size === 0) this.#stop();
   }
 
   #stop(): void {
-    this.#phase = 'stopped';
+    this.#lifecycle.stop();
     this.ready.reject(new ProcessorShutdownError('The processor was shut down before its threads were ready'));
     const unfinished = this.#shutdown.end(this.#options.abortGrace);
     // Nothing is left to start: the limits' and the pool's timers would only keep the process alive.
