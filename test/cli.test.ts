@@ -136,6 +136,17 @@ describe('troupe run', () => {
       const fromStore = Number(/from the store\s+([\d,]+) \(finished by an earlier run/.exec(stderr)?.[1]?.replace(/,/g, ''));
       expect(fromStore).toBeGreaterThanOrEqual(before.length);
       expect(fromStore).toBeLessThan(count);
+
+      // A third run replays every result from the store, many times the output's buffer, as fast as lines are
+      // read: the same results, and no MaxListenersExceededWarning (one `drain` waiter per write used to trip it).
+      const replayed = join(dir, 'replayed.jsonl');
+      const third = await troupe([...args, '--output', replayed]).exited;
+      expect(third.code, third.stderr).toBe(0);
+      expect(third.stderr).not.toContain('MaxListenersExceededWarning');
+      expect(third.stderr).toMatch(/from the store\s+600 \(finished by an earlier run/);
+      expect(jsonl(readFileSync(replayed, 'utf8')).sort((a, b) => (a['line'] as number) - (b['line'] as number))).toEqual(
+        results.sort((a, b) => (a['line'] as number) - (b['line'] as number)),
+      );
     },
   );
 

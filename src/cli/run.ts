@@ -9,6 +9,7 @@ import { sqliteStore } from '../store/options.js';
 import { openResultReader, type ResultReader } from '../store/result-reader.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import { serveDashboardWithToken } from './dashboard.js';
+import { LineWriter } from './line-writer.js';
 import { readLines } from './lines.js';
 import type { Progress } from './progress.js';
 
@@ -83,11 +84,6 @@ function resultLine(result: TaskResult, line: number): string {
   return JSON.stringify({ ...base, reason: result.reason });
 }
 
-/** Writes a line, waiting when the stream's buffer is full so memory stays flat. */
-async function write(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(`${text}\n`)) await once(stream, 'drain');
-}
-
 /**
  * Runs a JSONL file of tasks through a processor: streamed line by line, at
  * most `inFlight` unfinished at once (the rest of the file is not read until
@@ -118,6 +114,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     throw error;
   }
   const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
+  const results = new LineWriter(out);
   const reader: ResultReader | undefined = options.store ? openResultReader(options.store) : undefined;
   const { progress } = options;
   const served = options.dashboard === undefined ? undefined : await serveDashboardWithToken(processor, options.dashboard);
@@ -128,7 +125,7 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   const record = (result: TaskResult, line: number) => {
     if (result.status === 'done') counts.done++;
     else counts.failed++;
-    track(write(out, resultLine(result, line)));
+    results.write(resultLine(result, line));
   };
   // With a store: ids submitted by this run (their results come through `result`), tasks of the last run that it
   // left unfinished and that go on (by id: the line that names them, once read), and those that ended before their
@@ -155,12 +152,6 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
     record(stored, line);
     return true;
   };
-  // Writes still waiting for the output's buffer to drain: a set, not a list, so a finished run keeps none.
-  const writes = new Set<Promise<void>>();
-  const track = (pending: Promise<void>) => {
-    writes.add(pending);
-    void pending.finally(() => writes.delete(pending));
-  };
   processor.events.subscribe((event) => {
     if (event.type === 'task.retrying') counts.retries++;
     if (!reader || (event.type !== 'task.done' && event.type !== 'task.failed' && event.type !== 'task.cancelled')) return;
@@ -180,12 +171,16 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
   // Tasks to resume from: lines never read into a task once interrupted, then
   // the tasks shutdown hands back. Streamed to the file, not kept.
   const resumePath = `${options.output === '-' ? (options.input === '-' ? 'troupe' : options.input) : options.output}.unfinished.jsonl`;
-  let resume: WriteStream | undefined;
+  let resume: { stream: WriteStream; lines: LineWriter } | undefined;
   let resumed = 0;
   const toResume = async (text: string) => {
-    resume ??= createWriteStream(resumePath);
+    if (!resume) {
+      const stream = createWriteStream(resumePath);
+      resume = { stream, lines: new LineWriter(stream) };
+    }
     resumed++;
-    await write(resume, text);
+    resume.lines.write(text);
+    await resume.lines.room();
   };
   let interrupted = false;
   const onAbort = () => {
@@ -195,6 +190,9 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
 
   try {
     for await (const text of lines) {
+      // Results (from the store above all, which replays them as fast as lines are read) wait in the output's
+      // buffer: no more is read until it has room, so a slow output does not make the run hold the whole file.
+      await results.room();
       if (interrupted) {
         // With a store, the same command resumes: nothing more to read.
         if (reader) break;
@@ -211,17 +209,14 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
         counts.invalid++;
         counts.failed++;
         progress.log(`troupe: ${(error as Error).message}`);
-        track(
-          write(
-            out,
-            JSON.stringify({
-              id: null,
-              line,
-              status: 'failed',
-              attempts: 0,
-              error: { name: 'InvalidTaskError', message: (error as Error).message },
-            }),
-          ),
+        results.write(
+          JSON.stringify({
+            id: null,
+            line,
+            status: 'failed',
+            attempts: 0,
+            error: { name: 'InvalidTaskError', message: (error as Error).message },
+          }),
         );
         continue;
       }
@@ -246,17 +241,14 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
         counts.invalid++;
         counts.failed++;
         progress.log(`troupe: line ${line}: ${(error as Error).message}`);
-        track(
-          write(
-            out,
-            JSON.stringify({
-              id: task.id ?? null,
-              line,
-              status: 'failed',
-              attempts: 0,
-              error: { name: (error as Error).name, message: (error as Error).message },
-            }),
-          ),
+        results.write(
+          JSON.stringify({
+            id: task.id ?? null,
+            line,
+            status: 'failed',
+            attempts: 0,
+            error: { name: (error as Error).name, message: (error as Error).message },
+          }),
         );
       }
     }
@@ -267,11 +259,11 @@ export async function runFile(options: RunOptions): Promise<RunSummary> {
 
   // Interrupted: running attempts get a moment to finish; the rest is handed back.
   const { unfinished } = await processor.shutdown(interrupted ? { drain: false, timeout: 5_000 } : {});
-  await Promise.all([...writes]);
+  await results.room();
   for (const task of unfinished) await toResume(JSON.stringify({ id: task.id, handler: task.handler, payload: task.payload }));
   if (resume) {
-    const done = once(resume, 'close');
-    resume.end();
+    const done = once(resume.stream, 'close');
+    resume.stream.end();
     await done;
   }
   progress.stop();
