@@ -58,25 +58,34 @@ function bar(finished: number, total: number): string {
   return '#'.repeat(filled) + '.'.repeat(width - filled);
 }
 
+/** One reading of a run's counts: the tasks finished, and the line that shows this reading. */
+interface Reading {
+  readonly finished: number;
+  readonly line: string;
+}
+
 /**
  * The progress of `total` tasks: on a terminal one line redrawn at most 10
- * times a second, in a log a line per quarter.
+ * times a second, in a log a line per quarter. Each line comes from one
+ * `read()`, bar and counts alike, so they agree: a bar counted in the results'
+ * callbacks beside counts from `getStatus()` read `500/2000  done 501`, as the
+ * processor counts a batch of results before their callbacks run.
  */
-function progress(total: number, line: (finished: number) => string): { finished(): void; stop(): void } {
-  let finished = 0;
+function progress(total: number, read: () => Reading): { changed(): void; stop(): void } {
   let nextMilestone = 1; // in quarters of `total`
-  const draw = () => process.stdout.write(`\r${line(finished)}\x1b[K`);
+  const draw = () => process.stdout.write(`\r${read().line}\x1b[K`);
   const redraw = tty ? setInterval(draw, REDRAW_MS) : undefined;
   return {
-    finished() {
-      finished++;
+    /** A task finished: in a log, the line, once the count reaches the next quarter. */
+    changed() {
       if (tty) return;
+      const { finished, line } = read();
       let crossed = false;
       while (nextMilestone <= 4 && finished >= (total * nextMilestone) / 4) {
         crossed = true;
         nextMilestone++;
       }
-      if (crossed) console.log(line(finished));
+      if (crossed) console.log(line);
     },
     stop() {
       if (redraw === undefined) return;
@@ -145,15 +154,16 @@ async function runLocal(): Promise<void> {
   console.log(`Troupe demo: ${total} tasks on ${workers} worker threads ` + `(started in ${Math.round(performance.now() - startup)} ms)`);
 
   const started = performance.now();
-  const shown = progress(total, (finished) => {
+  const shown = progress(total, () => {
     const { queued, processing, retrying, done, failed } = processor.getStatus();
+    const finished = done + failed;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return (
+    const line =
       `[${bar(finished, total)}] ${finished}/${total}  done ${done}  failed ${failed}  retries ${retries}  ` +
-      `queued ${queued}  running ${processing}  backing off ${retrying}  ${seconds} s`
-    );
+      `queued ${queued}  running ${processing}  backing off ${retrying}  ${seconds} s`;
+    return { finished, line };
   });
-  const results = await submitAll(processor, total, '', () => shown.finished());
+  const results = await submitAll(processor, total, '', () => shown.changed());
   const wall = performance.now() - started;
   shown.stop();
 
@@ -251,13 +261,20 @@ async function runClient(): Promise<void> {
   // Ids of this run's own: the stream refuses an id it saw in the last 2 minutes.
   const run = Date.now().toString(36);
   const started = performance.now();
-  const shown = progress(total, (finished) => {
+  let finished = 0;
+  const shown = progress(total, () => {
     const { waiting = 0, nodes: live = [] } = processor.getStatus().cluster ?? {};
     const running = live.reduce((sum, node) => sum + node.processing, 0);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return `[${bar(finished, total)}] ${finished}/${total}  waiting ${waiting}  running ${running}  nodes ${live.length}  ${seconds} s`;
+    return {
+      finished,
+      line: `[${bar(finished, total)}] ${finished}/${total}  waiting ${waiting}  running ${running}  nodes ${live.length}  ${seconds} s`,
+    };
   });
-  const results = await submitAll(processor, total, `${run}-`, () => shown.finished());
+  const results = await submitAll(processor, total, `${run}-`, () => {
+    finished++;
+    shown.changed();
+  });
   const wall = performance.now() - started;
   shown.stop();
 

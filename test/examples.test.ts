@@ -197,12 +197,22 @@ describe('examples run', () => {
     );
   });
 
-  it('the demo (npm start) on a small batch', async () => {
-    const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' });
+  it('the demo (npm start): each progress line agrees with itself, and the summary counts every task', { timeout: 60_000 }, async () => {
+    // 2,000 tasks, as `npm start` runs: results come in batches, and a quarter's line falls inside one.
+    const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '2000' });
+    const lines = out.split('\n').filter((line) => line.startsWith('['));
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      const [, hashes, finished, done, failed] = /^\[(#*)\.*\] (\d+)\/2000 {2}done (\d+) {2}failed (\d+) /.exec(line) ?? [];
+      // The bar, the count and the done and failed counts beside them: one reading.
+      expect(Number(done) + Number(failed), line).toBe(Number(finished));
+      expect(hashes?.length, line).toBe(Math.round((Number(finished) / 2000) * 24));
+    }
+    expect(lines.at(-1)).toMatch(/^\[#{24}\] 2000\/2000 /);
     const summary = out.slice(out.indexOf('Summary'));
     const done = Number(/done\s+(\d+)/.exec(summary)?.[1]);
     const failed = Number(/failed\s+(\d+)/.exec(summary)?.[1]);
-    expect(done + failed).toBe(200);
+    expect(done + failed).toBe(2000);
     expect(out).toMatch(/tasks\/s/);
   });
 });
