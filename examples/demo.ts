@@ -69,26 +69,28 @@ interface Reading {
  * times a second, in a log a line per quarter. Each line comes from one
  * `read()`, bar and counts alike, so they agree: a bar counted in the results'
  * callbacks beside counts from `getStatus()` read `500/2000  done 501`, as the
- * processor counts a batch of results before their callbacks run.
+ * processor counts a batch of results before their callbacks run. The last
+ * line is `stop()`'s, drawn once the counts beside the bar are final.
  */
 function progress(total: number, read: () => Reading): { changed(): void; stop(): void } {
   let nextMilestone = 1; // in quarters of `total`
   const draw = () => process.stdout.write(`\r${read().line}\x1b[K`);
   const redraw = tty ? setInterval(draw, REDRAW_MS) : undefined;
   return {
-    /** A task finished: in a log, the line, once the count reaches the next quarter. */
+    /** A task finished: in a log, the line, once the count reaches the next quarter (but the last). */
     changed() {
       if (tty) return;
       const { finished, line } = read();
+      if (finished >= total) return;
       let crossed = false;
-      while (nextMilestone <= 4 && finished >= (total * nextMilestone) / 4) {
+      while (finished >= (total * nextMilestone) / 4) {
         crossed = true;
         nextMilestone++;
       }
       if (crossed) console.log(line);
     },
     stop() {
-      if (redraw === undefined) return;
+      if (!tty) return void console.log(read().line);
       clearInterval(redraw);
       draw();
       process.stdout.write('\n');
@@ -262,24 +264,36 @@ async function runClient(): Promise<void> {
   const run = Date.now().toString(36);
   const started = performance.now();
   let finished = 0;
-  const shown = progress(total, () => {
+  let wall: number | undefined;
+  const cluster = () => {
     const { waiting = 0, nodes: live = [] } = processor.getStatus().cluster ?? {};
-    const running = live.reduce((sum, node) => sum + node.processing, 0);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    return { waiting, running: live.reduce((sum, node) => sum + node.processing, 0), nodes: live.length };
+  };
+  const shown = progress(total, () => {
+    const { waiting, running, nodes: live } = cluster();
+    const seconds = ((wall ?? performance.now() - started) / 1000).toFixed(1);
     return {
       finished,
-      line: `[${bar(finished, total)}] ${finished}/${total}  waiting ${waiting}  running ${running}  nodes ${live.length}  ${seconds} s`,
+      line: `[${bar(finished, total)}] ${finished}/${total}  waiting ${waiting}  running ${running}  nodes ${live}  ${seconds} s`,
     };
   });
   const results = await submitAll(processor, total, `${run}-`, () => {
     finished++;
     shown.changed();
   });
-  const wall = performance.now() - started;
-  shown.stop();
+  wall = performance.now() - started;
 
-  // Each node's share, from the counts the nodes publish once a second.
+  // Each node's share, from the counts the nodes publish once a second. The stream's backlog (`waiting`) is read
+  // once a second too: until a reading after the last result, the line can show tasks of this run waiting or
+  // running (`2000/2000  waiting 605`). So the last line waits for them as well, a little longer when a reading is
+  // late; tasks of other clients, if any, still show.
   await new Promise((resolve) => setTimeout(resolve, BEAT_MS));
+  for (let waited = 0; waited < 2 * BEAT_MS; waited += REDRAW_MS) {
+    const { waiting, running } = cluster();
+    if (waiting === 0 && running === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, REDRAW_MS));
+  }
+  shown.stop();
   clearInterval(listen);
   const live = new Set(nodes().map((node) => node.node));
   const shares = [...latest]

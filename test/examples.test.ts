@@ -239,7 +239,8 @@ describe('examples on NATS JetStream', () => {
     );
   });
 
-  it('the demo as a node (npm start -- --nats) and a client (npm start -- --nats --client)', async (context) => {
+  // Two processes under tsx and 2,000 tasks: slow on a loaded machine.
+  it('the demo as a node (npm start -- --nats) and a client (npm start -- --nats --client)', { timeout: 60_000 }, async (context) => {
     context.skip(!(await natsAvailable()), 'no NATS server');
     const node = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--nats'], {
       cwd: root,
@@ -257,11 +258,15 @@ describe('examples on NATS JetStream', () => {
         node.stderr.on('data', (chunk: Buffer) => (logged += chunk.toString()));
         void exited.then((code) => reject(new Error(`the node exited (${code}) before it was up:\n${logged}`)));
       });
-      const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '200' }, ['--nats', '--client']);
+      // Enough tasks that the stream's backlog is read (once a second) while some still wait.
+      const out = await runExample('demo.ts', { TROUPE_DEMO_TASKS: '2000' }, ['--nats', '--client']);
       const summary = out.slice(out.indexOf('Summary'));
       const done = Number(/done\s+(\d+)/.exec(summary)?.[1]);
       const failed = Number(/failed\s+(\d+)/.exec(summary)?.[1]);
-      expect(done + failed).toBe(200);
+      expect(done + failed).toBe(2000);
+      // A finished run's last line says nothing of it waits or runs (it said `2000/2000  waiting 605`).
+      const last = out.split('\n').findLast((line) => line.startsWith('['));
+      expect(last).toMatch(/^\[#{24}\] 2000\/2000 {2}waiting 0 {2}running 0 {2}nodes \d+ /);
       expect(summary).toMatch(new RegExp(`nodes .*node-${node.pid} \\d+`));
     } finally {
       node.kill('SIGTERM');
