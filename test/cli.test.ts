@@ -53,7 +53,7 @@ describe('troupe run', () => {
     expect(results.filter((r) => r['status'] === 'done')).toHaveLength(30);
     expect(results.find((r) => r['line'] === 11)).toMatchObject({ status: 'failed', error: { name: 'InvalidTaskError' } });
     expect(results.find((r) => r['id'] === 'bad')).toMatchObject({ status: 'failed', attempts: 1, error: { message: 'Always fails' } });
-    expect(stderr).toMatch(/Summary[\s\S]*done\s+30[\s\S]*failed\s+2 \(1 invalid lines\)/);
+    expect(stderr).toMatch(/Summary[\s\S]*done\s+30[\s\S]*failed\s+2 \(1 invalid line\)\n/);
   });
 
   it('exits 0 when every task is done, results on stdout by default', async () => {

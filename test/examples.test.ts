@@ -181,7 +181,7 @@ describe('examples run', () => {
     for (const line of failure?.stdout.trim().split('\n') ?? []) expect(documented).toContain(line);
     expect(failure?.stdout.trim().split('\n')).toHaveLength(4);
     expect(failure?.stderr).toContain('troupe: line 4: not JSON (Unexpected end of JSON input)');
-    expect(failure?.stderr).toMatch(/failed\s+2 \(1 invalid lines\)/);
+    expect(failure?.stderr).toMatch(/failed\s+2 \(1 invalid line\)\n/);
   });
 
   it('dashboard', async () => {

@@ -16,7 +16,8 @@ import { createProcessor } from '../create-processor.js';
 import { InvalidOptionError, TroupeError, WorkerStartError } from '../errors/errors.js';
 import { serveDashboardWithToken } from './dashboard.js';
 import { createProgress } from './progress.js';
-import { runFile, type RunSummary } from './run.js';
+import { runFile } from './run.js';
+import { summaryTable } from './summary.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -36,27 +37,6 @@ async function countLines(path: string): Promise<number> {
     last = chunk[chunk.length - 1] ?? last;
   }
   return last === 10 ? lines : lines + 1;
-}
-
-function summaryTable(summary: RunSummary, peakRssMb: number): string {
-  const rows: Array<[string, string]> = [
-    ['lines', summary.lines.toLocaleString('en')],
-    ['done', summary.done.toLocaleString('en')],
-    ['failed', `${summary.failed.toLocaleString('en')}${summary.invalid ? ` (${summary.invalid} invalid lines)` : ''}`],
-    ...(summary.earlier
-      ? [['from the store', `${summary.earlier.toLocaleString('en')} (finished by an earlier run, not run again)`] as [string, string]]
-      : []),
-    ['retries', summary.retries.toLocaleString('en')],
-    ['unfinished', summary.unfinished ? `${summary.unfinished.toLocaleString('en')} → ${summary.unfinishedPath}` : '0'],
-    ...(summary.elsewhere
-      ? [['left running', `${summary.elsewhere.toLocaleString('en')} (in the cluster; results in its bucket)`] as [string, string]]
-      : []),
-    ['wall time', `${(summary.ms / 1_000).toFixed(2)} s`],
-    ['rate', `${Math.round(((summary.done + summary.failed) / summary.ms) * 1_000).toLocaleString('en')} tasks/s`],
-    ['peak RSS', `${peakRssMb.toFixed(0)} MB`],
-  ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
 }
 
 /**
