@@ -14,6 +14,7 @@ export const PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Troupe</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/uplot.css">
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }

@@ -92,7 +92,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
  * an actor's last snapshot at `/actor/<id>`, Prometheus text at `/metrics`,
  * and the JSON API under `/api/` (see api.ts) that lists `tasks` by state
  * and cancels and retries them. With a `token`, all but the page and its
- * assets need it. Throws `InvalidOptionError`, having started nothing, for a
+ * assets (and `/favicon.ico`, an empty 204) need it. Throws `InvalidOptionError`, having started nothing, for a
  * host other than loopback without a token.
  */
 export async function serveDashboard(
@@ -152,6 +152,13 @@ export async function serveDashboard(
     if (path === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(PAGE);
+      return;
+    }
+    // The page names an empty icon, so a browser does not ask; one that asks anyway (at `/metrics`, say) gets
+    // nothing, not a 401 to log.
+    if (path === '/favicon.ico') {
+      response.writeHead(204, { 'cache-control': 'max-age=86400' });
+      response.end();
       return;
     }
     const asset = ASSETS[path];

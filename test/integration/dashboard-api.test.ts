@@ -70,6 +70,16 @@ describe('dashboard API access', () => {
     await runningAndFailed(p);
     const url = await serve(p, TOKEN);
     expect((await fetch(url)).status).toBe(200);
+    // What a browser loads with the page needs no token: its assets, and no icon (the page names an empty one; a
+    // browser that asks for /favicon.ico anyway, at another route, gets nothing rather than a 401).
+    expect(await (await fetch(url)).text()).toContain('<link rel="icon" href="data:,">');
+    for (const [path, status] of [
+      ['uplot.js', 200],
+      ['uplot.css', 200],
+      ['favicon.ico', 204],
+    ] as const) {
+      expect([path, (await fetch(`${url}${path}`)).status]).toEqual([path, status]);
+    }
     for (const [method, path] of ROUTES) {
       for (const token of [undefined, 'wrong', `${TOKEN}x`, '']) {
         const response = await fetch(`${url}${path}`, { method, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
