@@ -75,7 +75,9 @@ describe('the packed package', { timeout: 180_000 }, () => {
     project = mkdtempSync(join(tmpdir(), 'troupe-consumer-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     const { version: tsx } = (await import('tsx/package.json', { with: { type: 'json' } })).default as { version: string };
-    await run(npm, ['install', tarball, `tsx@${tsx}`, '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+    // --engine-strict: the install fails if any package it brings needs a newer Node than this one (CI runs the
+    // lowest that package.json's `engines` claims), instead of warning EBADENGINE.
+    await run(npm, ['install', tarball, `tsx@${tsx}`, '--engine-strict', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
       cwd: project,
       timeout: 150_000,
     });
