@@ -37,11 +37,14 @@ describe('examples run', () => {
   });
 
   it('durability: a second run on the same store reads the results of the first and runs its unfinished task', async () => {
-    expect(await runExample('durability.ts')).toBe(
+    const out = await runExample('durability.ts');
+    expect(out).toBe(
       'first run: handed back 0, kept in the store\n' +
         'square-7 from the first run: done\n' +
         'square-9: 81, submitted in the first run, started no earlier than its delay\n',
     );
+    // The page shows what it prints.
+    expect(readFileSync(`${root}docs/durability.md`, 'utf8')).toContain(`It prints:\n\n\`\`\`\n${out}\`\`\`\n`);
   });
 
   it('actors: two accounts on worker threads, a transfer and a refused one, a final state', async () => {
@@ -182,6 +185,30 @@ describe('examples run', () => {
     expect(failure?.stdout.trim().split('\n')).toHaveLength(4);
     expect(failure?.stderr).toContain('troupe: line 4: not JSON (Unexpected end of JSON input)');
     expect(failure?.stderr).toMatch(/failed\s+2 \(1 invalid line\)\n/);
+  });
+
+  it('the usage errors docs/cli.md shows are what the command prints (`…` for the checkout)', async () => {
+    const documented = readFileSync(`${root}docs/cli.md`, 'utf8');
+    const block = /\n( *)```\n( *\$ npm run -s troupe -- [\s\S]*?)\n *```\n/.exec(documented);
+    const indent = block?.[1] ?? '';
+    const lines = (block?.[2] ?? '').split('\n').map((line) => line.slice(indent.length));
+    const commands = lines.flatMap((line, i) => (line.startsWith('$ ') ? [i] : []));
+    expect(commands).toHaveLength(2);
+    for (const [n, at] of commands.entries()) {
+      const args = (lines[at] as string).replace('$ npm run -s troupe -- ', '').split(' ');
+      const expected = lines.slice(at + 1, commands[n + 1]).join('\n');
+      const failure = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+        cwd: root,
+        timeout: 60_000,
+        ...(signal ? { signal } : {}),
+      }).then(
+        () => undefined,
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(failure?.code, lines[at]).toBe(2);
+      expect(failure?.stdout).toBe('');
+      expect(failure?.stderr.replaceAll(root.slice(0, -1), '…').trimEnd()).toBe(expected);
+    }
   });
 
   it('dashboard', async () => {
