@@ -1,12 +1,26 @@
 /**
  * actors/: actors of your own on the worker threads (`processor.spawn`):
  * what they look like to you (this file), the ref you hold (actor-ref.ts),
- * and the checks `spawn` makes at the call (spawn-options.ts). The supervisor keeps the directory of live actors
- * (supervisor/actors.ts); inside a thread they run in workers/actor-host.ts.
+ * the checks `spawn` makes at the call (spawn-options.ts), the directory of
+ * live actors the supervisor keeps (directory.ts, with each actor's entry in
+ * actor-entry.ts and its restarts in actor-restarts.ts), the thread it runs
+ * on as the directory sees one (host.ts), the orders and reports that cross
+ * to that thread (protocol.ts), and what runs them inside it
+ * (thread-runner.ts). workers/ only hosts them: it carries the orders and
+ * reports, and starts the runner in each thread.
  */
-import type { ActorSnapshot } from '../workers/protocol.js';
 
-export type { ActorSnapshot };
+/** An actor's snapshot as plain data: what crosses threads and what `ActorRef.getSnapshot()` returns. */
+export interface ActorSnapshot {
+  readonly status: 'active' | 'done' | 'error' | 'stopped';
+  /** A machine's state value. */
+  readonly value?: unknown;
+  readonly context?: unknown;
+  /** Set once the actor is `done`. */
+  readonly output?: unknown;
+  /** Set once the actor is `error`: what its logic threw. */
+  readonly error?: unknown;
+}
 
 /**
  * What restarts an actor. Its thread dying always does (from its last

@@ -1,3 +1,4 @@
+import type { ActorMessage } from '../actors/directory.js';
 import type { StoppedActor } from '../actors/types.js';
 import type { StoreError } from '../errors/errors.js';
 import type { TaskLifecycle } from '../machines/lifecycles.js';
@@ -7,7 +8,6 @@ import type { TaskTrace } from '../observe/tracing.js';
 import type { NormalizedTask } from '../task/normalize.js';
 import type { TaskInput, TaskResult } from '../task/types.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
-import type { ActorMessage } from './actors.js';
 import type { TaskRecord } from './task-record.js';
 
 /**

@@ -1,8 +1,8 @@
+import type { ActorDirectory } from '../actors/directory.js';
 import type { StoppedActor } from '../actors/types.js';
 import { handedBack } from '../task/results.js';
 import type { TaskInput } from '../task/types.js';
 import type { Clock } from '../util/clock.js';
-import type { ActorDirectory } from './actors.js';
 import type { Journal } from './journal.js';
 import type { TaskRecord } from './task-record.js';
 import type { WorkerPool } from './worker-pool.js';

@@ -5,6 +5,7 @@
  * attempts in threads, and how a task leaves (`task-endings.ts`).
  */
 
+import { ActorDirectory } from '../actors/directory.js';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
@@ -26,7 +27,6 @@ import { Conditions } from '../util/conditions.js';
 import { deferred } from '../util/deferred.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
-import { ActorDirectory } from './actors.js';
 import { Attempts } from './attempts.js';
 import { Dispatcher } from './dispatcher.js';
 import { Journal } from './journal.js';
@@ -38,6 +38,7 @@ import { type Fault, type LifecycleView, ProcessorLifecycle } from './processor-
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
 import { TaskRegistry } from './registry.js';
 import { Resizer } from './resizer.js';
+import { RestartPolicy } from './restart-policy.js';
 import { Shutdown, stopInOrder } from './shutdown.js';
 import { TaskEndings } from './task-endings.js';
 import { createRecord, type TaskRecord } from './task-record.js';
@@ -154,6 +155,7 @@ export class Supervisor {
     this.actors = new ActorDirectory({
       timers: this.#timers,
       restart: options.restart,
+      restartSchedule: () => new RestartPolicy(options.restart),
       ready: () => this.#pool.forActors,
       send: (message) => this.send(message),
       defer: (effect) => this.#mailbox.defer(effect),

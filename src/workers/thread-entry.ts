@@ -1,21 +1,23 @@
 /**
  * The code that runs inside each worker thread: it imports the handler module
  * once and exposes a runner over comlink. It holds no state but the handlers,
- * the attempts waiting or running, and the news not yet sent.
+ * the attempts waiting or running, and the news not yet sent; the actors the
+ * thread hosts are the `ActorRunner`'s (actors/thread-runner.ts).
  */
 import { type MessagePort, parentPort, type TransferListItem } from 'node:worker_threads';
 
 import { expose } from 'comlink';
 
+import type { ActorNews } from '../actors/protocol.js';
+import { ActorRunner } from '../actors/thread-runner.js';
 import { UnknownHandlerError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { TaskHandler } from '../task/types.js';
 import { isDetached } from '../util/detached.js';
 import { Queue } from '../util/queue.js';
-import { ActorHost } from './actor-host.js';
 import { AttemptContext } from './attempt-context.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ActorNews, ThreadApi, ThreadDying, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
+import type { ThreadApi, ThreadDying, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
 
 if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
 
@@ -78,7 +80,7 @@ const scheduleFlush = flushVia((run) => setImmediate(run));
 /** News with an answer someone awaits goes once the batch in hand is done, not a turn later. */
 const answerSoon = flushVia(queueMicrotask);
 
-const actors = new ActorHost(scheduleFlush, answerSoon);
+const actors = new ActorRunner(scheduleFlush, answerSoon);
 
 // An action that calls `process.exit` ends the thread in the middle of its
 // event: the main thread is told which one, so that it is not delivered again

@@ -2,10 +2,11 @@ import { MessageChannel, type MessagePort, type ResourceLimits, type TransferLis
 
 import { type Remote, transfer, wrap } from 'comlink';
 
+import type { ActorOrder } from '../actors/protocol.js';
 import type { SerializedError } from '../errors/serialize.js';
 import { needsTypescript, startThread, typescriptPreload } from '../util/threads.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ActorOrder, LoadOutcome, ThreadApi, ThreadConfig, ThreadDying, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
+import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadDying, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {

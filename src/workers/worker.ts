@@ -3,13 +3,16 @@
  * handle that is the only code touching a `Worker` and comlink
  * (thread-handle.ts), the code that runs inside each thread
  * (thread-entry.ts), and the wire protocol between the two (protocol.ts).
+ * Threads also host the actors users spawn: they carry their orders and
+ * reports, and start their runner; the actors themselves are in actors/.
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
+import type { ActorNews, ActorOrder } from '../actors/protocol.js';
 import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { Clock } from '../util/clock.js';
-import type { ActorNews, ActorOrder, ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
+import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
 import { type ThreadExit, ThreadHandle } from './thread-handle.js';
 
 /** What a worker actor tells its supervisor. */

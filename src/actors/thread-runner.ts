@@ -3,13 +3,14 @@
  * created from the handler module's actor-logic exports. Orders arrive in
  * batches and are carried out in order; what changed is reported once per
  * message back (`drain`), each actor's latest snapshot with the answers to
- * its asks. Runs inside the thread only.
+ * its asks. Runs inside the thread only, started by `workers/thread-entry.ts`.
  */
 import type { AnyActorLogic, AnyActorRef, createActor, Snapshot } from 'xstate';
 
 import { InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
-import type { ActorNews, ActorOrder, ActorSnapshot, ThreadDying } from './protocol.js';
+import type { ActorInProgress, ActorNews, ActorOrder } from './protocol.js';
+import type { ActorSnapshot } from './types.js';
 
 /** Whether a module export is XState actor logic (a machine, or `fromTransition`/`fromPromise`/… logic). */
 export function isActorLogic(value: unknown): value is AnyActorLogic {
@@ -46,7 +47,7 @@ interface Pending {
   trace: Array<readonly [{ readonly type: string }, ActorSnapshot]> | undefined;
 }
 
-export class ActorHost {
+export class ActorRunner {
   readonly #logics = new Map<string, AnyActorLogic>();
   readonly #actors = new Map<string, Hosted>();
   /** Actors with news since the last drain. */
@@ -108,7 +109,7 @@ export class ActorHost {
    * The actor event being processed right now, if any: what the thread
    * says as it exits (`ThreadDying`) when an action calls `process.exit`.
    */
-  get processing(): ThreadDying['dying'] | undefined {
+  get processing(): ActorInProgress | undefined {
     return this.#current === undefined ? undefined : { actor: this.#current, delivery: this.#currentNumber };
   }
 

@@ -1,10 +1,9 @@
-import type { ActorRef, ActorState } from '../actors/actor-ref.js';
-import type { ActorEvent, ActorSnapshot, RestartOn } from '../actors/types.js';
 import { deserializeError, type SerializedError } from '../errors/serialize.js';
 import type { InspectedActor } from '../observe/inspection.js';
 import type { Queue } from '../util/queue.js';
-import type { WorkerActor } from '../workers/worker.js';
-import type { RestartPolicy } from './restart-policy.js';
+import type { ActorRef, ActorState } from './actor-ref.js';
+import type { ActorHost } from './host.js';
+import type { ActorEvent, ActorSnapshot, RestartOn } from './types.js';
 
 /** A spawn, an ask or a stop waiting for its answer. */
 export interface Reply<T> {
@@ -19,13 +18,28 @@ export interface Ask extends Reply<ActorSnapshot> {
   readonly type: string;
   readonly timeout: number;
   /** The thread its event went to, once sent: its answer keeps that thread ref'd. */
-  worker: WorkerActor | undefined;
+  worker: ActorHost | undefined;
 }
 
 /** An event on its way to an actor; `ask` names the ask waiting for the snapshot after it. */
 export interface Delivery {
   readonly event: ActorEvent;
   readonly ask: number | undefined;
+}
+
+/**
+ * When to restart an actor, and when to stop trying: the processor's
+ * `restart` policy, one per actor (`supervisor/restart-policy.ts` is one).
+ */
+export interface RestartSchedule {
+  /** Records a restart at `now` (ms): the wait before it, or `undefined` past the intensity. */
+  next(now: number): number | undefined;
+}
+
+/** The restart policy's intensity, as `ActorFailedError` names it (the processor's `restart` option). */
+export interface RestartIntensity {
+  readonly maxRestarts: number;
+  readonly window: number;
 }
 
 /** One live actor, as the supervisor's directory keeps it. */
@@ -35,8 +49,8 @@ export interface ActorEntry {
   readonly input: unknown;
   /** What restarts it: its thread dying, always; its logic's error too with `'on-error'`. */
   readonly restartOn: RestartOn;
-  readonly restarts: RestartPolicy;
-  worker: WorkerActor | undefined;
+  readonly restarts: RestartSchedule;
+  worker: ActorHost | undefined;
   /** Until its thread first reports it running. */
   spawned: Reply<ActorRef> | undefined;
   readonly asks: Map<number, Ask>;

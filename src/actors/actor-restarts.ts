@@ -1,14 +1,13 @@
-import type { ActorSnapshot } from '../actors/types.js';
 import { ActorFailedError, type WorkerCrashedError } from '../errors/errors.js';
-import type { ResolvedRestart } from '../options/types.js';
 import type { TimerQueue } from '../util/timer-queue.js';
-import type { ThreadDying } from '../workers/protocol.js';
-import { type ActorEntry, type Delivery, drain } from './actor-entry.js';
+import { type ActorEntry, type Delivery, drain, type RestartIntensity } from './actor-entry.js';
+import type { ActorInProgress } from './protocol.js';
+import type { ActorSnapshot } from './types.js';
 
 /** What the restarts need from the actor directory that owns them. */
 export interface RestartParts {
   readonly timers: TimerQueue;
-  readonly restart: ResolvedRestart;
+  readonly restart: RestartIntensity;
   /** Runs `effect` once the message being processed is done. */
   readonly defer: (effect: () => void) => void;
   /** Its backoff is over: an `actor.restart` message for it. */
@@ -40,7 +39,7 @@ export class ActorRestarts {
    * that killed the thread (see {@link culprit}). `dying`: what the thread
    * said as it exited, if anything.
    */
-  threadLost(entry: ActorEntry, crash: WorkerCrashedError, dying: ThreadDying['dying'] | undefined): void {
+  threadLost(entry: ActorEntry, crash: WorkerCrashedError, dying: ActorInProgress | undefined): void {
     const inFlight = drain(entry.inFlight);
     const { known, killer } = culprit(entry, inFlight, dying);
     const again = inFlight.filter((delivery) => delivery !== killer && delivery.ask === undefined);
@@ -104,7 +103,7 @@ export class ActorRestarts {
 /**
  * Which of an actor's events in flight killed its thread. A thread that
  * calls `process.exit` in an action names the actor and the event as it
- * exits (`ThreadDying`): the event is known at the first crash, and the
+ * exits (`ActorInProgress`): the event is known at the first crash, and the
  * other events in flight, this actor's and its neighbours', are innocent.
  * A thread that says nothing (terminated, out of memory, a native crash, or
  * no actor event in progress) leaves it unknown: the events go again one at
@@ -114,7 +113,7 @@ export class ActorRestarts {
 function culprit(
   entry: ActorEntry,
   inFlight: readonly Delivery[],
-  dying: ThreadDying['dying'] | undefined,
+  dying: ActorInProgress | undefined,
 ): { readonly known: boolean; readonly killer: Delivery | undefined } {
   if (dying && dying.actor !== entry.state.id) return { known: true, killer: undefined };
   // Numbered as the thread counts them: the first in flight is the one after the last reported.

@@ -1,7 +1,5 @@
 import type { Snapshot } from 'xstate';
 
-import { type ActorChannel, ActorRef, type ActorState } from '../actors/actor-ref.js';
-import type { ActorEvent, ActorSnapshot, RestartOn, StoppedActor } from '../actors/types.js';
 import {
   ActorStoppedError,
   AskTimeoutError,
@@ -12,19 +10,25 @@ import {
 } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
 import { InspectedActor, type Inspection } from '../observe/inspection.js';
-import type { ResolvedRestart } from '../options/types.js';
-import type { StoredActor } from '../store/store.js';
 import { Broadcast } from '../util/broadcast.js';
 import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import { randomId } from '../util/uuid.js';
-import type { ActorNews } from '../workers/protocol.js';
-import type { ThreadExit } from '../workers/thread-handle.js';
-import type { WorkerActor } from '../workers/worker.js';
-import { type ActorEntry, type Ask, type Delivery, list, plain, type Reply } from './actor-entry.js';
+import {
+  type ActorEntry,
+  type Ask,
+  type Delivery,
+  list,
+  plain,
+  type Reply,
+  type RestartIntensity,
+  type RestartSchedule,
+} from './actor-entry.js';
+import { type ActorChannel, ActorRef, type ActorState } from './actor-ref.js';
 import { ActorRestarts } from './actor-restarts.js';
-import type { Journal } from './journal.js';
-import { RestartPolicy } from './restart-policy.js';
+import type { ActorHost, HostExit } from './host.js';
+import type { ActorNews } from './protocol.js';
+import type { ActorEvent, ActorSnapshot, RestartOn, StoppedActor } from './types.js';
 
 /** What the facade and a ref ask of the actors, as supervisor messages. */
 export type ActorMessage =
@@ -53,12 +57,20 @@ export type ActorMessage =
   /** An inspector attached (or the last one left): threads report every event's snapshot, or stop. */
   | { readonly type: 'actor.trace'; readonly on: boolean };
 
+/** Where each actor's latest snapshot is written, with a store (`supervisor/journal.ts` is it). */
+export interface ActorJournal {
+  actorChanged(id: string, logic: string, restart: RestartOn, snapshot: unknown): void;
+  actorGone(id: string): void;
+}
+
 /** What the directory needs from its supervisor. */
 export interface ActorParts {
   readonly timers: TimerQueue;
-  readonly restart: ResolvedRestart;
+  readonly restart: RestartIntensity;
+  /** A fresh restart policy, one per actor (the processor's `restart` option). */
+  readonly restartSchedule: () => RestartSchedule;
   /** The ready worker threads. */
-  readonly ready: () => readonly WorkerActor[];
+  readonly ready: () => readonly ActorHost[];
   /** A message to the supervisor (an ask timed out, a restart is due). */
   readonly send: (message: ActorMessage) => void;
   /** Runs `effect` once the message being processed is done (promise settlements, snapshots to subscribers). */
@@ -69,8 +81,8 @@ export interface ActorParts {
   /** The supervisor as inspectors see it: each actor's parent. */
   readonly root: InspectedActor;
   /** With a store: where each actor's latest snapshot is written, and what earlier runs left there. */
-  readonly journal?: Pick<Journal, 'actorChanged' | 'actorGone'>;
-  readonly stored?: readonly StoredActor[];
+  readonly journal?: ActorJournal;
+  readonly stored?: readonly StoppedActor[];
 }
 
 interface Spawn {
@@ -99,7 +111,7 @@ export class ActorDirectory {
   /** Spawns waiting for the first thread to be ready (its module's exports are not known before). */
   readonly #waiting: Spawn[] = [];
   /** Live actors per thread, kept as they are placed and leave: placement reads it, in O(threads). */
-  readonly #placed = new Map<WorkerActor, number>();
+  readonly #placed = new Map<ActorHost, number>();
   /** Actors due a restart while no thread was ready. */
   readonly #homeless = new Set<string>();
   /** The handler module's exports, from the first thread that loaded it. */
@@ -108,7 +120,7 @@ export class ActorDirectory {
   /** Threads report every event's snapshot: an inspector watches. */
   #tracing: boolean;
   /** Actors an earlier run left in the store, not resumed yet: `spawn` under one's id resumes it. */
-  readonly #stored = new Map<string, StoredActor>();
+  readonly #stored = new Map<string, StoppedActor>();
   /** How refs reach their actors: each call a message to the supervisor. */
   readonly channel: ActorChannel;
   readonly #restarts: ActorRestarts;
@@ -175,7 +187,7 @@ export class ActorDirectory {
   }
 
   /** A thread is ready: the module's exports are known; spawns and restarts that waited for one go out. */
-  workerReady(worker: WorkerActor, functions: readonly string[], logics: readonly string[]): void {
+  workerReady(worker: ActorHost, functions: readonly string[], logics: readonly string[]): void {
     this.#exports ??= { logics: new Set(logics), functions };
     if (this.#tracing) worker.sendActors({ kind: 'trace', on: true });
     for (const spawn of this.#waiting.splice(0)) this.#spawn(spawn);
@@ -185,7 +197,7 @@ export class ActorDirectory {
   }
 
   /** What a thread reported of its actors. */
-  heard(worker: WorkerActor, news: readonly ActorNews[]): void {
+  heard(worker: ActorHost, news: readonly ActorNews[]): void {
     for (const item of news) {
       const entry = this.#entries.get(item.actor);
       if (entry?.worker === worker) this.#hear(entry, worker, item);
@@ -198,7 +210,7 @@ export class ActorDirectory {
    * (see `ActorRestarts.threadLost`); past the restart intensity it ends in
    * `error` with `ActorFailedError`.
    */
-  threadLost(worker: WorkerActor, exit: ThreadExit): void {
+  threadLost(worker: ActorHost, exit: HostExit): void {
     for (const entry of [...this.#entries.values()]) {
       if (entry.worker !== worker) continue;
       const crash = new WorkerCrashedError(worker.id, exit.code);
@@ -247,7 +259,7 @@ export class ActorDirectory {
     for (const entry of [...this.#entries.values()]) if (entry.stopping) this.#stopAsReported(entry);
   }
 
-  #hear(entry: ActorEntry, worker: WorkerActor, item: ActorNews): void {
+  #hear(entry: ActorEntry, worker: ActorHost, item: ActorNews): void {
     const { state } = entry;
     const spawned = entry.spawned;
     if (spawned) {
@@ -348,7 +360,7 @@ export class ActorDirectory {
       ref: new ActorRef(state, this.channel),
       input,
       restartOn: restart,
-      restarts: new RestartPolicy(this.#parts.restart),
+      restarts: this.#parts.restartSchedule(),
       worker: undefined,
       spawned: reply,
       asks: new Map(),
@@ -436,7 +448,7 @@ export class ActorDirectory {
     this.#pump(entry);
   }
 
-  #send(entry: ActorEntry, worker: WorkerActor, { event, ask }: Delivery): void {
+  #send(entry: ActorEntry, worker: ActorHost, { event, ask }: Delivery): void {
     entry.inFlight.push({ event, ask });
     if (ask !== undefined) {
       const waiting = entry.asks.get(ask);
@@ -468,8 +480,8 @@ export class ActorDirectory {
   }
 
   /** The ready thread with the fewest actors; of those, the least busy. */
-  #placeFor(): WorkerActor | undefined {
-    let best: WorkerActor | undefined;
+  #placeFor(): ActorHost | undefined {
+    let best: ActorHost | undefined;
     let bestActors = Infinity;
     for (const worker of this.#parts.ready()) {
       const actors = this.#placed.get(worker) ?? 0;
@@ -482,12 +494,12 @@ export class ActorDirectory {
   }
 
   /** Whether any actor runs on the thread. */
-  hosts(worker: WorkerActor): boolean {
+  hosts(worker: ActorHost): boolean {
     return this.#placed.has(worker);
   }
 
   /** The actor now runs on `worker` (none: its thread died, or it is over); the count per thread follows. */
-  #move(entry: ActorEntry, worker: WorkerActor | undefined): void {
+  #move(entry: ActorEntry, worker: ActorHost | undefined): void {
     const from = entry.worker;
     if (from === worker) return;
     if (from) {
