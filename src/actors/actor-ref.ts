@@ -9,20 +9,20 @@ import type { ActorEvent, ActorSnapshot, AskOptions } from './types.js';
 const DEFAULT_ASK_TIMEOUT = 5_000;
 
 /**
- * What the supervisor keeps of one actor, written by it inside its messages
- * and read here: the ref's view of its actor.
+ * What a ref reads of its actor: the directory's entry, which the
+ * supervisor writes inside its messages.
  */
 export interface ActorState {
   readonly id: string;
   readonly logic: string;
-  /** The latest snapshot the main thread has (after the last batch of the thread's news). */
-  snapshot: ActorSnapshot;
+  /** The latest snapshot the main thread has (after the last report from its thread). */
+  readonly snapshot: ActorSnapshot;
   /** Events the actor has processed, as last reported. */
-  processed: number;
+  readonly processed: number;
   /** The worker thread it runs on (its worker id), while it runs. */
-  workerId: number | undefined;
+  readonly workerId: number | undefined;
   /** `stop()` was called: it takes no more events, and ends once its thread reports it stopped. */
-  stopping: boolean;
+  readonly stopping: boolean;
   /** Snapshots as they arrive; completes when the actor ends or stops, errors when its logic throws. */
   readonly changes: Broadcast<ActorSnapshot>;
 }
@@ -146,8 +146,8 @@ export class ActorRef {
   }
 
   /**
-   * Its snapshots from now on, as they reach the main thread: one per batch
-   * of the thread's news (the latest, when the actor processed several
+   * Its snapshots from now on, as they reach the main thread: one per report
+   * from its thread (the latest, when the actor processed several
    * events in one batch; `ask` gives the one right after an event).
    * Completes when the actor reaches a final state or is stopped, and errors
    * with the logic's error when it ends in `error`.

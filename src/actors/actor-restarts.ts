@@ -1,8 +1,11 @@
 import { ActorFailedError, type WorkerCrashedError } from '../errors/errors.js';
 import type { TimerQueue } from '../util/timer-queue.js';
-import { type ActorEntry, type Delivery, drain, type RestartIntensity } from './actor-entry.js';
+import { type ActorEntry, type ActorPhase, type Delivery, drain, type RestartIntensity } from './actor-entry.js';
 import type { ActorInProgress } from './protocol.js';
 import type { ActorSnapshot } from './types.js';
+
+/** The phase an actor restarts from: on its thread, running. */
+type Running = Extract<ActorPhase, { readonly name: 'running' }>;
 
 /** What the restarts need from the actor directory that owns them. */
 export interface RestartParts {
@@ -14,8 +17,8 @@ export interface RestartParts {
   readonly due: (id: string) => void;
   /** The actor is over, with this snapshot; what waits on it gets `error`. */
   readonly end: (entry: ActorEntry, snapshot: ActorSnapshot, error: Error) => void;
-  /** It left its thread (the count of actors per thread follows). */
-  readonly unplace: (entry: ActorEntry) => void;
+  /** It enters `phase` (the count of actors per thread follows). */
+  readonly enter: (entry: ActorEntry, phase: ActorPhase) => void;
 }
 
 /**
@@ -39,9 +42,9 @@ export class ActorRestarts {
    * that killed the thread (see {@link culprit}). `dying`: what the thread
    * said as it exited, if anything.
    */
-  threadLost(entry: ActorEntry, crash: WorkerCrashedError, dying: ActorInProgress | undefined): void {
+  threadLost(entry: ActorEntry, running: Running, crash: WorkerCrashedError, dying: ActorInProgress | undefined): void {
     const inFlight = drain(entry.inFlight);
-    const { known, killer } = culprit(entry, inFlight, dying);
+    const { known, killer } = culprit(entry, running, inFlight, dying);
     const again = inFlight.filter((delivery) => delivery !== killer && delivery.ask === undefined);
     for (const delivery of inFlight) {
       const ask = delivery.ask === undefined ? undefined : entry.asks.get(delivery.ask);
@@ -50,15 +53,11 @@ export class ActorRestarts {
       this.#parts.timers.clearTimeout(ask.timer);
       this.#parts.defer(() => ask.reject(crash));
     }
-    if (again.length > 0) {
-      holdFirst(entry, again);
-      // The killer is not known: one of these may be it.
-      if (!known) entry.careful = true;
-    }
-    this.#parts.unplace(entry);
+    holdFirst(entry, again);
     entry.earlier += entry.reported;
     entry.reported = 0;
-    this.#later(entry, crash);
+    // The killer is not known: one of those that go again may be it.
+    this.#later(entry, crash, running.oneAtATime || (again.length > 0 && !known));
   }
 
   /**
@@ -67,35 +66,37 @@ export class ActorRestarts {
    * the event that threw) goes again, ahead of what was sent after and what
    * was held.
    */
-  afterError(entry: ActorEntry, again: Delivery[], error: Error): void {
+  afterError(entry: ActorEntry, running: Running, again: Delivery[], error: Error): void {
     // Their asks were answered already: the events go again, unasked.
     const replayed = again.map(({ event }) => ({ event, ask: undefined }));
     const unprocessed = drain(entry.inFlight);
     for (const { ask } of unprocessed) {
       const waiting = ask === undefined ? undefined : entry.asks.get(ask);
-      if (!waiting?.worker) continue;
+      if (!waiting?.host) continue;
       // Its event goes again, to the restarted actor: the old thread owes it no answer.
-      waiting.worker.awaitAnswers(-1);
-      waiting.worker = undefined;
+      waiting.host.awaitAnswers(-1);
+      waiting.host = undefined;
     }
     holdFirst(entry, [...replayed, ...unprocessed]);
-    this.#parts.unplace(entry);
     entry.earlier += entry.reported - replayed.length;
     entry.reported = 0;
-    this.#later(entry, error);
+    this.#later(entry, error, running.oneAtATime);
   }
 
-  /** After its restart backoff (an `actor.restart` message), or past the intensity, it ends with `ActorFailedError`. */
-  #later(entry: ActorEntry, cause: Error): void {
+  /**
+   * Off its thread, it restarts after its backoff (an `actor.restart`
+   * message), or past the intensity, ends with `ActorFailedError`.
+   */
+  #later(entry: ActorEntry, cause: Error, oneAtATime: boolean): void {
     const delay = entry.restarts.next(this.#parts.timers.now());
     if (delay === undefined) {
       const { maxRestarts, window } = this.#parts.restart;
-      const error = new ActorFailedError(entry.state.id, maxRestarts, window, { cause });
-      this.#parts.end(entry, { ...entry.state.snapshot, status: 'error', error }, error);
+      const error = new ActorFailedError(entry.id, maxRestarts, window, { cause });
+      this.#parts.end(entry, { ...entry.snapshot, status: 'error', error }, error);
       return;
     }
-    entry.restarting = true;
-    const { id } = entry.state;
+    this.#parts.enter(entry, { name: 'restarting', oneAtATime });
+    const { id } = entry;
     this.#parts.timers.setTimeout(() => this.#parts.due(id), delay);
   }
 }
@@ -107,19 +108,20 @@ export class ActorRestarts {
  * other events in flight, this actor's and its neighbours', are innocent.
  * A thread that says nothing (terminated, out of memory, a native crash, or
  * no actor event in progress) leaves it unknown: the events go again one at
- * a time (`ActorEntry.careful`), and one alone in flight when its thread
- * dies again is the killer.
+ * a time (`oneAtATime` in its phase), and one alone in flight when its
+ * thread dies again is the killer.
  */
 function culprit(
   entry: ActorEntry,
+  running: Running,
   inFlight: readonly Delivery[],
   dying: ActorInProgress | undefined,
 ): { readonly known: boolean; readonly killer: Delivery | undefined } {
-  if (dying && dying.actor !== entry.state.id) return { known: true, killer: undefined };
+  if (dying && dying.actor !== entry.id) return { known: true, killer: undefined };
   // Numbered as the thread counts them: the first in flight is the one after the last reported.
   const named = dying ? inFlight[dying.delivery - entry.reported - 1] : undefined;
   if (named) return { known: true, killer: named };
-  return { known: false, killer: entry.careful && inFlight.length === 1 ? inFlight[0] : undefined };
+  return { known: false, killer: running.oneAtATime && inFlight.length === 1 ? inFlight[0] : undefined };
 }
 
 /** `deliveries` go before whatever was held already. */

@@ -10,24 +10,28 @@ import {
 } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
 import { InspectedActor, type Inspection } from '../observe/inspection.js';
-import { Broadcast } from '../util/broadcast.js';
-import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import { randomId } from '../util/uuid.js';
 import {
-  type ActorEntry,
+  ActorEntry,
+  type ActorPhase,
   type Ask,
   type Delivery,
+  hostOf,
   list,
+  pendingSpawn,
   plain,
   type Reply,
   type RestartIntensity,
   type RestartSchedule,
+  sendsAtOnce,
+  takesEvents,
 } from './actor-entry.js';
-import { type ActorChannel, ActorRef, type ActorState } from './actor-ref.js';
+import type { ActorChannel, ActorRef } from './actor-ref.js';
 import { ActorRestarts } from './actor-restarts.js';
 import type { ActorHost, HostExit } from './host.js';
-import type { ActorNews } from './protocol.js';
+import { Placement } from './placement.js';
+import type { ActorReport } from './protocol.js';
 import type { ActorEvent, ActorSnapshot, RestartOn, StoppedActor } from './types.js';
 
 /** What the facade and a ref ask of the actors, as supervisor messages. */
@@ -109,11 +113,10 @@ export class ActorDirectory {
   readonly #parts: ActorParts;
   readonly #entries = new Map<string, ActorEntry>();
   /** Spawns waiting for the first thread to be ready (its module's exports are not known before). */
-  readonly #waiting: Spawn[] = [];
-  /** Live actors per thread, kept as they are placed and leave: placement reads it, in O(threads). */
-  readonly #placed = new Map<ActorHost, number>();
+  readonly #spawnsWaiting: Spawn[] = [];
+  readonly #placement: Placement;
   /** Actors due a restart while no thread was ready. */
-  readonly #homeless = new Set<string>();
+  readonly #restartsWaiting = new Set<string>();
   /** The handler module's exports, from the first thread that loaded it. */
   #exports: { readonly logics: ReadonlySet<string>; readonly functions: readonly string[] } | undefined;
   #asks = 0;
@@ -127,6 +130,7 @@ export class ActorDirectory {
 
   constructor(parts: ActorParts) {
     this.#parts = parts;
+    this.#placement = new Placement(parts.ready);
     this.#tracing = parts.inspection.active;
     for (const actor of parts.stored ?? []) this.#stored.set(actor.id, actor);
     const { send } = parts;
@@ -142,7 +146,7 @@ export class ActorDirectory {
       defer: parts.defer,
       due: (id) => send({ type: 'actor.restart', id }),
       end: (entry, snapshot, error) => this.#end(entry, snapshot, error),
-      unplace: (entry) => this.#move(entry, undefined),
+      enter: (entry, phase) => this.#enter(entry, phase),
     });
   }
 
@@ -154,7 +158,7 @@ export class ActorDirectory {
       }
       case 'actor.send': {
         const entry = this.#entries.get(message.id);
-        if (entry && !entry.stopping) this.#deliver(entry, { event: message.event, ask: undefined });
+        if (entry && takesEvents(entry.phase)) this.#deliver(entry, { event: message.event, ask: undefined });
         return;
       }
       case 'actor.ask':
@@ -168,7 +172,7 @@ export class ActorDirectory {
       case 'actor.trace':
         if (message.on === this.#tracing) return;
         this.#tracing = message.on;
-        for (const worker of this.#parts.ready()) worker.sendActors({ kind: 'trace', on: message.on });
+        for (const host of this.#parts.ready()) host.sendActors({ kind: 'trace', on: message.on });
         return;
     }
   }
@@ -187,20 +191,20 @@ export class ActorDirectory {
   }
 
   /** A thread is ready: the module's exports are known; spawns and restarts that waited for one go out. */
-  workerReady(worker: ActorHost, functions: readonly string[], logics: readonly string[]): void {
+  workerReady(host: ActorHost, functions: readonly string[], logics: readonly string[]): void {
     this.#exports ??= { logics: new Set(logics), functions };
-    if (this.#tracing) worker.sendActors({ kind: 'trace', on: true });
-    for (const spawn of this.#waiting.splice(0)) this.#spawn(spawn);
-    const homeless = [...this.#homeless];
-    this.#homeless.clear();
-    for (const id of homeless) this.#restart(id);
+    if (this.#tracing) host.sendActors({ kind: 'trace', on: true });
+    for (const spawn of this.#spawnsWaiting.splice(0)) this.#spawn(spawn);
+    const due = [...this.#restartsWaiting];
+    this.#restartsWaiting.clear();
+    for (const id of due) this.#restart(id);
   }
 
   /** What a thread reported of its actors. */
-  heard(worker: ActorHost, news: readonly ActorNews[]): void {
-    for (const item of news) {
-      const entry = this.#entries.get(item.actor);
-      if (entry?.worker === worker) this.#hear(entry, worker, item);
+  reported(host: ActorHost, reports: readonly ActorReport[]): void {
+    for (const report of reports) {
+      const entry = this.#entries.get(report.actor);
+      if (entry && hostOf(entry.phase) === host) this.#receive(entry, host, report);
     }
   }
 
@@ -210,20 +214,16 @@ export class ActorDirectory {
    * (see `ActorRestarts.threadLost`); past the restart intensity it ends in
    * `error` with `ActorFailedError`.
    */
-  threadLost(worker: ActorHost, exit: HostExit): void {
+  threadLost(host: ActorHost, exit: HostExit): void {
     for (const entry of [...this.#entries.values()]) {
-      if (entry.worker !== worker) continue;
-      const crash = new WorkerCrashedError(worker.id, exit.code);
-      if (entry.spawned) {
-        this.#end(entry, { status: 'error', error: crash }, crash);
-        continue;
-      }
-      if (entry.stopping) {
-        // It was to stop anyway.
-        this.#stopAsReported(entry);
-        continue;
-      }
-      this.#restarts.threadLost(entry, crash, exit.dying);
+      const { phase } = entry;
+      if (hostOf(phase) !== host) continue;
+      const crash = new WorkerCrashedError(host.id, exit.code);
+      // Never ran: the spawn fails with the crash.
+      if (pendingSpawn(phase)) this.#end(entry, { status: 'error', error: crash }, crash);
+      // It was to stop anyway.
+      else if (phase.name === 'stopping') this.#stopAsReported(entry);
+      else if (phase.name === 'running') this.#restarts.threadLost(entry, phase, crash, exit.dying);
     }
   }
 
@@ -233,16 +233,16 @@ export class ActorDirectory {
    * to it. Resolves with each one's last persisted snapshot, to resume it.
    */
   stopAll(): Promise<StoppedActor[]> {
-    for (const { reply } of this.#waiting.splice(0)) this.#parts.defer(() => reply.reject(new ProcessorShutdownError()));
+    for (const { reply } of this.#spawnsWaiting.splice(0)) this.#parts.defer(() => reply.reject(new ProcessorShutdownError()));
     const stops = [...this.#entries.values()].map(
       (entry) =>
         new Promise<StoppedActor | undefined>((resolve) => {
           const settle = () => {
-            const { id, logic, snapshot } = entry.state;
+            const { id, logic, snapshot } = entry;
             // Ended by itself meanwhile (a final state, an error): nothing to resume.
             resolve(snapshot.status === 'stopped' && entry.persisted !== undefined ? { id, logic, snapshot: entry.persisted } : undefined);
           };
-          this.#stop(entry.state.id, { resolve: settle, reject: settle }, true);
+          this.#stop(entry.id, { resolve: settle, reject: settle }, true);
         }),
     );
     return Promise.all(stops).then((stopped) => stopped.filter((actor) => actor !== undefined));
@@ -256,46 +256,78 @@ export class ActorDirectory {
    * The threads are terminated next, whatever they run.
    */
   stopOverdue(): void {
-    for (const entry of [...this.#entries.values()]) if (entry.stopping) this.#stopAsReported(entry);
+    for (const entry of [...this.#entries.values()]) if (entry.phase.name === 'stopping') this.#stopAsReported(entry);
   }
 
-  #hear(entry: ActorEntry, worker: ActorHost, item: ActorNews): void {
-    const { state } = entry;
-    const spawned = entry.spawned;
-    if (spawned) {
-      entry.spawned = undefined;
-      worker.awaitAnswers(-1);
+  /** Whether any actor runs on the thread. */
+  hosts(host: ActorHost): boolean {
+    return this.#placement.hosts(host);
+  }
+
+  #receive(entry: ActorEntry, host: ActorHost, report: ActorReport): void {
+    const spawn = pendingSpawn(entry.phase);
+    const snapshot = plain(report.snapshot);
+    if (spawn) {
+      host.awaitAnswers(-1);
+      if (report.failed || snapshot.status === 'error') return this.#failedToStart(entry, report, snapshot, spawn);
+      const { phase } = entry;
+      this.#enter(entry, phase.name === 'stopping' ? { ...phase, spawn: undefined } : { name: 'running', host, oneAtATime: false });
     }
-    const snapshot = plain(item.snapshot);
-    if (spawned && (item.failed || snapshot.status === 'error')) {
-      // It failed as it started: the spawn rejects with the logic's error, and nothing else knew of it.
-      this.#entries.delete(state.id);
-      this.#move(entry, undefined);
-      const error = item.failed ? deserializeError(item.failed) : (snapshot.error as Error);
-      this.#parts.defer(() => spawned.reject(error));
-      return;
-    }
-    // With `'on-error'`, an error restarts it from the snapshot before this news: what it processed since goes again, save the event that threw.
+    // With `'on-error'`, an error restarts it from the snapshot before this report: what it processed since goes again, save the event that threw.
     // Not when it is being stopped: it ends in error instead of coming back.
-    const again =
-      snapshot.status === 'error' && entry.restartOn === 'on-error' && !item.stopped && !entry.stopping ? ([] as Delivery[]) : undefined;
-    for (let done = item.processed - entry.reported; done > 0; done--) {
+    const running = entry.phase.name === 'running' ? entry.phase : undefined;
+    const again = snapshot.status === 'error' && entry.restartOn === 'on-error' && running ? ([] as Delivery[]) : undefined;
+    for (let done = report.processed - entry.reported; done > 0; done--) {
       const delivery = entry.inFlight.shift();
       if (again && delivery) again.push(delivery);
     }
-    if (again && item.erredOn !== undefined) again.pop();
-    entry.reported = item.processed;
+    if (again && report.erredOn !== undefined) again.pop();
+    entry.reported = report.processed;
     if (snapshot.status === 'active') {
-      entry.persisted = item.snapshot;
-      this.#parts.journal?.actorChanged(state.id, state.logic, entry.restartOn, item.snapshot);
-      if (spawned) this.#stored.delete(state.id);
+      entry.persisted = report.snapshot;
+      this.#parts.journal?.actorChanged(entry.id, entry.logic, entry.restartOn, report.snapshot);
+      if (spawn) this.#stored.delete(entry.id);
     }
-    const inspected = this.#parts.inspection.active ? this.#inspected(entry, spawned !== undefined) : undefined;
-    if (!again) state.snapshot = snapshot;
-    state.processed = entry.earlier + item.processed;
-    if (spawned) this.#parts.defer(() => spawned.resolve(entry.ref));
-    if (inspected) this.#traced(inspected, item, spawned !== undefined);
-    for (const [ask, answer] of item.answers ?? []) {
+    const inspected = this.#parts.inspection.active ? this.#inspected(entry, spawn !== undefined) : undefined;
+    if (!again) entry.snapshot = snapshot;
+    entry.processed = entry.earlier + report.processed;
+    if (spawn) this.#parts.defer(() => spawn.resolve(entry.ref));
+    if (inspected) this.#traced(inspected, report, spawn !== undefined);
+    this.#answer(entry, report, snapshot);
+    if (report.stopped && snapshot.status === 'active') {
+      this.#end(entry, { ...snapshot, status: 'stopped' }, new ActorStoppedError(entry.id, 'stopped'));
+      return;
+    }
+    if (snapshot.status === 'active') {
+      this.#parts.defer(() => entry.changes.next(snapshot));
+      this.#pump(entry);
+      return;
+    }
+    if (again && running) return this.#restarts.afterError(entry, running, again, snapshot.error as Error);
+    const error = snapshot.status === 'error' ? (snapshot.error as Error) : new ActorStoppedError(entry.id, snapshot.status);
+    this.#end(entry, snapshot, error);
+  }
+
+  /**
+   * It failed as it started: the spawn rejects with the logic's error, and
+   * nothing else knew of it (a `stop()` made meanwhile resolves).
+   */
+  #failedToStart(entry: ActorEntry, report: ActorReport, snapshot: ActorSnapshot, spawn: Reply<ActorRef>): void {
+    const error = report.failed ? deserializeError(report.failed) : (snapshot.error as Error);
+    const { phase } = entry;
+    if (phase.name === 'stopping') {
+      phase.host.awaitAnswers(-1);
+      for (const stop of phase.stops) this.#parts.defer(() => stop.resolve());
+    }
+    this.#entries.delete(entry.id);
+    entry.snapshot = { ...snapshot, status: 'error', error };
+    this.#enter(entry, { name: 'ended' });
+    this.#parts.defer(() => spawn.reject(error));
+  }
+
+  /** The asks a report answers: each with the snapshot right after its event, or the logic's error if that ended the actor in error. */
+  #answer(entry: ActorEntry, report: ActorReport, snapshot: ActorSnapshot): void {
+    for (const [ask, answer] of report.answers ?? []) {
       const waiting = entry.asks.get(ask);
       if (!waiting) continue;
       entry.asks.delete(ask);
@@ -305,25 +337,13 @@ export class ActorDirectory {
       if (answered.status === 'error') this.#parts.defer(() => waiting.reject(answered.error as Error));
       else this.#parts.defer(() => waiting.resolve(answered));
     }
-    if (item.stopped && snapshot.status === 'active') {
-      this.#end(entry, { ...snapshot, status: 'stopped' }, new ActorStoppedError(state.id, 'stopped'));
-      return;
-    }
-    if (snapshot.status === 'active') {
-      this.#parts.defer(() => state.changes.next(snapshot));
-      this.#pump(entry);
-      return;
-    }
-    if (again) return this.#restarts.afterError(entry, again, snapshot.error as Error);
-    const error = snapshot.status === 'error' ? (snapshot.error as Error) : new ActorStoppedError(state.id, snapshot.status);
-    this.#end(entry, snapshot, error);
   }
 
   #spawn(spawn: Spawn): void {
     const { id, logic, input, restart, reply } = spawn;
     const refusal = this.#parts.refusal();
     if (refusal) return this.#parts.defer(() => reply.reject(refusal));
-    if (this.#entries.has(id) || this.#waiting.some((waiting) => waiting.id === id)) {
+    if (this.#entries.has(id) || this.#spawnsWaiting.some((waiting) => waiting.id === id)) {
       return this.#parts.defer(() => reply.reject(new DuplicateActorError(id)));
     }
     // Stored by an earlier run: resumed from there, unless a snapshot is given.
@@ -336,54 +356,36 @@ export class ActorDirectory {
     }
     const snapshot = stored ? stored.snapshot : spawn.snapshot;
     const exports = this.#exports;
-    if (!exports) return void this.#waiting.push(spawn);
+    if (!exports) return void this.#spawnsWaiting.push(spawn);
     if (!exports.logics.has(logic)) {
       const error = new InvalidActorError(
         `\`${logic}\` is not actor logic the handler module exports: its actor logic is ${list(exports.logics)}, its functions ${list(exports.functions)}`,
       );
       return this.#parts.defer(() => reply.reject(error));
     }
-    const worker = this.#placeFor();
+    const host = this.#placement.choose();
     // The threads that loaded the module have all died since: it waits for the next one.
-    if (!worker) return void this.#waiting.push(spawn);
-    const state: ActorState = {
+    if (!host) return void this.#spawnsWaiting.push(spawn);
+    const phase: ActorPhase = { name: 'spawning', host, spawn: reply };
+    const entry = new ActorEntry({
       id,
       logic,
-      snapshot: { status: 'active' },
-      processed: 0,
-      workerId: worker.id,
-      stopping: false,
-      changes: new Broadcast<ActorSnapshot>(),
-    };
-    const entry: ActorEntry = {
-      state,
-      ref: new ActorRef(state, this.channel),
       input,
       restartOn: restart,
       restarts: this.#parts.restartSchedule(),
-      worker: undefined,
-      spawned: reply,
-      asks: new Map(),
       persisted: snapshot,
-      reported: 0,
-      earlier: 0,
-      inFlight: new Queue(),
-      held: new Queue(),
-      careful: false,
-      restarting: false,
-      stopping: undefined,
-      keep: false,
-      inspected: undefined,
-    };
+      phase,
+      channel: this.channel,
+    });
     this.#entries.set(id, entry);
-    this.#move(entry, worker);
-    worker.awaitAnswers(1);
-    worker.sendActors({ kind: 'spawn', id, logic, input, snapshot });
+    this.#placement.moved(undefined, host);
+    host.awaitAnswers(1);
+    host.sendActors({ kind: 'spawn', id, logic, input, snapshot });
   }
 
   #ask(id: string, event: ActorEvent, timeout: number, reply: Reply<ActorSnapshot>): void {
     const entry = this.#entries.get(id);
-    if (!entry || entry.stopping) return this.#parts.defer(() => reply.reject(new ActorStoppedError(id, 'stopped')));
+    if (!entry || !takesEvents(entry.phase)) return this.#parts.defer(() => reply.reject(new ActorStoppedError(id, 'stopped')));
     const ask = ++this.#asks;
     const timer = this.#parts.timers.setTimeout(() => this.#parts.send({ type: 'actor.askTimeout', id, ask }), timeout);
     entry.asks.set(ask, {
@@ -392,7 +394,7 @@ export class ActorDirectory {
       timer,
       type: event.type,
       timeout,
-      worker: undefined,
+      host: undefined,
     });
     this.#deliver(entry, { event, ask });
   }
@@ -402,7 +404,7 @@ export class ActorDirectory {
     const waiting = entry?.asks.get(ask);
     if (!entry || !waiting) return;
     entry.asks.delete(ask);
-    waiting.worker?.awaitAnswers(-1);
+    waiting.host?.awaitAnswers(-1);
     this.#parts.defer(() => waiting.reject(new AskTimeoutError(id, waiting.timeout, waiting.type)));
   }
 
@@ -415,140 +417,125 @@ export class ActorDirectory {
   #stop(id: string, reply: Reply<void>, keep = false): void {
     const entry = this.#entries.get(id);
     if (!entry) return this.#parts.defer(() => reply.resolve());
-    if (keep) entry.keep = true;
-    if (entry.stopping) return void entry.stopping.push(reply);
-    entry.stopping = [reply];
-    entry.state.stopping = true;
-    const { worker } = entry;
-    if (!worker || entry.restarting) {
-      this.#stopAsReported(entry);
-      return;
+    const { phase } = entry;
+    switch (phase.name) {
+      case 'stopping':
+        phase.stops.push(reply);
+        if (keep) phase.keep = true;
+        return;
+      case 'restarting':
+        return this.#stopAsReported(entry, { stops: [reply], keep });
+      case 'spawning':
+      case 'running':
+        this.#enter(entry, { name: 'stopping', host: phase.host, spawn: pendingSpawn(phase), stops: [reply], keep });
+        phase.host.awaitAnswers(1);
+        phase.host.sendActors({ kind: 'stop', id });
+        return;
+      case 'ended':
+        return;
     }
-    worker.awaitAnswers(1);
-    worker.sendActors({ kind: 'stop', id });
   }
 
   /** Its backoff is over: onto a ready thread, from its last snapshot, and what was held goes after it. */
   #restart(id: string): void {
     const entry = this.#entries.get(id);
-    if (!entry?.restarting) return;
-    const worker = this.#placeFor();
-    if (!worker) return void this.#homeless.add(id);
-    entry.restarting = false;
-    this.#move(entry, worker);
-    const { logic } = entry.state;
-    worker.sendActors({ kind: 'spawn', id, logic, input: entry.input, snapshot: entry.persisted });
+    const phase = entry?.phase;
+    if (!entry || phase?.name !== 'restarting') return;
+    const host = this.#placement.choose();
+    if (!host) return void this.#restartsWaiting.add(id);
+    this.#enter(entry, { name: 'running', host, oneAtATime: phase.oneAtATime });
+    host.sendActors({ kind: 'spawn', id, logic: entry.logic, input: entry.input, snapshot: entry.persisted });
     this.#pump(entry);
   }
 
-  /** Sends an event now, unless the actor is restarting or recovering one event at a time: then it waits its turn. */
+  /** Sends an event now, unless the actor is restarting or its events go one at a time: then it waits its turn. */
   #deliver(entry: ActorEntry, delivery: Delivery): void {
-    if (entry.worker && !entry.careful && !entry.restarting) return this.#send(entry, entry.worker, delivery);
+    const { phase } = entry;
+    if (sendsAtOnce(phase)) return this.#send(entry, phase.host, delivery);
     entry.held.push(delivery);
     this.#pump(entry);
   }
 
-  #send(entry: ActorEntry, worker: ActorHost, { event, ask }: Delivery): void {
+  #send(entry: ActorEntry, host: ActorHost, { event, ask }: Delivery): void {
     entry.inFlight.push({ event, ask });
     if (ask !== undefined) {
       const waiting = entry.asks.get(ask);
       if (!waiting) return; // timed out while held: the event still goes, unasked
-      waiting.worker = worker;
-      worker.awaitAnswers(1);
+      waiting.host = host;
+      host.awaitAnswers(1);
     }
-    worker.sendActors(ask === undefined ? { kind: 'event', id: entry.state.id, event } : { kind: 'event', id: entry.state.id, event, ask });
+    const { id } = entry;
+    host.sendActors(ask === undefined ? { kind: 'event', id, event } : { kind: 'event', id, event, ask });
   }
 
-  /** Sends what was held: all of it, or while recovering, the next one once the last is reported. */
+  /** Sends what was held, once it runs: all of it, or while events go one at a time, the next once the last is reported. */
   #pump(entry: ActorEntry): void {
-    const { worker } = entry;
-    if (!worker || entry.restarting) return;
-    if (!entry.careful) {
-      for (let delivery = entry.held.shift(); delivery; delivery = entry.held.shift()) this.#send(entry, worker, delivery);
+    const { phase } = entry;
+    if (phase.name !== 'running') return;
+    if (!phase.oneAtATime) {
+      for (let delivery = entry.held.shift(); delivery; delivery = entry.held.shift()) this.#send(entry, phase.host, delivery);
       return;
     }
     if (entry.inFlight.size > 0) return;
     const next = entry.held.shift();
-    if (next) this.#send(entry, worker, next);
-    else entry.careful = false;
+    if (next) this.#send(entry, phase.host, next);
+    else this.#enter(entry, { name: 'running', host: phase.host, oneAtATime: false });
   }
 
   /** An answer came, or will not come: its thread need not stay up for it. */
   #settled(ask: Ask): void {
-    ask.worker?.awaitAnswers(-1);
+    ask.host?.awaitAnswers(-1);
     this.#parts.timers.clearTimeout(ask.timer);
   }
 
-  /** The ready thread with the fewest actors; of those, the least busy. */
-  #placeFor(): ActorHost | undefined {
-    let best: ActorHost | undefined;
-    let bestActors = Infinity;
-    for (const worker of this.#parts.ready()) {
-      const actors = this.#placed.get(worker) ?? 0;
-      if (actors < bestActors || (actors === bestActors && best && worker.held < best.held)) {
-        best = worker;
-        bestActors = actors;
-      }
-    }
-    return best;
+  /** The one way an entry changes phase: the count of actors per thread follows where it is. */
+  #enter(entry: ActorEntry, phase: ActorPhase): void {
+    const from = hostOf(entry.phase);
+    entry.phase = phase;
+    this.#placement.moved(from, hostOf(phase));
   }
 
-  /** Whether any actor runs on the thread. */
-  hosts(worker: ActorHost): boolean {
-    return this.#placed.has(worker);
-  }
-
-  /** The actor now runs on `worker` (none: its thread died, or it is over); the count per thread follows. */
-  #move(entry: ActorEntry, worker: ActorHost | undefined): void {
-    const from = entry.worker;
-    if (from === worker) return;
-    if (from) {
-      const left = (this.#placed.get(from) ?? 1) - 1;
-      if (left === 0) this.#placed.delete(from);
-      else this.#placed.set(from, left);
-    }
-    if (worker) this.#placed.set(worker, (this.#placed.get(worker) ?? 0) + 1);
-    entry.worker = worker;
-    entry.state.workerId = worker?.id;
-  }
-
-  /** How inspectors see it: made, and announced, the first time one watches (a spawn's news announces it with its first snapshot). */
+  /** How inspectors see it: made, and announced, the first time one watches (a spawn's first report announces it with its first snapshot). */
   #inspected(entry: ActorEntry, spawning: boolean): InspectedActor {
     if (entry.inspected) return entry.inspected;
-    const { state } = entry;
-    const inspected = new InspectedActor(`troupe.actor.${state.id}`, () => xstateSnapshot(state.snapshot), this.#parts.root);
+    const inspected = new InspectedActor(`troupe.actor.${entry.id}`, () => xstateSnapshot(entry.snapshot), this.#parts.root);
     entry.inspected = inspected;
     if (!spawning) this.#parts.inspection.started(inspected);
     return inspected;
   }
 
   /** Each event it processed, then its snapshot right after, in order (`@xstate.event`, `@xstate.snapshot`). */
-  #traced(inspected: InspectedActor, item: ActorNews, spawning: boolean): void {
+  #traced(inspected: InspectedActor, report: ActorReport, spawning: boolean): void {
     const { inspection } = this.#parts;
     if (spawning) inspection.started(inspected);
-    for (const [event, after] of item.trace ?? []) {
+    for (const [event, after] of report.trace ?? []) {
       inspection.received(inspected, event, undefined);
       inspection.changed(inspected, event, xstateSnapshot(plain(after)));
     }
   }
 
-  /** It stops here, as its thread last reported it: its thread died, shutdown's deadline passed, or it was restarting. */
-  #stopAsReported(entry: ActorEntry): void {
-    this.#end(entry, { ...entry.state.snapshot, status: 'stopped' }, new ActorStoppedError(entry.state.id, 'stopped'));
+  /**
+   * It stops here, as its thread last reported it: its thread died,
+   * shutdown's deadline passed, or it was restarting (then `stop` is the
+   * stop that asked, as the stopping phase would hold it).
+   */
+  #stopAsReported(entry: ActorEntry, stop?: StopRequest): void {
+    this.#end(entry, { ...entry.snapshot, status: 'stopped' }, new ActorStoppedError(entry.id, 'stopped'), stop);
   }
 
   /** The actor is over: out of the directory (its id free), its asks and spawn answered with `error`, its watchers told. */
-  #end(entry: ActorEntry, snapshot: ActorSnapshot, error: Error): void {
-    const { state } = entry;
-    this.#entries.delete(state.id);
-    this.#homeless.delete(state.id);
-    state.snapshot = snapshot;
-    const { spawned, stopping, inspected } = entry;
+  #end(entry: ActorEntry, snapshot: ActorSnapshot, error: Error, stop: StopRequest | undefined = stopRequest(entry.phase)): void {
+    const { phase, inspected } = entry;
+    const spawn = pendingSpawn(phase);
+    this.#entries.delete(entry.id);
+    this.#restartsWaiting.delete(entry.id);
+    entry.snapshot = snapshot;
     // Over for good (a final state, an error, stop()): not to be resumed. Stopped by shutdown, it stays stored.
-    if (!entry.keep && !spawned) this.#parts.journal?.actorGone(state.id);
-    if (spawned) entry.worker?.awaitAnswers(-1);
-    if (stopping) entry.worker?.awaitAnswers(-1);
-    this.#move(entry, undefined);
+    if (!stop?.keep && !spawn) this.#parts.journal?.actorGone(entry.id);
+    const host = hostOf(phase);
+    if (spawn) host?.awaitAnswers(-1);
+    if (phase.name === 'stopping') phase.host.awaitAnswers(-1);
+    this.#enter(entry, { name: 'ended' });
     const asks = [...entry.asks.values()];
     entry.asks.clear();
     for (const ask of asks) this.#settled(ask);
@@ -557,14 +544,24 @@ export class ActorDirectory {
     }
     if (inspected) this.#parts.inspection.stopped(inspected);
     this.#parts.defer(() => {
-      spawned?.reject(error);
+      spawn?.reject(error);
       for (const ask of asks) ask.reject(error);
-      for (const stop of stopping ?? []) stop.resolve();
-      state.changes.next(snapshot);
-      if (snapshot.status === 'error') state.changes.error(error);
-      else state.changes.complete();
+      for (const reply of stop?.stops ?? []) reply.resolve();
+      entry.changes.next(snapshot);
+      if (snapshot.status === 'error') entry.changes.error(error);
+      else entry.changes.complete();
     });
   }
+}
+
+/** The `stop()` calls an ending actor answers, and whether shutdown keeps it stored. */
+interface StopRequest {
+  readonly stops: ReadonlyArray<Reply<void>>;
+  readonly keep: boolean;
+}
+
+function stopRequest(phase: ActorPhase): StopRequest | undefined {
+  return phase.name === 'stopping' ? phase : undefined;
 }
 
 /** A ref's snapshot in XState's shape, for inspectors. */

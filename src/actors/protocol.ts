@@ -19,11 +19,11 @@ export type ActorOrder =
   | { readonly kind: 'trace'; readonly on: boolean };
 
 /**
- * What became of one actor since the last news: at most one per actor per
+ * What became of one actor since its last report: at most one per actor per
  * message, however many events it processed (its latest snapshot), with the
  * answers to the asks among them, each the snapshot right after its event.
  */
-export interface ActorNews {
+export interface ActorReport {
   readonly actor: string;
   /**
    * While it is active, XState's persisted snapshot (`getPersistedSnapshot()`):
@@ -53,6 +53,6 @@ export interface ActorNews {
  */
 export interface ActorInProgress {
   readonly actor: string;
-  /** The event's number, as the actor's `processed` counts them on this thread (see `ActorNews.processed`). */
+  /** The event's number, as the actor's `processed` counts them on this thread (see `ActorReport.processed`). */
   readonly delivery: number;
 }

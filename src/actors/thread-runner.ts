@@ -9,7 +9,7 @@ import type { AnyActorLogic, AnyActorRef, createActor, Snapshot } from 'xstate';
 
 import { InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
-import type { ActorInProgress, ActorNews, ActorOrder } from './protocol.js';
+import type { ActorInProgress, ActorOrder, ActorReport } from './protocol.js';
 import type { ActorSnapshot } from './types.js';
 
 /** Whether a module export is XState actor logic (a machine, or `fromTransition`/`fromPromise`/… logic). */
@@ -29,19 +29,19 @@ export function plainSnapshot(snapshot: Snapshot<unknown> & { value?: unknown; c
   return plain;
 }
 
-const NO_NEWS: ActorNews[] = [];
+const NO_REPORTS: ActorReport[] = [];
 
 interface Hosted {
   readonly actor: AnyActorRef;
   processed: number;
-  /** It ended in `error` while processing this event (see `ActorNews.erredOn`). */
+  /** It ended in `error` while processing this event (see `ActorReport.erredOn`). */
   erredOn: number | undefined;
-  /** A `stop` order came: it goes with the next news, which carries its last snapshot. */
+  /** A `stop` order came: it goes with its next report, which carries its last snapshot. */
   stopping: boolean;
 }
 
 interface Pending {
-  /** Each ask with XState's snapshot right after its event (plain data is made when the news goes). */
+  /** Each ask with XState's snapshot right after its event (plain data is made when the report goes). */
   answers: Array<readonly [number, Snapshot<unknown>]> | undefined;
   /** While traced: each event with its plain snapshot right after. */
   trace: Array<readonly [{ readonly type: string }, ActorSnapshot]> | undefined;
@@ -50,10 +50,10 @@ interface Pending {
 export class ActorRunner {
   readonly #logics = new Map<string, AnyActorLogic>();
   readonly #actors = new Map<string, Hosted>();
-  /** Actors with news since the last drain. */
+  /** Actors with something to report since the last drain. */
   readonly #changed = new Map<string, Pending>();
   /** Spawns that failed since the last drain: there is no actor to take a snapshot of. */
-  #failed: ActorNews[] = [];
+  #failed: ActorReport[] = [];
   readonly #schedule: () => void;
   readonly #answer: () => void;
   /** XState's, imported once the module has actor logic (it imported XState itself, so it is loaded already). */
@@ -65,7 +65,7 @@ export class ActorRunner {
   #currentNumber = 0;
 
   /**
-   * `schedule`: asks the thread to send its news at the end of the turn;
+   * `schedule`: asks the thread to send its reports at the end of the turn;
    * `answer`: as soon as the orders in hand are carried out (someone awaits
    * an ask: a turn of the event loop would be most of its round trip).
    */
@@ -91,7 +91,7 @@ export class ActorRunner {
           this.#deliver(order.id, order.event, order.ask);
           break;
         case 'stop': {
-          // An actor that has ended is reported already, or is in the news about to go: nothing to add.
+          // An actor that has ended is reported already, or is in the report about to go: nothing to add.
           const hosted = this.#actors.get(order.id);
           if (!hosted || this.#status(hosted) !== 'active') break;
           hosted.stopping = true;
@@ -113,13 +113,13 @@ export class ActorRunner {
     return this.#current === undefined ? undefined : { actor: this.#current, delivery: this.#currentNumber };
   }
 
-  /** The news since the last call, one item per actor. */
-  drain(): ActorNews[] {
-    // Called at every flush of the thread's news, tasks' included: nothing is allocated when no actor has news.
-    if (this.#changed.size === 0 && this.#failed.length === 0) return NO_NEWS;
-    const news = this.#failed;
+  /** What happened since the last call, one report per actor. */
+  drain(): ActorReport[] {
+    // Called at every flush of what the thread sends, tasks' outcomes included: nothing is allocated when no actor has a report.
+    if (this.#changed.size === 0 && this.#failed.length === 0) return NO_REPORTS;
+    const reports = this.#failed;
     this.#failed = [];
-    if (this.#changed.size === 0) return news;
+    if (this.#changed.size === 0) return reports;
     for (const [id, pending] of this.#changed) {
       const hosted = this.#actors.get(id);
       if (!hosted) continue;
@@ -127,22 +127,22 @@ export class ActorRunner {
       const active = latest.status === 'active';
       // While active, what a restart needs if this thread dies: taken once per message, however many events it processed.
       const snapshot = active ? (hosted.actor.getPersistedSnapshot() as ActorSnapshot) : plainSnapshot(latest);
-      const item: { -readonly [K in keyof ActorNews]: ActorNews[K] } = { actor: id, snapshot, processed: hosted.processed };
+      const item: { -readonly [K in keyof ActorReport]: ActorReport[K] } = { actor: id, snapshot, processed: hosted.processed };
       if (pending.answers) {
         item.answers = pending.answers.map(([ask, after]) => [ask, after === latest ? null : plainSnapshot(after)] as const);
       }
       if (pending.trace) item.trace = pending.trace;
       if (hosted.erredOn !== undefined) item.erredOn = hosted.erredOn;
       if (hosted.stopping) item.stopped = true;
-      news.push(item);
-      // An actor that has ended or stopped takes no more events: the main thread knows it from this news.
+      reports.push(item);
+      // An actor that has ended or stopped takes no more events: the main thread knows it from this report.
       if (!active || hosted.stopping) {
         this.#actors.delete(id);
         if (active) hosted.actor.stop();
       }
     }
     this.#changed.clear();
-    return news;
+    return reports;
   }
 
   #spawn(id: string, name: string, input: unknown, snapshot: unknown): void {

@@ -2,8 +2,9 @@
  * actors/: actors of your own on the worker threads (`processor.spawn`):
  * what they look like to you (this file), the ref you hold (actor-ref.ts),
  * the checks `spawn` makes at the call (spawn-options.ts), the directory of
- * live actors the supervisor keeps (directory.ts, with each actor's entry in
- * actor-entry.ts and its restarts in actor-restarts.ts), the thread it runs
+ * live actors the supervisor keeps (directory.ts, with each actor's entry
+ * and its phase in actor-entry.ts, its restarts in actor-restarts.ts, and
+ * the actors per thread in placement.ts), the thread it runs
  * on as the directory sees one (host.ts), the orders and reports that cross
  * to that thread (protocol.ts), and what runs them inside it
  * (thread-runner.ts). workers/ only hosts them: it carries the orders and

@@ -262,22 +262,22 @@ function forward(ref: ActorRef, scope: Scope): void {
   const parent = (self as AnyActorRef)._parent;
   const subscriptions = listening.get(self);
   let last = ref.getSnapshot();
-  const tell = (snapshot: ActorSnapshot) => {
+  const toParent = (snapshot: ActorSnapshot) => {
     last = snapshot;
     parent?.send({ type: 'actor.snapshot', id: ref.id, snapshot } satisfies ProcessorParentEvent);
   };
-  tell(last);
+  toParent(last);
   if (last.status !== 'active' || !subscriptions) return;
   let subscription: Subscription | undefined;
   const drop = () => {
     if (subscription) subscriptions.delete(subscription);
   };
   subscription = ref.subscribe({
-    next: tell,
+    next: toParent,
     error: () => {
       // Its final snapshot, status `error` with the error, unless the ref emitted it already.
       const final = ref.getSnapshot();
-      if (final !== last) tell(final);
+      if (final !== last) toParent(final);
       drop();
     },
     complete: drop,

@@ -85,7 +85,7 @@ function inspectable(message: SupervisorMessage): { type: string } & Record<stri
     case 'worker.exited':
       return { type: message.type, workerId: message.worker.id };
     case 'actors.reported':
-      return { type: message.type, workerId: message.worker.id, actors: message.news.length };
+      return { type: message.type, workerId: message.worker.id, actors: message.reports.length };
     case 'actor.spawn':
     case 'actor.send':
     case 'actor.ask':

@@ -319,7 +319,7 @@ export class Supervisor {
         // Joined the pool first: spawns that waited for a thread can go to it.
         return this.actors.workerReady(message.worker, message.handlers, message.actors);
       case 'actors.reported':
-        this.actors.heard(message.worker, message.news);
+        this.actors.reported(message.worker, message.reports);
         return this.#resizer.heard(message.worker);
       case 'worker.startFailed':
         return this.#workerStartFailed(message.worker, message.error);

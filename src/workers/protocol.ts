@@ -1,6 +1,6 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 
-import type { ActorInProgress, ActorNews, ActorOrder } from '../actors/protocol.js';
+import type { ActorInProgress, ActorOrder, ActorReport } from '../actors/protocol.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { TraceContext } from '../task/types.js';
 
@@ -72,9 +72,9 @@ export interface ThreadActorOrders {
 /**
  * What a thread sends back, in the order it happened: a number is the token
  * of an attempt that has just started; an object with a `token` is an
- * attempt's outcome; one with an `actor`, an actor's news.
+ * attempt's outcome; one with an `actor`, an actor's report.
  */
-export type ThreadNews = ReadonlyArray<number | WireOutcome | ActorNews>;
+export type ThreadNews = ReadonlyArray<number | WireOutcome | ActorReport>;
 
 /**
  * What a thread says as it exits through `process.exit` (its `exit` handler

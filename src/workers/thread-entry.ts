@@ -8,7 +8,7 @@ import { type MessagePort, parentPort, type TransferListItem } from 'node:worker
 
 import { expose } from 'comlink';
 
-import type { ActorNews } from '../actors/protocol.js';
+import type { ActorReport } from '../actors/protocol.js';
 import { ActorRunner } from '../actors/thread-runner.js';
 import { UnknownHandlerError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
@@ -28,7 +28,7 @@ const waitingTokens = new Map<number, WireAttempt>();
 const controllers = new Map<number, AttemptContext>();
 let concurrency = 1;
 let port: MessagePort | undefined;
-let news: Array<number | WireOutcome | ActorNews> = [];
+let news: Array<number | WireOutcome | ActorReport> = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
 let lastFlush = 0;
@@ -94,8 +94,8 @@ process.on('exit', () => {
 
 function flush(): void {
   lastFlush = performance.now();
-  const actorNews = actors.drain();
-  if (actorNews.length > 0) news.push(...actorNews);
+  const actorReports = actors.drain();
+  if (actorReports.length > 0) news.push(...actorReports);
   if (news.length === 0) return;
   const batch: ThreadNews = news;
   const transfers = moving;
@@ -116,9 +116,9 @@ function stillOwned(item: TransferListItem): boolean {
   return !(item instanceof ArrayBuffer) || !isDetached(item);
 }
 
-function cloneable(outcome: number | WireOutcome | ActorNews): number | WireOutcome | ActorNews {
+function cloneable(outcome: number | WireOutcome | ActorReport): number | WireOutcome | ActorReport {
   if (typeof outcome === 'number') return outcome;
-  if ('actor' in outcome) return cloneableActorNews(outcome);
+  if ('actor' in outcome) return cloneableActorReport(outcome);
   if (!outcome.ok) return outcome;
   try {
     structuredClone(outcome.value);
@@ -130,7 +130,7 @@ function cloneable(outcome: number | WireOutcome | ActorNews): number | WireOutc
 }
 
 /** An actor whose context cannot be cloned is reported with what can be, and an error saying why. */
-function cloneableActorNews(item: ActorNews): ActorNews {
+function cloneableActorReport(item: ActorReport): ActorReport {
   try {
     structuredClone(item);
     return item;

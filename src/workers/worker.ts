@@ -8,7 +8,7 @@
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
-import type { ActorNews, ActorOrder } from '../actors/protocol.js';
+import type { ActorOrder, ActorReport } from '../actors/protocol.js';
 import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { Clock } from '../util/clock.js';
@@ -25,7 +25,7 @@ export type WorkerReport =
       readonly actors: readonly string[];
     }
   /** What its thread's actors did, one item per actor per message. */
-  | { readonly type: 'actors.reported'; readonly worker: WorkerActor; readonly news: readonly ActorNews[] }
+  | { readonly type: 'actors.reported'; readonly worker: WorkerActor; readonly reports: readonly ActorReport[] }
   | { readonly type: 'worker.startFailed'; readonly worker: WorkerActor; readonly error: WorkerStartError }
   | {
       /** Every attempt the thread reported started or settled in one answer: many tasks per message. */
@@ -490,9 +490,9 @@ export class WorkerActor {
   #hear(news: ThreadNews): void {
     const started: StartedAttempt[] = [];
     const settled: SettledAttempt[] = [];
-    let actors: ActorNews[] | undefined;
+    let actors: ActorReport[] | undefined;
     for (let i = 0; i < news.length; i++) {
-      const item = news[i] as number | WireOutcome | ActorNews;
+      const item = news[i] as number | WireOutcome | ActorReport;
       if (typeof item !== 'number' && 'actor' in item) {
         (actors ??= []).push(item);
         continue;
@@ -518,7 +518,7 @@ export class WorkerActor {
     if (started.length > 0 || settled.length > 0) {
       this.#options.report({ type: 'attempts.reported', worker: this, started, settled });
     }
-    if (actors) this.#options.report({ type: 'actors.reported', worker: this, news: actors });
+    if (actors) this.#options.report({ type: 'actors.reported', worker: this, reports: actors });
   }
 
   #onExit(exit: ThreadExit): void {

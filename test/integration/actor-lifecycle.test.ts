@@ -73,6 +73,17 @@ describe('stop', () => {
     expect(counter.getSnapshot()).toMatchObject({ status: 'stopped', value: 'counting', context: { count: 3 } });
     expect(processor.actor(counter.id)).toBeUndefined();
   });
+
+  it('resolves a stop made while the actor was starting, when it fails as it starts', async () => {
+    const processor = make();
+    await processor.ready;
+    const spawning = processor.spawn('broken', { id: 'broken-1' });
+    // The ref is listed from the spawn on, before its thread reports it running.
+    const stopped = processor.actor('broken-1')?.stop();
+    await expect(spawning).rejects.toThrow('no context for you');
+    await expect(stopped).resolves.toBeUndefined();
+    expect(processor.actor('broken-1')).toBeUndefined();
+  });
 });
 
 describe('shutdown and restore', () => {
