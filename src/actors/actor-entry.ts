@@ -18,8 +18,6 @@ export interface Ask extends Reply<ActorSnapshot> {
   /** The event's type and the timeout, for the error if it times out. */
   readonly type: string;
   readonly timeout: number;
-  /** The thread its event went to, once sent: its answer keeps that thread ref'd. */
-  host: ActorHost | undefined;
 }
 
 /** An event on its way to an actor; `ask` names the ask waiting for the snapshot after it. */
@@ -98,6 +96,18 @@ export function pendingSpawn(phase: ActorPhase): Reply<ActorRef> | undefined {
   return phase.name === 'spawning' || phase.name === 'stopping' ? phase.spawn : undefined;
 }
 
+/**
+ * The thread whose process it keeps alive, if any: the one it is on, while a
+ * spawn or a stop there is unanswered, events sent there are not yet
+ * reported processed, or it has work pending between events.
+ */
+export function needsThread(entry: ActorEntry): ActorHost | undefined {
+  const { phase } = entry;
+  if (phase.name === 'restarting' || phase.name === 'ended') return undefined;
+  const waiting = phase.name !== 'running' || entry.inFlight.size > 0 || entry.pendingWork;
+  return waiting ? phase.host : undefined;
+}
+
 /** What an entry is made of. */
 export interface ActorEntryInit {
   readonly id: string;
@@ -139,6 +149,14 @@ export class ActorEntry implements ActorState {
   readonly inFlight = new Queue<Delivery>();
   /** Events held back: while it restarts, and while they go one at a time. */
   readonly held = new Queue<Delivery>();
+  /**
+   * Its thread last reported it with work pending between events (timers,
+   * invoked work: `ActorReport.pendingWork`). Assumed until a thread first
+   * reports it, as it starts or restarts from a snapshot that may have some.
+   */
+  pendingWork = true;
+  /** The thread it keeps alive now, as the directory counted it (see `needsThread`). */
+  keeping: ActorHost | undefined;
   /** How an inspector sees it (`troupe.actor.<id>`), once one has. */
   inspected: InspectedActor | undefined;
 

@@ -70,13 +70,6 @@ export class ActorRestarts {
     // Their asks were answered already: the events go again, unasked.
     const replayed = again.map(({ event }) => ({ event, ask: undefined }));
     const unprocessed = drain(entry.inFlight);
-    for (const { ask } of unprocessed) {
-      const waiting = ask === undefined ? undefined : entry.asks.get(ask);
-      if (!waiting?.host) continue;
-      // Its event goes again, to the restarted actor: the old thread owes it no answer.
-      waiting.host.awaitAnswers(-1);
-      waiting.host = undefined;
-    }
     holdFirst(entry, [...replayed, ...unprocessed]);
     entry.earlier += entry.reported - replayed.length;
     entry.reported = 0;

@@ -19,6 +19,7 @@ import {
   type Delivery,
   hostOf,
   list,
+  needsThread,
   pendingSpawn,
   plain,
   type Reply,
@@ -204,7 +205,9 @@ export class ActorDirectory {
   reported(host: ActorHost, reports: readonly ActorReport[]): void {
     for (const report of reports) {
       const entry = this.#entries.get(report.actor);
-      if (entry && hostOf(entry.phase) === host) this.#receive(entry, host, report);
+      if (!entry || hostOf(entry.phase) !== host) continue;
+      this.#receive(entry, host, report);
+      this.#keepAlive(entry);
     }
   }
 
@@ -267,8 +270,8 @@ export class ActorDirectory {
   #receive(entry: ActorEntry, host: ActorHost, report: ActorReport): void {
     const spawn = pendingSpawn(entry.phase);
     const snapshot = plain(report.snapshot);
+    entry.pendingWork = report.pendingWork === true;
     if (spawn) {
-      host.awaitAnswers(-1);
       if (report.failed || snapshot.status === 'error') return this.#failedToStart(entry, report, snapshot, spawn);
       const { phase } = entry;
       this.#enter(entry, phase.name === 'stopping' ? { ...phase, spawn: undefined } : { name: 'running', host, oneAtATime: false });
@@ -315,10 +318,7 @@ export class ActorDirectory {
   #failedToStart(entry: ActorEntry, report: ActorReport, snapshot: ActorSnapshot, spawn: Reply<ActorRef>): void {
     const error = report.failed ? deserializeError(report.failed) : (snapshot.error as Error);
     const { phase } = entry;
-    if (phase.name === 'stopping') {
-      phase.host.awaitAnswers(-1);
-      for (const stop of phase.stops) this.#parts.defer(() => stop.resolve());
-    }
+    if (phase.name === 'stopping') for (const stop of phase.stops) this.#parts.defer(() => stop.resolve());
     this.#entries.delete(entry.id);
     entry.snapshot = { ...snapshot, status: 'error', error };
     this.#enter(entry, { name: 'ended' });
@@ -379,7 +379,7 @@ export class ActorDirectory {
     });
     this.#entries.set(id, entry);
     this.#placement.moved(undefined, host);
-    host.awaitAnswers(1);
+    this.#keepAlive(entry);
     host.sendActors({ kind: 'spawn', id, logic, input, snapshot });
   }
 
@@ -394,7 +394,6 @@ export class ActorDirectory {
       timer,
       type: event.type,
       timeout,
-      host: undefined,
     });
     this.#deliver(entry, { event, ask });
   }
@@ -404,7 +403,6 @@ export class ActorDirectory {
     const waiting = entry?.asks.get(ask);
     if (!entry || !waiting) return;
     entry.asks.delete(ask);
-    waiting.host?.awaitAnswers(-1);
     this.#parts.defer(() => waiting.reject(new AskTimeoutError(id, waiting.timeout, waiting.type)));
   }
 
@@ -428,7 +426,6 @@ export class ActorDirectory {
       case 'spawning':
       case 'running':
         this.#enter(entry, { name: 'stopping', host: phase.host, spawn: pendingSpawn(phase), stops: [reply], keep });
-        phase.host.awaitAnswers(1);
         phase.host.sendActors({ kind: 'stop', id });
         return;
       case 'ended':
@@ -443,6 +440,8 @@ export class ActorDirectory {
     if (!entry || phase?.name !== 'restarting') return;
     const host = this.#placement.choose();
     if (!host) return void this.#restartsWaiting.add(id);
+    // Restored from a snapshot that may hold delayed events: it keeps its thread alive until the thread says.
+    entry.pendingWork = true;
     this.#enter(entry, { name: 'running', host, oneAtATime: phase.oneAtATime });
     host.sendActors({ kind: 'spawn', id, logic: entry.logic, input: entry.input, snapshot: entry.persisted });
     this.#pump(entry);
@@ -458,12 +457,8 @@ export class ActorDirectory {
 
   #send(entry: ActorEntry, host: ActorHost, { event, ask }: Delivery): void {
     entry.inFlight.push({ event, ask });
-    if (ask !== undefined) {
-      const waiting = entry.asks.get(ask);
-      if (!waiting) return; // timed out while held: the event still goes, unasked
-      waiting.host = host;
-      host.awaitAnswers(1);
-    }
+    // Until it is reported processed, the event keeps its thread alive.
+    if (entry.keeping !== host) this.#keepAlive(entry);
     const { id } = entry;
     host.sendActors(ask === undefined ? { kind: 'event', id, event } : { kind: 'event', id, event, ask });
   }
@@ -482,17 +477,25 @@ export class ActorDirectory {
     else this.#enter(entry, { name: 'running', host: phase.host, oneAtATime: false });
   }
 
-  /** An answer came, or will not come: its thread need not stay up for it. */
+  /** An answer came, or will not come: its timer is not needed. */
   #settled(ask: Ask): void {
-    ask.host?.awaitAnswers(-1);
     this.#parts.timers.clearTimeout(ask.timer);
   }
 
-  /** The one way an entry changes phase: the count of actors per thread follows where it is. */
+  /** The one way an entry changes phase: the count of actors per thread, and the threads kept alive, follow. */
   #enter(entry: ActorEntry, phase: ActorPhase): void {
     const from = hostOf(entry.phase);
     entry.phase = phase;
     this.#placement.moved(from, hostOf(phase));
+    this.#keepAlive(entry);
+  }
+
+  /** Counts the thread it needs alive now, if that changed (see `needsThread`). */
+  #keepAlive(entry: ActorEntry): void {
+    const host = needsThread(entry);
+    if (host === entry.keeping) return;
+    this.#placement.kept(entry.keeping, host);
+    entry.keeping = host;
   }
 
   /** How inspectors see it: made, and announced, the first time one watches (a spawn's first report announces it with its first snapshot). */
@@ -532,9 +535,6 @@ export class ActorDirectory {
     entry.snapshot = snapshot;
     // Over for good (a final state, an error, stop()): not to be resumed. Stopped by shutdown, it stays stored.
     if (!stop?.keep && !spawn) this.#parts.journal?.actorGone(entry.id);
-    const host = hostOf(phase);
-    if (spawn) host?.awaitAnswers(-1);
-    if (phase.name === 'stopping') phase.host.awaitAnswers(-1);
     this.#enter(entry, { name: 'ended' });
     const asks = [...entry.asks.values()];
     entry.asks.clear();

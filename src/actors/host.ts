@@ -12,8 +12,13 @@ export interface ActorHost {
   readonly held: number;
   /** An order for one of its actors; the orders of one turn go in one message. */
   sendActors(order: ActorOrder): void;
-  /** Answers someone awaits from its actors went up (+1) or down (-1): while any is awaited it keeps the process alive. */
-  awaitAnswers(delta: number): void;
+  /**
+   * Whether its actors need the process alive, as they would under XState
+   * in one thread: a spawn or a stop not yet answered, events sent and not
+   * yet reported processed, or work pending between events (timers,
+   * invoked work). Idle actors do not keep it alive.
+   */
+  keepAlive(on: boolean): void;
 }
 
 /** How a thread that ran actors ended. */

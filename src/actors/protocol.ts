@@ -42,6 +42,13 @@ export interface ActorReport {
   readonly trace?: ReadonlyArray<readonly [event: { readonly type: string }, snapshot: ActorSnapshot]>;
   /** Each ask's snapshot right after its event; `null` when that is `snapshot` (its event was the last). */
   readonly answers?: ReadonlyArray<readonly [ask: number, snapshot: ActorSnapshot | null]>;
+  /**
+   * It has work pending between events: a delayed event waiting for its
+   * timer, or invoked work still running (see `pending-work.ts`). The main
+   * thread keeps the thread referenced meanwhile; a later report says when
+   * it is over.
+   */
+  readonly pendingWork?: true;
   /** The spawn failed: the logic threw as it started. */
   readonly failed?: SerializedError;
 }

@@ -5,10 +5,11 @@
  * message back (`drain`), each actor's latest snapshot with the answers to
  * its asks. Runs inside the thread only, started by `workers/thread-entry.ts`.
  */
-import type { AnyActorLogic, AnyActorRef, createActor, Snapshot } from 'xstate';
+import type { AnyActorLogic, AnyActorRef, createActor, Snapshot, Subscription } from 'xstate';
 
 import { InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
+import { CountingClock, runsWork } from './pending-work.js';
 import type { ActorInProgress, ActorOrder, ActorReport } from './protocol.js';
 import type { ActorSnapshot } from './types.js';
 
@@ -38,6 +39,15 @@ interface Hosted {
   erredOn: number | undefined;
   /** A `stop` order came: it goes with its next report, which carries its last snapshot. */
   stopping: boolean;
+  /** The timers of its delayed events. */
+  readonly clock: CountingClock;
+  /**
+   * While it has work pending between events: an inspection observer on
+   * its system, so that a change anywhere in it (a timer that fires, an
+   * invoked promise that settles, in a child machine too) brings a report,
+   * and the main thread learns when the work is over.
+   */
+  watch: Subscription | undefined;
 }
 
 interface Pending {
@@ -134,9 +144,12 @@ export class ActorRunner {
       if (pending.trace) item.trace = pending.trace;
       if (hosted.erredOn !== undefined) item.erredOn = hosted.erredOn;
       if (hosted.stopping) item.stopped = true;
-      reports.push(item);
       // An actor that has ended or stopped takes no more events: the main thread knows it from this report.
-      if (!active || hosted.stopping) {
+      const over = !active || hosted.stopping;
+      if (!over && this.#watchWork(id, hosted)) item.pendingWork = true;
+      reports.push(item);
+      if (over) {
+        hosted.watch?.unsubscribe();
         this.#actors.delete(id);
         if (active) hosted.actor.stop();
       }
@@ -153,11 +166,15 @@ export class ActorRunner {
       return this.#fail(id, new InvalidActorError(`The handler module has no actor logic \`${name}\` in this thread`));
     }
     let actor: AnyActorRef;
+    const clock = new CountingClock();
     try {
-      actor = createActor(logic, snapshot === undefined ? { id, input } : { id, input, snapshot: snapshot as Snapshot<unknown> });
+      actor = createActor(
+        logic,
+        snapshot === undefined ? { id, input, clock } : { id, input, clock, snapshot: snapshot as Snapshot<unknown> },
+      );
       // An error observer: without one XState rethrows the logic's error out of band, which would end the thread.
       actor.subscribe({ next: () => this.#note(id), error: () => this.#note(id), complete: () => this.#note(id) });
-      this.#actors.set(id, { actor, processed: 0, erredOn: undefined, stopping: false });
+      this.#actors.set(id, { actor, processed: 0, erredOn: undefined, stopping: false, clock, watch: undefined });
       actor.start();
     } catch (error) {
       this.#actors.delete(id);
@@ -187,6 +204,23 @@ export class ActorRunner {
     if (ask === undefined) return;
     (pending.answers ??= []).push([ask, after]);
     this.#answer();
+  }
+
+  /**
+   * Whether it has work pending between events (see `pending-work.ts`);
+   * watches its system while it has, and stops watching once it has none.
+   */
+  #watchWork(id: string, hosted: Hosted): boolean {
+    const pending = hosted.clock.waiting || runsWork(hosted.actor);
+    if (pending && !hosted.watch) {
+      hosted.watch = hosted.actor.system.inspect((event) => {
+        if (event.type === '@xstate.snapshot') this.#note(id);
+      });
+    } else if (!pending && hosted.watch) {
+      hosted.watch.unsubscribe();
+      hosted.watch = undefined;
+    }
+    return pending;
   }
 
   #status(hosted: Hosted): string {

@@ -4,10 +4,11 @@
  * the checks `spawn` makes at the call (spawn-options.ts), the directory of
  * live actors the supervisor keeps (directory.ts, with each actor's entry
  * and its phase in actor-entry.ts, its restarts in actor-restarts.ts, and
- * the actors per thread in placement.ts), the thread it runs
- * on as the directory sees one (host.ts), the orders and reports that cross
- * to that thread (protocol.ts), and what runs them inside it
- * (thread-runner.ts). workers/ only hosts them: it carries the orders and
+ * the actors per thread in placement.ts), the thread an actor runs on as
+ * the directory sees one (host.ts), the orders and reports that cross to
+ * that thread (protocol.ts), and what runs them inside it
+ * (thread-runner.ts, with the work an actor has pending between events in
+ * pending-work.ts). workers/ only hosts them: it carries the orders and
  * reports, and starts the runner in each thread.
  */
 

@@ -120,8 +120,8 @@ export class WorkerActor {
   #releasing: WireAttempt[] | undefined;
   /** Orders for its thread's actors, sent at the end of the turn. */
   #actorOrders: ActorOrder[] = [];
-  /** Answers from its actors someone awaits (see `awaitAnswers`). */
-  #awaited = 0;
+  /** Its actors need the process alive (see `keepAlive`). */
+  #actorsWorking = false;
 
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
@@ -296,14 +296,15 @@ export class WorkerActor {
   }
 
   /**
-   * Answers from its thread's actors that someone awaits (a spawn, an ask)
-   * went up (+1) or down (-1): like a running attempt, an awaited answer
-   * keeps the process alive; an idle actor does not.
+   * Whether its thread's actors need the process alive: a spawn or stop
+   * unanswered, events not yet processed, timers or invoked work pending
+   * (the actor directory says, as it changes). Like a running attempt, that
+   * keeps the process alive; idle actors do not.
    */
-  awaitAnswers(delta: number): void {
-    this.#awaited += delta;
+  keepAlive(on: boolean): void {
+    this.#actorsWorking = on;
     if (this.#running.size > 0) return;
-    if (this.#awaited > 0) this.#thread?.ref();
+    if (on) this.#thread?.ref();
     else if (this.#idle) this.#thread?.unref();
   }
 
@@ -470,14 +471,14 @@ export class WorkerActor {
   }
 
   /**
-   * Nothing running, no answer awaited, and not being stopped: the thread
+   * Nothing running, no actor working, and not being stopped: the thread
    * need not keep the process alive. Once stopping it stays ref'd until it
    * exits, or a shutdown awaited at the top level could see the process
    * exit first (code 13), when news the thread sent before its termination
    * arrives and would unref it.
    */
   get #idle(): boolean {
-    return this.#running.size === 0 && this.#awaited === 0 && !this.#stopping;
+    return this.#running.size === 0 && !this.#actorsWorking && !this.#stopping;
   }
 
   /** Terminates the thread; the exit is reported as expected. */
