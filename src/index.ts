@@ -7,6 +7,7 @@ export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export type { TroupeErrorCode } from './errors/errors.js';
 export {
   ActorFailedError,
+  ActorStartError,
   ActorStoppedError,
   AskTimeoutError,
   BrokerError,

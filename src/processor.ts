@@ -264,8 +264,9 @@ export class Processor {
    * it runs. Rejects with `DuplicateActorError` for an id a live actor has,
    * `InvalidActorError` for an export that is not actor logic (naming what
    * the module exports) or an input that cannot be cloned to a thread,
-   * `ProcessorShutdownError` once shutting down, and with the logic's own
-   * error if it fails as it starts. Not with a broker: see docs/actors.md.
+   * `ProcessorShutdownError` once shutting down, and with `ActorStartError`
+   * (naming the actor and its logic, what it threw as its `cause`) if it
+   * fails as it starts. Not with a broker: see docs/actors.md.
    * `snapshot` resumes it from a persisted snapshot (as `shutdown()` returns
    * them); `restart: 'on-error'` restarts it when its logic throws, as a
    * thread crash does.

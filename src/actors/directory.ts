@@ -312,8 +312,10 @@ export class ActorDirectory {
   }
 
   /**
-   * It failed as it started: the spawn rejects with the logic's error, and
-   * nothing else knew of it (a `stop()` made meanwhile resolves).
+   * It failed as it started: the spawn rejects with the thread's
+   * `ActorStartError` (or, when an event sent behind the spawn ended it
+   * first, the logic's error), and nothing else knew of it (a `stop()`
+   * made meanwhile resolves).
    */
   #failedToStart(entry: ActorEntry, report: ActorReport, snapshot: ActorSnapshot, spawn: Reply<ActorRef>): void {
     const error = report.failed ? deserializeError(report.failed) : (snapshot.error as Error);

@@ -49,7 +49,7 @@ export interface ActorReport {
    * it is over.
    */
   readonly pendingWork?: true;
-  /** The spawn failed: the logic threw as it started. */
+  /** The spawn failed: the logic threw as it started (`ActorStartError`, with what it threw as its cause). */
   readonly failed?: SerializedError;
 }
 

@@ -7,7 +7,7 @@
  */
 import type { AnyActorLogic, AnyActorRef, createActor, Snapshot, Subscription } from 'xstate';
 
-import { InvalidActorError } from '../errors/errors.js';
+import { ActorStartError, InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
 import { CountingClock, runsWork } from './pending-work.js';
 import type { ActorInProgress, ActorOrder, ActorReport } from './protocol.js';
@@ -178,7 +178,13 @@ export class ActorRunner {
       actor.start();
     } catch (error) {
       this.#actors.delete(id);
-      return this.#fail(id, error);
+      return this.#fail(id, new ActorStartError(id, name, { cause: error }));
+    }
+    // XState keeps what the logic threw as it started (a context factory, an entry action) in its snapshot.
+    const started = actor.getSnapshot() as Snapshot<unknown>;
+    if (started.status === 'error') {
+      this.#actors.delete(id);
+      return this.#fail(id, new ActorStartError(id, name, { cause: started.error }));
     }
     this.#note(id);
   }

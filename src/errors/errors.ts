@@ -30,7 +30,8 @@ export type TroupeErrorCode =
   | 'ERR_INVALID_EVENT'
   | 'ERR_ACTOR_STOPPED'
   | 'ERR_ASK_TIMEOUT'
-  | 'ERR_ACTOR_FAILED';
+  | 'ERR_ACTOR_FAILED'
+  | 'ERR_ACTOR_START';
 
 /**
  * Base class of every error Troupe raises.
@@ -311,6 +312,35 @@ export class ActorFailedError extends TroupeError {
 }
 
 /**
+ * An actor's logic threw as it started (a context factory, an entry
+ * action, a snapshot it could not be restored from): `spawn` rejects with
+ * it. Its `cause` is what the logic threw, kept across the thread.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await processor.spawn('account', { id: 'ada' }); // no `input`: its context factory throws
+ * } catch (error) {
+ *   if (error instanceof ActorStartError) console.error(error.actorId, error.logic, error.cause);
+ * }
+ * ```
+ */
+export class ActorStartError extends TroupeError {
+  override name = 'ActorStartError';
+  readonly actorId: string;
+  /** The export of the handler module it runs. */
+  readonly logic: string;
+  constructor(actorId: string, logic: string, options?: ErrorOptions) {
+    // What an Error says; anything else thrown is in `cause` only.
+    const said = (options?.cause as { message?: unknown } | undefined)?.message;
+    const why = typeof said === 'string' ? `: ${said}` : '';
+    super('ERR_ACTOR_START', `Actor \`${actorId}\` (logic \`${logic}\`) failed as it started${why}`, options);
+    this.actorId = actorId;
+    this.logic = logic;
+  }
+}
+
+/**
  * Classes by code, so that an error serialised in a thread comes back as the
  * same class on the main thread.
  */
@@ -337,4 +367,5 @@ export const errorClasses: Readonly<Record<TroupeErrorCode, TroupeErrorClass>> =
   ERR_ACTOR_STOPPED: ActorStoppedError,
   ERR_ASK_TIMEOUT: AskTimeoutError,
   ERR_ACTOR_FAILED: ActorFailedError,
+  ERR_ACTOR_START: ActorStartError,
 };

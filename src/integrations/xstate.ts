@@ -59,7 +59,7 @@ export type ProcessorParentEvent =
   | { readonly type: 'actor.snapshot'; readonly id: string; readonly snapshot: ActorSnapshot }
   /**
    * An `actor.spawn` was refused or failed as it started (`InvalidActorError`,
-   * `DuplicateActorError`, `ProcessorShutdownError`, the logic's own error), or an
+   * `DuplicateActorError`, `ProcessorShutdownError`, `ActorStartError`), or an
    * `actor.send` threw (`ActorStoppedError`, `InvalidEventError`): nothing else changed.
    * `id` is the one the event named, if any.
    */

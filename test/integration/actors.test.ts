@@ -10,6 +10,7 @@ import { SimulatedClock } from 'xstate';
 import {
   ActorFailedError,
   type ActorSnapshot,
+  ActorStartError,
   ActorStoppedError,
   AskTimeoutError,
   DuplicateActorError,
@@ -116,9 +117,22 @@ describe('processor.spawn', () => {
     await expect(counter.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
     expect(await errored).toMatchObject({ message: 'the counter blew up' });
     expect(counter.getSnapshot()).toMatchObject({ status: 'error' });
-    // It failed as it started: spawn rejects with the logic's error.
-    await expect(processor.spawn('broken')).rejects.toMatchObject({ name: 'TypeError', message: 'no context for you' });
+    // It failed as it started: spawn rejects with the logic's error, as the cause of one that names the actor.
+    await expect(processor.spawn('broken')).rejects.toMatchObject({ cause: { name: 'TypeError', message: 'no context for you' } });
     expect(processor.actors()).toEqual([]);
+  });
+
+  it('names the actor and its logic when it throws as it starts: ActorStartError, with what it threw as its cause', async () => {
+    const processor = make();
+    const error = await rejection(processor.spawn('broken', { id: 'broken-1' }));
+    expect(error).toBeInstanceOf(ActorStartError);
+    expect(error).toMatchObject({ name: 'ActorStartError', code: 'ERR_ACTOR_START', actorId: 'broken-1', logic: 'broken' });
+    expect(error.message).toBe('Actor `broken-1` (logic `broken`) failed as it started: no context for you');
+    // The cause crossed the thread with its class.
+    expect(error.cause).toBeInstanceOf(TypeError);
+    expect(error.cause).toMatchObject({ message: 'no context for you' });
+    // Its id is free: nothing else knew of it.
+    expect(processor.actor('broken-1')).toBeUndefined();
   });
 
   it("keeps the code, cause and fields of what its logic throws, in the ask's rejection and the snapshot; a Troupe error keeps its class", async () => {
