@@ -64,7 +64,8 @@ export interface StoreMetrics {
 /** Live counts read at scrape time, so a gauge costs nothing per task. */
 export interface MetricsSource {
   tasks(): ProcessorMetrics['tasks'];
-  workers(): readonly WorkerMetrics[];
+  /** Each thread, with the crashes and restarts of its slot as `metrics` counts them. */
+  workers(metrics: Metrics): readonly WorkerMetrics[];
   /** With a store: its file and size (read at scrape time: a `stat`). */
   readonly store?: { readonly path: string; size(): number } | undefined;
 }
@@ -123,7 +124,7 @@ export class Metrics {
       slots: () => this.#slots,
       resized: () => this.#resized,
       tasks: () => source.tasks(),
-      readyWorkers: () => source.workers().filter((worker) => worker.state === 'ready').length,
+      readyWorkers: () => source.workers(this).filter((worker) => worker.state === 'ready').length,
       store: store && commits ? { commits, size: () => store.size() } : undefined,
     });
   }
@@ -208,7 +209,7 @@ export class Metrics {
       throughput: { lastMinute, perSecond: lastMinute / 60 },
       queueWait: this.#queueWait.percentiles(),
       runTime: this.#runTime.percentiles(),
-      workers: this.#source.workers(),
+      workers: this.#source.workers(this),
       crashes: this.#crashes,
       restarts: this.#restarts,
       resized: { ...this.#resized },

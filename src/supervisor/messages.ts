@@ -57,6 +57,8 @@ export type SupervisorMessage =
   | { readonly type: 'worker.respawn'; readonly slot: number }
   /** A write to the task store failed: nothing more is accepted. */
   | { readonly type: 'store.failed'; readonly error: StoreError }
+  /** A group commit is on disk, after `ms`: measured. */
+  | { readonly type: 'store.committed'; readonly ms: number }
   /** A limit's window slid: held tasks may go. */
   | { readonly type: 'limits.open' }
   /** An attempt of a limited handler left its thread (queued behind that task's own transitions). */

@@ -1,10 +1,10 @@
 import { PoisonTaskError, WorkerCrashedError } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
-import type { ProcessorEvent } from '../observe/events.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { WireOutcome } from '../workers/protocol.js';
 import type { ThreadExit } from '../workers/thread-handle.js';
 import type { SettledAttempt, StartedAttempt } from '../workers/worker.js';
+import type { AttemptStarts } from './attempt-starts.js';
 import type { Attempts } from './attempts.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Limits } from './limits.js';
@@ -19,10 +19,8 @@ export interface OutcomeParts {
   readonly metrics: Metrics;
   /** Crashes that make a task poison (`maxCrashes`). */
   readonly maxCrashes: number;
-  /** Reports an event once the supervisor's mailbox is empty. */
-  readonly emit: (event: ProcessorEvent) => void;
-  /** Whether anyone listens to the events: a task's are not built for no one. */
-  readonly listened: () => boolean;
+  /** Tells a start: its machine, its wait, its event. */
+  readonly starts: AttemptStarts;
 }
 
 /**
@@ -44,19 +42,6 @@ export class Outcomes {
     this.#parts = parts;
   }
 
-  /** Its thread started the attempt: the machine enters `processing`, and its timeout runs from now. */
-  start(attempt: Attempt): void {
-    const { record } = attempt;
-    attempt.started = true;
-    record.startedAt = Date.now();
-    record.runStart = performance.now();
-    this.#parts.metrics.started(record.runStart - record.queuedAt);
-    record.lifecycle.send({ type: 'task.dispatch' });
-    if (!this.#parts.listened()) return;
-    const { attempts } = record.lifecycle.context;
-    this.#parts.emit({ type: 'task.started', id: record.task.id, attempt: attempts, workerId: attempt.worker.id });
-  }
-
   /**
    * A thread's news: attempts it started, attempts that settled. Freed slots
    * are refilled (and the new attempts sent) before the settled tasks'
@@ -67,7 +52,7 @@ export class Outcomes {
     const { attempts, dispatcher, metrics } = this.#parts;
     for (const { token, id } of started) {
       const attempt = attempts.find(id, token);
-      if (attempt && !attempt.started && this.#owns(attempt)) this.start(attempt);
+      if (attempt && !attempt.started && this.#owns(attempt)) this.#parts.starts.start(attempt);
     }
     const verdicts: Array<[Attempt, Exclude<WireOutcome, { unstarted: true }>]> = [];
     for (const { token, id, outcome } of settled) {
@@ -86,7 +71,7 @@ export class Outcomes {
     dispatcher.flush();
     for (const [attempt, outcome] of verdicts) {
       // It ended without a start on record (it could not be sent at all): it started and ended here.
-      if (!attempt.started) this.start(attempt);
+      if (!attempt.started) this.#parts.starts.start(attempt);
       const { record } = attempt;
       metrics.ran(performance.now() - record.runStart);
       // The machine is the arbiter: if it already left `processing` it ignores these.
@@ -168,7 +153,7 @@ export class Outcomes {
     const crash = new WorkerCrashedError(worker.id, exit.code, exit.error ? { cause: exit.error } : undefined);
     const crashes = ++record.crashes;
     const poisoned = crashes >= this.#parts.maxCrashes;
-    if (!attempt.started) this.start(attempt);
+    if (!attempt.started) this.#parts.starts.start(attempt);
     record.lifecycle.send({
       type: 'task.fail',
       error: poisoned ? new PoisonTaskError(record.task.id, crashes, { cause: crash }) : crash,

@@ -5,7 +5,7 @@
  * attempts in threads, and how a task leaves (`task-endings.ts`).
  */
 
-import { ActorDirectory } from '../actors/directory.js';
+import type { ActorDirectory } from '../actors/directory.js';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
@@ -13,11 +13,10 @@ import {
   type StoreLockedError,
   type WorkerStartError,
 } from '../errors/errors.js';
-import { CompiledLifecycles, type LifecycleHooks, type TaskLifecycles } from '../machines/lifecycles.js';
 import type { TaskContext, TaskMachineState } from '../machines/task.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import { InspectedActor, Inspection, machineSnapshot, ROOT_ID } from '../observe/inspection.js';
-import { Metrics } from '../observe/metrics.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { Phase } from '../observe/status.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { OpenStore, Recovered } from '../store/store.js';
@@ -25,25 +24,15 @@ import { abortReason } from '../util/abort-reason.js';
 import { Broadcast } from '../util/broadcast.js';
 import { Conditions } from '../util/conditions.js';
 import { deferred } from '../util/deferred.js';
-import { TimerQueue } from '../util/timer-queue.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
-import { Attempts } from './attempts.js';
-import { Dispatcher } from './dispatcher.js';
-import { Journal } from './journal.js';
-import { Limits } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { handleInspected, type RemoteTaskHooks, type ShutdownOutcome, type SupervisorMessage, type TaskSubmit } from './messages.js';
-import { Outcomes } from './outcomes.js';
+import { buildParts, type SupervisorParts, type SupervisorPorts } from './parts.js';
 import { type Fault, type LifecycleView, ProcessorLifecycle } from './processor-lifecycle.js';
 import { recover, SUSPICIONS_BEFORE_ISOLATION } from './recovery.js';
-import { TaskRegistry } from './registry.js';
-import { Resizer } from './resizer.js';
-import { RestartPolicy } from './restart-policy.js';
-import { Shutdown, stopInOrder } from './shutdown.js';
-import { TaskEndings } from './task-endings.js';
+import { stopInOrder } from './shutdown.js';
 import { createRecord, type TaskRecord } from './task-record.js';
-import { TaskView } from './task-view.js';
-import { WorkerPool } from './worker-pool.js';
+import type { TaskView } from './task-view.js';
 
 export type { RemoteTaskHooks, ShutdownOutcome } from './messages.js';
 export type { Fault } from './processor-lifecycle.js';
@@ -82,35 +71,39 @@ export class Supervisor {
   readonly #options: ResolvedOptions;
   readonly #mailbox = new Mailbox<SupervisorMessage>(
     (message) => this.#receive(message),
-    () => {
-      this.#resizer.settled();
-      this.#conditions.check();
-      this.#journal?.settled();
-    },
-    // With a store, effects that promise durability wait for the commit holding their change.
-    (run) => (this.#journal ? this.#journal.afterCommit(run) : run()),
+    () => this.#settled(),
+    (run) => this.#afterCommit(run),
   );
   readonly #conditions = new Conditions();
-  readonly #registry: TaskRegistry;
-  readonly #attempts = new Attempts();
-  /** Every machine delay of every task, and the limits' timers, on one timer of the clock. */
-  readonly #timers: TimerQueue;
-  readonly #limits: Limits;
-  readonly #pool: WorkerPool;
-  readonly #resizer: Resizer;
-  readonly #dispatcher: Dispatcher;
-  /** Every task's machine, stepped through its compiled tables. */
-  readonly #lifecycles: TaskLifecycles<TaskRecord>;
+  readonly #lifecycle = new ProcessorLifecycle();
   readonly #ref = new InspectedActor(ROOT_ID, () =>
     machineSnapshot(this.#lifecycle.phase, this.#registry.counts(), this.#lifecycle.stopped),
   );
-  readonly #outcomes: Outcomes;
-  readonly #endings: TaskEndings;
-  /** With a store: every change, written in groups. */
-  readonly #journal: Journal | undefined;
-
-  readonly #shutdown: Shutdown;
-  readonly #lifecycle = new ProcessorLifecycle();
+  /** The supervisor as its parts see it (see `parts.ts`). */
+  readonly #ports: SupervisorPorts = {
+    send: (message) => this.send(message),
+    defer: (effect) => this.#mailbox.defer(effect),
+    emit: (event) => this.#emit(event),
+    listened: () => this.events.observed,
+    callbackFailed: (id, error) => this.events.next({ type: 'callback.error', id, error }),
+    left: () => this.#stopIfDone(),
+    lifecycle: this.#lifecycle,
+    inspection: this.inspection,
+    root: this.#ref,
+  };
+  // The parts, from `buildParts` (see SupervisorParts for what each is).
+  readonly #timers: SupervisorParts['timers'];
+  readonly #registry: SupervisorParts['registry'];
+  readonly #attempts: SupervisorParts['attempts'];
+  readonly #journal: SupervisorParts['journal'];
+  readonly #limits: SupervisorParts['limits'];
+  readonly #pool: SupervisorParts['pool'];
+  readonly #dispatcher: SupervisorParts['dispatcher'];
+  readonly #outcomes: SupervisorParts['outcomes'];
+  readonly #endings: SupervisorParts['endings'];
+  readonly #resizer: SupervisorParts['resizer'];
+  readonly #shutdown: SupervisorParts['shutdown'];
+  readonly #lifecycles: SupervisorParts['lifecycles'];
 
   /**
    * `store`: the opened task store (its unfinished tasks are queued again,
@@ -120,106 +113,35 @@ export class Supervisor {
   constructor(options: ResolvedOptions, remote?: RemoteTaskHooks, store?: OpenStore | StoreError | StoreLockedError) {
     this.#options = options;
     this.ready.promise.catch(() => {});
-    this.#registry = new TaskRegistry(options.retention);
-    this.#timers = new TimerQueue(options.clock);
-    this.#shutdown = new Shutdown(options.clock, () => this.send({ type: 'shutdown.deadline' }), store !== undefined);
-    this.#journal =
-      store && !(store instanceof Error)
-        ? new Journal(
-            store.writer,
-            store.recovered,
-            (error) => this.send({ type: 'store.failed', error }),
-            (ms) => this.metrics.committed(ms),
-          )
-        : undefined;
-    this.#limits = new Limits(options, this.#timers, () => this.send({ type: 'limits.open' }));
+    // Attached before the parts are built: those that trace read whether anyone inspects as they start.
     if (options.inspect) this.inspection.attach(options.inspect);
-    this.inspection.started(this.#ref);
-    this.#pool = new WorkerPool(
-      options,
-      this.inspection,
-      this.#ref,
-      (report) => this.send(report),
-      (slot) => this.send({ type: 'worker.respawn', slot }),
-      this.#journal && ((send) => this.#journal?.beforeSending(send)),
-    );
-    this.#dispatcher = new Dispatcher({
-      pool: this.#pool,
-      limits: this.#limits,
-      attempts: this.#attempts,
-      inspection: this.inspection,
-      started: (attempt) => this.#outcomes.start(attempt),
-      moved: this.#journal && ((record) => this.#journal?.changed(record, undefined)),
-    });
-    this.tasks = new TaskView(this.#registry, this.#dispatcher, this.#attempts);
-    this.actors = new ActorDirectory({
+    const opened = store instanceof Error ? undefined : store;
+    ({
       timers: this.#timers,
-      restart: options.restart,
-      restartSchedule: () => new RestartPolicy(options.restart),
-      ready: () => this.#pool.forActors,
-      send: (message) => this.send(message),
-      defer: (effect) => this.#mailbox.defer(effect),
-      refusal: () => this.#lifecycle.refusal(),
-      inspection: this.inspection,
-      root: this.#ref,
-      ...(this.#journal && store && !(store instanceof Error) ? { journal: this.#journal, stored: store.recovered.actors } : {}),
-    });
-    this.inspection.onToggle((on) => this.send({ type: 'actor.trace', on }));
-    this.metrics = new Metrics({
-      tasks: () => {
-        const { scheduled, queued, processing, retrying } = this.#registry.counts();
-        return { scheduled, queued, processing, retrying };
-      },
-      workers: () => this.#pool.metrics(this.metrics),
-      store: store && !(store instanceof Error) ? store.writer : undefined,
-    });
-    this.#resizer = new Resizer({
-      pool: this.#pool,
-      elastic: options.elastic,
-      clock: options.clock,
-      metrics: this.metrics,
-      waiting: () => this.#dispatcher.waiting,
-      hostsActors: (worker) => this.actors.hosts(worker),
-      running: () => this.#lifecycle.running,
-      emit: (event) => this.#emit(event),
-      idleTimer: (worker) => this.send({ type: 'worker.idle', worker }),
-    });
-    this.#outcomes = new Outcomes({
       registry: this.#registry,
       attempts: this.#attempts,
-      dispatcher: this.#dispatcher,
-      limits: this.#limits,
-      metrics: this.metrics,
-      maxCrashes: options.maxCrashes,
-      emit: (event) => this.#emit(event),
-      listened: () => this.events.observed,
-    });
-    this.#endings = new TaskEndings({
-      registry: this.#registry,
-      dispatcher: this.#dispatcher,
-      attempts: this.#attempts,
-      metrics: this.metrics,
       journal: this.#journal,
-      remote,
-      defer: (effect) => this.#mailbox.defer(effect),
-      emit: (event) => this.#emit(event),
-      listened: () => this.events.observed,
-      callbackFailed: (id, error) => this.events.next({ type: 'callback.error', id, error }),
-      left: () => this.#stopIfDone(),
-    });
-    // One listener for every task: no closure per task.
-    const hooks: LifecycleHooks<TaskRecord> = {
-      entered: ({ type, state, context }, lifecycle) => this.send({ type, state, context, lifecycle }),
-      timer: (fire) => this.send({ type: 'task.timer', fire }),
-    };
-    this.#lifecycles = new CompiledLifecycles(this.#timers, hooks, this.inspection, this.#ref);
+      limits: this.#limits,
+      pool: this.#pool,
+      metrics: this.metrics,
+      dispatcher: this.#dispatcher,
+      outcomes: this.#outcomes,
+      endings: this.#endings,
+      actors: this.actors,
+      resizer: this.#resizer,
+      shutdown: this.#shutdown,
+      lifecycles: this.#lifecycles,
+      tasks: this.tasks,
+    } = buildParts(options, this.#ports, opened, remote));
+    this.inspection.started(this.#ref);
+    this.inspection.onToggle((on) => this.send({ type: 'actor.trace', on }));
     if (store instanceof Error) {
       // The store could not be opened: nothing can be accepted, and `ready` rejects.
       this.#fail(store);
       this.ready.reject(store);
       return;
     }
-    if (store) this.#recover(store.recovered);
+    if (opened) this.#recover(opened.recovered);
     for (let n = 0; n < options.workers; n++) this.#pool.open('tasks');
     for (let n = 0; n < options.actorThreads; n++) this.#pool.open('actors');
     // A pure client of a broker runs nothing here: it is ready at once.
@@ -275,6 +197,19 @@ export class Supervisor {
     if (this.events.observed) this.#mailbox.defer(() => this.events.next(event));
   }
 
+  /** The mailbox was emptied: the pool's size is settled, conditions checked, and a full batch of changes written. */
+  #settled(): void {
+    this.#resizer.settled();
+    this.#conditions.check();
+    this.#journal?.settled();
+  }
+
+  /** With a store, effects that promise durability wait for the commit holding their change. */
+  #afterCommit(run: () => void): void {
+    if (this.#journal) this.#journal.afterCommit(run);
+    else run();
+  }
+
   /** Tells the gates of the attempts that left their threads in this message (see `Outcomes.takeEnded`). */
   #sendEnded(): void {
     for (const handler of this.#outcomes.takeEnded()) this.send({ type: 'limits.ended', handler });
@@ -309,6 +244,8 @@ export class Supervisor {
         return this.#registry.results.clear();
       case 'store.failed':
         return this.#storeFailed(message.error);
+      case 'store.committed':
+        return this.metrics.committed(message.ms);
       case 'attempts.reported':
         this.#outcomes.heard(message.started, message.settled);
         this.#sendEnded();

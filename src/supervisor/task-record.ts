@@ -14,7 +14,7 @@ export interface Attempt {
   readonly token: number;
   readonly record: TaskRecord;
   readonly worker: WorkerActor;
-  /** Its thread started it (sent into a free slot, or reported started from the window); its machine was told. Written by `Outcomes`. */
+  /** Its thread started it (sent into a free slot, or reported started from the window); its machine was told. Written by `AttemptStarts`. */
   started: boolean;
   /**
    * Its task no longer waits for it (it timed out, or the task ended while
@@ -55,13 +55,13 @@ export interface TaskRecord extends Linked<TaskRecord> {
   /** Process deaths it was running at, beside other tasks, in earlier runs (with a store): not charged, since the cause cannot be told. */
   readonly suspected: number;
   readonly submittedAt: number;
-  /** When its first attempt started (epoch ms). Written by `Outcomes`. */
+  /** When its first attempt started (epoch ms). Written by `AttemptStarts`. */
   startedAt: number | undefined;
   /** While scheduled: when it is due, on the clock. */
   readonly runAt: number | undefined;
   /** When it last entered the queue (performance.now()). Written by the `Supervisor`. */
   queuedAt: number;
-  /** When its running attempt started (performance.now()). Written by `Outcomes`. */
+  /** When its running attempt started (performance.now()). Written by `AttemptStarts`. */
   runStart: number;
   /** Attempts that ended with their thread crashing (with a store, in earlier runs too). Written by `Outcomes`. */
   crashes: number;
