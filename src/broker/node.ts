@@ -52,9 +52,12 @@ export class BrokerNode implements RemoteTaskHooks {
   readonly #flights = new Map<string, Flight>();
   /** Results and acks on their way: waited for before the connection closes. */
   readonly #writes = new Set<Promise<void>>();
-  #running = true;
-  /** Closing, and the server has been away too long: writes still failing give up. */
-  #abandon = false;
+  /**
+   * `pulling` until shutdown; `draining` once it stops pulling (deliveries
+   * go straight back) while what it holds finishes; `abandoning` when,
+   * closing, the server has been away too long: writes still failing give up.
+   */
+  #stage: 'pulling' | 'draining' | 'abandoning' = 'pulling';
   #room: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   readonly #heartbeat: NodeJS.Timeout;
@@ -126,7 +129,7 @@ export class BrokerNode implements RemoteTaskHooks {
   async #pull(): Promise<void> {
     const consumer = this.#session.consumer;
     if (!consumer) return;
-    while (this.#running) {
+    while (this.#pulling) {
       const free = this.#capacity - this.#flights.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#room = resolve));
@@ -141,11 +144,11 @@ export class BrokerNode implements RemoteTaskHooks {
         }
         // A pull on a consumer that no longer exists ends empty, without an
         // error: an idle second is when to make sure it is still there.
-        if (received === 0 && this.#running) await consumer.info();
+        if (received === 0 && this.#pulling) await consumer.info();
       } catch {
         // The server is restarting, or the connection is being re-established,
         // or the consumer is gone (a server without file storage restarted).
-        if (this.#running) {
+        if (this.#pulling) {
           void this.#session.restore();
           await pause();
         }
@@ -162,11 +165,11 @@ export class BrokerNode implements RemoteTaskHooks {
   async #schedule(): Promise<void> {
     const { scheduler, js } = this.#session;
     if (!scheduler) return;
-    while (this.#running) {
+    while (this.#pulling) {
       try {
         const batch = await scheduler.fetch({ max_messages: 256, expires: 1_000 });
         for await (const msg of batch) {
-          if (!this.#running) {
+          if (!this.#pulling) {
             answer(() => msg.nak());
             continue;
           }
@@ -194,7 +197,7 @@ export class BrokerNode implements RemoteTaskHooks {
           );
         }
       } catch {
-        if (this.#running) {
+        if (this.#pulling) {
           void this.#session.restore();
           await pause();
         }
@@ -203,7 +206,7 @@ export class BrokerNode implements RemoteTaskHooks {
   }
 
   #deliver(msg: JsMsg): void {
-    if (!this.#running) return answer(() => msg.nak());
+    if (!this.#pulling) return answer(() => msg.nak());
     let wire: WireTask;
     try {
       wire = decodeTask(msg.data);
@@ -233,7 +236,7 @@ export class BrokerNode implements RemoteTaskHooks {
           answer(() => msg.ack());
           return this.#roomMade();
         }
-        if (!this.#running) return this.returned(wire.id);
+        if (!this.#pulling) return this.returned(wire.id);
         // More deliveries than attempts allowed, with no answer for the last:
         // the task took its node down (or silenced it) each time. It is not
         // run again, or it would take every node down in turn.
@@ -277,7 +280,7 @@ export class BrokerNode implements RemoteTaskHooks {
     for (const { submit, flight } of ready) {
       const { id } = submit.task;
       if (this.#flights.get(id) !== flight) continue; // given back meanwhile
-      if (!this.#running) {
+      if (!this.#pulling) {
         this.returned(id);
         continue;
       }
@@ -322,7 +325,7 @@ export class BrokerNode implements RemoteTaskHooks {
     const data = encodeResult({ submission: flight.submission, result });
     await this.#sends.ready();
     for (;;) {
-      if (this.#abandon) throw new BrokerError(`Could not store the result of task \`${result.id}\``);
+      if (this.#stage === 'abandoning') throw new BrokerError(`Could not store the result of task \`${result.id}\``);
       try {
         await storeOnce(this.#session, result.id, data, flight.submission);
         break;
@@ -384,12 +387,17 @@ export class BrokerNode implements RemoteTaskHooks {
     this.#session.nodes.put(keyOf(this.#session.node), serialize(beat)).catch(() => {});
   }
 
+  /** Takes deliveries: it has not stopped pulling. */
+  get #pulling(): boolean {
+    return this.#stage === 'pulling';
+  }
+
   /**
    * Stops pulling (tasks delivered from now on go straight back), then, once
    * the supervisor has drained, waits for the results and acks on their way.
    */
   stopPulling(): void {
-    this.#running = false;
+    if (this.#stage === 'pulling') this.#stage = 'draining';
     // The pulls run out by themselves (within a second): stopping them would
     // drop messages already on their way, which only ackWait would bring back.
     // Each one that arrives now is given straight back.
@@ -399,7 +407,7 @@ export class BrokerNode implements RemoteTaskHooks {
   async close(): Promise<void> {
     this.stopPulling();
     await this.#loop;
-    const deadline = setTimeout(() => (this.#abandon = true), CLOSE_GRACE);
+    const deadline = setTimeout(() => (this.#stage = 'abandoning'), CLOSE_GRACE);
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
     clearTimeout(deadline);
     // Anything still held (its result could not be stored) goes back now, not after ack_wait.
