@@ -36,6 +36,12 @@ describe('examples run', () => {
     expect(await runExample('quickstart.ts')).toBe('square-7: 49\ngreet-ada: "Hello, Ada! (task greet-ada, attempt 1)"\n');
   });
 
+  it('embedding-actors: driving thread actors from a statechart keeps the process alive until it ends (6 runs)', async () => {
+    // The process must not exit while the actor has events to process: it did in 3 of 8 runs before.
+    const outputs = await Promise.all(Array.from({ length: 6 }, () => runExample('embedding-actors.ts')));
+    for (const out of outputs) expect(out).toBe("{ owner: 'Ada', paidOut: 70 }\n");
+  });
+
   it('durability: a second run on the same store reads the results of the first and runs its unfinished task', async () => {
     const out = await runExample('durability.ts');
     expect(out).toBe(
