@@ -91,7 +91,7 @@ export class Resizer {
   heard(worker: WorkerActor): void {
     if (worker.held > 0) return;
     const { pool, elastic, hostsActors, clock } = this.#parts;
-    if (pool.retiring.has(worker)) {
+    if (worker.isRetiring) {
       if (!hostsActors(worker)) void worker.stop();
       return;
     }
@@ -110,7 +110,7 @@ export class Resizer {
     this.#idleTimers.delete(worker);
     const { pool, elastic, clock, running } = this.#parts;
     const idle = this.#idleSince.get(worker);
-    if (!elastic || !idle || !pool.has(worker) || pool.retiring.has(worker)) return this.forget(worker);
+    if (!elastic || !idle || !pool.has(worker) || worker.isRetiring) return this.forget(worker);
     if (worker.held > 0 || worker.sent !== idle.sent || !running()) return;
     const rest = idle.at + elastic.idleTimeout - clockNow(clock);
     if (rest > 0) return this.#arm(worker, rest);

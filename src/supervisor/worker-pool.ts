@@ -29,8 +29,6 @@ export class WorkerPool {
   readonly #slotOf = new Map<WorkerActor, number>();
   /** The open slots and what each runs. A closed slot's thread retires, and a respawn for it starts nothing. */
   readonly #slots = new Map<number, SlotRole>();
-  /** The threads retiring: out of `ready`, stopped once they hold nothing. */
-  readonly #retiring = new Set<WorkerActor>();
   readonly #refs = new Map<WorkerActor, InspectedActor>();
   readonly #restarts: RestartPolicy;
   readonly #restartTimers = new Set<unknown>();
@@ -104,7 +102,7 @@ export class WorkerPool {
   get startingTasks(): number {
     let count = 0;
     for (const worker of this.#workers) {
-      if (worker.phase === 'starting' && this.#slots.get(this.#slotOf.get(worker) ?? 0) === 'tasks') count++;
+      if (worker.isStarting && this.#slots.get(this.#slotOf.get(worker) ?? 0) === 'tasks') count++;
     }
     return count;
   }
@@ -119,12 +117,12 @@ export class WorkerPool {
    */
   close(count: number, pinned: (worker: WorkerActor) => boolean): WorkerActor[] {
     const live = new Map<number, WorkerActor>();
-    for (const [worker, slot] of this.#slotOf) if (!this.#retiring.has(worker)) live.set(slot, worker);
+    for (const [worker, slot] of this.#slotOf) if (!worker.isRetiring) live.set(slot, worker);
     const open = [...this.#slots].filter(([, role]) => role === 'tasks').map(([slot]) => slot);
     const rank = (slot: number) => {
       const worker = live.get(slot);
       if (!worker) return -2;
-      if (worker.phase !== 'ready') return -1;
+      if (!worker.isUp) return -1;
       return worker.held;
     };
     const chosen = open
@@ -145,18 +143,17 @@ export class WorkerPool {
 
   /** Closes the slot of this ready task thread, which retires; false, changing nothing, if `pinned` keeps it. */
   closeOf(worker: WorkerActor, pinned: (worker: WorkerActor) => boolean): boolean {
-    if (this.#roleOf(worker) !== 'tasks' || this.#retiring.has(worker) || pinned(worker)) return false;
+    if (this.#roleOf(worker) !== 'tasks' || worker.isRetiring || pinned(worker)) return false;
     return this.#closeSlotOf(worker);
   }
 
-  /** Closes the worker's slot: a ready thread retires (returns true); one still starting is stopped. */
+  /** Closes the worker's slot: a thread that is up retires (returns true); one still starting is stopped. */
   #closeSlotOf(worker: WorkerActor): boolean {
     this.#slots.delete(this.#slotOf.get(worker) ?? 0);
-    if (worker.phase !== 'ready') {
+    if (!worker.isUp) {
       void worker.stop();
       return false;
     }
-    this.#retiring.add(worker);
     const index = this.ready.indexOf(worker);
     if (index !== -1) this.ready.splice(index, 1);
     worker.retire();
@@ -171,11 +168,6 @@ export class WorkerPool {
   /** Whether the slot is open: a crashed thread is replaced only in an open slot. */
   isOpen(slot: number): boolean {
     return this.#slots.has(slot);
-  }
-
-  /** Threads retiring and not yet exited. */
-  get retiring(): ReadonlySet<WorkerActor> {
-    return this.#retiring;
   }
 
   /** Starts a worker in `slot`: a replacement takes the slot of the thread it replaces. Nothing for a closed slot. */
@@ -197,7 +189,7 @@ export class WorkerPool {
     this.#slotOf.set(worker, slot);
     const ref = new InspectedActor(
       `troupe.worker.${worker.id}`,
-      () => machineSnapshot(worker.phase, { threadId: worker.threadId, held: worker.held }, worker.phase === 'exited'),
+      () => machineSnapshot(worker.phase.name, { threadId: worker.threadId, held: worker.held }, worker.hasExited),
       this.#parent,
     );
     this.#refs.set(worker, ref);
@@ -226,7 +218,6 @@ export class WorkerPool {
     const slot = this.#slotOf.get(worker) ?? 1;
     this.#slotOf.delete(worker);
     this.#workers.delete(worker);
-    this.#retiring.delete(worker);
     const ref = this.#refs.get(worker);
     if (ref) this.#inspection.stopped(ref);
     this.#refs.delete(worker);
@@ -261,7 +252,6 @@ export class WorkerPool {
     this.#restartTimers.clear();
     const workers = [...this.#workers];
     this.#workers.clear();
-    this.#retiring.clear();
     this.ready.length = 0;
     this.actorReady.length = 0;
     return Promise.all(workers.map((worker) => worker.stop())).then(() => {});
@@ -288,7 +278,7 @@ export class WorkerPool {
         slot,
         role: this.#roleOf(worker),
         threadId: worker.threadId,
-        state: worker.retiring && worker.phase === 'ready' ? 'retiring' : worker.phase,
+        state: worker.state,
         held: worker.held,
         tasks: worker.tasks(5),
         crashes,

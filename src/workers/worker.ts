@@ -1,8 +1,10 @@
 /**
- * workers/: one worker actor per `worker_threads` thread (this file), the
- * handle that is the only code touching a `Worker` and comlink
- * (thread-handle.ts), the code that runs inside each thread
- * (thread-entry.ts), and the wire protocol between the two (protocol.ts).
+ * workers/: one worker actor per `worker_threads` thread (this file), with
+ * its lifecycle (worker-lifecycle.ts) and the window of attempts its thread
+ * takes (attempt-window.ts); the handle that is the only code touching a
+ * `Worker` and comlink (thread-handle.ts), the code that runs inside each
+ * thread (thread-entry.ts), and the wire protocol between the two
+ * (protocol.ts).
  * Threads also host the actors users spawn: they carry their orders and
  * reports, and start their runner; the actors themselves are in actors/.
  */
@@ -12,8 +14,10 @@ import type { ActorOrder, ActorReport } from '../actors/protocol.js';
 import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { Clock } from '../util/clock.js';
+import { AttemptWindow } from './attempt-window.js';
 import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
 import { type ThreadExit, ThreadHandle } from './thread-handle.js';
+import { WorkerLifecycle, type WorkerPhase, type WorkerState } from './worker-lifecycle.js';
 
 /** What a worker actor tells its supervisor. */
 export type WorkerReport =
@@ -88,23 +92,16 @@ export class WorkerActor {
   readonly id: number;
   readonly #options: WorkerActorOptions;
   #thread: ThreadHandle | undefined;
-  #phase: 'idle' | 'starting' | 'ready' | 'failed' | 'exited' = 'idle';
-  #stopping = false;
-  /** Leaving the pool (a scale down): takes nothing new, and stops once it holds nothing. */
-  #retiring = false;
+  /** Where its thread is in its life, and what it takes (see `WorkerPhase`). */
+  readonly #lifecycle = new WorkerLifecycle();
+  /** How many attempts its thread takes, to run and to wait: the window and its refill. */
+  readonly #window: AttemptWindow;
   /** Attempts ever sent to it: an idle thread whose count has not moved since it went idle did no work since. */
   #sent = 0;
-  #killedFor: number | undefined;
   /** Every attempt sent to the thread and not settled: token → task id. */
   readonly #running = new Map<number, string>();
   /** Those of them the thread has not reported started, oldest first. */
   readonly #unstarted = new Set<number>();
-  /** Refilling the window: set when it is half empty, cleared when it is full (see `hasWindowRoom`). */
-  #refilling = false;
-  /** The token of the attempt running isolated on the thread, if any. */
-  #isolated: number | undefined;
-  /** Takes nothing new until it is empty, so that an attempt can run isolated on it. */
-  #reserved = false;
   /** Those of the unstarted being taken back. */
   readonly #revoking = new Set<number>();
   /** Those of the unstarted aborted (their task was cancelled): dropped by the thread, or aborted once started. */
@@ -126,11 +123,36 @@ export class WorkerActor {
   constructor(options: WorkerActorOptions) {
     this.id = options.id;
     this.#options = options;
+    this.#window = new AttemptWindow(options.concurrency, options.window);
   }
 
-  /** Where its thread is: `idle`, `starting`, `ready`, `failed` or `exited`. */
-  get phase(): string {
-    return this.#phase;
+  /** Where its thread is in its life (see `WorkerPhase`): what an inspector shows. */
+  get phase(): WorkerPhase {
+    return this.#lifecycle.phase;
+  }
+
+  /** Its state as `metrics()` reports it: `starting`, `ready`, `retiring`, `failed` or `exited`. */
+  get state(): WorkerState {
+    return this.#lifecycle.state;
+  }
+
+  /** Its thread loads the handler module. */
+  get isStarting(): boolean {
+    return this.#lifecycle.isStarting;
+  }
+
+  /** Its thread has loaded and is neither being stopped nor gone: it can retire. */
+  get isUp(): boolean {
+    return this.#lifecycle.isUp;
+  }
+
+  /** Leaving the pool (see `retire`), until its thread has exited. */
+  get isRetiring(): boolean {
+    return this.#lifecycle.isRetiring;
+  }
+
+  get hasExited(): boolean {
+    return this.#lifecycle.hasExited;
   }
 
   /** The `worker_threads` thread id; -1 before the thread exists. */
@@ -145,45 +167,27 @@ export class WorkerActor {
    * or two tasks each answer freed.
    */
   get hasWindowRoom(): boolean {
-    if (!this.#takesWork) return false;
-    const held = this.#running.size;
-    const { concurrency, window } = this.#options;
-    return held < concurrency || (this.#refilling && held < concurrency + window);
+    return this.#takesWork && this.#window.hasRoom(this.#running.size);
   }
 
   /** Whether an attempt sent now would start at once: a run slot is free. */
   get hasFreeSlot(): boolean {
-    return this.#takesWork && this.#running.size < this.#options.concurrency;
+    return this.#takesWork && this.#window.hasFreeSlot(this.#running.size);
   }
 
   /**
-   * Ready, not retiring, and neither running an attempt isolated, reserved for one, nor waiting
-   * out an aborted attempt's grace: a thread whose attempt ignores its abort is
-   * likely to be terminated, and an attempt sent there would die with it, a
-   * bystander made a crash suspect.
+   * Ready and open to any attempt (see `WorkerLifecycle.takesWork`), and not
+   * waiting out an aborted attempt's grace: a thread whose attempt ignores
+   * its abort is likely to be terminated, and an attempt sent there would
+   * die with it, a bystander made a crash suspect.
    */
   get #takesWork(): boolean {
-    return (
-      this.#phase === 'ready' &&
-      !this.#retiring &&
-      this.#isolated === undefined &&
-      !this.#reserved &&
-      this.#graceTimers.size === 0 &&
-      this.#killedFor === undefined
-    );
+    return this.#lifecycle.takesWork && this.#graceTimers.size === 0;
   }
 
-  /** Follows what it holds: refilling from half a window to a full one. */
-  #trackWindow(): void {
-    const held = this.#running.size;
-    const { concurrency, window } = this.#options;
-    if (held >= concurrency + window) this.#refilling = false;
-    else if (held <= concurrency + (window >> 1)) this.#refilling = true;
-  }
-
-  /** Holds nothing at all, running or waiting: it can take an attempt to run isolated. */
+  /** Ready and holding nothing at all, running or waiting: it can take an attempt to run isolated. */
   get isEmpty(): boolean {
-    return this.#phase === 'ready' && this.#running.size === 0;
+    return this.#lifecycle.isReady && this.#running.size === 0;
   }
 
   /** The ids of up to `limit` tasks in its thread, oldest first. */
@@ -213,32 +217,27 @@ export class WorkerActor {
    * nothing. Its exit is then an expected one.
    */
   retire(): void {
-    this.#retiring = true;
+    this.#lifecycle.retire();
     this.revoke(this.revocable);
-  }
-
-  get retiring(): boolean {
-    return this.#retiring;
   }
 
   /** Takes nothing new until it is empty, so that an attempt can run isolated on it. */
   reserve(): void {
-    this.#reserved = true;
+    this.#lifecycle.reserve();
   }
 
   /** No attempt to isolate waits for it any more: it takes work again. */
   unreserve(): void {
-    this.#reserved = false;
+    this.#lifecycle.unreserve();
   }
 
   get isReserved(): boolean {
-    return this.#reserved;
+    return this.#lifecycle.isReserved;
   }
 
   /** Runs one attempt isolated: nothing else is sent to this thread until it settles. */
   runIsolated(attempt: WireAttempt): void {
-    this.#reserved = false;
-    this.#isolated = attempt.token;
+    this.#lifecycle.isolate(attempt.token);
     this.run(attempt);
   }
 
@@ -253,15 +252,15 @@ export class WorkerActor {
   }
 
   start(): void {
-    if (this.#phase !== 'idle') return;
-    this.#phase = 'starting';
+    if (!this.#lifecycle.isIdle) return;
+    this.#lifecycle.start();
     const { handlers, report } = this.#options;
     let thread: ThreadHandle;
     try {
       const { resourceLimits } = this.#options;
       thread = new ThreadHandle({ handlers, ...(resourceLimits ? { resourceLimits } : {}) });
     } catch (cause) {
-      this.#phase = 'failed';
+      this.#lifecycle.fail();
       queueMicrotask(() => report({ type: 'worker.startFailed', worker: this, error: startError(cause) }));
       return;
     }
@@ -271,14 +270,15 @@ export class WorkerActor {
       .load({ concurrency: this.#options.concurrency }, (news) => this.#hear(news))
       .then(
         (outcome) => {
-          if (this.#phase !== 'starting') return;
+          // Being stopped meanwhile: its exit is reported, expected, and nothing else.
+          if (!this.#lifecycle.isStarting) return;
           if (outcome.ok) {
-            this.#phase = 'ready';
+            this.#lifecycle.loaded();
             // An idle pool must not keep the process alive; a running attempt does.
             if (this.#idle) thread.unref();
             report({ type: 'worker.ready', worker: this, handlers: outcome.handlers, actors: outcome.actors });
           } else {
-            this.#phase = 'failed';
+            this.#lifecycle.fail();
             void thread.terminate();
             report({
               type: 'worker.startFailed',
@@ -325,7 +325,7 @@ export class WorkerActor {
     if (orders.length === 0) return;
     this.#actorOrders = [];
     // A thread that has died takes nothing; the supervisor hears of its exit and ends its actors.
-    if (this.#phase === 'ready') this.#thread?.actors(orders);
+    if (this.#lifecycle.isUp) this.#thread?.actors(orders);
   };
 
   run(attempt: WireAttempt): void {
@@ -333,9 +333,9 @@ export class WorkerActor {
     const { token } = attempt;
     this.#sent++;
     this.#running.set(token, attempt.id);
-    this.#trackWindow();
+    this.#window.follow(this.#running.size);
     if (attempt.windowed) this.#unstarted.add(token);
-    if (!thread || this.#phase !== 'ready') {
+    if (!thread || !this.#lifecycle.isUp) {
       // The thread died before the supervisor heard of it: the attempt never
       // started, and says so a tick later like any other answer.
       queueMicrotask(() => this.#hear([{ token, ok: false, unstarted: true }]));
@@ -464,7 +464,7 @@ export class WorkerActor {
       clock.setTimeout(() => {
         this.#graceTimers.delete(token);
         if (!this.#running.has(token)) return;
-        this.#killedFor ??= token;
+        this.#lifecycle.kill(token);
         void thread.terminate();
       }, abortGrace),
     );
@@ -478,14 +478,14 @@ export class WorkerActor {
    * arrives and would unref it.
    */
   get #idle(): boolean {
-    return this.#running.size === 0 && !this.#actorsWorking && !this.#stopping;
+    return this.#running.size === 0 && !this.#actorsWorking && !this.#lifecycle.isStopping;
   }
 
   /** Terminates the thread; the exit is reported as expected. */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    this.#lifecycle.stop();
     this.#clearTimers();
-    if (this.#thread && this.#phase !== 'exited') await this.#thread.terminate();
+    if (this.#thread && !this.#lifecycle.hasExited) await this.#thread.terminate();
   }
 
   #hear(news: ThreadNews): void {
@@ -510,12 +510,12 @@ export class WorkerActor {
       this.#running.delete(token);
       this.#unstarted.delete(token);
       this.#abortedWaiting.delete(token);
-      if (this.#isolated === token) this.#isolated = undefined;
+      this.#lifecycle.settled(token);
       if (this.#graceTimers.size > 0) this.#clearTimer(token);
       settled.push({ token, id, outcome: item });
     }
     if (this.#idle) this.#thread?.unref();
-    this.#trackWindow();
+    this.#window.follow(this.#running.size);
     if (started.length > 0 || settled.length > 0) {
       this.#options.report({ type: 'attempts.reported', worker: this, started, settled });
     }
@@ -523,8 +523,7 @@ export class WorkerActor {
   }
 
   #onExit(exit: ThreadExit): void {
-    const phase = this.#phase;
-    this.#phase = 'exited';
+    const from = this.#lifecycle.exit();
     this.#clearTimers();
     // What was never sent is lost with the rest (below); a release that comes later sends nothing.
     this.#outbox = [];
@@ -535,8 +534,8 @@ export class WorkerActor {
     this.#revoking.clear();
     this.#abortedWaiting.clear();
     const { report } = this.#options;
-    if (phase === 'failed') return; // already reported as a failed start
-    if (phase === 'starting' && !this.#stopping) {
+    if (from.name === 'failed') return; // already reported as a failed start
+    if (from.name === 'starting') {
       const detail = exit.error ? `: ${exit.error.message}` : ` with code ${exit.code}`;
       report({
         type: 'worker.startFailed',
@@ -545,7 +544,8 @@ export class WorkerActor {
       });
       return;
     }
-    report({ type: 'worker.exited', worker: this, exit, lost, expected: this.#stopping, killedFor: this.#killedFor });
+    const killedFor = from.name === 'killing' ? from.killedFor : undefined;
+    report({ type: 'worker.exited', worker: this, exit, lost, expected: from.name === 'stopping', killedFor });
   }
 
   #clearTimer(token: number): void {
