@@ -113,7 +113,7 @@ export class BrokerClient {
   async #watch(): Promise<void> {
     const session = await this.#opened;
     if (this.#resultsWatched) await this.#watchResults(session);
-    this.#watches.follow('nodes', await session.nodes.watch(), (entry) => this.#cluster.heard(entry));
+    this.#watches.follow('nodes', await session.nodes.watch(), (entry) => this.#cluster.update(entry));
   }
 
   /**

@@ -28,8 +28,8 @@ export class ClusterView {
     this.#poll.unref();
   }
 
-  /** An entry of the nodes bucket: a node's beat, or its goodbye. */
-  heard(entry: KvWatchEntry): void {
+  /** Updates the table of nodes from an entry of the nodes bucket: a node's beat, or its goodbye. */
+  update(entry: KvWatchEntry): void {
     if (entry.operation === 'PUT') {
       const beat = deserialize(entry.value) as NodeBeat;
       this.#nodes.set(beat.node, beat);

@@ -88,13 +88,13 @@ export function traceTask(task: TracedTask): TaskTrace | undefined {
  * already knows: it starts when the attempt is sent to its thread and ends
  * when the machine hears its outcome (or gives up on it: a timeout, a
  * cancel). A span made in the thread would need the SDK loaded in every
- * thread and its spans carried back, per task, beside the batched news; here
- * the thread gets one string per attempt, and its news stays as it is:
- * many tasks per message, no timestamps. The price is precision: the span
+ * thread and its spans carried back, per task, beside the batched reports;
+ * here the thread gets one string per attempt, and its reports stay as they
+ * are: many tasks per message, no timestamps. The price is precision: the span
  * starts when the thread is sent the attempt (into a free slot it starts
  * on arrival; one sent into the thread's window has the event
  * `troupe.attempt.started` when the thread reports its start), and ends
- * when the thread's news arrives, within one batch of the outcome.
+ * when the thread's report arrives, within one batch of the outcome.
  */
 export class TaskTrace {
   readonly #tracer: Tracer;

@@ -12,14 +12,14 @@ import { serializeError } from '../errors/serialize.js';
 import { SqliteTaskStore } from './sqlite.js';
 import { driver } from './sqlite-file.js';
 import type { Changes } from './store.js';
-import type { StoreNews, StoreOrder, StoreThreadConfig } from './thread-protocol.js';
+import type { StoreOrder, StoreReport, StoreThreadConfig } from './thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('store-entry.ts runs as a worker thread');
 const { store: config, retention } = workerData as StoreThreadConfig;
 
-function tell(news: StoreNews): void {
-  (port as NonNullable<typeof port>).postMessage(news);
+function report(message: StoreReport): void {
+  (port as NonNullable<typeof port>).postMessage(message);
 }
 
 function open(): SqliteTaskStore {
@@ -41,7 +41,7 @@ try {
   store = open();
 } catch (cause) {
   failed = true;
-  tell({ type: 'failed', error: serializeError(failure(cause)) });
+  report({ type: 'failed', error: serializeError(failure(cause)) });
 }
 
 port.on('message', (first: StoreOrder) => {
@@ -57,10 +57,10 @@ port.on('message', (first: StoreOrder) => {
     const started = performance.now();
     try {
       store.commit(writes);
-      tell({ type: 'written', count: writes.length, ms: performance.now() - started, size: store.size() });
+      report({ type: 'written', count: writes.length, ms: performance.now() - started, size: store.size() });
     } catch (cause) {
       failed = true;
-      tell({ type: 'failed', error: serializeError(failure(cause)) });
+      report({ type: 'failed', error: serializeError(failure(cause)) });
     }
   }
   if (!close) return;
@@ -70,6 +70,6 @@ port.on('message', (first: StoreOrder) => {
     // Everything was committed: a failed checkpoint leaves a log SQLite replays at the next open.
   }
   store = undefined;
-  tell({ type: 'closed' });
+  report({ type: 'closed' });
   port.close();
 });

@@ -5,7 +5,7 @@ import { deserializeError } from '../errors/serialize.js';
 import { needsTypescript, startThread } from '../util/threads.js';
 import type { SqliteStore } from './options.js';
 import type { Changes, StoreRetention, StoreWriter } from './store.js';
-import type { StoreNews, StoreOrder, StoreThreadConfig } from './thread-protocol.js';
+import type { StoreOrder, StoreReport, StoreThreadConfig } from './thread-protocol.js';
 
 const SELF = import.meta.url;
 // Under tsx or vitest this module is TypeScript, and so is the entry beside it.
@@ -44,7 +44,7 @@ export class StoreThread implements StoreWriter {
     const data: StoreThreadConfig = { store: config, retention };
     this.#worker = startThread(ENTRY, { typescript: needsTypescript(ENTRY), workerData: data });
     this.#worker.unref();
-    this.#worker.on('message', (news: StoreNews) => this.#heard(news));
+    this.#worker.on('message', (report: StoreReport) => this.#onReport(report));
     this.#worker.on('error', (error) => this.#fail(this.#died(error)));
     this.#worker.on('exit', (code) => {
       this.#exited = true;
@@ -85,17 +85,17 @@ export class StoreThread implements StoreWriter {
     }
   }
 
-  #heard(news: StoreNews): void {
-    switch (news.type) {
+  #onReport(report: StoreReport): void {
+    switch (report.type) {
       case 'written': {
-        this.#size = news.size;
-        const done = this.#waiting.splice(0, news.count);
+        this.#size = report.size;
+        const done = this.#waiting.splice(0, report.count);
         if (this.#waiting.length === 0 && !this.#onClosed) this.#worker.unref();
-        for (const write of done) write.resolve(news.ms);
+        for (const write of done) write.resolve(report.ms);
         return;
       }
       case 'failed':
-        return this.#fail(deserializeError(news.error) as StoreError);
+        return this.#fail(deserializeError(report.error) as StoreError);
       case 'closed':
         return void this.#worker.terminate();
     }

@@ -12,7 +12,7 @@ export interface StoreThreadConfig {
 export type StoreOrder = { readonly type: 'write'; readonly changes: Changes } | { readonly type: 'close' };
 
 /** From the store's thread. */
-export type StoreNews =
+export type StoreReport =
   /** The next `count` writes are on disk, in one transaction that took `ms`; the file is now `size` bytes. */
   | { readonly type: 'written'; readonly count: number; readonly ms: number; readonly size: number }
   /** A write failed (or the file could not be opened): it and every later one are refused. */

@@ -43,12 +43,12 @@ export class Outcomes {
   }
 
   /**
-   * A thread's news: attempts it started, attempts that settled. Freed slots
+   * A thread's report: attempts it started, attempts that settled. Freed slots
    * are refilled (and the new attempts sent) before the settled tasks'
    * machines and results are updated: the thread waits for its next task for
    * as long as that takes, and for a CPU-bound pool that wait is the overhead.
    */
-  heard(started: readonly StartedAttempt[], settled: readonly SettledAttempt[]): void {
+  reported(started: readonly StartedAttempt[], settled: readonly SettledAttempt[]): void {
     const { attempts, dispatcher, metrics } = this.#parts;
     for (const { token, id } of started) {
       const attempt = attempts.find(id, token);

@@ -61,7 +61,7 @@ export class Resizer {
     else if (n < previous) for (const worker of pool.close(previous - n, hostsActors)) this.#retiring(worker, reason);
     // Asked for by `scale`: the threads' idle time counts from now, or a thread
     // idle since before the call would leave at once and undo it.
-    if (reason === 'scale') for (const worker of pool.ready) if (this.#idleSince.has(worker)) this.heard(worker);
+    if (reason === 'scale') for (const worker of pool.ready) if (this.#idleSince.has(worker)) this.reported(worker);
     this.#resized(previous, reason);
   }
 
@@ -84,11 +84,11 @@ export class Resizer {
   }
 
   /**
-   * The thread reported: a retiring one that holds nothing (and hosts no
-   * actor) is stopped; in an elastic pool, one that went idle starts its
-   * idle timer.
+   * The thread reported (or its slot closed, or `scale` was called): a
+   * retiring one that holds nothing (and hosts no actor) is stopped; in an
+   * elastic pool, one that went idle starts its idle timer.
    */
-  heard(worker: WorkerActor): void {
+  reported(worker: WorkerActor): void {
     if (worker.held > 0) return;
     const { pool, elastic, hostsActors, clock } = this.#parts;
     if (worker.isRetiring) {
@@ -155,7 +155,7 @@ export class Resizer {
   /** A thread's slot closed: it retires, and is stopped at once if it holds nothing. */
   #retiring(worker: WorkerActor, reason: ResizeReason): void {
     this.#parts.emit({ type: 'worker.retiring', workerId: worker.id, threadId: worker.threadId, reason });
-    this.heard(worker);
+    this.reported(worker);
   }
 
   /** The pool's size changed from `previous`: metrics and `pool.resized` say so. */

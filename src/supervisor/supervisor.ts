@@ -247,9 +247,9 @@ export class Supervisor {
       case 'store.committed':
         return this.metrics.committed(message.ms);
       case 'attempts.reported':
-        this.#outcomes.heard(message.started, message.settled);
+        this.#outcomes.reported(message.started, message.settled);
         this.#sendEnded();
-        this.#resizer.heard(message.worker);
+        this.#resizer.reported(message.worker);
         return this.#stopIfDone();
       case 'worker.ready':
         this.#workerReady(message.worker, message.handlers);
@@ -257,7 +257,7 @@ export class Supervisor {
         return this.actors.workerReady(message.worker, message.handlers, message.actors);
       case 'actors.reported':
         this.actors.reported(message.worker, message.reports);
-        return this.#resizer.heard(message.worker);
+        return this.#resizer.reported(message.worker);
       case 'worker.startFailed':
         return this.#workerStartFailed(message.worker, message.error);
       case 'worker.exited':
@@ -367,7 +367,7 @@ export class Supervisor {
       this.#emit({ type: 'processor.ready' });
     }
     this.#dispatcher.dispatch();
-    this.#resizer.heard(worker);
+    this.#resizer.reported(worker);
   }
 
   #workerStartFailed(worker: WorkerActor, error: WorkerStartError): void {

@@ -9,9 +9,9 @@ import type { TraceContext } from '../task/types.js';
  * (load) goes over comlink. The hot path does not: tasks travel in batches over
  * a dedicated `MessagePort`, handed to the thread at `load`, as one-way
  * messages both ways. Every attempt dispatched to a thread in one tick goes as
- * one `WireAttempt[]` message; everything the thread has to tell in one turn
- * of its event loop (attempts it started, attempts that settled) comes back
- * as one `ThreadNews` message. A comlink call per batch would cost four
+ * one `WireAttempt[]` message; everything the thread has to report in one
+ * turn of its event loop (attempts it started, attempts that settled, what
+ * its actors did) comes back as one `ThreadReport` message. A comlink call per batch would cost four
  * messages per round trip (two requests, two answers) where two suffice.
  *
  * A thread holds up to `concurrency` running attempts and a window of more
@@ -74,7 +74,7 @@ export interface ThreadActorOrders {
  * of an attempt that has just started; an object with a `token` is an
  * attempt's outcome; one with an `actor`, an actor's report.
  */
-export type ThreadNews = ReadonlyArray<number | WireOutcome | ActorReport>;
+export type ThreadReport = ReadonlyArray<number | WireOutcome | ActorReport>;
 
 /**
  * What a thread says as it exits through `process.exit` (its `exit` handler

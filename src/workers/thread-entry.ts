@@ -1,8 +1,9 @@
 /**
  * The code that runs inside each worker thread: it imports the handler module
  * once and exposes a runner over comlink. It holds no state but the handlers,
- * the attempts waiting or running, and the news not yet sent; the actors the
- * thread hosts are the `ActorRunner`'s (actors/thread-runner.ts).
+ * the attempts waiting or running, and what it has to report and has not
+ * sent yet; the actors the thread hosts are the `ActorRunner`'s
+ * (actors/thread-runner.ts).
  */
 import { type MessagePort, parentPort, type TransferListItem } from 'node:worker_threads';
 
@@ -17,7 +18,7 @@ import { isDetached } from '../util/detached.js';
 import { Queue } from '../util/queue.js';
 import { AttemptContext } from './attempt-context.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { ThreadApi, ThreadDying, ThreadNews, ThreadOrders, WireAttempt, WireOutcome } from './protocol.js';
+import type { ThreadApi, ThreadDying, ThreadOrders, ThreadReport, WireAttempt, WireOutcome } from './protocol.js';
 
 if (!parentPort) throw new Error('troupe: thread.ts must run inside a worker thread');
 
@@ -28,19 +29,21 @@ const waitingTokens = new Map<number, WireAttempt>();
 const controllers = new Map<number, AttemptContext>();
 let concurrency = 1;
 let port: MessagePort | undefined;
-let news: Array<number | WireOutcome | ActorReport> = [];
+/** What this turn has to report, not sent yet (see `ThreadReport`). */
+let unsent: Array<number | WireOutcome | ActorReport> = [];
 /** Buffers the pending outcomes move rather than copy. */
 let moving: TransferListItem[] = [];
 let lastFlush = 0;
-/** How long news may wait for company, in ms: a no-op batch fills in far less, a 1 ms task goes alone. */
-const MAX_NEWS_AGE_MS = 0.5;
+/** How long a report may wait for company, in ms: a no-op batch fills in far less, a 1 ms task goes alone. */
+const MAX_REPORT_AGE_MS = 0.5;
 
 /**
- * Sends the news once per turn of the event loop, so everything that started
- * or settled in this turn travels in one message.
+ * Reports a start (its token) or an outcome, once per turn of the event
+ * loop, so everything that started or settled in this turn travels in one
+ * message.
  */
-function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[]): void {
-  news.push(item);
+function report(item: number | WireOutcome, transfers?: readonly TransferListItem[]): void {
+  unsent.push(item);
   if (transfers) moving.push(...transfers);
   // An outcome with nothing else running or waiting is answered at once: the
   // main thread cannot send more work before it has it, and an idle thread
@@ -52,9 +55,10 @@ function tell(item: number | WireOutcome, transfers?: readonly TransferListItem[
       return;
     }
     // Synchronous handlers run back to back from the window without the
-    // event loop turning; news older than this goes out before the next one
-    // starts, so the main thread refills the window while this thread works.
-    if (performance.now() - lastFlush >= MAX_NEWS_AGE_MS) {
+    // event loop turning; a report older than this goes out before the next
+    // one starts, so the main thread refills the window while this thread
+    // works.
+    if (performance.now() - lastFlush >= MAX_REPORT_AGE_MS) {
       flush();
       return;
     }
@@ -75,9 +79,9 @@ function flushVia(defer: (run: () => void) => void): () => void {
   };
 }
 
-/** Sends the news at the end of this event-loop turn, so the other attempts' (and actors') news share the message. */
+/** Sends the report at the end of this event-loop turn, so the other attempts' (and actors') reports share the message. */
 const scheduleFlush = flushVia((run) => setImmediate(run));
-/** News with an answer someone awaits goes once the batch in hand is done, not a turn later. */
+/** A report with an answer someone awaits goes once the batch in hand is done, not a turn later. */
 const answerSoon = flushVia(queueMicrotask);
 
 const actors = new ActorRunner(scheduleFlush, answerSoon);
@@ -95,11 +99,11 @@ process.on('exit', () => {
 function flush(): void {
   lastFlush = performance.now();
   const actorReports = actors.drain();
-  if (actorReports.length > 0) news.push(...actorReports);
-  if (news.length === 0) return;
-  const batch: ThreadNews = news;
+  if (actorReports.length > 0) unsent.push(...actorReports);
+  if (unsent.length === 0) return;
+  const batch: ThreadReport = unsent;
   const transfers = moving;
-  news = [];
+  unsent = [];
   moving = [];
   try {
     port?.postMessage(batch, transfers);
@@ -156,24 +160,24 @@ function drop(token: number): void {
   if (!attempt) return;
   waitingTokens.delete(token);
   const { payload, transfer: moved } = attempt;
-  if (!moved) return tell({ token, ok: false, unstarted: true });
+  if (!moved) return report({ token, ok: false, unstarted: true });
   const back = moved.filter(stillOwned);
-  tell({ token, ok: false, unstarted: true, returned: { payload, transfer: back } }, back);
+  report({ token, ok: false, unstarted: true, returned: { payload, transfer: back } }, back);
 }
 
 function start({ token, id, handler: name, attempt, payload, transfer: moved, windowed, traceContext }: WireAttempt): void {
   const handler = handlers.get(name);
-  if (windowed) tell(token);
+  if (windowed) report(token);
   if (!handler) {
     // Retrying cannot make a missing export appear.
     const error = serializeError(new UnknownHandlerError(name, [...handlers.keys()]));
-    return tell({ token, ok: false, error, retryable: false });
+    return report({ token, ok: false, error, retryable: false });
   }
   const ctx = new AttemptContext(id, attempt, traceContext);
   controllers.set(token, ctx);
   const settle = (outcome: WireOutcome, transfers?: readonly TransferListItem[]) => {
     controllers.delete(token);
-    tell(outcome, transfers);
+    report(outcome, transfers);
     pump();
   };
   const fail = (error: unknown) => {

@@ -6,7 +6,7 @@ import type { ActorOrder } from '../actors/protocol.js';
 import type { SerializedError } from '../errors/serialize.js';
 import { needsTypescript, startThread, typescriptPreload } from '../util/threads.js';
 import { nodeEndpoint } from './endpoint.js';
-import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadDying, ThreadNews, ThreadOrders, WireAttempt } from './protocol.js';
+import type { LoadOutcome, ThreadApi, ThreadConfig, ThreadDying, ThreadOrders, ThreadReport, WireAttempt } from './protocol.js';
 
 /** How a thread ended. */
 export interface ThreadExit {
@@ -128,12 +128,13 @@ export class ThreadHandle {
 
   /**
    * Loads the handler module in the thread and opens the batch channel:
-   * `onNews` receives every batch of starts and outcomes the thread sends.
+   * `onReport` receives every report the thread sends: starts, outcomes and
+   * its actors' reports, many per message.
    */
-  load(config: ThreadConfig, onNews: (news: ThreadNews) => void): Promise<LoadOutcome> {
+  load(config: ThreadConfig, onReport: (report: ThreadReport) => void): Promise<LoadOutcome> {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    port1.on('message', onNews);
+    port1.on('message', onReport);
     // The worker's ref decides whether this thread keeps the process alive.
     port1.unref();
     // comlink types transfer lists with the DOM's Transferable; Node's ports are the same objects.

@@ -15,11 +15,11 @@ import { WorkerStartError } from '../errors/errors.js';
 import { deserializeError, serializeError } from '../errors/serialize.js';
 import type { Clock } from '../util/clock.js';
 import { AttemptWindow } from './attempt-window.js';
-import type { ThreadNews, WireAttempt, WireOutcome } from './protocol.js';
+import type { ThreadReport, WireAttempt, WireOutcome } from './protocol.js';
 import { type ThreadExit, ThreadHandle } from './thread-handle.js';
 import { WorkerLifecycle, type WorkerPhase, type WorkerState } from './worker-lifecycle.js';
 
-/** What a worker actor tells its supervisor. */
+/** What a worker actor reports to its supervisor. */
 export type WorkerReport =
   | {
       readonly type: 'worker.ready';
@@ -267,7 +267,7 @@ export class WorkerActor {
     this.#thread = thread;
     void thread.exited.then((exit) => this.#onExit(exit));
     thread
-      .load({ concurrency: this.#options.concurrency }, (news) => this.#hear(news))
+      .load({ concurrency: this.#options.concurrency }, (report) => this.#onReport(report))
       .then(
         (outcome) => {
           // Being stopped meanwhile: its exit is reported, expected, and nothing else.
@@ -338,7 +338,7 @@ export class WorkerActor {
     if (!thread || !this.#lifecycle.isUp) {
       // The thread died before the supervisor heard of it: the attempt never
       // started, and says so a tick later like any other answer.
-      queueMicrotask(() => this.#hear([{ token, ok: false, unstarted: true }]));
+      queueMicrotask(() => this.#onReport([{ token, ok: false, unstarted: true }]));
       return;
     }
     const alone = this.#running.size === 1;
@@ -400,7 +400,7 @@ export class WorkerActor {
       // A buffer could not be moved: the attempts never reached the thread,
       // so they fail here (retryable) rather than wait forever.
       const failure = serializeError(error);
-      this.#hear(batch.map(({ token }) => ({ token, ok: false, error: failure, retryable: true })));
+      this.#onReport(batch.map(({ token }) => ({ token, ok: false, error: failure, retryable: true })));
     }
   }
 
@@ -429,7 +429,7 @@ export class WorkerActor {
     if (tokens.length > 0) thread.revoke(tokens);
     if (kept.length > 0) {
       this.#dropUnsent(new Set(kept));
-      this.#hear(kept.map((token) => ({ token, ok: false as const, unstarted: true as const })));
+      this.#onReport(kept.map((token) => ({ token, ok: false as const, unstarted: true as const })));
     }
   }
 
@@ -444,7 +444,7 @@ export class WorkerActor {
     if (this.#unsentTokens()?.has(token)) {
       // Not sent yet: it never reaches the thread.
       this.#dropUnsent(new Set([token]));
-      return this.#hear([{ token, ok: false, unstarted: true }]);
+      return this.#onReport([{ token, ok: false, unstarted: true }]);
     }
     thread.abort(token, serializeError(reason));
     // Not started: the thread drops it when it reads the abort. If it is
@@ -474,8 +474,8 @@ export class WorkerActor {
    * Nothing running, no actor working, and not being stopped: the thread
    * need not keep the process alive. Once stopping it stays ref'd until it
    * exits, or a shutdown awaited at the top level could see the process
-   * exit first (code 13), when news the thread sent before its termination
-   * arrives and would unref it.
+   * exit first (code 13), when a report the thread sent before its
+   * termination arrives and would unref it.
    */
   get #idle(): boolean {
     return this.#running.size === 0 && !this.#actorsWorking && !this.#lifecycle.isStopping;
@@ -488,12 +488,12 @@ export class WorkerActor {
     if (this.#thread && !this.#lifecycle.hasExited) await this.#thread.terminate();
   }
 
-  #hear(news: ThreadNews): void {
+  #onReport(report: ThreadReport): void {
     const started: StartedAttempt[] = [];
     const settled: SettledAttempt[] = [];
     let actors: ActorReport[] | undefined;
-    for (let i = 0; i < news.length; i++) {
-      const item = news[i] as number | WireOutcome | ActorReport;
+    for (let i = 0; i < report.length; i++) {
+      const item = report[i] as number | WireOutcome | ActorReport;
       if (typeof item !== 'number' && 'actor' in item) {
         (actors ??= []).push(item);
         continue;

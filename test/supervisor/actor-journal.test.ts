@@ -1,5 +1,5 @@
 /**
- * With a store, an actor's snapshot is journaled with its thread's news, and
+ * With a store, an actor's snapshot is journaled with its thread's report, and
  * an ask resolves only once the commit that holds the snapshot after its
  * event is on disk: a process killed after the answer resumes at least there.
  */
