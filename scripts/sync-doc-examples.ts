@@ -8,12 +8,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const pages = [
-  'README.md',
-  ...readdirSync(`${root}docs`)
+/** The pages of a docs folder: `docs/` and, for each part's detail, `docs/internals/`. */
+const pagesIn = (folder: string) =>
+  readdirSync(`${root}${folder}`)
     .filter((name) => name.endsWith('.md'))
-    .map((name) => `docs/${name}`),
-];
+    .map((name) => `${folder}/${name}`);
+const pages = ['README.md', ...pagesIn('docs'), ...pagesIn('docs/internals')];
 const BLOCK = /```ts\n(\/\/ (examples\/[\w.-]+\.ts)\n[\s\S]*?)```/g;
 
 for (const page of pages) {

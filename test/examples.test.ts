@@ -311,12 +311,12 @@ describe('examples on NATS JetStream', () => {
 });
 
 describe('docs', () => {
-  const pages = [
-    'README.md',
-    ...readdirSync(`${root}docs`)
+  const pagesIn = (folder: string) =>
+    readdirSync(`${root}${folder}`)
       .filter((f) => f.endsWith('.md'))
-      .map((f) => `docs/${f}`),
-  ];
+      .map((f) => `${folder}/${f}`);
+  // The pages of each part's detail (docs/internals/) are held to the same rules.
+  const pages = ['README.md', ...pagesIn('docs'), ...pagesIn('docs/internals')];
   const blocks = (page: string) =>
     [...readFileSync(`${root}${page}`, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 
