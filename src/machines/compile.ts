@@ -1,9 +1,10 @@
 /**
- * A flat XState machine compiled to transition tables, for the per-task hot
- * path. XState's `machine.transition` is general (nested and parallel states,
- * history, eventless transitions, spawning) and pays for that generality on
- * every event: about 35 µs of the main thread per task in Troupe's profiles,
- * a third of its whole budget. The task machine uses none of it, so this
+ * An XState machine of one level of nesting compiled to transition tables,
+ * for the per-task hot path. XState's `machine.transition` is general
+ * (nesting at any depth, parallel and history states, eventless
+ * transitions, spawning) and pays for that generality on every event: about
+ * 35 µs of the main thread per task in Troupe's profiles, a third of its
+ * whole budget. The task machine uses none of it, so this
  * reads the machine's own definition into plain tables once, and steps them
  * with XState's semantics for that subset. The machine stays the one source
  * of the lifecycle; a model-based test (test/machines/task.model.test.ts)
@@ -76,7 +77,7 @@ export interface CompiledMachine<C, E extends EventObject, I> {
 export class UnsupportedMachineError extends Error {
   override name = 'UnsupportedMachineError';
   constructor(machine: string, what: string) {
-    super(`Cannot compile machine "${machine}": ${what} is not supported by the flat-machine compiler`);
+    super(`Cannot compile machine "${machine}": ${what} is not supported by Troupe's machine compiler (machines/compile.ts)`);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * observe/: what users watch: the events (this file), rxjs streams
- * (streams.ts), the status shapes (status.ts), metrics and their histograms
- * (metrics.ts, log-histogram.ts), and XState inspection (inspection.ts).
+ * (streams.ts, rx.ts), the status shapes (status.ts), metrics and their
+ * histograms (metrics.ts, log-histogram.ts, bucket-counts.ts) and their
+ * Prometheus registry (prometheus.ts), XState inspection (inspection.ts),
+ * and OpenTelemetry spans (tracing.ts, otel-api.ts).
  */
 import type { CancelledResult, DoneResult, FailedResult, TaskError, TaskState } from '../task/types.js';
 

@@ -52,7 +52,7 @@ export interface StoredTask {
   readonly attempts: number;
   /** Attempts that ended with their thread, or the whole process, dying, while nothing else that ran could have caused it. */
   readonly crashes: number;
-  /** Process deaths it was running at beside other tasks: not charged (the cause cannot be told), but it runs alone after two. */
+  /** Process deaths it was running at beside other tasks: not charged (the cause cannot be told), but it runs isolated after two. */
   readonly suspected: number;
   /** `scheduled`: when it is due; `retrying`: when its retry is due; on the processor's clock. */
   readonly dueAt: number | undefined;

@@ -10,6 +10,13 @@ import type { TaskInput, TaskResult } from '../task/types.js';
 import type { WorkerActor, WorkerReport } from '../workers/worker.js';
 import type { TaskRecord } from './task-record.js';
 
+/** A task of an earlier run, read from the store: its crashes and suspicions so far, and its row's key. */
+export interface Resumed {
+  readonly crashes: number;
+  readonly suspected: number;
+  readonly key: number;
+}
+
 /**
  * What the supervisor processes, one at a time, in order: the only way into
  * it. The facade and a broker send the `task.*` requests, `results.clear` and
@@ -18,13 +25,6 @@ import type { TaskRecord } from './task-record.js';
  * (`worker.*`, `attempts.reported`); the supervisor's own timers and parts
  * send the rest, through the callbacks it gave them.
  */
-/** A task of an earlier run, read from the store: its crashes and suspicions so far, and its row's key. */
-export interface Resumed {
-  readonly crashes: number;
-  readonly suspected: number;
-  readonly key: number;
-}
-
 export type SupervisorMessage =
   /**
    * `attempts`: set for a task a broker delivered, the attempts its earlier

@@ -20,7 +20,7 @@ export type Resumption =
     }
   | { readonly kind: 'failed'; readonly result: FailedResult };
 
-/** Process deaths a task may be running at, beside others, before it runs only alone. */
+/** Process deaths a task may be running at, beside others, before it runs isolated in the process. */
 export const SUSPICIONS_BEFORE_ISOLATION = 2;
 
 /**
@@ -34,7 +34,7 @@ export const SUSPICIONS_BEFORE_ISOLATION = 2;
  * it retries after the backoff, unless that was its last attempt. When
  * others ran beside it, the cause cannot be told: nobody is charged, each
  * is queued again with its interrupted attempt given back and one more
- * suspicion, and one suspected twice runs only alone in the process from
+ * suspicion, and one suspected twice runs isolated in the process from
  * then on, where a death is its own. A recovered task has no callback and
  * no signal: functions are not stored.
  */

@@ -1,8 +1,14 @@
 /**
- * supervisor/: the supervisor actor, which owns every task of a processor
- * until it ends, and the parts it owns and calls inside its messages: the
- * registry, the dispatcher, the limits, the worker pool, the table of
- * attempts in threads, and how a task leaves (`task-endings.ts`).
+ * supervisor/: the supervisor actor (this file), which owns every task of a
+ * processor until it ends and every thread, and the parts it owns and calls
+ * inside its messages, built in order by `parts.ts`: the registry, the
+ * attempts in threads, the journal (with a store), the limits, the worker
+ * pool and its resizer, the metrics, the dispatcher, an attempt's start
+ * (`attempt-starts.ts`), the outcomes of attempts, how a task leaves
+ * (`task-endings.ts`), shutdown, the task lifecycles and the read-only task
+ * view; with its mailbox, its messages, the processor's lifecycle, the
+ * recovery of a store and the restart policy. The actor directory is in
+ * `actors/`.
  */
 
 import type { ActorDirectory } from '../actors/directory.js';

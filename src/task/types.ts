@@ -199,8 +199,10 @@ export type TaskResult<T = unknown> = DoneResult<T> | FailedResult | CancelledRe
  *   limit (`handlerConcurrency`, `rateLimit.perHandler`).
  * - `slot`: sent to worker `workerId`, waiting in its thread's window for a
  *   run slot (the thread starts it without another round trip).
- * - `emptyThread`: it was on a thread that crashed with other attempts on it,
- *   so it runs only alone, on an empty thread, where a crash is its own.
+ * - `emptyThread`: it runs isolated, so a crash is its own: on an empty
+ *   thread (it was on a thread that crashed with other attempts on it), or
+ *   with nothing else running in the process (with a store, it was running
+ *   beside others each time the process died, twice).
  * - `previousAttempt`: an earlier attempt of its id (timed out or cancelled)
  *   is still stopping: at most one attempt of an id runs at a time.
  */

@@ -1,10 +1,13 @@
 /**
  * util/: data structures and small tools owned by whoever uses them: queues
- * (this file, priority-queue.ts), timers on one clock (timer-queue.ts,
- * clock.ts), bounded stores (result-store.ts), waiters (conditions.ts,
- * deferred.ts, abortable.ts), the sliding-window rate limiter and the one input checker
- * (validate.ts), a list reused step after step (scratch-list.ts) and random
- * ids (uuid.ts). Nothing here knows tasks or threads.
+ * (this file, priority-queue.ts, linked-list.ts), timers on one clock
+ * (timer-queue.ts, clock.ts), bounded stores (result-store.ts), waiters
+ * (conditions.ts, deferred.ts, abortable.ts, abort-reason.ts), a value
+ * stream for many listeners (broadcast.ts), the sliding-window rate limiter
+ * (rate-limiter.ts), the one input checker (validate.ts), a list reused
+ * step after step (scratch-list.ts), random ids (uuid.ts), a dependency
+ * loaded on first use (load-on-use.ts), starting a thread (threads.ts) and
+ * whether a buffer was moved away (detached.ts). Nothing here knows tasks.
  */
 
 /**
