@@ -9,6 +9,7 @@ import type { AnyActorLogic, AnyActorRef, createActor, Snapshot, Subscription } 
 
 import { ActorStartError, InvalidActorError } from '../errors/errors.js';
 import { serializeError } from '../errors/serialize.js';
+import { persistWithDelays, rearmDelays, splitDelays } from './delayed-events.js';
 import { CountingClock, runsWork } from './pending-work.js';
 import type { ActorInProgress, ActorOrder, ActorReport } from './protocol.js';
 import type { ActorSnapshot } from './types.js';
@@ -135,8 +136,9 @@ export class ActorRunner {
       if (!hosted) continue;
       const latest = hosted.actor.getSnapshot() as Snapshot<unknown>;
       const active = latest.status === 'active';
-      // While active, what a restart needs if this thread dies: taken once per message, however many events it processed.
-      const snapshot = active ? (hosted.actor.getPersistedSnapshot() as ActorSnapshot) : plainSnapshot(latest);
+      // While active, what a restart needs if this thread dies: taken once per message, however many events it processed,
+      // with the delayed events it has pending.
+      const snapshot = active ? (persistWithDelays(hosted.actor) as ActorSnapshot) : plainSnapshot(latest);
       const item: { -readonly [K in keyof ActorReport]: ActorReport[K] } = { actor: id, snapshot, processed: hosted.processed };
       if (pending.answers) {
         item.answers = pending.answers.map(([ask, after]) => [ask, after === latest ? null : plainSnapshot(after)] as const);
@@ -167,15 +169,17 @@ export class ActorRunner {
     }
     let actor: AnyActorRef;
     const clock = new CountingClock();
+    // Restored: XState restores its fields; the delayed events it had pending are armed again for the time left.
+    const restored = snapshot === undefined ? undefined : splitDelays(snapshot);
     try {
-      actor = createActor(
-        logic,
-        snapshot === undefined ? { id, input, clock } : { id, input, clock, snapshot: snapshot as Snapshot<unknown> },
-      );
+      actor = createActor(logic, restored === undefined ? { id, input, clock } : { id, input, clock, snapshot: restored.xstate });
       // An error observer: without one XState rethrows the logic's error out of band, which would end the thread.
       actor.subscribe({ next: () => this.#note(id), error: () => this.#note(id), complete: () => this.#note(id) });
       this.#actors.set(id, { actor, processed: 0, erredOn: undefined, stopping: false, clock, watch: undefined });
       actor.start();
+      if (restored && restored.delays.length > 0 && this.#status(this.#actors.get(id) as Hosted) === 'active') {
+        rearmDelays(actor, restored.delays, Date.now());
+      }
     } catch (error) {
       this.#actors.delete(id);
       return this.#fail(id, new ActorStartError(id, name, { cause: error }));

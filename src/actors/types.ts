@@ -41,6 +41,8 @@ export interface SpawnOptions {
    * A persisted snapshot to resume from instead of starting afresh: one that
    * `shutdown()` returned in `actors`. With a store, an actor stopped by
    * shutdown resumes from its stored snapshot when spawned again under its id.
+   * The delayed events it had pending (`delayedEvents`) fire at their due
+   * time, or at once if it has passed.
    */
   snapshot?: unknown;
   /**
@@ -55,7 +57,11 @@ export interface SpawnOptions {
 export interface StoppedActor {
   readonly id: string;
   readonly logic: string;
-  /** XState's persisted snapshot, taken after the last event it was sent. */
+  /**
+   * XState's persisted snapshot, taken after the last event it was sent,
+   * with `delayedEvents`: the delayed events it had pending, each with its
+   * due time, armed again when it is resumed (see docs/actors.md).
+   */
   readonly snapshot: unknown;
 }
 
