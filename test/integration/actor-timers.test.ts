@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorRef, type ActorSnapshot, createProcessor, type Processor, sqliteStore } from '../../src/index.js';
 import { fixture, useProcessor } from '../helpers/index.js';
 
-const make = useProcessor({ handlers: fixture('actors.ts'), workers: 1 });
+const make = useProcessor({ handlers: fixture('reminders.ts'), workers: 1 });
 
 type Reminder = { delay: number; armedAt: number; firedAt: number | undefined };
 
@@ -90,12 +90,12 @@ describe('delayed events with a store', () => {
   it('an actor shutdown kept in the store fires its pending delay after the next start resumes it', async () => {
     dir = mkdtempSync(join(tmpdir(), 'troupe-timers-'));
     const path = join(dir, 'tasks.db');
-    const first = createProcessor({ handlers: fixture('actors.ts'), workers: 1, store: sqliteStore({ path }) });
+    const first = createProcessor({ handlers: fixture('reminders.ts'), workers: 1, store: sqliteStore({ path }) });
     const reminder = await first.spawn('reminder', { id: 'r', input: { delay: 1_500 } });
     const armed = (await reminder.ask({ type: 'arm' })).context as Reminder;
     await first.shutdown();
 
-    const second = createProcessor({ handlers: fixture('actors.ts'), workers: 1, store: sqliteStore({ path }) });
+    const second = createProcessor({ handlers: fixture('reminders.ts'), workers: 1, store: sqliteStore({ path }) });
     open.push(second);
     expect(second.storedActors()).toEqual([{ id: 'r', logic: 'reminder' }]);
     const resumed = await second.spawn('reminder', { id: 'r' });
