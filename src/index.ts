@@ -1,5 +1,6 @@
 export type { ActorRef } from './actors/actor-ref.js';
-export type { ActorEvent, ActorSnapshot, AskOptions, SpawnOptions } from './actors/types.js';
+export type { ActorEvent, ActorOfOptions, ActorSnapshot, AskOptions, SpawnOptions } from './actors/types.js';
+export type { VirtualActorRef } from './actors/virtual-ref.js';
 export type { NatsBroker, NatsBrokerOptions } from './broker/options.js';
 export { natsBroker } from './broker/options.js';
 export { createProcessor } from './create-processor.js';

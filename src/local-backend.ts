@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { ActorRef } from './actors/actor-ref.js';
 import { checkSpawn } from './actors/spawn-options.js';
 import type { SpawnOptions } from './actors/types.js';
+import type { VirtualActorRef } from './actors/virtual-ref.js';
 import type { Backend } from './backend.js';
 import { DuplicateTaskError, QueueFullError, UnknownTaskError } from './errors/errors.js';
 import type { ProcessorEvent } from './observe/events.js';
@@ -105,6 +106,10 @@ export class LocalBackend implements Backend {
     return new Promise((resolve, reject) =>
       this.supervisor.send({ type: 'actor.spawn', id, logic, input, snapshot, restart, reply: { resolve, reject } }),
     );
+  }
+
+  actorOf(logic: string, key: string, input: unknown): VirtualActorRef {
+    return this.supervisor.virtualActors.ref(logic, key, input);
   }
 
   resize(workers: number): void {

@@ -8,7 +8,9 @@ import type { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
-import type { SpawnOptions } from './actors/types.js';
+import { checkActorOf } from './actors/spawn-options.js';
+import type { ActorOfOptions, SpawnOptions } from './actors/types.js';
+import type { VirtualActorRef } from './actors/virtual-ref.js';
 import type { Backend, OpenBroker } from './backend.js';
 import type { Dashboard, DashboardOptions } from './dashboard/server.js';
 import { InvalidOptionError, ProcessorShutdownError, UnknownTaskError } from './errors/errors.js';
@@ -279,6 +281,30 @@ export class Processor {
    */
   async spawn(logic: string, options: SpawnOptions = {}): Promise<ActorRef> {
     return this.#backend.spawn(logic, options);
+  }
+
+  /**
+   * The address of a virtual actor: the handler module's actor logic
+   * `logic` under `key`. Synchronous, and nothing runs yet: the actor is
+   * always addressable, and its first event activates it on a thread,
+   * restored from the key's persisted snapshot (with a store, from the
+   * file), or started with this `input` if it has none. Events from one
+   * sender are processed in order; `ask` resolves with the snapshot right
+   * after its event, once kept. Throws `InvalidActorError`, changing
+   * nothing, for a `logic` or `key` that is not a non-empty string or an
+   * input that cannot be cloned to a thread; with a broker, virtual actors
+   * are not available yet. See docs/actors.md.
+   *
+   * @example
+   * ```ts
+   * const ada = processor.actorOf('account', 'ada', { input: { owner: 'Ada' } });
+   * ada.send({ type: 'deposit', amount: 10 });
+   * const { context } = await ada.ask({ type: 'withdraw', amount: 5 });
+   * ```
+   */
+  actorOf(logic: string, key: string, options?: ActorOfOptions): VirtualActorRef {
+    const { input } = checkActorOf(logic, key, options);
+    return this.#backend.actorOf(logic, key, input);
   }
 
   /** The live actor of this id, or undefined. */

@@ -42,6 +42,10 @@ describe('examples run', () => {
     for (const out of outputs) expect(out).toBe("{ owner: 'Ada', paidOut: 70 }\n");
   });
 
+  it('virtual-actors: a key activated by its first event, and resumed from the store in the next run', async () => {
+    expect(await runExample('virtual-actors.ts')).toBe('first run: ada has 120\nsecond run: ada has 125\n');
+  });
+
   it('durability: a second run on the same store reads the results of the first and runs its unfinished task', async () => {
     const out = await runExample('durability.ts');
     expect(out).toBe(

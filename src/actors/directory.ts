@@ -10,6 +10,7 @@ import {
 } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
 import { InspectedActor, type Inspection } from '../observe/inspection.js';
+import type { Broadcast } from '../util/broadcast.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import { randomId } from '../util/uuid.js';
 import {
@@ -180,6 +181,11 @@ export class ActorDirectory {
 
   ref(id: string): ActorRef | undefined {
     return this.#entries.get(id)?.ref;
+  }
+
+  /** The snapshots of the live actor of this id, from now on (they go out once the mailbox is empty). */
+  changesOf(id: string): Broadcast<ActorSnapshot> | undefined {
+    return this.#entries.get(id)?.changes;
   }
 
   refs(): ActorRef[] {

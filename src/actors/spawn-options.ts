@@ -1,6 +1,6 @@
 import { InvalidActorError } from '../errors/errors.js';
 import { describe } from '../util/validate.js';
-import type { RestartOn, SpawnOptions } from './types.js';
+import type { ActorOfOptions, RestartOn, SpawnOptions } from './types.js';
 
 /** `spawn`'s options once checked: what goes to the supervisor. */
 export interface CheckedSpawn {
@@ -42,4 +42,28 @@ export function checkSpawn(logic: unknown, { id, input, snapshot, restart = 'on-
     }
   }
   return { id, input, snapshot, restart };
+}
+
+/**
+ * Refuses, at the call and changing nothing, what `actorOf` cannot use: a
+ * logic name or key that is not a non-empty string, options that are not an
+ * object, an input that cannot be structured-cloned to a thread.
+ */
+export function checkActorOf(logic: unknown, key: unknown, options: ActorOfOptions | undefined): { readonly input: unknown } {
+  if (typeof logic !== 'string' || logic === '' || logic.includes('/')) {
+    throw new InvalidActorError(`Expected \`logic\` to be an export name, got ${describe(logic)}`);
+  }
+  if (typeof key !== 'string' || key === '') throw new InvalidActorError(`Expected \`key\` to be a non-empty string, got ${describe(key)}`);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidActorError(`Expected the options of \`actorOf\` to be an object, got ${describe(options)}`);
+  }
+  const input = options?.input;
+  try {
+    structuredClone(input);
+  } catch (cause) {
+    throw new InvalidActorError(`The input of \`${logic}/${key}\` cannot be structured-cloned to a thread: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return { input };
 }

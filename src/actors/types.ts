@@ -53,6 +53,16 @@ export interface SpawnOptions {
   restart?: RestartOn;
 }
 
+/** Options of `processor.actorOf`. */
+export interface ActorOfOptions {
+  /**
+   * What starts the actor (a machine's `context: ({ input }) => …`) when its
+   * key has no persisted snapshot: the input of the ref whose event
+   * activates it. Structured-cloned to its thread.
+   */
+  input?: unknown;
+}
+
 /** An actor that `shutdown()` stopped: spawn `logic` with `{ id, snapshot }` to resume it. */
 export interface StoppedActor {
   readonly id: string;

@@ -1,5 +1,6 @@
 import type { ActorMessage } from '../actors/directory.js';
 import type { StoppedActor } from '../actors/types.js';
+import type { VirtualMessage } from '../actors/virtual.js';
 import type { StoreError } from '../errors/errors.js';
 import type { TaskLifecycle } from '../machines/lifecycles.js';
 import type { TaskEntered } from '../machines/task.js';
@@ -64,6 +65,7 @@ export type SupervisorMessage =
   /** An attempt of a limited handler left its thread (queued behind that task's own transitions). */
   | { readonly type: 'limits.ended'; readonly handler: string }
   | ActorMessage
+  | VirtualMessage
   | WorkerReport;
 
 /** `task.submit`: a task accepted here, or delivered by a broker, or read back from a store. */
@@ -93,6 +95,9 @@ function inspectable(message: SupervisorMessage): { type: string } & Record<stri
     case 'actor.ask':
     case 'actor.stop':
       return { type: message.type, id: message.id };
+    case 'virtual.send':
+    case 'virtual.ask':
+      return { type: message.type, id: message.ref.id, event: message.event.type };
     case 'shutdown':
       return { type: message.type, timeout: message.timeout, drain: message.drain };
     case 'pool.resize':

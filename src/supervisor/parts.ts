@@ -1,4 +1,5 @@
 import { ActorDirectory } from '../actors/directory.js';
+import { VirtualActors } from '../actors/virtual.js';
 import { CompiledLifecycles, type TaskLifecycles } from '../machines/lifecycles.js';
 import type { ProcessorEvent } from '../observe/events.js';
 import type { InspectedActor, Inspection } from '../observe/inspection.js';
@@ -65,6 +66,7 @@ export interface SupervisorParts {
   readonly outcomes: Outcomes;
   readonly endings: TaskEndings;
   readonly actors: ActorDirectory;
+  readonly virtualActors: VirtualActors;
   readonly resizer: Resizer;
   readonly shutdown: Shutdown;
   /** Every task's machine, stepped through its compiled tables. */
@@ -138,6 +140,7 @@ export function buildParts(
     root,
     ...(journal && store ? { journal, stored: store.recovered.actors } : {}),
   });
+  const virtualActors = new VirtualActors({ directory: actors, timers, send, defer, refusal: () => ports.lifecycle.refusal() });
   const resizer = new Resizer({
     pool,
     elastic: options.elastic,
@@ -173,6 +176,7 @@ export function buildParts(
     outcomes,
     endings,
     actors,
+    virtualActors,
     resizer,
     shutdown,
     lifecycles,

@@ -7,11 +7,12 @@
  * (`attempt-starts.ts`), the outcomes of attempts, how a task leaves
  * (`task-endings.ts`), shutdown, the task lifecycles and the read-only task
  * view; with its mailbox, its messages, the processor's lifecycle, the
- * recovery of a store and the restart policy. The actor directory is in
- * `actors/`.
+ * recovery of a store and the restart policy. The actor directory and the
+ * virtual actors are in `actors/`.
  */
 
 import type { ActorDirectory } from '../actors/directory.js';
+import type { VirtualActors } from '../actors/virtual.js';
 import {
   ProcessorShutdownError,
   RestartIntensityError,
@@ -73,6 +74,8 @@ export class Supervisor {
   readonly tasks: TaskView;
   /** The actors users spawned on the threads. */
   readonly actors: ActorDirectory;
+  /** The virtual actors users address by logic and key (`actorOf`). */
+  readonly virtualActors: VirtualActors;
 
   readonly #options: ResolvedOptions;
   readonly #mailbox = new Mailbox<SupervisorMessage>(
@@ -134,6 +137,7 @@ export class Supervisor {
       outcomes: this.#outcomes,
       endings: this.#endings,
       actors: this.actors,
+      virtualActors: this.virtualActors,
       resizer: this.#resizer,
       shutdown: this.#shutdown,
       lifecycles: this.#lifecycles,
@@ -285,6 +289,13 @@ export class Supervisor {
         return this.#beginShutdown(message.timeout, message.drain);
       case 'shutdown.deadline':
         return this.#deadlinePassed();
+      case 'virtual.send':
+      case 'virtual.ask':
+      case 'virtual.activated':
+      case 'virtual.refused':
+      case 'virtual.askTimeout':
+      case 'virtual.ended':
+        return this.virtualActors.handle(message);
       default:
         // What is left is the actors' (`actor.*`): the directory handles those.
         return this.actors.handle(message);
