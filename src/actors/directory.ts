@@ -258,6 +258,20 @@ export class ActorDirectory {
   }
 
   /**
+   * Stops the actor of `id` behind the events already sent to it, keeping
+   * it stored (with a store) as shutdown does, and calls `stopped` with its
+   * last persisted snapshot once its thread reports it stopped (undefined
+   * when it ended by itself meanwhile: a final state, an error). For a
+   * virtual actor that passivates.
+   */
+  passivate(id: string, stopped: (persisted: unknown) => void): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return stopped(undefined);
+    const settle = () => stopped(entry.snapshot.status === 'stopped' ? entry.persisted : undefined);
+    this.#stop(id, { resolve: settle, reject: settle }, true);
+  }
+
+  /**
    * Shutdown's deadline passed while actors were stopping (an action that
    * never returns holds its thread): each one not yet reported stopped
    * stops now, as its thread last reported it, so `stopAll` resolves with

@@ -4,9 +4,14 @@
  * actor of the directory, under the id `<logic>/<key>`, restored from the
  * key's persisted snapshot or started with the input of the ref that sent
  * the event that activated it. Events that arrive while it activates wait
- * here, in order, and go to it once it runs. Owned by the supervisor and
- * called inside its messages; what it learns later (an activation that
- * runs, or was refused) comes back as a message.
+ * here, in order, and go to it once it runs. A key that goes
+ * `actorIdleTimeout` ms without an event is passivated: stopped behind
+ * its events, its persisted snapshot kept (in the store with one, and
+ * here), its thread actor gone; its next event activates it again from
+ * that snapshot, and so does a delayed event it had pending, when it falls
+ * due. Owned by the supervisor and called inside its messages; what it
+ * learns later (an activation that runs or was refused, a passivation
+ * done, a timer) comes back as a message.
  */
 import { ActorStoppedError, AskTimeoutError } from '../errors/errors.js';
 import { Broadcast, type Unsubscribable } from '../util/broadcast.js';
@@ -14,6 +19,7 @@ import { Queue } from '../util/queue.js';
 import type { TimerQueue } from '../util/timer-queue.js';
 import type { Reply } from './actor-entry.js';
 import type { ActorRef } from './actor-ref.js';
+import type { WithDelays } from './delayed-events.js';
 import type { ActorDirectory, ActorMessage } from './directory.js';
 import type { ActorEvent, ActorSnapshot } from './types.js';
 import { VirtualActorRef, type VirtualChannel } from './virtual-ref.js';
@@ -34,7 +40,13 @@ export type VirtualMessage =
   /** An ask that waited for an activation has waited its whole timeout. */
   | { readonly type: 'virtual.askTimeout'; readonly id: string; readonly ask: number }
   /** Its activation ended by itself (a final state, an error): it takes no more events. */
-  | { readonly type: 'virtual.ended'; readonly id: string };
+  | { readonly type: 'virtual.ended'; readonly id: string }
+  /** Its idle timer fired: passivated if it has had no event for `actorIdleTimeout` ms. */
+  | { readonly type: 'virtual.idle'; readonly id: string }
+  /** Its passivation is done: `persisted` restores it (undefined if it ended meanwhile). */
+  | { readonly type: 'virtual.passivated'; readonly id: string; readonly persisted: unknown }
+  /** A delayed event of a passivated key falls due: it is activated for it. */
+  | { readonly type: 'virtual.due'; readonly id: string };
 
 export interface VirtualParts {
   readonly directory: ActorDirectory;
@@ -45,6 +57,8 @@ export interface VirtualParts {
   readonly defer: (effect: () => void) => void;
   /** Why new work is refused (shutting down, or a fault), if it is. */
   readonly refusal: () => Error | undefined;
+  /** Ms without an event before a key is passivated (`Infinity`: never). */
+  readonly idleTimeout: number;
 }
 
 /** An ask on its way: waiting here for an activation, with its own timer, until it goes to the actor. */
@@ -65,18 +79,28 @@ interface Waiting {
 
 /**
  * Where a key is in its life here:
- * - `passive`: not on a thread; `persisted` is what restores it (none for a
- *   key never active in this process: then a store's, or the ref's input);
+ * - `passive`: not on a thread; `persisted` restores it (none for a key
+ *   never active in this process: then a store's, or the ref's input);
+ *   `last` is its last snapshot; `due` the timer that activates it when the
+ *   first of its delayed events falls due;
  * - `activating`: its spawn went out; `waiting` holds what was sent since;
  * - `active`: `actor` is its thread actor, which takes its events;
+ *   `lastEvent` is when it was last sent one, `idle` its idle timer;
+ * - `passivating`: stopping behind its events; what is sent meanwhile
+ *   waits, and activates it again once it has stopped;
  * - `ended`: its actor reached a final state or an error; `last` is its
  *   last snapshot.
  */
 type KeyPhase =
-  | { readonly name: 'passive'; readonly persisted: unknown; readonly last: ActorSnapshot | undefined }
+  | { readonly name: 'passive'; readonly persisted: unknown; readonly last: ActorSnapshot | undefined; readonly due: unknown }
   | { readonly name: 'activating'; readonly waiting: Queue<Waiting> }
-  | { readonly name: 'active'; readonly actor: ActorRef }
+  | { readonly name: 'active'; readonly actor: ActorRef; lastEvent: number; idle: unknown }
+  | { readonly name: 'passivating'; readonly actor: ActorRef; readonly waiting: Queue<Waiting> }
   | { readonly name: 'ended'; readonly last: ActorSnapshot };
+
+type Passive = Extract<KeyPhase, { name: 'passive' }>;
+
+const NEVER_ACTIVE: Passive = { name: 'passive', persisted: undefined, last: undefined, due: undefined };
 
 interface VirtualKey {
   readonly id: string;
@@ -84,6 +108,18 @@ interface VirtualKey {
   phase: KeyPhase;
   /** While active: relays the actor's snapshots to the key's stream, and notes when it ends. */
   relay: Unsubscribable | undefined;
+}
+
+/** What the virtual actors have done so far, and how many keys are in each phase. */
+export interface VirtualCounts {
+  /** Keys on a thread now (activating, active or passivating). */
+  readonly active: number;
+  /** Keys passivated: their snapshot kept, no thread actor. */
+  readonly passive: number;
+  readonly activations: number;
+  readonly passivations: number;
+  /** Passivated keys activated because a delayed event of theirs fell due. */
+  readonly timersFired: number;
 }
 
 export class VirtualActors {
@@ -97,6 +133,9 @@ export class VirtualActors {
   readonly #streams = new Map<string, Broadcast<ActorSnapshot>>();
   /** Asks waiting for an activation, by number, so their timers find them. */
   #asks = 0;
+  #activations = 0;
+  #passivations = 0;
+  #timersFired = 0;
   readonly channel: VirtualChannel;
 
   constructor(parts: VirtualParts) {
@@ -122,13 +161,10 @@ export class VirtualActors {
         return this.#receive(message.ref, { event: message.event, ask: undefined });
       case 'virtual.ask': {
         const { ref, event, timeout, reply } = message;
+        const { timers, send } = this.#parts;
         const number = ++this.#asks;
-        const timer = this.#parts.timers.setTimeout(
-          () => this.#parts.send({ type: 'virtual.askTimeout', id: ref.id, ask: number }),
-          timeout,
-        );
-        const ask = { number, reply, timeout, since: this.#parts.timers.now(), timer, type: event.type };
-        return this.#receive(ref, { event, ask });
+        const timer = timers.setTimeout(() => send({ type: 'virtual.askTimeout', id: ref.id, ask: number }), timeout);
+        return this.#receive(ref, { event, ask: { number, reply, timeout, since: timers.now(), timer, type: event.type } });
       }
       case 'virtual.activated':
         return this.#activated(message.id, message.actor);
@@ -138,14 +174,25 @@ export class VirtualActors {
         return this.#askTimedOut(message.id, message.ask);
       case 'virtual.ended':
         return this.#ended(message.id);
+      case 'virtual.idle':
+        return this.#idle(message.id);
+      case 'virtual.passivated':
+        return this.#passivated(message.id, message.persisted);
+      case 'virtual.due':
+        return this.#due(message.id);
     }
   }
 
-  /** Keys active now. */
-  get active(): number {
-    let count = 0;
-    for (const key of this.#keys.values()) if (key.phase.name === 'active') count++;
-    return count;
+  /** Keys by phase, and what happened to them so far: O(keys), for a scrape, not for every event. */
+  counts(): VirtualCounts {
+    let active = 0;
+    let passive = 0;
+    for (const { phase } of this.#keys.values()) {
+      if (phase.name === 'passive') {
+        if (phase.persisted !== undefined) passive++;
+      } else if (phase.name !== 'ended') active++;
+    }
+    return { active, passive, activations: this.#activations, passivations: this.#passivations, timersFired: this.#timersFired };
   }
 
   #receive(ref: VirtualActorRef, waiting: Waiting): void {
@@ -153,7 +200,7 @@ export class VirtualActors {
     if (refusal) return this.#answer(ref.id, waiting, refusal);
     let key = this.#keys.get(ref.id);
     if (!key) {
-      key = { id: ref.id, logic: ref.logic, phase: { name: 'passive', persisted: undefined, last: undefined }, relay: undefined };
+      key = { id: ref.id, logic: ref.logic, phase: NEVER_ACTIVE, relay: undefined };
       this.#keys.set(ref.id, key);
     }
     const { phase } = key;
@@ -161,35 +208,35 @@ export class VirtualActors {
       case 'active':
         return this.#deliver(key, waiting);
       case 'activating':
+      case 'passivating':
         return void phase.waiting.push(waiting);
       case 'ended':
         return this.#answer(key.id, waiting, phase.last);
       case 'passive': {
         const queue = new Queue<Waiting>();
         queue.push(waiting);
-        key.phase = { name: 'activating', waiting: queue };
-        const reply: Reply<ActorRef> = {
-          resolve: (actor) => this.#parts.send({ type: 'virtual.activated', id: key.id, actor }),
-          reject: (error) => this.#parts.send({ type: 'virtual.refused', id: key.id, error }),
-        };
-        const { id, logic } = key;
-        // No persisted snapshot here: the directory resumes one a store holds, else it starts with the ref's input.
-        return this.#parts.directory.handle({
-          type: 'actor.spawn',
-          id,
-          logic,
-          input: ref.input,
-          snapshot: phase.persisted,
-          restart: 'on-crash',
-          reply,
-        });
+        return this.#activate(key, phase, queue, ref.input);
       }
     }
+  }
+
+  /** Spawns its activation: from its persisted snapshot; with none here, from one a store holds, else with `input`. */
+  #activate(key: VirtualKey, passive: Passive, waiting: Queue<Waiting>, input: unknown): void {
+    const { timers, directory, send } = this.#parts;
+    timers.clearTimeout(passive.due);
+    key.phase = { name: 'activating', waiting };
+    const { id, logic } = key;
+    const reply: Reply<ActorRef> = {
+      resolve: (actor) => send({ type: 'virtual.activated', id, actor }),
+      reject: (error) => send({ type: 'virtual.refused', id, error }),
+    };
+    directory.handle({ type: 'actor.spawn', id, logic, input, snapshot: passive.persisted, restart: 'on-crash', reply });
   }
 
   /** To the active actor now: an ask with what is left of its timeout. */
   #deliver(key: VirtualKey, { event, ask }: Waiting): void {
     const { directory, timers } = this.#parts;
+    if (key.phase.name === 'active') key.phase.lastEvent = timers.now();
     if (!ask) return directory.handle({ type: 'actor.send', id: key.id, event });
     timers.clearTimeout(ask.timer);
     const timeout = Math.max(1, ask.timeout - (timers.now() - ask.since));
@@ -200,7 +247,9 @@ export class VirtualActors {
     const key = this.#keys.get(id);
     if (key?.phase.name !== 'activating') return;
     const { waiting } = key.phase;
-    key.phase = { name: 'active', actor };
+    this.#activations++;
+    const { timers, idleTimeout } = this.#parts;
+    key.phase = { name: 'active', actor, lastEvent: timers.now(), idle: this.#armIdle(id, idleTimeout) };
     this.#watch(key);
     for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) this.#deliver(key, next);
   }
@@ -210,35 +259,98 @@ export class VirtualActors {
     if (key?.phase.name !== 'activating') return;
     const { waiting } = key.phase;
     // Not activated: a later event tries again (another module, once the threads are replaced, may have the logic).
-    key.phase = { name: 'passive', persisted: undefined, last: undefined };
+    key.phase = NEVER_ACTIVE;
     for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) this.#answer(id, next, error);
   }
 
   #askTimedOut(id: string, number: number): void {
     const key = this.#keys.get(id);
-    if (key?.phase.name !== 'activating') return;
-    const { waiting } = key.phase;
+    const phase = key?.phase;
+    if (!key || (phase?.name !== 'activating' && phase?.name !== 'passivating')) return;
     // Rare (an activation slower than an ask's timeout): the queue is rebuilt without it, in order.
     const kept = new Queue<Waiting>();
-    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+    for (let next = phase.waiting.shift(); next !== undefined; next = phase.waiting.shift()) {
       if (next.ask?.number !== number) kept.push(next);
       else {
         const { reply, timeout, type } = next.ask;
         this.#parts.defer(() => reply.reject(new AskTimeoutError(id, timeout, type)));
       }
     }
-    key.phase = { name: 'activating', waiting: kept };
+    for (let next = kept.shift(); next !== undefined; next = kept.shift()) phase.waiting.push(next);
   }
 
   #ended(id: string): void {
     const key = this.#keys.get(id);
     if (key?.phase.name !== 'active') return;
+    this.#parts.timers.clearTimeout(key.phase.idle);
     const last = key.phase.actor.getSnapshot();
     key.phase = { name: 'ended', last };
     key.relay?.unsubscribe();
     key.relay = undefined;
     const stream = this.#streams.get(id);
     if (stream) this.#parts.defer(() => (last.status === 'error' ? stream.error(last.error) : stream.complete()));
+  }
+
+  #armIdle(id: string, ms: number): unknown {
+    if (ms === Infinity) return undefined;
+    const { timers, send } = this.#parts;
+    return timers.setTimeout(() => send({ type: 'virtual.idle', id }), ms);
+  }
+
+  /** Its idle timer fired: passivated if no event came for the whole timeout, else the timer runs on for the rest. */
+  #idle(id: string): void {
+    const key = this.#keys.get(id);
+    const phase = key?.phase;
+    if (!key || phase?.name !== 'active') return;
+    const { idleTimeout, timers, directory, send } = this.#parts;
+    const quiet = timers.now() - phase.lastEvent;
+    if (quiet < idleTimeout) {
+      phase.idle = this.#armIdle(id, idleTimeout - quiet);
+      return;
+    }
+    // Its snapshots stop here: the activation's own end (`stopped`) is not the key's.
+    key.relay?.unsubscribe();
+    key.relay = undefined;
+    key.phase = { name: 'passivating', actor: phase.actor, waiting: new Queue() };
+    directory.passivate(id, (persisted) => send({ type: 'virtual.passivated', id, persisted }));
+  }
+
+  #passivated(id: string, persisted: unknown): void {
+    const key = this.#keys.get(id);
+    const phase = key?.phase;
+    if (!key || phase?.name !== 'passivating') return;
+    const last = phase.actor.getSnapshot();
+    if (persisted === undefined) {
+      // It ended by itself as it stopped: a final state or an error.
+      key.phase = { name: 'ended', last };
+      for (let next = phase.waiting.shift(); next !== undefined; next = phase.waiting.shift()) this.#answer(id, next, last);
+      return;
+    }
+    this.#passivations++;
+    // Passivated, not stopped: to its refs it is as live as before.
+    const passive: Passive = { name: 'passive', persisted, last: { ...last, status: 'active' }, due: this.#armDue(id, persisted) };
+    key.phase = passive;
+    // Sent while it stopped: activated again for them at once.
+    if (phase.waiting.size > 0) this.#activate(key, passive, phase.waiting, undefined);
+  }
+
+  /** The timer that activates a passivated key when the first of its delayed events falls due, if it has any. */
+  #armDue(id: string, persisted: unknown): unknown {
+    const delays = (persisted as WithDelays).delayedEvents;
+    if (!delays?.length) return undefined;
+    let first = Infinity;
+    for (const { dueAt } of delays) first = Math.min(first, dueAt);
+    const { timers, send } = this.#parts;
+    // Due times are epoch ms (they outlive the process); the timer runs on the clock.
+    return timers.setTimeout(() => send({ type: 'virtual.due', id }), Math.max(0, first - Date.now()));
+  }
+
+  /** A delayed event of a passivated key fell due: it is activated, and its restore fires the event. */
+  #due(id: string): void {
+    const key = this.#keys.get(id);
+    if (key?.phase.name !== 'passive' || this.#parts.refusal()) return;
+    this.#timersFired++;
+    this.#activate(key, key.phase, new Queue(), undefined);
   }
 
   /** An event that cannot reach an actor: its ask is answered with the error, or the ended actor's refusal. */
@@ -264,16 +376,15 @@ export class VirtualActors {
   }
 
   #snapshot(id: string): ActorSnapshot | undefined {
-    const key = this.#keys.get(id);
-    if (!key) return undefined;
-    const { phase } = key;
-    switch (phase.name) {
+    const phase = this.#keys.get(id)?.phase;
+    switch (phase?.name) {
       case 'active':
+      case 'passivating':
         return phase.actor.getSnapshot();
       case 'ended':
       case 'passive':
         return phase.last;
-      case 'activating':
+      default:
         return undefined;
     }
   }

@@ -25,6 +25,18 @@ export interface WorkerMetrics {
 }
 
 /** What `processor.metrics()` returns. Times are in ms. */
+/** Virtual actors (`actorOf`): keys by phase now, and what happened to them since start. */
+export interface VirtualActorMetrics {
+  /** Keys on a thread now (activating, active or passivating). */
+  readonly active: number;
+  /** Keys passivated: their snapshot kept, no actor running. */
+  readonly passive: number;
+  readonly activations: number;
+  readonly passivations: number;
+  /** Passivated keys activated because a delayed event of theirs fell due. */
+  readonly timersFired: number;
+}
+
 export interface ProcessorMetrics {
   /** Unfinished tasks by state, now. */
   readonly tasks: { readonly scheduled: number; readonly queued: number; readonly processing: number; readonly retrying: number };
@@ -46,6 +58,8 @@ export interface ProcessorMetrics {
   readonly restarts: number;
   /** Task threads the pool grew by (`scale`, an elastic pool's growth) and shrank by (retired), since start. */
   readonly resized: { readonly added: number; readonly retired: number };
+  /** Virtual actors (`actorOf`). */
+  readonly virtualActors: VirtualActorMetrics;
   /** With a `store`: its file, its size and how long its commits take. */
   readonly store?: StoreMetrics;
 }
@@ -66,6 +80,8 @@ export interface MetricsSource {
   tasks(): ProcessorMetrics['tasks'];
   /** Each thread, with the crashes and restarts of its slot as `metrics` counts them. */
   workers(metrics: Metrics): readonly WorkerMetrics[];
+  /** Virtual actors' counts (O(keys): read at scrape time only). */
+  virtualActors(): VirtualActorMetrics;
   /** With a store: its file and size (read at scrape time: a `stat`). */
   readonly store?: { readonly path: string; size(): number } | undefined;
 }
@@ -125,6 +141,7 @@ export class Metrics {
       resized: () => this.#resized,
       tasks: () => source.tasks(),
       readyWorkers: () => source.workers(this).filter((worker) => worker.state === 'ready').length,
+      virtualActors: () => source.virtualActors(),
       store: store && commits ? { commits, size: () => store.size() } : undefined,
     });
   }
@@ -213,6 +230,7 @@ export class Metrics {
       crashes: this.#crashes,
       restarts: this.#restarts,
       resized: { ...this.#resized },
+      virtualActors: this.#source.virtualActors(),
       ...(this.#source.store ? { store: this.#storeMetrics(this.#source.store) } : {}),
     };
   }

@@ -25,6 +25,8 @@ export interface PrometheusCounts {
   tasks(): Readonly<Record<string, number>>;
   /** Threads ready to take tasks, now. */
   readyWorkers(): number;
+  /** Virtual actors: keys by phase now, activations, passivations and timers fired since start. */
+  virtualActors(): { active: number; passive: number; activations: number; passivations: number; timersFired: number };
   /** With a task store: its commit times, and its file's size now. */
   readonly store: { readonly commits: BucketCounts; size(): number } | undefined;
 }
@@ -134,6 +136,34 @@ export function prometheusRegistry(counts: PrometheusCounts): Registry {
     collect() {
       this.reset();
       for (const [change, count] of Object.entries(counts.resized())) if (count > 0) this.inc({ change }, count);
+    },
+  });
+  new Gauge({
+    name: 'troupe_virtual_actors',
+    help: 'Virtual actors (actorOf) by phase: on a thread (phase="active") or passivated (phase="passive").',
+    labelNames: ['phase'],
+    registers,
+    collect() {
+      const { active, passive } = counts.virtualActors();
+      this.set({ phase: 'active' }, active);
+      this.set({ phase: 'passive' }, passive);
+    },
+  });
+  new Counter({
+    name: 'troupe_virtual_actor_changes_total',
+    help: 'Virtual actors activated, passivated, and activated because a delayed event fell due (change="timer").',
+    labelNames: ['change'],
+    registers,
+    collect() {
+      this.reset();
+      const { activations, passivations, timersFired } = counts.virtualActors();
+      for (const [change, count] of [
+        ['activated', activations],
+        ['passivated', passivations],
+        ['timer', timersFired],
+      ] as const) {
+        if (count > 0) this.inc({ change }, count);
+      }
     },
   });
   new Gauge({

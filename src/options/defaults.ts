@@ -23,5 +23,6 @@ export const DEFAULTS = Object.freeze({
   restart: Object.freeze({ minDelay: 100, maxDelay: 5_000, jitter: 0.2, maxRestarts: 10, window: 60_000 }),
   maxCrashes: 2,
   maxQueue: Infinity,
+  actorIdleTimeout: 60_000,
   tracing: true,
 });

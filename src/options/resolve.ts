@@ -184,6 +184,7 @@ export function resolveOptions(options: ProcessorOptions): ResolvedOptions {
     maxCrashes: optionalNumber('maxCrashes', options.maxCrashes, DEFAULTS.maxCrashes, positiveInteger),
     ...handlerLimits(options),
     maxQueue: optionalNumber('maxQueue', options.maxQueue, DEFAULTS.maxQueue, queueBound),
+    actorIdleTimeout: optionalNumber('actorIdleTimeout', options.actorIdleTimeout, DEFAULTS.actorIdleTimeout, queueBound),
     resourceLimits: resourceLimits,
     clock: checkClock(options),
     inspect,

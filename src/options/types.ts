@@ -218,6 +218,14 @@ export interface ProcessorOptions {
    */
   maxQueue?: number;
   /**
+   * How long a virtual actor (`actorOf`) may go without an event before it
+   * is passivated: its snapshot is kept (in the store with one, else in
+   * memory) and it leaves its thread; its next event, or a delayed event
+   * falling due, activates it again. In ms; `Infinity` never passivates.
+   * @defaultValue 60_000
+   */
+  actorIdleTimeout?: number;
+  /**
    * Caps how many attempts start (are sent to a thread) in any `interval` ms,
    * across the processor; `perHandler` caps single handlers, for work that
    * calls a throttled service. A task held back stays `queued`, and
@@ -330,6 +338,7 @@ export interface ResolvedOptions {
   readonly restart: ResolvedRestart;
   readonly maxCrashes: number;
   readonly maxQueue: number;
+  readonly actorIdleTimeout: number;
   readonly rateLimit: RateLimit | undefined;
   readonly perHandler: ReadonlyMap<string, { readonly rateLimit?: RateLimit; readonly concurrency?: number }>;
   readonly resourceLimits: ResourceLimits | undefined;

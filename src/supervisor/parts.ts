@@ -102,12 +102,33 @@ export function buildParts(
   const limits = new Limits(options, timers, () => send({ type: 'limits.open' }));
   const release = journal && ((go: () => void) => journal.beforeSending(go));
   const pool = new WorkerPool(options, inspection, root, send, (slot) => send({ type: 'worker.respawn', slot }), release);
+  const actors = new ActorDirectory({
+    timers,
+    restart: options.restart,
+    restartSchedule: () => new RestartPolicy(options.restart),
+    ready: () => pool.forActors,
+    send,
+    defer,
+    refusal: () => ports.lifecycle.refusal(),
+    inspection,
+    root,
+    ...(journal && store ? { journal, stored: store.recovered.actors } : {}),
+  });
+  const virtualActors = new VirtualActors({
+    directory: actors,
+    timers,
+    send,
+    defer,
+    refusal: () => ports.lifecycle.refusal(),
+    idleTimeout: options.actorIdleTimeout,
+  });
   const metrics = new Metrics({
     tasks: () => {
       const { scheduled, queued, processing, retrying } = registry.counts();
       return { scheduled, queued, processing, retrying };
     },
     workers: (counts) => pool.metrics(counts),
+    virtualActors: () => virtualActors.counts(),
     store: store?.writer,
   });
   const starts = new AttemptStarts({ metrics, emit, listened });
@@ -128,19 +149,6 @@ export function buildParts(
     callbackFailed,
     left,
   });
-  const actors = new ActorDirectory({
-    timers,
-    restart: options.restart,
-    restartSchedule: () => new RestartPolicy(options.restart),
-    ready: () => pool.forActors,
-    send,
-    defer,
-    refusal: () => ports.lifecycle.refusal(),
-    inspection,
-    root,
-    ...(journal && store ? { journal, stored: store.recovered.actors } : {}),
-  });
-  const virtualActors = new VirtualActors({ directory: actors, timers, send, defer, refusal: () => ports.lifecycle.refusal() });
   const resizer = new Resizer({
     pool,
     elastic: options.elastic,

@@ -295,6 +295,9 @@ export class Supervisor {
       case 'virtual.refused':
       case 'virtual.askTimeout':
       case 'virtual.ended':
+      case 'virtual.idle':
+      case 'virtual.passivated':
+      case 'virtual.due':
         return this.virtualActors.handle(message);
       default:
         // What is left is the actors' (`actor.*`): the directory handles those.

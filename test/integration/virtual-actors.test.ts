@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 
 import {
   type ActorSnapshot,
@@ -134,6 +135,72 @@ describe('actorOf', () => {
     const ref = processor.actorOf('counter', 'late');
     await processor.shutdown();
     await expect(ref.ask({ type: 'inc' })).rejects.toBeInstanceOf(ProcessorShutdownError);
+  });
+});
+
+/** Resolves once an inspector sees the thread actor `troupe.actor.<id>` stop: a virtual actor passivated. */
+function stopped(seen: InspectionEvent[], id: string, count = 1): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const stops = seen.filter(
+        (event) =>
+          event.actorRef.sessionId === `troupe.actor.${id}` &&
+          event.type === '@xstate.snapshot' &&
+          (event.snapshot as { status?: string }).status === 'stopped',
+      );
+      if (stops.length >= count) resolve();
+      else waiters.push(check);
+    };
+    check();
+  });
+}
+const waiters: Array<() => void> = [];
+function observer(seen: InspectionEvent[]) {
+  return (event: InspectionEvent) => {
+    seen.push(event);
+    for (const waiter of waiters.splice(0)) waiter();
+  };
+}
+
+describe('passivation', () => {
+  it('passivates a key idle for actorIdleTimeout, and its next event activates it again from its snapshot', async () => {
+    const seen: InspectionEvent[] = [];
+    const processor = make({ actorIdleTimeout: 100, inspect: observer(seen) });
+    const ref = processor.actorOf('counter', 'p', { input: { start: 1 } });
+    expect(count(await ref.ask({ type: 'add', by: 4 }))).toBe(5);
+    await stopped(seen, 'counter/p');
+    expect(processor.actors()).toHaveLength(0);
+    // Passivated, not stopped: to its refs it is as live as before.
+    expect(ref.getSnapshot()).toMatchObject({ status: 'active', context: { count: 5 } });
+    expect(processor.metrics().virtualActors).toMatchObject({ active: 0, passive: 1, activations: 1, passivations: 1 });
+    // Without a store: restored from the snapshot kept in memory; the new ref's input is not used.
+    expect(count(await processor.actorOf('counter', 'p', { input: { start: 100 } }).ask({ type: 'inc' }))).toBe(6);
+    expect(processor.metrics().virtualActors).toMatchObject({ active: 1, passive: 0, activations: 2 });
+  });
+
+  it('activates a passivated key when a delayed event of its falls due, at its due time', async () => {
+    const seen: InspectionEvent[] = [];
+    const processor = make({ handlers: fixture('reminders.ts'), actorIdleTimeout: 100, inspect: observer(seen) });
+    const ref = processor.actorOf('reminder', 'r', { input: { delay: 800 } });
+    const rang = new Promise<ActorSnapshot>((resolve) =>
+      ref.subscribe((snapshot) => {
+        if (snapshot.value === 'rang') resolve(snapshot);
+      }),
+    );
+    const { armedAt } = (await ref.ask({ type: 'arm' })).context as { armedAt: number };
+    await stopped(seen, 'reminder/r');
+    expect(processor.actors()).toHaveLength(0);
+    const { firedAt } = (await rang).context as { firedAt: number };
+    expect(firedAt).toBeGreaterThanOrEqual(armedAt + 800);
+    expect(processor.metrics().virtualActors).toMatchObject({ passivations: 1, timersFired: 1, activations: 2 });
+  });
+
+  it('never passivates with actorIdleTimeout: Infinity, and refuses a timeout that is not a positive integer', async () => {
+    expect(() => make({ actorIdleTimeout: 0 })).toThrow(/actorIdleTimeout/);
+    expect(() => make({ actorIdleTimeout: -1 })).toThrow(/actorIdleTimeout/);
+    const processor = make({ actorIdleTimeout: Infinity });
+    await processor.actorOf('counter', 'forever').ask({ type: 'inc' });
+    expect(processor.metrics().virtualActors).toMatchObject({ active: 1, passivations: 0 });
   });
 });
 
