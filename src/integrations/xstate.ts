@@ -7,6 +7,7 @@ import type { ActorLogic, ActorRefLike, ActorSystem, AnyActorRef, EventObject, S
 
 import { type ActorRef, checkEvent } from '../actors/actor-ref.js';
 import type { ActorEvent, ActorSnapshot } from '../actors/types.js';
+import type { VirtualActorRef } from '../actors/virtual-ref.js';
 import { createProcessor } from '../create-processor.js';
 import { ActorStoppedError, InvalidEventError } from '../errors/errors.js';
 import type { ProcessorEvent } from '../observe/events.js';
@@ -42,7 +43,23 @@ export type ProcessorLogicEvent =
    * A send that throws (no live actor of that id, a stopped actor, an event
    * that is not a plain cloneable `{ type }`) reaches the parent as `actor.rejected`.
    */
-  | { readonly type: 'actor.send'; readonly id: string; readonly event: ActorEvent };
+  | { readonly type: 'actor.send'; readonly id: string; readonly event: ActorEvent }
+  /**
+   * `processor.actorOf(logic, key, { input }).ask(event, { timeout })`: sends
+   * a virtual actor an event, activating it if needed. From the first one to
+   * a key, that key's snapshots reach the parent as `actor.snapshot` (with
+   * the id `<logic>/<key>`), across activations; a refusal (no such actor
+   * logic, a failed start, an ended actor, no answer within `timeout`,
+   * default 5,000 ms) as `actor.rejected`.
+   */
+  | {
+      readonly type: 'virtual.send';
+      readonly logic: string;
+      readonly key: string;
+      readonly event: ActorEvent;
+      readonly input?: unknown;
+      readonly timeout?: number;
+    };
 
 /** What a processor actor sends its parent. */
 export type ProcessorParentEvent =
@@ -104,6 +121,9 @@ const spawning = new WeakMap<ActorRefLike, Map<string, ActorEvent[]>>();
  * and each spawned actor's snapshots come back as `{ type: 'actor.snapshot',
  * id, snapshot }`, the first once it runs, the last when it ends. A spawn or
  * send that is refused or fails comes back as `actor.rejected` with the error.
+ * `{ type: 'virtual.send', logic, key, event, input?, timeout? }` sends a
+ * virtual actor (`actorOf`) an event, activating it if needed; its
+ * snapshots come back as `actor.snapshot` with the id `<logic>/<key>`.
  *
  * Stopping the actor shuts the processor down at once (unfinished tasks end
  * `cancelled`, thread actors stop) and sends nothing more to its parent. It
@@ -191,6 +211,9 @@ export const processorLogic: ActorLogic<ProcessorSnapshot, ProcessorLogicEvent, 
       case 'actor.send':
         if (processor && current.status === 'active') sendToActor(processor, message as SendEvent, scope);
         return snapshot;
+      case 'virtual.send':
+        if (processor && current.status === 'active') sendToVirtual(processor, message as VirtualSendEvent, scope);
+        return snapshot;
       case 'troupe.status':
         return { ...current, context: (message as StatusEvent).status };
       case 'troupe.error':
@@ -225,6 +248,7 @@ function submit(processor: Processor, task: TaskInput, scope: Scope): void {
 
 type SpawnEvent = Extract<ProcessorLogicEvent, { type: 'actor.spawn' }>;
 type SendEvent = Extract<ProcessorLogicEvent, { type: 'actor.send' }>;
+type VirtualSendEvent = Extract<ProcessorLogicEvent, { type: 'virtual.send' }>;
 
 function spawnActor(processor: Processor, message: SpawnEvent, scope: Scope): void {
   const { self } = scope;
@@ -303,5 +327,39 @@ function sendToActor(processor: Processor, message: SendEvent, scope: Scope): vo
       id: typeof id === 'string' ? id : undefined,
       error: error as Error,
     } satisfies ProcessorParentEvent);
+  }
+}
+
+/** Virtual actors whose snapshots each processor actor forwards to its parent, by id. */
+const watching = new WeakMap<ActorRefLike, Set<string>>();
+
+function sendToVirtual(processor: Processor, message: VirtualSendEvent, scope: Scope): void {
+  const { self } = scope;
+  const parent = (self as AnyActorRef)._parent;
+  const { logic, key, event, input, timeout } = message;
+  let ref: VirtualActorRef;
+  try {
+    ref = processor.actorOf(logic, key, { input });
+  } catch (error) {
+    return parent?.send({ type: 'actor.rejected', id: undefined, error: error as Error } satisfies ProcessorParentEvent);
+  }
+  const reject = (error: unknown) => {
+    if (listening.has(self)) parent?.send({ type: 'actor.rejected', id: ref.id, error: error as Error } satisfies ProcessorParentEvent);
+  };
+  let watched = watching.get(self);
+  if (!watched) watching.set(self, (watched = new Set()));
+  const subscriptions = listening.get(self);
+  if (!watched.has(ref.id) && subscriptions) {
+    watched.add(ref.id);
+    const id = ref.id;
+    subscriptions.add(
+      ref.subscribe({ next: (snapshot) => parent?.send({ type: 'actor.snapshot', id, snapshot } satisfies ProcessorParentEvent) }),
+    );
+  }
+  try {
+    // Asked, not sent: a refusal comes back (the snapshot after it comes through the subscription).
+    ref.ask(event, timeout === undefined ? {} : { timeout }).catch(reject);
+  } catch (error) {
+    reject(error);
   }
 }

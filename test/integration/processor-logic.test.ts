@@ -110,6 +110,24 @@ describe('processorLogic drives thread actors', () => {
     }
   });
 
+  it('addresses virtual actors by logic and key: the first event activates one, its snapshots come back across events', async () => {
+    const actor = createActor(driver).start();
+    try {
+      const tasks = actor.getSnapshot().children['tasks']!;
+      tasks.send({ type: 'virtual.send', logic: 'counter', key: 'v', input: { start: 5 }, event: { type: 'inc' } });
+      tasks.send({ type: 'virtual.send', logic: 'counter', key: 'v', input: { start: 99 }, event: { type: 'inc' } });
+      const state = await waitFor(actor, (s) => count(snapshotsOf(s, 'counter/v').at(-1)) === 7);
+      const counts = snapshotsOf(state, 'counter/v').map(count);
+      expect(counts).toEqual([...counts].sort((a, b) => a! - b!));
+      // A logic the module does not export: refused, naming it, and nothing else changes.
+      tasks.send({ type: 'virtual.send', logic: 'nope', key: 'k', event: { type: 'inc' } });
+      const refused = await waitFor(actor, (s) => rejectionsOf(s, 'nope/k').length === 1);
+      expect(rejectionsOf(refused, 'nope/k')[0]).toBeInstanceOf(InvalidActorError);
+    } finally {
+      actor.stop();
+    }
+  });
+
   it('reports a refused spawn and a refused send as actor.rejected, and goes on', async () => {
     const actor = createActor(driver).start();
     try {
