@@ -46,7 +46,9 @@ export type VirtualMessage =
   /** Its passivation is done: `persisted` restores it (undefined if it ended meanwhile). */
   | { readonly type: 'virtual.passivated'; readonly id: string; readonly persisted: unknown }
   /** A delayed event of a passivated key falls due: it is activated for it. */
-  | { readonly type: 'virtual.due'; readonly id: string };
+  | { readonly type: 'virtual.due'; readonly id: string }
+  /** Its snapshot was read back from the store (none: it was never stored): it is spawned from it. */
+  | { readonly type: 'virtual.loaded'; readonly id: string; readonly snapshot: unknown };
 
 export interface VirtualParts {
   readonly directory: ActorDirectory;
@@ -59,6 +61,14 @@ export interface VirtualParts {
   readonly refusal: () => Error | undefined;
   /** Ms without an event before a key is passivated (`Infinity`: never). */
   readonly idleTimeout: number;
+  /**
+   * With a store: reads a key's stored snapshot back. A passivated key then
+   * keeps nothing in memory (a timer, if it has a delayed event pending),
+   * and is read back when it is activated again.
+   */
+  readonly readStored?: ((id: string) => Promise<{ readonly snapshot: unknown } | undefined>) | undefined;
+  /** With a store: the actors earlier runs left in it; the virtual ones with delayed events pending are woken when they fall due. */
+  readonly stored?: ReadonlyArray<{ readonly id: string; readonly logic: string; readonly snapshot: unknown }> | undefined;
 }
 
 /** An ask on its way: waiting here for an activation, with its own timer, until it goes to the actor. */
@@ -83,6 +93,8 @@ interface Waiting {
  *   never active in this process: then a store's, or the ref's input);
  *   `last` is its last snapshot; `due` the timer that activates it when the
  *   first of its delayed events falls due;
+ * - `loading`: its snapshot is being read back from the store; `waiting`
+ *   holds what was sent since, `input` starts it if none is stored;
  * - `activating`: its spawn went out; `waiting` holds what was sent since;
  * - `active`: `actor` is its thread actor, which takes its events;
  *   `lastEvent` is when it was last sent one, `idle` its idle timer;
@@ -93,6 +105,7 @@ interface Waiting {
  */
 type KeyPhase =
   | { readonly name: 'passive'; readonly persisted: unknown; readonly last: ActorSnapshot | undefined; readonly due: unknown }
+  | { readonly name: 'loading'; readonly waiting: Queue<Waiting>; readonly input: unknown }
   | { readonly name: 'activating'; readonly waiting: Queue<Waiting> }
   | { readonly name: 'active'; readonly actor: ActorRef; lastEvent: number; idle: unknown }
   | { readonly name: 'passivating'; readonly actor: ActorRef; readonly waiting: Queue<Waiting> }
@@ -135,12 +148,25 @@ export class VirtualActors {
   #asks = 0;
   #activations = 0;
   #passivations = 0;
+  /** Activations from a snapshot a passivation (or an earlier run) kept: what `passive` is counted down by. */
+  #reactivations = 0;
   #timersFired = 0;
   readonly channel: VirtualChannel;
 
   constructor(parts: VirtualParts) {
     this.#parts = parts;
     const { send } = parts;
+    // Keys an earlier run passivated (or left live) with a delayed event pending: woken when it falls due.
+    for (const { id, logic, snapshot } of parts.stored ?? []) {
+      const slash = id.indexOf('/');
+      if (slash <= 0 || id.slice(0, slash) !== logic || !(snapshot as WithDelays).delayedEvents?.length) continue;
+      this.#keys.set(id, {
+        id,
+        logic,
+        phase: { name: 'passive', persisted: undefined, last: undefined, due: this.#armDue(id, snapshot) },
+        relay: undefined,
+      });
+    }
     this.channel = {
       send: (ref, event) => send({ type: 'virtual.send', ref, event }),
       ask: (ref, event, timeout) =>
@@ -180,18 +206,22 @@ export class VirtualActors {
         return this.#passivated(message.id, message.persisted);
       case 'virtual.due':
         return this.#due(message.id);
+      case 'virtual.loaded':
+        return this.#loaded(message.id, message.snapshot);
     }
   }
 
-  /** Keys by phase, and what happened to them so far: O(keys), for a scrape, not for every event. */
+  /**
+   * Keys by phase, and what happened to them so far: O(keys kept here), for
+   * a scrape, not for every event. `passive` is the passivations not
+   * followed by an activation from their snapshot (a key an earlier run
+   * passivated counts down only, so it is floored at 0): with a store, a
+   * passivated key is not kept here to be counted.
+   */
   counts(): VirtualCounts {
     let active = 0;
-    let passive = 0;
-    for (const { phase } of this.#keys.values()) {
-      if (phase.name === 'passive') {
-        if (phase.persisted !== undefined) passive++;
-      } else if (phase.name !== 'ended') active++;
-    }
+    for (const { phase } of this.#keys.values()) if (phase.name !== 'passive' && phase.name !== 'ended') active++;
+    const passive = Math.max(0, this.#passivations - this.#reactivations);
     return { active, passive, activations: this.#activations, passivations: this.#passivations, timersFired: this.#timersFired };
   }
 
@@ -207,6 +237,7 @@ export class VirtualActors {
     switch (phase.name) {
       case 'active':
         return this.#deliver(key, waiting);
+      case 'loading':
       case 'activating':
       case 'passivating':
         return void phase.waiting.push(waiting);
@@ -220,17 +251,38 @@ export class VirtualActors {
     }
   }
 
-  /** Spawns its activation: from its persisted snapshot; with none here, from one a store holds, else with `input`. */
+  /**
+   * Activates it: from its persisted snapshot when it has one here; with a
+   * store, from the one read back from the file; else with `input`.
+   */
   #activate(key: VirtualKey, passive: Passive, waiting: Queue<Waiting>, input: unknown): void {
-    const { timers, directory, send } = this.#parts;
+    const { timers, readStored, send } = this.#parts;
     timers.clearTimeout(passive.due);
+    if (passive.persisted !== undefined || !readStored) return this.#spawn(key, waiting, input, passive.persisted);
+    key.phase = { name: 'loading', waiting, input };
+    const { id } = key;
+    readStored(id).then(
+      (stored) => send({ type: 'virtual.loaded', id, snapshot: stored?.snapshot }),
+      (error: unknown) => send({ type: 'virtual.refused', id, error: error as Error }),
+    );
+  }
+
+  #loaded(id: string, snapshot: unknown): void {
+    const key = this.#keys.get(id);
+    if (key?.phase.name !== 'loading') return;
+    this.#spawn(key, key.phase.waiting, key.phase.input, snapshot);
+  }
+
+  #spawn(key: VirtualKey, waiting: Queue<Waiting>, input: unknown, snapshot: unknown): void {
+    const { directory, send } = this.#parts;
+    if (snapshot !== undefined) this.#reactivations++;
     key.phase = { name: 'activating', waiting };
     const { id, logic } = key;
     const reply: Reply<ActorRef> = {
       resolve: (actor) => send({ type: 'virtual.activated', id, actor }),
       reject: (error) => send({ type: 'virtual.refused', id, error }),
     };
-    directory.handle({ type: 'actor.spawn', id, logic, input, snapshot: passive.persisted, restart: 'on-crash', reply });
+    directory.handle({ type: 'actor.spawn', id, logic, input, snapshot, restart: 'on-crash', reply });
   }
 
   /** To the active actor now: an ask with what is left of its timeout. */
@@ -256,7 +308,7 @@ export class VirtualActors {
 
   #refused(id: string, error: Error): void {
     const key = this.#keys.get(id);
-    if (key?.phase.name !== 'activating') return;
+    if (key?.phase.name !== 'activating' && key?.phase.name !== 'loading') return;
     const { waiting } = key.phase;
     // Not activated: a later event tries again (another module, once the threads are replaced, may have the logic).
     key.phase = NEVER_ACTIVE;
@@ -266,7 +318,7 @@ export class VirtualActors {
   #askTimedOut(id: string, number: number): void {
     const key = this.#keys.get(id);
     const phase = key?.phase;
-    if (!key || (phase?.name !== 'activating' && phase?.name !== 'passivating')) return;
+    if (!key || (phase?.name !== 'loading' && phase?.name !== 'activating' && phase?.name !== 'passivating')) return;
     // Rare (an activation slower than an ask's timeout): the queue is rebuilt without it, in order.
     const kept = new Queue<Waiting>();
     for (let next = phase.waiting.shift(); next !== undefined; next = phase.waiting.shift()) {
@@ -327,8 +379,17 @@ export class VirtualActors {
       return;
     }
     this.#passivations++;
+    const due = this.#armDue(id, persisted);
+    if (this.#parts.readStored) {
+      // On disk: nothing stays here but the timer of a delayed event (it is read back when activated).
+      const passive: Passive = { name: 'passive', persisted: undefined, last: undefined, due };
+      if (phase.waiting.size > 0) return this.#activate(key, passive, phase.waiting, undefined);
+      if (due === undefined) this.#keys.delete(id);
+      else key.phase = passive;
+      return;
+    }
     // Passivated, not stopped: to its refs it is as live as before.
-    const passive: Passive = { name: 'passive', persisted, last: { ...last, status: 'active' }, due: this.#armDue(id, persisted) };
+    const passive: Passive = { name: 'passive', persisted, last: { ...last, status: 'active' }, due };
     key.phase = passive;
     // Sent while it stopped: activated again for them at once.
     if (phase.waiting.size > 0) this.#activate(key, passive, phase.waiting, undefined);

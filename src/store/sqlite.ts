@@ -42,6 +42,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #results: SqliteResults;
   readonly #saveActor: Statement;
   readonly #dropActor: Statement;
+  #readActor: Statement | undefined;
   readonly #write: (changes: readonly Changes[]) => void;
 
   constructor(db: Database, path: string, retention: StoreRetention) {
@@ -94,6 +95,13 @@ export class SqliteTaskStore implements TaskStore {
     >;
     const actors = actorRows.map((row) => ({ ...row, snapshot: deserialize(row.snapshot) as unknown }));
     return { tasks, results, actors };
+  }
+
+  /** One actor as stored, or none. */
+  readActor(id: string): StoredActor | undefined {
+    const row = (this.#readActor ??= this.#db.prepare('SELECT id, logic, restart, snapshot FROM actors WHERE id = ?')).get(id) as
+      (Omit<StoredActor, 'snapshot'> & { snapshot: Uint8Array }) | undefined;
+    return row && { ...row, snapshot: deserialize(row.snapshot) as unknown };
   }
 
   commit(changes: readonly Changes[]): void {

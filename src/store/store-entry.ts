@@ -44,25 +44,36 @@ try {
   report({ type: 'failed', error: serializeError(failure(cause)) });
 }
 
+/** Commits the writes that queued up, in one transaction. */
+function commit(writes: Changes[]): void {
+  if (writes.length === 0 || !store || failed) return;
+  const started = performance.now();
+  try {
+    store.commit(writes);
+    report({ type: 'written', count: writes.length, ms: performance.now() - started, size: store.size() });
+  } catch (cause) {
+    failed = true;
+    report({ type: 'failed', error: serializeError(failure(cause)) });
+  }
+}
+
 port.on('message', (first: StoreOrder) => {
-  const writes: Changes[] = [];
+  let writes: Changes[] = [];
   let close = false;
   for (let order: StoreOrder | undefined = first; order;) {
     if (order.type === 'close') close = true;
-    else writes.push(order.changes);
+    else if (order.type === 'write') writes.push(order.changes);
+    else {
+      // A read sees every write sent before it: those that queued up are committed first.
+      commit(writes);
+      writes = [];
+      // After a failure the main thread has refused the read already: nothing is answered.
+      if (store && !failed) report({ type: 'actorRead', request: order.request, actor: store.readActor(order.id) });
+    }
     const next = receiveMessageOnPort(port);
     order = next ? (next.message as StoreOrder) : undefined;
   }
-  if (writes.length > 0 && store && !failed) {
-    const started = performance.now();
-    try {
-      store.commit(writes);
-      report({ type: 'written', count: writes.length, ms: performance.now() - started, size: store.size() });
-    } catch (cause) {
-      failed = true;
-      report({ type: 'failed', error: serializeError(failure(cause)) });
-    }
-  }
+  commit(writes);
   if (!close) return;
   try {
     store?.close();

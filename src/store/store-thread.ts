@@ -4,7 +4,7 @@ import { StoreError } from '../errors/errors.js';
 import { deserializeError } from '../errors/serialize.js';
 import { needsTypescript, startThread } from '../util/threads.js';
 import type { SqliteStore } from './options.js';
-import type { Changes, StoreRetention, StoreWriter } from './store.js';
+import type { Changes, StoredActor, StoreRetention, StoreWriter } from './store.js';
 import type { StoreOrder, StoreReport, StoreThreadConfig } from './thread-protocol.js';
 
 const SELF = import.meta.url;
@@ -31,6 +31,9 @@ export class StoreThread implements StoreWriter {
   readonly #lock: { close(): void };
   /** Writes sent and not yet acknowledged, oldest first. */
   #waiting: Write[] = [];
+  /** Reads sent and not yet answered, by request number. */
+  readonly #reads = new Map<number, { resolve(actor: StoredActor | undefined): void; reject(error: Error): void }>();
+  #requests = 0;
   #size = 0;
   #error: StoreError | undefined;
   #closed: Promise<void> | undefined;
@@ -66,6 +69,21 @@ export class StoreThread implements StoreWriter {
     return this.#size;
   }
 
+  readActor(id: string): Promise<StoredActor | undefined> {
+    if (this.#error) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      const request = ++this.#requests;
+      this.#reads.set(request, { resolve, reject });
+      this.#worker.ref();
+      this.#send({ type: 'readActor', id, request });
+    });
+  }
+
+  /** Nothing waits for the thread: it does not hold the process open. */
+  #idle(): boolean {
+    return this.#waiting.length === 0 && this.#reads.size === 0 && !this.#onClosed;
+  }
+
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
       this.#onClosed = resolve;
@@ -90,8 +108,15 @@ export class StoreThread implements StoreWriter {
       case 'written': {
         this.#size = report.size;
         const done = this.#waiting.splice(0, report.count);
-        if (this.#waiting.length === 0 && !this.#onClosed) this.#worker.unref();
+        if (this.#idle()) this.#worker.unref();
         for (const write of done) write.resolve(report.ms);
+        return;
+      }
+      case 'actorRead': {
+        const read = this.#reads.get(report.request);
+        this.#reads.delete(report.request);
+        if (this.#idle()) this.#worker.unref();
+        read?.resolve(report.actor);
         return;
       }
       case 'failed':
@@ -109,8 +134,11 @@ export class StoreThread implements StoreWriter {
     this.#error ??= error;
     const waiting = this.#waiting;
     this.#waiting = [];
+    const reads = [...this.#reads.values()];
+    this.#reads.clear();
     if (!this.#onClosed && !this.#exited) this.#worker.unref();
     for (const write of waiting) write.reject(this.#error);
+    for (const read of reads) read.reject(this.#error);
   }
 
   /** The thread is gone: the file is free for another process. */

@@ -132,6 +132,13 @@ export interface StoreWriter {
   write(changes: Changes): Promise<number>;
   /** The file's size on disk, in bytes, as last measured. */
   size(): number;
+  /**
+   * The actor `id` as stored once every write made so far is on disk, or
+   * undefined; rejects with the store's error once a write has failed. For
+   * a virtual actor activated again: its snapshot is read back rather than
+   * kept in memory.
+   */
+  readActor(id: string): Promise<StoredActor | undefined>;
   /** Closes once the writes made so far are done (the log checkpointed into the file); the file is then free for another process. */
   close(): Promise<void>;
 }

@@ -121,6 +121,8 @@ export function buildParts(
     defer,
     refusal: () => ports.lifecycle.refusal(),
     idleTimeout: options.actorIdleTimeout,
+    readStored: store && ((id) => store.writer.readActor(id)),
+    stored: store?.recovered.actors,
   });
   const metrics = new Metrics({
     tasks: () => {

@@ -298,6 +298,7 @@ export class Supervisor {
       case 'virtual.idle':
       case 'virtual.passivated':
       case 'virtual.due':
+      case 'virtual.loaded':
         return this.virtualActors.handle(message);
       default:
         // What is left is the actors' (`actor.*`): the directory handles those.

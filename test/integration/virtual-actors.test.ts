@@ -223,4 +223,48 @@ describe('actorOf with a store', () => {
     open.push(second);
     expect(count(await second.actorOf('counter', 'ada', { input: { start: 100 } }).ask({ type: 'inc' }))).toBe(8);
   });
+
+  it('keeps nothing of a passivated key in memory, and reads its snapshot back from the file when it is activated', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'troupe-virtual-'));
+    const seen: InspectionEvent[] = [];
+    const processor = createProcessor({
+      handlers: fixture('actors.ts'),
+      workers: 1,
+      store: sqliteStore({ path: join(dir, 'tasks.db') }),
+      actorIdleTimeout: 100,
+      inspect: observer(seen),
+    });
+    open.push(processor);
+    const ref = processor.actorOf('counter', 'kept', { input: { start: 3 } });
+    expect(count(await ref.ask({ type: 'add', by: 4 }))).toBe(7);
+    await stopped(seen, 'counter/kept');
+    // Its passivation completes once its last snapshot is on disk: an ask answered after the next commit follows it.
+    await processor.actorOf('counter', 'fence').ask({ type: 'inc' });
+    // Its snapshot is in the file only.
+    expect(ref.getSnapshot()).toBeUndefined();
+    // The fence is the one active.
+    expect(processor.metrics().virtualActors).toMatchObject({ active: 1, passive: 1, passivations: 1 });
+    expect(count(await processor.actorOf('counter', 'kept', { input: { start: 100 } }).ask({ type: 'inc' }))).toBe(8);
+    expect(processor.metrics().virtualActors).toMatchObject({ passive: 0, activations: 3 });
+  });
+
+  it('wakes a key the last run left with a delayed event pending, at its due time, with no event sent to it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'troupe-virtual-'));
+    const path = join(dir, 'tasks.db');
+    const first = createProcessor({ handlers: fixture('reminders.ts'), workers: 1, store: sqliteStore({ path }) });
+    const { armedAt } = (await first.actorOf('reminder', 'r', { input: { delay: 1_200 } }).ask({ type: 'arm' })).context as {
+      armedAt: number;
+    };
+    await first.shutdown();
+
+    const second = createProcessor({ handlers: fixture('reminders.ts'), workers: 1, store: sqliteStore({ path }) });
+    open.push(second);
+    const rang = await new Promise<ActorSnapshot>((resolve) =>
+      second.actorOf('reminder', 'r').subscribe((snapshot) => {
+        if (snapshot.value === 'rang') resolve(snapshot);
+      }),
+    );
+    expect((rang.context as { firedAt: number }).firedAt).toBeGreaterThanOrEqual(armedAt + 1_200);
+    expect(second.metrics().virtualActors).toMatchObject({ timersFired: 1, activations: 1 });
+  });
 });

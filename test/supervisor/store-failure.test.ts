@@ -27,6 +27,7 @@ function flakyStore(): OpenStore & { fail(): void; commits: Changes[] } {
       return 0.1;
     },
     size: () => 0,
+    readActor: async () => undefined,
     close: async () => {},
   };
   return { writer, recovered: { tasks: [], results: [], actors: [] }, commits, fail: () => (failing = true) };
