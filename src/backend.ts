@@ -7,7 +7,7 @@
 import type { Observable } from 'rxjs';
 
 import type { ActorRef } from './actors/actor-ref.js';
-import type { SpawnOptions } from './actors/types.js';
+import type { RestartOn, SpawnOptions } from './actors/types.js';
 import type { VirtualActorRef } from './actors/virtual-ref.js';
 import type { ProcessorEvent } from './observe/events.js';
 import type { ProcessorStatus } from './observe/status.js';
@@ -51,7 +51,7 @@ export interface Backend {
   /** Starts an actor on this process's threads, or rejects where actors cannot run. */
   spawn(logic: string, options: SpawnOptions): Promise<ActorRef>;
   /** The address of a virtual actor, or a refusal where virtual actors cannot run. */
-  actorOf(logic: string, key: string, input: unknown): VirtualActorRef;
+  actorOf(logic: string, key: string, input: unknown, restart: RestartOn): VirtualActorRef;
   /** The pool of task threads is to have `workers` threads. */
   resize(workers: number): void;
   /** Stops accepting, lets what was accepted end by `timeout`, and hands back the rest. Called once. */

@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { ActorRef } from './actors/actor-ref.js';
 import { checkSpawn } from './actors/spawn-options.js';
 import type { SpawnOptions } from './actors/types.js';
+import type { RestartOn } from './actors/types.js';
 import type { VirtualActorRef } from './actors/virtual-ref.js';
 import type { Backend } from './backend.js';
 import { DuplicateTaskError, QueueFullError, UnknownTaskError } from './errors/errors.js';
@@ -108,8 +109,8 @@ export class LocalBackend implements Backend {
     );
   }
 
-  actorOf(logic: string, key: string, input: unknown): VirtualActorRef {
-    return this.supervisor.virtualActors.ref(logic, key, input);
+  actorOf(logic: string, key: string, input: unknown, restart: RestartOn): VirtualActorRef {
+    return this.supervisor.virtualActors.ref(logic, key, input, restart);
   }
 
   resize(workers: number): void {

@@ -303,8 +303,8 @@ export class Processor {
    * ```
    */
   actorOf(logic: string, key: string, options?: ActorOfOptions): VirtualActorRef {
-    const { input } = checkActorOf(logic, key, options);
-    return this.#backend.actorOf(logic, key, input);
+    const { input, restart } = checkActorOf(logic, key, options);
+    return this.#backend.actorOf(logic, key, input, restart);
   }
 
   /** The live actor of this id, or undefined. */

@@ -49,7 +49,11 @@ export function checkSpawn(logic: unknown, { id, input, snapshot, restart = 'on-
  * logic name or key that is not a non-empty string, options that are not an
  * object, an input that cannot be structured-cloned to a thread.
  */
-export function checkActorOf(logic: unknown, key: unknown, options: ActorOfOptions | undefined): { readonly input: unknown } {
+export function checkActorOf(
+  logic: unknown,
+  key: unknown,
+  options: ActorOfOptions | undefined,
+): { readonly input: unknown; readonly restart: RestartOn } {
   if (typeof logic !== 'string' || logic === '' || logic.includes('/')) {
     throw new InvalidActorError(`Expected \`logic\` to be an export name, got ${describe(logic)}`);
   }
@@ -58,6 +62,10 @@ export function checkActorOf(logic: unknown, key: unknown, options: ActorOfOptio
     throw new InvalidActorError(`Expected the options of \`actorOf\` to be an object, got ${describe(options)}`);
   }
   const input = options?.input;
+  const restart = options?.restart ?? 'on-crash';
+  if (restart !== 'on-crash' && restart !== 'on-error') {
+    throw new InvalidActorError(`Expected \`restart\` to be 'on-crash' or 'on-error', got ${describe(restart)}`);
+  }
   try {
     structuredClone(input);
   } catch (cause) {
@@ -65,5 +73,5 @@ export function checkActorOf(logic: unknown, key: unknown, options: ActorOfOptio
       cause,
     });
   }
-  return { input };
+  return { input, restart };
 }

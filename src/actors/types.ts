@@ -61,6 +61,13 @@ export interface ActorOfOptions {
    * activates it. Structured-cloned to its thread.
    */
   input?: unknown;
+  /**
+   * `'on-error'` also restarts it when its logic throws, under the
+   * processor's `restart` policy, as a thread crash does: as for `spawn`.
+   * The ref whose event activates the key decides, for that activation.
+   * @defaultValue 'on-crash'
+   */
+  restart?: RestartOn;
 }
 
 /** An actor that `shutdown()` stopped: spawn `logic` with `{ id, snapshot }` to resume it. */

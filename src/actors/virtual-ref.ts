@@ -5,7 +5,7 @@ import { OBSERVABLE, observableOf } from '../observe/rx.js';
 import type { Broadcast } from '../util/broadcast.js';
 import { describe } from '../util/validate.js';
 import { checkEvent } from './actor-ref.js';
-import type { ActorEvent, ActorSnapshot, AskOptions } from './types.js';
+import type { ActorEvent, ActorSnapshot, AskOptions, RestartOn } from './types.js';
 
 const DEFAULT_ASK_TIMEOUT = 5_000;
 
@@ -43,15 +43,18 @@ export class VirtualActorRef {
   readonly id: string;
   /** What starts it when it has no persisted snapshot. */
   readonly input: unknown;
+  /** Whether an activation this ref starts restarts on its logic's errors too (`'on-error'`) or on crashes only. */
+  readonly restart: RestartOn;
   readonly #channel: VirtualChannel;
   #snapshots: Observable<ActorSnapshot> | undefined;
 
   /** @internal Made by `processor.actorOf`. */
-  constructor(logic: string, key: string, input: unknown, channel: VirtualChannel) {
+  constructor(logic: string, key: string, input: unknown, restart: RestartOn, channel: VirtualChannel) {
     this.logic = logic;
     this.key = key;
     this.id = `${logic}/${key}`;
     this.input = input;
+    this.restart = restart;
     this.#channel = channel;
   }
 

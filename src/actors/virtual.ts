@@ -21,7 +21,7 @@ import type { Reply } from './actor-entry.js';
 import type { ActorRef } from './actor-ref.js';
 import type { WithDelays } from './delayed-events.js';
 import type { ActorDirectory, ActorMessage } from './directory.js';
-import type { ActorEvent, ActorSnapshot } from './types.js';
+import type { ActorEvent, ActorSnapshot, RestartOn } from './types.js';
 import { VirtualActorRef, type VirtualChannel } from './virtual-ref.js';
 
 export type VirtualMessage =
@@ -68,7 +68,8 @@ export interface VirtualParts {
    */
   readonly readStored?: ((id: string) => Promise<{ readonly snapshot: unknown } | undefined>) | undefined;
   /** With a store: the actors earlier runs left in it; the virtual ones with delayed events pending are woken when they fall due. */
-  readonly stored?: ReadonlyArray<{ readonly id: string; readonly logic: string; readonly snapshot: unknown }> | undefined;
+  readonly stored?:
+    ReadonlyArray<{ readonly id: string; readonly logic: string; readonly restart: RestartOn; readonly snapshot: unknown }> | undefined;
 }
 
 /** An ask on its way: waiting here for an activation, with its own timer, until it goes to the actor. */
@@ -118,6 +119,8 @@ const NEVER_ACTIVE: Passive = { name: 'passive', persisted: undefined, last: und
 interface VirtualKey {
   readonly id: string;
   readonly logic: string;
+  /** Whether its activations restart on their logic's errors too: as the ref that first sent it an event said. */
+  readonly restart: RestartOn;
   phase: KeyPhase;
   /** While active: relays the actor's snapshots to the key's stream, and notes when it ends. */
   relay: Unsubscribable | undefined;
@@ -157,12 +160,13 @@ export class VirtualActors {
     this.#parts = parts;
     const { send } = parts;
     // Keys an earlier run passivated (or left live) with a delayed event pending: woken when it falls due.
-    for (const { id, logic, snapshot } of parts.stored ?? []) {
+    for (const { id, logic, restart, snapshot } of parts.stored ?? []) {
       const slash = id.indexOf('/');
       if (slash <= 0 || id.slice(0, slash) !== logic || !(snapshot as WithDelays).delayedEvents?.length) continue;
       this.#keys.set(id, {
         id,
         logic,
+        restart,
         phase: { name: 'passive', persisted: undefined, last: undefined, due: this.#armDue(id, snapshot) },
         relay: undefined,
       });
@@ -177,8 +181,8 @@ export class VirtualActors {
   }
 
   /** A ref to `logic` under `key`: nothing runs until it is sent an event. */
-  ref(logic: string, key: string, input: unknown): VirtualActorRef {
-    return new VirtualActorRef(logic, key, input, this.channel);
+  ref(logic: string, key: string, input: unknown, restart: RestartOn): VirtualActorRef {
+    return new VirtualActorRef(logic, key, input, restart, this.channel);
   }
 
   handle(message: VirtualMessage): void {
@@ -230,7 +234,7 @@ export class VirtualActors {
     if (refusal) return this.#answer(ref.id, waiting, refusal);
     let key = this.#keys.get(ref.id);
     if (!key) {
-      key = { id: ref.id, logic: ref.logic, phase: NEVER_ACTIVE, relay: undefined };
+      key = { id: ref.id, logic: ref.logic, restart: ref.restart, phase: NEVER_ACTIVE, relay: undefined };
       this.#keys.set(ref.id, key);
     }
     const { phase } = key;
@@ -282,7 +286,7 @@ export class VirtualActors {
       resolve: (actor) => send({ type: 'virtual.activated', id, actor }),
       reject: (error) => send({ type: 'virtual.refused', id, error }),
     };
-    directory.handle({ type: 'actor.spawn', id, logic, input, snapshot, restart: 'on-crash', reply });
+    directory.handle({ type: 'actor.spawn', id, logic, input, snapshot, restart: key.restart, reply });
   }
 
   /** To the active actor now: an ask with what is left of its timeout. */

@@ -81,12 +81,25 @@ describe('actorOf', () => {
     expect(seen.at(-1)).toBe(2);
   });
 
+  it("restarts from the snapshot before the event that threw with restart: 'on-error', as a thread actor does", async () => {
+    const processor = make();
+    const ref = processor.actorOf('counter', 'sturdy', { restart: 'on-error' });
+    expect(count(await ref.ask({ type: 'add', by: 3 }))).toBe(3);
+    await expect(ref.ask({ type: 'boom' })).rejects.toThrow(RangeError);
+    expect(count(await ref.ask({ type: 'inc' }))).toBe(4);
+    // Without it, its logic's error ends it.
+    const fragile = processor.actorOf('counter', 'fragile');
+    await expect(fragile.ask({ type: 'boom' })).rejects.toThrow(RangeError);
+    await expect(fragile.ask({ type: 'inc' })).rejects.toBeInstanceOf(ActorStoppedError);
+  });
+
   it('refuses what it cannot use at the call, changing nothing', () => {
     const processor = make();
     expect(() => processor.actorOf('', 'k')).toThrow(InvalidActorError);
     expect(() => processor.actorOf('counter', '')).toThrow(InvalidActorError);
     expect(() => processor.actorOf('counter', 42 as never)).toThrow(/`key`/);
     expect(() => processor.actorOf('counter', 'k', { input: () => 1 })).toThrow(/structured-cloned/);
+    expect(() => processor.actorOf('counter', 'k', { restart: 'always' as never })).toThrow(/`restart`/);
     const ref = processor.actorOf('counter', 'k');
     expect(() => ref.send({ kind: 'inc' } as never)).toThrow(InvalidEventError);
     expect(() => ref.send('inc' as never)).toThrow(InvalidEventError);
