@@ -19,6 +19,7 @@ import type {
   TaskHandler,
   TaskResult,
   TraceContext,
+  VirtualActorRef,
 } from '../src/index.js';
 import { natsBroker } from '../src/index.js';
 
@@ -77,6 +78,14 @@ describe('public types', () => {
 
   it('an ActorRef is an rxjs interop Observable of its snapshots', () => {
     const snapshots = (ref: ActorRef) => from(ref);
+    expectTypeOf(snapshots).returns.toEqualTypeOf<Observable<ActorSnapshot>>();
+  });
+
+  it('actorOf gives a VirtualActorRef at once: an interop Observable too, whose snapshot may not exist yet', () => {
+    expectTypeOf<Processor['actorOf']>().returns.toEqualTypeOf<VirtualActorRef>();
+    expectTypeOf<VirtualActorRef['getSnapshot']>().returns.toEqualTypeOf<ActorSnapshot | undefined>();
+    expectTypeOf<VirtualActorRef['ask']>().returns.toEqualTypeOf<Promise<ActorSnapshot>>();
+    const snapshots = (ref: VirtualActorRef) => from(ref);
     expectTypeOf(snapshots).returns.toEqualTypeOf<Observable<ActorSnapshot>>();
   });
 });
