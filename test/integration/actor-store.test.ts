@@ -75,9 +75,12 @@ describe('actors in the store', () => {
     expect(count(fresh.getSnapshot())).toBe(0);
   });
 
-  it('an ask resolves once its snapshot is on disk: after SIGKILL the actor resumes at least there', async () => {
+  it.each([
+    ['a thread actor', 'actor-store-process.ts'],
+    ['a virtual actor, passivated and read back mid-run', 'virtual-store-process.ts'],
+  ])('an ask resolves once its snapshot is on disk: after SIGKILL %s resumes at least there', async (_kind, file) => {
     const path = scratch();
-    const script = fixture('actor-store-process.ts');
+    const script = fixture(file);
     const run = (mode: string) => {
       const child = fork(script, [path, mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       children.add(child);
