@@ -8,6 +8,16 @@ import type { ActorEvent, ActorSnapshot, AskOptions } from './types.js';
 
 const DEFAULT_ASK_TIMEOUT = 5_000;
 
+/** An ask's event and timeout once checked (thread and virtual actors' refs alike); throws `InvalidEventError` first. */
+export function checkAsk(
+  event: unknown,
+  { timeout = DEFAULT_ASK_TIMEOUT }: AskOptions,
+): { readonly event: ActorEvent; readonly timeout: number } {
+  const checked = checkEvent(event);
+  if (!(timeout > 0)) throw new InvalidEventError(`Expected \`timeout\` to be a positive number of ms, got ${describe(timeout)}`);
+  return { event: checked, timeout };
+}
+
 /**
  * What a ref reads of its actor: the directory's entry, which the
  * supervisor writes inside its messages.
@@ -128,9 +138,8 @@ export class ActorRef {
    * the actor in `error`, and with `ActorStoppedError` if the actor ended or
    * was stopped first.
    */
-  async ask(event: ActorEvent, { timeout = DEFAULT_ASK_TIMEOUT }: AskOptions = {}): Promise<ActorSnapshot> {
-    const checked = checkEvent(event);
-    if (!(timeout > 0)) throw new InvalidEventError(`Expected \`timeout\` to be a positive number of ms, got ${describe(timeout)}`);
+  async ask(event: ActorEvent, options: AskOptions = {}): Promise<ActorSnapshot> {
+    const { event: checked, timeout } = checkAsk(event, options);
     this.#checkLive();
     return this.#channel.ask(this.#state.id, checked, timeout);
   }

@@ -1,13 +1,9 @@
 import type { Observable, Observer, Subscribable, Subscription } from 'rxjs';
 
-import { InvalidEventError } from '../errors/errors.js';
 import { OBSERVABLE, observableOf } from '../observe/rx.js';
 import type { Broadcast } from '../util/broadcast.js';
-import { describe } from '../util/validate.js';
-import { checkEvent } from './actor-ref.js';
+import { checkAsk, checkEvent } from './actor-ref.js';
 import type { ActorEvent, ActorSnapshot, AskOptions, RestartOn } from './types.js';
-
-const DEFAULT_ASK_TIMEOUT = 5_000;
 
 /** What a virtual actor's ref reads and sends through: its part of the supervisor (see `virtual.ts`). */
 export interface VirtualChannel {
@@ -87,9 +83,8 @@ export class VirtualActorRef {
    * const { context } = await ada.ask({ type: 'withdraw', amount: 5 }, { timeout: 5_000 });
    * ```
    */
-  async ask(event: ActorEvent, { timeout = DEFAULT_ASK_TIMEOUT }: AskOptions = {}): Promise<ActorSnapshot> {
-    const checked = checkEvent(event);
-    if (!(timeout > 0)) throw new InvalidEventError(`Expected \`timeout\` to be a positive number of ms, got ${describe(timeout)}`);
+  async ask(event: ActorEvent, options: AskOptions = {}): Promise<ActorSnapshot> {
+    const { event: checked, timeout } = checkAsk(event, options);
     return this.#channel.ask(this, checked, timeout);
   }
 

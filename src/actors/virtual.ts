@@ -154,7 +154,7 @@ export class VirtualActors {
   /** Activations from a snapshot a passivation (or an earlier run) kept: what `passive` is counted down by. */
   #reactivations = 0;
   #timersFired = 0;
-  readonly channel: VirtualChannel;
+  readonly #channel: VirtualChannel;
 
   constructor(parts: VirtualParts) {
     this.#parts = parts;
@@ -171,7 +171,7 @@ export class VirtualActors {
         relay: undefined,
       });
     }
-    this.channel = {
+    this.#channel = {
       send: (ref, event) => send({ type: 'virtual.send', ref, event }),
       ask: (ref, event, timeout) =>
         new Promise((resolve, reject) => send({ type: 'virtual.ask', ref, event, timeout, reply: { resolve, reject } })),
@@ -182,7 +182,7 @@ export class VirtualActors {
 
   /** A ref to `logic` under `key`: nothing runs until it is sent an event. */
   ref(logic: string, key: string, input: unknown, restart: RestartOn): VirtualActorRef {
-    return new VirtualActorRef(logic, key, input, restart, this.channel);
+    return new VirtualActorRef(logic, key, input, restart, this.#channel);
   }
 
   handle(message: VirtualMessage): void {
